@@ -1,0 +1,56 @@
+"""SQL for accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from boxoffice.accounts.models import UserAccount
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    username: str
+    password_hash: str
+
+
+class AccountRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, username: str, password_hash: str, now: datetime) -> int | None:
+        """The new account's id, or None when the username is taken."""
+        try:
+            async with self._connection.begin_nested():
+                result = await self._connection.execute(
+                    insert(UserAccount)
+                    .values(username=username, password_hash=password_hash, created_at=now)
+                    .returning(UserAccount.id)
+                )
+                return int(result.scalar_one())
+        except IntegrityError:
+            return None
+
+    async def by_username(self, username: str) -> Account | None:
+        row = (
+            await self._connection.execute(
+                select(UserAccount.id, UserAccount.username, UserAccount.password_hash).where(
+                    UserAccount.username == username
+                )
+            )
+        ).one_or_none()
+        return None if row is None else Account(row.id, row.username, row.password_hash)
+
+    async def lock(self, user_id: int) -> bool:
+        """Take the account's row lock: serializes one fan's concurrent holds."""
+        row = (
+            await self._connection.execute(
+                select(UserAccount.id).where(UserAccount.id == user_id).with_for_update()
+            )
+        ).one_or_none()
+        return row is not None

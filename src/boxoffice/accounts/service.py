@@ -1,0 +1,43 @@
+"""Account use cases: sign up (opening an empty wallet) and log in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from boxoffice.accounts.exceptions import BadCredentials, UsernameTaken
+from boxoffice.accounts.repository import Account
+from boxoffice.platform.security import PasswordHashing, TokenSigner
+from boxoffice.unit_of_work import UnitOfWork
+
+
+async def sign_up(
+    uow: UnitOfWork,
+    hashing: PasswordHashing,
+    username: str,
+    password: str,
+    currency: str,
+    now: datetime,
+) -> Account:
+    """Create the account and its empty wallet; raise UsernameTaken if the name is in use."""
+    password_hash = await hashing.hash(password)
+    user_id = await uow.accounts.add(username, password_hash, now)
+    if user_id is None:
+        raise UsernameTaken(f"The username '{username}' is taken; choose another one.")
+    await uow.wallets.open(user_id, currency, now)
+    return Account(user_id, username, password_hash)
+
+
+async def log_in(
+    uow: UnitOfWork,
+    hashing: PasswordHashing,
+    signer: TokenSigner,
+    username: str,
+    password: str,
+    now: datetime,
+) -> str:
+    """An access token for the right username and password; BadCredentials otherwise."""
+    account = await uow.accounts.by_username(username)
+    if not await hashing.verify(account.password_hash if account else None, password):
+        raise BadCredentials("Wrong username or password. Check both and try again.")
+    assert account is not None
+    return signer.issue_access_token(account.id, now)

@@ -1,0 +1,97 @@
+"""The app factory: wiring, lifespan (background work), error mapping and the web client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import ORJSONResponse
+from starlette.staticfiles import StaticFiles
+
+from boxoffice import __version__, operations
+from boxoffice.accounts.router import router as accounts_router
+from boxoffice.background import admission_loop, sweeper_loop
+from boxoffice.bootstrap import Container, build_container
+from boxoffice.catalog.router import admin_router as catalog_admin_router
+from boxoffice.catalog.router import router as catalog_router
+from boxoffice.payments.router import router as payments_router
+from boxoffice.platform.clock import Clock
+from boxoffice.platform.logging import configure_logging
+from boxoffice.platform.metrics import MetricsMiddleware
+from boxoffice.platform.problems import install_problem_handlers
+from boxoffice.reservations.router import router as reservations_router
+from boxoffice.settings import Settings
+from boxoffice.waiting_room.router import admin_router as queue_admin_router
+from boxoffice.waiting_room.router import router as queue_router
+from boxoffice.waiting_room.store import WaitingRoomStore
+from boxoffice.wallet.router import router as wallet_router
+
+WEB_DIR = Path(str(files("boxoffice") / "web"))
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix="/api/v1")
+    for router in (
+        accounts_router,
+        queue_router,
+        catalog_router,
+        reservations_router,
+        wallet_router,
+        payments_router,
+        catalog_admin_router,
+        queue_admin_router,
+    ):
+        api.include_router(router)
+    return api
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    store: WaitingRoomStore | None = None,
+    background: bool = True,
+) -> FastAPI:
+    """Build the ASGI app. `uvicorn --factory boxoffice.app:create_app` reads the environment."""
+    settings = settings or Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    container = build_container(settings, clock=clock, store=store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if background:
+            tasks = [
+                asyncio.create_task(admission_loop(container), name="admission"),
+                asyncio.create_task(sweeper_loop(container), name="sweeper"),
+            ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await container.close()
+
+    app = FastAPI(
+        title="boxoffice",
+        version=__version__,
+        summary="Concert tickets sold fairly under a rush: a waiting room in front of a shop.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_problem_handlers(app)
+    app.add_middleware(MetricsMiddleware)
+    app.include_router(_api_router())
+    app.include_router(operations.router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    return app
+
+
+__all__ = ["Container", "create_app"]

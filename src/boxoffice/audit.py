@@ -1,0 +1,140 @@
+"""`boxoffice audit`: checks the invariants of design.md on a live database and waiting room."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from boxoffice.bootstrap import build_container
+from boxoffice.settings import Settings
+
+# Each check is a query that returns the rows that break the invariant: none means it holds.
+DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
+    (
+        "1. a seat is in at most one live reservation",
+        """
+        SELECT rs.seat_id, COUNT(*) AS live FROM reservation_seat rs
+        JOIN reservation r ON r.id = rs.reservation_id
+        WHERE r.status = 'CONFIRMED' OR (r.status = 'HELD' AND r.held_until > :now)
+        GROUP BY rs.seat_id HAVING COUNT(*) > 1
+        """,
+    ),
+    (
+        "1. a held or sold seat points at a live reservation that names it",
+        """
+        SELECT s.id FROM seat s
+        LEFT JOIN reservation r ON r.id = s.reservation_id
+        LEFT JOIN reservation_seat rs ON rs.reservation_id = s.reservation_id AND rs.seat_id = s.id
+        WHERE s.status <> 'AVAILABLE' AND (r.id IS NULL OR rs.seat_id IS NULL
+           OR (s.status = 'SOLD' AND r.status <> 'CONFIRMED')
+           OR (s.status = 'HELD' AND r.status NOT IN ('HELD', 'EXPIRED')))
+        """,
+    ),
+    (
+        "2. every confirmed reservation owns all its seats, SOLD",
+        """
+        SELECT r.id FROM reservation r JOIN reservation_seat rs ON rs.reservation_id = r.id
+        JOIN seat s ON s.id = rs.seat_id
+        WHERE r.status = 'CONFIRMED'
+          AND (s.status <> 'SOLD' OR s.reservation_id IS NULL OR s.reservation_id <> r.id)
+        """,
+    ),
+    (
+        "2. every confirmed reservation has exactly one PAID payment of the seats' total",
+        """
+        SELECT r.id FROM reservation r
+        LEFT JOIN payment p ON p.reservation_id = r.id AND p.status = 'PAID'
+        WHERE r.status = 'CONFIRMED' AND (p.id IS NULL OR p.amount <> r.amount
+           OR r.amount <> (SELECT COALESCE(SUM(price), 0) FROM reservation_seat
+                           WHERE reservation_id = r.id))
+        """,
+    ),
+    (
+        "2. a PAID payment belongs to a confirmed reservation",
+        """
+        SELECT p.id FROM payment p JOIN reservation r ON r.id = p.reservation_id
+        WHERE p.status = 'PAID' AND r.status <> 'CONFIRMED'
+        """,
+    ),
+    (
+        "3. a balance equals the sum of its ledger, within 0 and the cap",
+        """
+        SELECT w.user_id FROM wallet w
+        WHERE w.balance < 0 OR w.balance > :max_balance OR w.balance <>
+          (SELECT COALESCE(SUM(t.amount), 0) FROM wallet_transaction t WHERE t.user_id = w.user_id)
+        """,
+    ),
+    (
+        "4. money moves at most once per reservation (one payment debit, one refund)",
+        """
+        SELECT reservation_id, kind FROM wallet_transaction
+        WHERE reservation_id IS NOT NULL
+        GROUP BY reservation_id, kind HAVING COUNT(*) > 1
+        """,
+    ),
+    (
+        "4. every payment has its one debit",
+        """
+        SELECT p.id FROM payment p
+        WHERE p.amount > 0 AND (SELECT COUNT(*) FROM wallet_transaction t
+              WHERE t.reservation_id = p.reservation_id AND t.kind = 'PAYMENT'
+                AND t.amount = -p.amount) <> 1
+        """,
+    ),
+)
+
+
+@dataclass
+class AuditReport:
+    checked: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def lines(self) -> list[str]:
+        lines = [f"ok    {name}" for name in self.checked if name not in self._failed()]
+        lines += [f"FAIL  {violation}" for violation in self.violations]
+        lines.append("audit passed" if self.ok else f"audit FAILED: {len(self.violations)}")
+        return lines
+
+    def _failed(self) -> set[str]:
+        return {v.split(": ", 1)[0] for v in self.violations}
+
+
+async def audit_database(
+    connection: AsyncConnection, now: datetime, max_balance: int, report: AuditReport
+) -> None:
+    """Run every database check; record each check and each violation found."""
+    params = {"now": now.replace(tzinfo=None) if connection.dialect.name == "sqlite" else now}
+    params["max_balance"] = max_balance  # type: ignore[assignment]
+    for name, sql in DATABASE_CHECKS:
+        report.checked.append(name)
+        rows = (await connection.execute(text(sql), params)).all()
+        if rows:
+            sample = ", ".join(str(tuple(r)) for r in rows[:5])
+            report.violations.append(f"{name}: {len(rows)} rows, e.g. {sample}")
+
+
+async def run_audit(settings: Settings) -> AuditReport:
+    """Audit the configured database and waiting-room store."""
+    container = build_container(settings)
+    report = AuditReport()
+    try:
+        async with container.engine.connect() as connection:
+            await audit_database(
+                connection, container.clock.now(), settings.wallet_max_balance, report
+            )
+        policy = await container.store.get_policy()
+        stats = await container.store.stats(container.now_ts())
+        name = "6. no more active passes than the policy's max_active"
+        report.checked.append(name)
+        if stats.active > policy.max_active:
+            report.violations.append(f"{name}: {stats.active} > {policy.max_active}")
+    finally:
+        await container.close()
+    return report

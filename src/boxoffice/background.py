@@ -1,0 +1,57 @@
+"""Work every instance runs in the background: admission and the expired-hold sweeper.
+
+Both are safe to run on every instance at once: admission is one atomic step in the store, and
+the sweeper uses conditional updates with SKIP LOCKED. No instance is special.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from boxoffice.bootstrap import Container
+from boxoffice.platform import metrics
+
+_log = structlog.get_logger(__name__)
+SWEEP_BATCH = 500
+
+
+async def admission_loop(container: Container) -> None:
+    """Admit fans every interval, or at once when a slot is freed in this process."""
+    interval = container.settings.admission_interval_seconds
+    while True:
+        try:
+            admitted = await container.store.admit(container.now_ts())
+            if admitted:
+                metrics.QUEUE_ADMITTED.inc(len(admitted))
+        except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
+            _log.warning("admission_failed", error=repr(error))
+        container.admission_wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(container.admission_wakeup.wait(), interval)
+
+
+async def sweep_once(container: Container) -> int:
+    """Mark lapsed holds EXPIRED and free their seats; how many were swept."""
+    total = 0
+    while True:
+        async with container.uow() as uow:
+            swept = await uow.reservations.expire_lapsed(container.clock.now(), SWEEP_BATCH)
+            await uow.commit()
+        total += swept
+        if swept < SWEEP_BATCH:
+            return total
+
+
+async def sweeper_loop(container: Container) -> None:
+    """Run the sweeper every interval, forever."""
+    while True:
+        try:
+            swept = await sweep_once(container)
+            if swept:
+                metrics.HOLDS_EXPIRED.inc(swept)
+        except Exception as error:  # noqa: BLE001 - the loop must outlive a database hiccup
+            _log.warning("sweep_failed", error=repr(error))
+        await asyncio.sleep(container.settings.sweeper_interval_seconds)

@@ -1,0 +1,103 @@
+"""The composition root: builds every adapter once from the settings."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from boxoffice.platform.clock import Clock, SystemClock
+from boxoffice.platform.database import create_engine
+from boxoffice.platform.secrets import Keys, resolve_keys
+from boxoffice.platform.security import PasswordHashing, TokenSigner
+from boxoffice.reservations.service import HoldRules
+from boxoffice.settings import Settings
+from boxoffice.unit_of_work import UnitOfWork
+from boxoffice.waiting_room.domain import QueuePolicy
+from boxoffice.waiting_room.service import WaitingRoom
+from boxoffice.waiting_room.store import WaitingRoomStore
+from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
+from boxoffice.wallet.service import WalletLimits
+
+
+@dataclass
+class Container:
+    """Everything a request needs, built once per process."""
+
+    settings: Settings
+    keys: Keys
+    engine: AsyncEngine
+    store: WaitingRoomStore
+    clock: Clock
+    hashing: PasswordHashing
+    signer: TokenSigner
+    waiting_room: WaitingRoom
+    hold_rules: HoldRules
+    wallet_limits: WalletLimits
+    write_lock: asyncio.Lock | None
+    admission_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        """A unit of work; read-only ones skip SQLite's writer turn-taking."""
+        return UnitOfWork(self.engine, None if readonly else self.write_lock)
+
+    def now_ts(self) -> float:
+        return self.clock.now().timestamp()
+
+    async def close(self) -> None:
+        await self.store.close()
+        await self.engine.dispose()
+
+
+def default_policy(settings: Settings) -> QueuePolicy:
+    """The admission policy from the settings, until an admin changes it."""
+    return QueuePolicy(
+        max_active=settings.queue_max_active,
+        admit_per_minute=settings.queue_admit_per_minute,
+        active_ttl_seconds=settings.queue_active_ttl_seconds,
+        claim_seconds=settings.queue_claim_seconds,
+    )
+
+
+def build_store(settings: Settings) -> WaitingRoomStore:
+    """Redis when configured (shared by every instance), else this process's memory."""
+    if settings.redis_url:
+        from boxoffice.waiting_room.store_redis import RedisWaitingRoomStore
+
+        return RedisWaitingRoomStore.from_url(
+            settings.redis_url,
+            room=settings.queue_room,
+            default_policy=default_policy(settings),
+            pool_size=settings.redis_pool_size,
+        )
+    return MemoryWaitingRoomStore(default_policy(settings))
+
+
+def build_container(
+    settings: Settings, clock: Clock | None = None, store: WaitingRoomStore | None = None
+) -> Container:
+    """Wire the service from its settings."""
+    keys = resolve_keys(settings)
+    signer = TokenSigner(keys.secret_key, settings.access_token_ttl_seconds)
+    store = store or build_store(settings)
+    return Container(
+        settings=settings,
+        keys=keys,
+        engine=create_engine(settings),
+        store=store,
+        clock=clock or SystemClock(),
+        hashing=PasswordHashing(),
+        signer=signer,
+        waiting_room=WaitingRoom(store, signer),
+        hold_rules=HoldRules(
+            hold_seconds=settings.hold_seconds,
+            max_seats_per_reservation=settings.max_seats_per_reservation,
+            max_held_seats_per_user=settings.max_held_seats_per_user,
+            max_balance=settings.wallet_max_balance,
+        ),
+        wallet_limits=WalletLimits(
+            max_balance=settings.wallet_max_balance, max_charge=settings.wallet_max_charge
+        ),
+        write_lock=asyncio.Lock() if settings.is_sqlite else None,
+    )

@@ -1,0 +1,1 @@
+"""Concerts, their dates (schedules) and seats."""

@@ -1,0 +1,121 @@
+"""SQL for the catalog. Availability is derived from seat facts: an expired hold counts as free."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from boxoffice.catalog import domain
+from boxoffice.catalog.models import Concert, Schedule, Seat
+
+
+def seat_is_free(now: datetime) -> ColumnElement[bool]:
+    """SQL for 'this seat can be taken now': available, or held past its hold."""
+    return or_(Seat.status == "AVAILABLE", and_(Seat.status == "HELD", Seat.held_until <= now))
+
+
+class CatalogRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add_concert(
+        self, title: str, venue: str, description: str, now: datetime
+    ) -> domain.Concert:
+        result = await self._connection.execute(
+            insert(Concert)
+            .values(title=title, venue=venue, description=description, created_at=now)
+            .returning(Concert.id)
+        )
+        return domain.Concert(int(result.scalar_one()), title, venue, description, now)
+
+    async def concerts(self) -> list[domain.Concert]:
+        rows = (await self._connection.execute(select(Concert).order_by(Concert.id))).all()
+        return [domain.Concert(r.id, r.title, r.venue, r.description, r.created_at) for r in rows]
+
+    async def concert(self, concert_id: int) -> domain.Concert | None:
+        row = (
+            await self._connection.execute(select(Concert).where(Concert.id == concert_id))
+        ).one_or_none()
+        if row is None:
+            return None
+        return domain.Concert(row.id, row.title, row.venue, row.description, row.created_at)
+
+    async def add_schedule(
+        self,
+        concert_id: int,
+        starts_at: datetime,
+        tiers: Sequence[domain.PriceTier],
+        now: datetime,
+    ) -> domain.Schedule:
+        seats = list(domain.number_seats(tiers))
+        result = await self._connection.execute(
+            insert(Schedule)
+            .values(
+                concert_id=concert_id, starts_at=starts_at, total_seats=len(seats), created_at=now
+            )
+            .returning(Schedule.id)
+        )
+        schedule_id = int(result.scalar_one())
+        await self._connection.execute(
+            insert(Seat),
+            [
+                {
+                    "schedule_id": schedule_id,
+                    "number": number,
+                    "section": section,
+                    "price": price,
+                    "status": "AVAILABLE",
+                }
+                for number, section, price in seats
+            ],
+        )
+        return domain.Schedule(schedule_id, concert_id, starts_at, len(seats), len(seats))
+
+    async def schedules(self, concert_id: int, now: datetime) -> list[domain.Schedule]:
+        available = (
+            select(func.count())
+            .where(Seat.schedule_id == Schedule.id, seat_is_free(now))
+            .correlate(Schedule)
+            .scalar_subquery()
+        )
+        rows = (
+            await self._connection.execute(
+                select(Schedule, available.label("available_seats"))
+                .where(Schedule.concert_id == concert_id)
+                .order_by(Schedule.starts_at, Schedule.id)
+            )
+        ).all()
+        return [
+            domain.Schedule(r.id, r.concert_id, r.starts_at, r.total_seats, r.available_seats)
+            for r in rows
+        ]
+
+    async def schedule_starts_at(self, schedule_id: int) -> datetime | None:
+        result = await self._connection.execute(
+            select(Schedule.starts_at).where(Schedule.id == schedule_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def seats(self, schedule_id: int, now: datetime) -> list[domain.Seat]:
+        rows = (
+            await self._connection.execute(
+                select(Seat.id, Seat.number, Seat.section, Seat.price, Seat.status, Seat.held_until)
+                .where(Seat.schedule_id == schedule_id)
+                .order_by(Seat.number)
+            )
+        ).all()
+        return [
+            domain.Seat(
+                r.id, r.number, r.section, r.price, domain.seat_status(r.status, r.held_until, now)
+            )
+            for r in rows
+        ]
+
+    async def existing_seat_numbers(self, schedule_id: int, numbers: Sequence[int]) -> set[int]:
+        rows = await self._connection.execute(
+            select(Seat.number).where(Seat.schedule_id == schedule_id, Seat.number.in_(numbers))
+        )
+        return {int(n) for n in rows.scalars()}

@@ -1,0 +1,101 @@
+"""Catalog routes: the public concert list, dates and seats behind a pass, admin creation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from boxoffice.catalog import service
+from boxoffice.catalog.domain import Concert, Schedule
+from boxoffice.catalog.exceptions import ConcertNotFound, ScheduleNotFound
+from boxoffice.catalog.schemas import (
+    ConcertCreate,
+    ConcertOut,
+    ScheduleCreate,
+    ScheduleOut,
+    SeatOut,
+)
+from boxoffice.platform.dependencies import AdminAccess, ContainerDep, parse_id
+from boxoffice.waiting_room.dependencies import ActivePass
+
+router = APIRouter(tags=["catalog"])
+admin_router = APIRouter(tags=["admin"], dependencies=[AdminAccess])
+
+
+def _concert_out(concert: Concert) -> ConcertOut:
+    return ConcertOut(
+        id=concert.id,
+        title=concert.title,
+        venue=concert.venue,
+        description=concert.description,
+        created_at=concert.created_at,
+    )
+
+
+def _schedule_out(schedule: Schedule) -> ScheduleOut:
+    return ScheduleOut(
+        id=schedule.id,
+        concert_id=schedule.concert_id,
+        starts_at=schedule.starts_at,
+        total_seats=schedule.total_seats,
+        available_seats=schedule.available_seats,
+    )
+
+
+@router.get("/concerts", response_model=list[ConcertOut])
+async def list_concerts(container: ContainerDep) -> list[ConcertOut]:
+    """Every concert; no account needed."""
+    async with container.uow(readonly=True) as uow:
+        concerts = await service.list_concerts(uow)
+    return [_concert_out(c) for c in concerts]
+
+
+@router.get("/concerts/{concert_id}/schedules", response_model=list[ScheduleOut])
+async def list_schedules(
+    concert_id: str, container: ContainerDep, _pass: ActivePass, all: bool = False
+) -> list[ScheduleOut]:
+    """The reservable dates of a concert (`?all=true` adds sold-out and past ones)."""
+    concert = parse_id(concert_id, ConcertNotFound, "concert")
+    async with container.uow(readonly=True) as uow:
+        schedules = await service.list_schedules(
+            uow, concert, container.clock.now(), include_closed=all
+        )
+    return [_schedule_out(s) for s in schedules]
+
+
+@router.get("/schedules/{schedule_id}/seats", response_model=list[SeatOut])
+async def list_seats(schedule_id: str, container: ContainerDep, _pass: ActivePass) -> list[SeatOut]:
+    """A date's seats by number, with their state now."""
+    schedule = parse_id(schedule_id, ScheduleNotFound, "date")
+    async with container.uow(readonly=True) as uow:
+        seats = await service.list_seats(uow, schedule, container.clock.now())
+    return [
+        SeatOut(id=s.id, number=s.number, price=s.price, status=s.status, section=s.section)
+        for s in seats
+    ]
+
+
+@admin_router.post("/admin/concerts", status_code=201, response_model=ConcertOut)
+async def create_concert(body: ConcertCreate, container: ContainerDep) -> ConcertOut:
+    """Add a concert."""
+    async with container.uow() as uow:
+        concert = await service.create_concert(
+            uow, body.title, body.venue, body.description, container.clock.now()
+        )
+        await uow.commit()
+    return _concert_out(concert)
+
+
+@admin_router.post(
+    "/admin/concerts/{concert_id}/schedules", status_code=201, response_model=ScheduleOut
+)
+async def add_schedule(
+    concert_id: str, body: ScheduleCreate, container: ContainerDep
+) -> ScheduleOut:
+    """Add a date with its seats numbered 1..seat_count."""
+    concert = parse_id(concert_id, ConcertNotFound, "concert")
+    async with container.uow() as uow:
+        schedule = await service.add_schedule(
+            uow, concert, body.starts_at, body.tiers(), container.clock.now()
+        )
+        await uow.commit()
+    return _schedule_out(schedule)

@@ -1,0 +1,116 @@
+"""The `boxoffice` command: serve, migrate, demo, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from boxoffice.platform.secrets import ConfigurationError, resolve_keys
+from boxoffice.settings import Settings
+
+app = typer.Typer(help="boxoffice: concert tickets sold fairly under a rush.", no_args_is_help=True)
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (Redis needed for >1)")] = 1,
+) -> None:
+    """Serve the API and the web client."""
+    settings = _settings()
+    if workers > 1 and not settings.redis_url:
+        _fail(
+            "--workers > 1 needs the shared waiting room: set BOXOFFICE_REDIS_URL "
+            "(and BOXOFFICE_DATABASE_URL to PostgreSQL). The in-process store serves one process."
+        )
+    try:
+        keys = resolve_keys(settings)
+    except ConfigurationError as error:
+        _fail(str(error))
+        return
+    backend = "SQLite + in-process waiting room" if settings.is_embedded else "PostgreSQL/Redis"
+    typer.echo(f"boxoffice on {backend}: http://{host}:{port}")
+    typer.echo(f"admin key: {keys.admin_key}")
+    if workers > 1:
+        # Each worker keeps its own metrics; this directory lets /metrics add them up.
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="boxoffice-"))
+    uvicorn.run(
+        "boxoffice.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run again)."""
+    from boxoffice.platform.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings)
+    typer.echo(f"database at the newest schema: {_safe_url(settings)}")
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo concert, once."""
+    from boxoffice.bootstrap import build_container
+    from boxoffice.demo import load_demo
+
+    async def run() -> bool:
+        container = build_container(_settings())
+        try:
+            async with container.uow() as uow:
+                created = await load_demo(uow, container.clock.now())
+                await uow.commit()
+            return created
+        finally:
+            await container.close()
+
+    created = asyncio.run(run())
+    typer.echo("demo concert loaded" if created else "demo concert already there")
+
+
+@app.command()
+def audit() -> None:
+    """Check the invariants on the live database and waiting room; exit 1 on a violation."""
+    from boxoffice.audit import run_audit
+
+    report = asyncio.run(run_audit(_settings()))
+    for line in report.lines():
+        typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.effective_database_url
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,1 @@
+"""Paying for a hold from the wallet."""

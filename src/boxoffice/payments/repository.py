@@ -1,0 +1,53 @@
+"""SQL for payments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from boxoffice.payments.domain import Payment, PaymentStatus
+from boxoffice.payments.models import Payment as PaymentRow
+
+
+class PaymentRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, user_id: int, reservation_id: int, amount: int, now: datetime) -> Payment:
+        result = await self._connection.execute(
+            insert(PaymentRow)
+            .values(
+                user_id=user_id,
+                reservation_id=reservation_id,
+                amount=amount,
+                status=PaymentStatus.PAID.value,
+                paid_at=now,
+            )
+            .returning(PaymentRow.id)
+        )
+        return Payment(int(result.scalar_one()), reservation_id, amount, PaymentStatus.PAID, now)
+
+    async def mark(self, reservation_id: int, status: PaymentStatus, now: datetime) -> None:
+        await self._connection.execute(
+            update(PaymentRow)
+            .where(PaymentRow.reservation_id == reservation_id)
+            .values(status=status.value, refunded_at=now)
+        )
+
+    async def for_user(self, user_id: int, limit: int) -> list[Payment]:
+        rows = (
+            await self._connection.execute(
+                select(PaymentRow)
+                .where(PaymentRow.user_id == user_id)
+                .order_by(PaymentRow.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        return [
+            Payment(
+                r.id, r.reservation_id, r.amount, PaymentStatus(r.status), r.paid_at, r.refunded_at
+            )
+            for r in rows
+        ]

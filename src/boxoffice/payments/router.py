@@ -1,0 +1,84 @@
+"""Payment routes: pay a hold (with an active pass, idempotent) and list payments."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from boxoffice.accounts.dependencies import CurrentUserId
+from boxoffice.bootstrap import Container
+from boxoffice.payments import service
+from boxoffice.payments.schemas import PaymentOut, PaymentRequest
+from boxoffice.platform import metrics
+from boxoffice.platform.dependencies import ContainerDep
+from boxoffice.platform.http import IdempotencyKey, replay, stored_json
+from boxoffice.platform.idempotency import StoredResponse, request_fingerprint, run_idempotent
+from boxoffice.waiting_room.dependencies import QueueTokenHeader
+from boxoffice.waiting_room.exceptions import QueueTokenExpired
+
+router = APIRouter(tags=["payments"])
+_log = structlog.get_logger(__name__)
+
+
+@router.post("/payments", status_code=201, response_model=PaymentOut)
+async def pay(
+    body: PaymentRequest,
+    user_id: CurrentUserId,
+    container: ContainerDep,
+    token: QueueTokenHeader = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Pay a held reservation from the wallet; the queue pass is used up on success."""
+    now = container.clock.now()
+    fingerprint = request_fingerprint("POST", "/payments", body.model_dump())
+    try:
+        active = await container.waiting_room.require_active(user_id, token, now.timestamp())
+    except QueueTokenExpired:
+        # A retry of a payment that went through (its pass used up by it) gets its first answer.
+        earlier = await _earlier_result(container, user_id, idempotency_key, fingerprint)
+        if earlier is None:
+            raise
+        return replay(earlier)
+
+    async def pay_once() -> StoredResponse:
+        payment = await service.pay(uow, user_id, body.reservation_id, now)
+        return stored_json(201, PaymentOut.of(payment))
+
+    async with container.uow() as uow:
+        result = await run_idempotent(
+            uow.idempotency, user_id, idempotency_key, fingerprint, now, pay_once
+        )
+        await uow.commit()
+    await _after_payment(container, active.pass_id, now.timestamp(), result)
+    return replay(result)
+
+
+async def _earlier_result(
+    container: Container, user_id: int, key: str | None, fingerprint: str
+) -> StoredResponse | None:
+    if key is None:
+        return None
+    async with container.uow(readonly=True) as uow:
+        return await uow.idempotency.stored(user_id, key, fingerprint)
+
+
+async def _after_payment(
+    container: Container, pass_id: str, now: float, result: StoredResponse
+) -> None:
+    """Not facts, so after commit: use up the pass and let the next fan in."""
+    try:
+        if await container.store.use_up(pass_id, now):
+            container.admission_wakeup.set()
+    except Exception as error:  # noqa: BLE001 - the payment stands; the pass then lapses by TTL
+        _log.warning("pass_use_up_failed", error=repr(error))
+    if result.status_code == 201:
+        metrics.MONEY_PAID.inc(PaymentOut.model_validate_json(result.body).amount)
+
+
+@router.get("/payments", response_model=list[PaymentOut])
+async def list_payments(user_id: CurrentUserId, container: ContainerDep) -> list[PaymentOut]:
+    """The caller's payments, newest first."""
+    async with container.uow(readonly=True) as uow:
+        payments = await service.list_payments(uow, user_id)
+    return [PaymentOut.of(p) for p in payments]

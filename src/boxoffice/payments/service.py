@@ -1,0 +1,66 @@
+"""Paying for a hold: one transaction moves the money, confirms the seats and records it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from boxoffice.payments.domain import Payment
+from boxoffice.payments.exceptions import HoldExpired, ReservationNotPayable
+from boxoffice.reservations.domain import ReservationStatus
+from boxoffice.reservations.exceptions import ReservationNotFound
+from boxoffice.unit_of_work import UnitOfWork
+from boxoffice.wallet.domain import EntryKind
+from boxoffice.wallet.exceptions import InsufficientBalance
+
+
+async def pay(uow: UnitOfWork, user_id: int, reservation_id: int, now: datetime) -> Payment:
+    """Pay a live hold from the wallet. Any failure rolls the whole transaction back."""
+    # Lock order everywhere: reservation, then its seats, then the wallet, then the payment.
+    amount = await uow.reservations.transition(
+        reservation_id,
+        user_id,
+        ReservationStatus.HELD,
+        ReservationStatus.CONFIRMED,
+        now,
+        live_at=now,
+    )
+    if amount is None:
+        await _explain_not_payable(uow, user_id, reservation_id, now)
+    assert amount is not None
+    sold = await uow.reservations.sell_seats(reservation_id)
+    if sold != await uow.reservations.seat_count(reservation_id):
+        # Only possible if a seat was re-taken after this hold ran out (clock skew between
+        # instances): the hold is gone, whatever its own clock says.
+        raise HoldExpired("Your hold ran out and a seat went to someone else. Hold seats again.")
+    if amount > 0:
+        balance = await uow.wallets.debit(user_id, amount, now)
+        if balance is None:
+            current = await uow.wallets.balance(user_id)
+            raise InsufficientBalance(
+                f"This costs {amount} and your balance is {current[0] if current else 0}. "
+                "Top up your wallet, then pay again before the hold runs out.",
+                amount=amount,
+                balance=current[0] if current else 0,
+            )
+        await uow.wallets.record(
+            user_id, EntryKind.PAYMENT, amount, balance, now, reservation_id=reservation_id
+        )
+    return await uow.payments.add(user_id, reservation_id, amount, now)
+
+
+async def _explain_not_payable(
+    uow: UnitOfWork, user_id: int, reservation_id: int, now: datetime
+) -> None:
+    reservation = await uow.reservations.get(reservation_id, now)
+    if reservation is None or reservation.user_id != user_id:
+        raise ReservationNotFound(f"You have no reservation {reservation_id}.")
+    if reservation.status is ReservationStatus.EXPIRED:
+        raise HoldExpired("Your hold ran out and the seats were released. Hold seats again.")
+    raise ReservationNotPayable(
+        f"This reservation is {reservation.status.value.lower()} and cannot be paid."
+    )
+
+
+async def list_payments(uow: UnitOfWork, user_id: int, limit: int = 100) -> list[Payment]:
+    """The caller's payments, newest first."""
+    return await uow.payments.for_user(user_id, limit)

@@ -1,0 +1,1 @@
+"""Shared ground: database and unit of work, errors, security, clock, logging, metrics."""

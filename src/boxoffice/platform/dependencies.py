@@ -1,0 +1,39 @@
+"""Request-scoped dependencies shared by every domain's routes."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from boxoffice.bootstrap import Container
+from boxoffice.platform.errors import AdminUnauthorized, DomainError
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def require_admin(
+    container: ContainerDep,
+    x_admin_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """Admin endpoints need the configured admin key in `X-Admin-Key`."""
+    expected = container.keys.admin_key.encode()
+    if not x_admin_key or not hmac.compare_digest(x_admin_key.encode(), expected):
+        raise AdminUnauthorized("Send the admin key as 'X-Admin-Key'.")
+
+
+AdminAccess = Depends(require_admin)
+
+
+def parse_id(raw: str, not_found: type[DomainError], what: str) -> int:
+    """Path ids are opaque to clients: one that names nothing is a 404, whatever its shape."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    raise not_found(f"There is no {what} {raw!r}.")

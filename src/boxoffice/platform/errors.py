@@ -1,0 +1,69 @@
+"""Domain errors carry the contract's stable code; one handler maps them to problem+json."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """A failure the client can act on. Subclasses fix `code`, `status` and `title`."""
+
+    code: ClassVar[str] = "ERROR"
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Request failed"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+    status = 404
+    title = "Not found"
+
+
+class Busy(DomainError):
+    """No lock in time: the request changed nothing and may be retried."""
+
+    code = "BUSY"
+    status = 503
+    title = "Busy, try again"
+
+    def __init__(self, detail: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(detail or "The service is busy; nothing was changed. Retry shortly.")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(detail or f"Too many requests; retry in {retry_after} s.")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+    status = 401
+    title = "Not logged in"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or "Log in and send the access token as 'Authorization: Bearer'.")
+        self.headers = {"WWW-Authenticate": "Bearer"}
+
+
+class AdminUnauthorized(DomainError):
+    code = "ADMIN_UNAUTHORIZED"
+    status = 401
+    title = "Admin key missing or wrong"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+    status = 409
+    title = "Idempotency key reused with a different request"

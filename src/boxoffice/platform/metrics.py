@@ -1,0 +1,55 @@
+"""Prometheus metrics and the middleware that times every request by its route template."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = Histogram(
+    "boxoffice_http_request_duration_seconds",
+    "HTTP request latency by route template and status.",
+    ["method", "route", "status"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+HOLDS_CREATED = Counter("boxoffice_holds_created_total", "Reservations that held their seats.")
+HOLD_CONFLICTS = Counter("boxoffice_hold_conflicts_total", "Holds refused: a seat was taken.")
+HOLDS_EXPIRED = Counter("boxoffice_holds_expired_total", "Lapsed holds marked EXPIRED.")
+MONEY_CHARGED = Counter("boxoffice_money_charged_total", "Money charged into wallets.")
+MONEY_PAID = Counter("boxoffice_money_paid_total", "Money paid for tickets.")
+QUEUE_JOINED = Counter("boxoffice_queue_joined_total", "New queue passes.")
+QUEUE_ADMITTED = Counter("boxoffice_queue_admitted_total", "Passes admitted by this instance.")
+QUEUE_WAITING = Gauge("boxoffice_queue_waiting", "Fans waiting in line (last seen).")
+QUEUE_ACTIVE = Gauge("boxoffice_queue_active", "Active passes (last seen).")
+QUEUE_EXPIRED = Gauge("boxoffice_queue_expired", "Active passes that expired, in all.")
+QUEUE_ABANDONED = Gauge("boxoffice_queue_abandoned", "Admitted passes never used, in all.")
+
+
+class MetricsMiddleware:
+    """Times each HTTP request; labels by route template so ids do not explode cardinality."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path_format", None) or "unmatched"
+            REQUESTS.labels(scope["method"], template, str(status)).observe(
+                time.perf_counter() - started
+            )

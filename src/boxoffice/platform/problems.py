@@ -1,0 +1,107 @@
+"""The one place that turns errors into RFC 9457 problem documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from boxoffice.platform.errors import DomainError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_log = structlog.get_logger(__name__)
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """A problem+json response with the stable machine `code`."""
+    body = {
+        "type": f"https://boxoffice.example/problems/{code.lower().replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return Response(orjson.dumps(body), status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+async def _domain_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return problem_response(
+        exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, **exc.extra
+    )
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {
+            "field": "body"
+            if err.get("type") == "json_invalid"
+            else ".".join(str(part) for part in err.get("loc", ()) if part != "body") or "body",
+            "location": str(err.get("loc", ("body",))[0]),
+            "message": str(err.get("msg", "invalid")),
+            "type": str(err.get("type", "value_error")),
+        }
+        for err in exc.errors()
+    ]
+
+
+async def _validation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = _field_errors(exc)
+    fields = ", ".join(sorted({e["field"] for e in errors}))
+    return problem_response(
+        422,
+        "VALIDATION_ERROR",
+        "Invalid request",
+        f"Fix these fields and send again: {fields}.",
+        errors=errors,
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
+    return problem_response(
+        exc.status_code,
+        code,
+        str(exc.detail) if exc.detail else code,
+        str(exc.detail),
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    _log.exception("unhandled_error", path=request.url.path, error=repr(exc))
+    return problem_response(
+        500, "INTERNAL_ERROR", "Internal error", "Something went wrong on our side; try again."
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the mapping from every error to problem+json."""
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

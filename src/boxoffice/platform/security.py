@@ -1,0 +1,91 @@
+"""Password hashing (argon2) and signed tokens (HS256 JWT) for accounts and queue passes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import anyio.to_thread
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_ACCESS_AUDIENCE = "boxoffice:access"
+_PASS_AUDIENCE = "boxoffice:queue-pass"  # noqa: S105 - an audience name, not a secret
+_ALGORITHM = "HS256"
+
+
+class PasswordHashing:
+    """argon2id hashing, run off the event loop because it is deliberately slow."""
+
+    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+        self._hasher = hasher or PasswordHasher()
+        # A fixed hash to verify against when the user does not exist, so that a login for an
+        # unknown name takes as long as one with a wrong password.
+        self._dummy_hash = self._hasher.hash("boxoffice-dummy-password")
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        def _verify() -> bool:
+            try:
+                return self._hasher.verify(password_hash or self._dummy_hash, password) and (
+                    password_hash is not None
+                )
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return await anyio.to_thread.run_sync(_verify)
+
+
+@dataclass(frozen=True, slots=True)
+class PassClaims:
+    user_id: int
+    pass_id: str
+
+
+class TokenSigner:
+    """Issues and checks HS256 JWTs: account access tokens and queue passes, never confused."""
+
+    def __init__(self, secret_key: str, access_ttl_seconds: int) -> None:
+        self._key = secret_key
+        self.access_ttl_seconds = access_ttl_seconds
+
+    def issue_access_token(self, user_id: int, now: datetime) -> str:
+        claims = {
+            "sub": str(user_id),
+            "aud": _ACCESS_AUDIENCE,
+            "iat": int(now.timestamp()),
+            "exp": now + timedelta(seconds=self.access_ttl_seconds),
+        }
+        return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+
+    def read_access_token(self, token: str) -> int | None:
+        """The user id of a valid, unexpired access token; None for anything else."""
+        try:
+            claims = jwt.decode(
+                token, self._key, algorithms=[_ALGORITHM], audience=_ACCESS_AUDIENCE
+            )
+            return int(claims["sub"])
+        except (jwt.PyJWTError, KeyError, ValueError):
+            return None
+
+    def issue_pass(self, user_id: int, pass_id: str, now: datetime) -> str:
+        # No expiry in the token: the waiting-room store decides whether a pass is still live,
+        # so that a pass can be used up or revoked the moment it is paid with.
+        claims = {
+            "sub": str(user_id),
+            "pid": pass_id,
+            "aud": _PASS_AUDIENCE,
+            "iat": int(now.timestamp()),
+        }
+        return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+
+    def read_pass(self, token: str) -> PassClaims | None:
+        """The claims of a pass this service signed; None for a forged or altered one."""
+        try:
+            claims = jwt.decode(token, self._key, algorithms=[_ALGORITHM], audience=_PASS_AUDIENCE)
+            return PassClaims(user_id=int(claims["sub"]), pass_id=str(claims["pid"]))
+        except (jwt.PyJWTError, KeyError, ValueError):
+            return None

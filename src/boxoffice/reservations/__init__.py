@@ -1,0 +1,1 @@
+"""Seat holds (reservations): all-or-nothing, expiring, cancellable."""

@@ -1,0 +1,236 @@
+"""SQL for reservations. Seats are taken and released by conditional UPDATEs on the seat rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from boxoffice.catalog.models import Seat
+from boxoffice.catalog.repository import seat_is_free
+from boxoffice.reservations.domain import (
+    Reservation,
+    ReservationStatus,
+    ReservedSeat,
+    effective_status,
+)
+from boxoffice.reservations.models import Reservation as ReservationRow
+from boxoffice.reservations.models import ReservationSeat
+
+
+@dataclass(frozen=True, slots=True)
+class TakenSeat:
+    id: int
+    number: int
+    price: int
+
+
+class ReservationRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def held_seat_count(self, user_id: int, now: datetime) -> int:
+        """Seats the user holds right now, across all their live holds."""
+        query = (
+            select(func.count())
+            .select_from(Seat)
+            .join(ReservationRow, ReservationRow.id == Seat.reservation_id)
+            .where(
+                ReservationRow.user_id == user_id,
+                ReservationRow.status == "HELD",
+                Seat.status == "HELD",
+                Seat.held_until > now,
+            )
+        )
+        return int((await self._connection.execute(query)).scalar_one())
+
+    async def add(self, user_id: int, schedule_id: int, held_until: datetime, now: datetime) -> int:
+        result = await self._connection.execute(
+            insert(ReservationRow)
+            .values(
+                user_id=user_id,
+                schedule_id=schedule_id,
+                amount=0,
+                status="HELD",
+                held_until=held_until,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(ReservationRow.id)
+        )
+        return int(result.scalar_one())
+
+    async def take_seats(
+        self,
+        reservation_id: int,
+        schedule_id: int,
+        numbers: Sequence[int],
+        held_until: datetime,
+        now: datetime,
+    ) -> list[TakenSeat]:
+        """Hold every free seat of `numbers` for the reservation; the caller checks all came.
+
+        The rows are locked in seat-number order first (FOR UPDATE in the subquery, a no-op on
+        SQLite, whose writers are serialized), so two holds of overlapping seats never deadlock.
+        """
+        locked = (
+            select(Seat.id)
+            .where(Seat.schedule_id == schedule_id, Seat.number.in_(numbers))
+            .order_by(Seat.number)
+            .with_for_update()
+        )
+        result = await self._connection.execute(
+            update(Seat)
+            .where(Seat.id.in_(locked.scalar_subquery()), seat_is_free(now))
+            .values(status="HELD", reservation_id=reservation_id, held_until=held_until)
+            .returning(Seat.id, Seat.number, Seat.price)
+        )
+        taken = [TakenSeat(r.id, r.number, r.price) for r in result]
+        return sorted(taken, key=lambda seat: seat.number)
+
+    async def record_seats(
+        self, reservation_id: int, seats: Sequence[TakenSeat], amount: int, now: datetime
+    ) -> None:
+        await self._connection.execute(
+            insert(ReservationSeat),
+            [
+                {
+                    "reservation_id": reservation_id,
+                    "seat_id": s.id,
+                    "number": s.number,
+                    "price": s.price,
+                }
+                for s in seats
+            ],
+        )
+        await self._connection.execute(
+            update(ReservationRow)
+            .where(ReservationRow.id == reservation_id)
+            .values(amount=amount, updated_at=now)
+        )
+
+    async def get(self, reservation_id: int, now: datetime) -> Reservation | None:
+        found = await self._load(ReservationRow.id == reservation_id, now, limit=1)
+        return found[0] if found else None
+
+    async def for_user(self, user_id: int, now: datetime, limit: int) -> list[Reservation]:
+        return await self._load(ReservationRow.user_id == user_id, now, limit=limit)
+
+    async def transition(
+        self,
+        reservation_id: int,
+        user_id: int,
+        from_status: ReservationStatus,
+        to_status: ReservationStatus,
+        now: datetime,
+        *,
+        live_at: datetime | None = None,
+    ) -> int | None:
+        """Move a reservation between states if it is still in `from_status`; its amount, or None.
+
+        With `live_at`, a HELD reservation moves only while its hold has not run out.
+        """
+        conditions = [
+            ReservationRow.id == reservation_id,
+            ReservationRow.user_id == user_id,
+            ReservationRow.status == from_status.value,
+        ]
+        if live_at is not None:
+            conditions.append(ReservationRow.held_until > live_at)
+        result = await self._connection.execute(
+            update(ReservationRow)
+            .where(and_(*conditions))
+            .values(status=to_status.value, updated_at=now)
+            .returning(ReservationRow.amount)
+        )
+        value = result.scalar_one_or_none()
+        return None if value is None else int(value)
+
+    async def sell_seats(self, reservation_id: int) -> int:
+        """Mark the reservation's held seats SOLD; how many were still its own."""
+        result = await self._connection.execute(
+            update(Seat)
+            .where(Seat.reservation_id == reservation_id, Seat.status == "HELD")
+            .values(status="SOLD", held_until=None)
+        )
+        return int(result.rowcount)
+
+    async def release_seats(self, reservation_id: int) -> int:
+        """Free the seats this reservation still holds or bought."""
+        result = await self._connection.execute(
+            update(Seat)
+            .where(Seat.reservation_id == reservation_id)
+            .values(status="AVAILABLE", reservation_id=None, held_until=None)
+        )
+        return int(result.rowcount)
+
+    async def seat_count(self, reservation_id: int) -> int:
+        result = await self._connection.execute(
+            select(func.count())
+            .select_from(ReservationSeat)
+            .where(ReservationSeat.reservation_id == reservation_id)
+        )
+        return int(result.scalar_one())
+
+    async def expire_lapsed(self, now: datetime, batch: int) -> int:
+        """Mark lapsed holds EXPIRED and free their seats. Safe on every instance at once."""
+        lapsed = (
+            select(ReservationRow.id)
+            .where(ReservationRow.status == "HELD", ReservationRow.held_until <= now)
+            .order_by(ReservationRow.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+        ids = [int(i) for i in (await self._connection.execute(lapsed)).scalars()]
+        if not ids:
+            return 0
+        await self._connection.execute(
+            update(ReservationRow)
+            .where(ReservationRow.id.in_(ids))
+            .values(status="EXPIRED", updated_at=now)
+        )
+        # Only seats still held by these lapsed holds: a seat already re-held by another fan
+        # points at that fan's reservation and is left alone.
+        await self._connection.execute(
+            update(Seat)
+            .where(Seat.reservation_id.in_(ids), Seat.status == "HELD")
+            .values(status="AVAILABLE", reservation_id=None, held_until=None)
+        )
+        return len(ids)
+
+    async def _load(self, condition: object, now: datetime, limit: int) -> list[Reservation]:
+        rows = (
+            await self._connection.execute(
+                select(ReservationRow)
+                .where(condition)  # type: ignore[arg-type]  # a SQL expression built by callers
+                .order_by(ReservationRow.id.desc())
+                .limit(limit)
+            )
+        ).all()
+        if not rows:
+            return []
+        seats: dict[int, list[ReservedSeat]] = defaultdict(list)
+        seat_rows = await self._connection.execute(
+            select(ReservationSeat.reservation_id, ReservationSeat.number, ReservationSeat.price)
+            .where(ReservationSeat.reservation_id.in_([r.id for r in rows]))
+            .order_by(ReservationSeat.number)
+        )
+        for s in seat_rows:
+            seats[s.reservation_id].append(ReservedSeat(s.number, s.price))
+        return [
+            Reservation(
+                id=r.id,
+                user_id=r.user_id,
+                schedule_id=r.schedule_id,
+                seats=tuple(seats[r.id]),
+                amount=r.amount,
+                status=effective_status(r.status, r.held_until, now),
+                held_until=r.held_until,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]

@@ -1,0 +1,168 @@
+"""Reservation use cases: hold seats all-or-nothing, look them up, cancel with refund."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from boxoffice.catalog.domain import is_on_sale
+from boxoffice.catalog.exceptions import ScheduleNotFound
+from boxoffice.payments.domain import PaymentStatus
+from boxoffice.reservations import domain
+from boxoffice.reservations.exceptions import (
+    HoldLimitExceeded,
+    ReservationNotCancellable,
+    ReservationNotFound,
+    ScheduleClosed,
+    SeatNotFound,
+    SeatUnavailable,
+)
+from boxoffice.unit_of_work import UnitOfWork
+from boxoffice.wallet.domain import EntryKind
+from boxoffice.wallet.exceptions import BalanceLimitExceeded
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRules:
+    hold_seconds: int
+    max_seats_per_reservation: int
+    max_held_seats_per_user: int
+    max_balance: int
+
+
+async def hold_seats(
+    uow: UnitOfWork,
+    rules: HoldRules,
+    user_id: int,
+    schedule_id: int,
+    seat_numbers: Sequence[int],
+    now: datetime,
+) -> domain.Reservation:
+    """Hold all the seats or none, for `hold_seconds`."""
+    numbers = sorted(set(seat_numbers))
+    if len(numbers) > rules.max_seats_per_reservation:
+        raise HoldLimitExceeded(
+            f"One reservation holds at most {rules.max_seats_per_reservation} seats.",
+            limit=rules.max_seats_per_reservation,
+        )
+    starts_at = await uow.catalog.schedule_starts_at(schedule_id)
+    if starts_at is None:
+        raise ScheduleNotFound(f"There is no date {schedule_id}.")
+    if not is_on_sale(starts_at, now):
+        raise ScheduleClosed("This date is no longer on sale. Pick another date.")
+    # One fan's holds are serialized on their account row, so two tabs cannot both slip under
+    # the per-fan limit.
+    await uow.accounts.lock(user_id)
+    already = await uow.reservations.held_seat_count(user_id, now)
+    if not domain.within_hold_limit(already, len(numbers), rules.max_held_seats_per_user):
+        raise HoldLimitExceeded(
+            f"You may hold {rules.max_held_seats_per_user} seats at once and already hold "
+            f"{already}. Pay for or cancel a hold first.",
+            limit=rules.max_held_seats_per_user,
+            held=already,
+        )
+    held_until = now + timedelta(seconds=rules.hold_seconds)
+    reservation_id = await uow.reservations.add(user_id, schedule_id, held_until, now)
+    taken = await uow.reservations.take_seats(reservation_id, schedule_id, numbers, held_until, now)
+    if len(taken) != len(numbers):
+        await _explain_shortfall(uow, schedule_id, numbers, {s.number for s in taken})
+    amount = domain.total_amount([domain.ReservedSeat(s.number, s.price) for s in taken])
+    await uow.reservations.record_seats(reservation_id, taken, amount, now)
+    return domain.Reservation(
+        id=reservation_id,
+        user_id=user_id,
+        schedule_id=schedule_id,
+        seats=tuple(domain.ReservedSeat(s.number, s.price) for s in taken),
+        amount=amount,
+        status=domain.ReservationStatus.HELD,
+        held_until=held_until,
+        created_at=now,
+    )
+
+
+async def _explain_shortfall(
+    uow: UnitOfWork, schedule_id: int, numbers: Sequence[int], taken: set[int]
+) -> None:
+    existing = await uow.catalog.existing_seat_numbers(schedule_id, numbers)
+    missing = sorted(set(numbers) - existing)
+    if missing:
+        raise SeatNotFound(
+            f"This date has no seat {', '.join(map(str, missing))}.", seat_numbers=missing
+        )
+    unavailable = sorted(set(numbers) - taken)
+    raise SeatUnavailable(
+        f"Seat {', '.join(map(str, unavailable))} is no longer available. Pick other seats.",
+        seats=unavailable,
+    )
+
+
+async def get_reservation(
+    uow: UnitOfWork, user_id: int, reservation_id: int, now: datetime
+) -> domain.Reservation:
+    """The caller's reservation; another fan's answers as absent."""
+    reservation = await uow.reservations.get(reservation_id, now)
+    if reservation is None or reservation.user_id != user_id:
+        raise ReservationNotFound(f"You have no reservation {reservation_id}.")
+    return reservation
+
+
+async def list_reservations(
+    uow: UnitOfWork, user_id: int, now: datetime, limit: int = 100
+) -> list[domain.Reservation]:
+    """The caller's reservations, newest first."""
+    return await uow.reservations.for_user(user_id, now, limit)
+
+
+async def cancel_reservation(
+    uow: UnitOfWork, rules: HoldRules, user_id: int, reservation_id: int, now: datetime
+) -> domain.Reservation:
+    """Cancel a live hold (seats freed) or a confirmed booking (seats freed, amount refunded)."""
+    current = await get_reservation(uow, user_id, reservation_id, now)
+    if current.status is domain.ReservationStatus.HELD:
+        moved = await uow.reservations.transition(
+            reservation_id,
+            user_id,
+            domain.ReservationStatus.HELD,
+            domain.ReservationStatus.CANCELLED,
+            now,
+            live_at=now,
+        )
+        if moved is None:
+            raise ReservationNotCancellable("This hold has just ended; nothing to cancel.")
+        await uow.reservations.release_seats(reservation_id)
+    elif current.status is domain.ReservationStatus.CONFIRMED:
+        await _refund(uow, rules, user_id, reservation_id, now)
+    else:
+        raise ReservationNotCancellable(
+            f"This reservation is {current.status.value.lower()}; only held or confirmed "
+            "reservations can be cancelled."
+        )
+    return await get_reservation(uow, user_id, reservation_id, now)
+
+
+async def _refund(
+    uow: UnitOfWork, rules: HoldRules, user_id: int, reservation_id: int, now: datetime
+) -> None:
+    # Lock order everywhere: reservation, then its seats, then the wallet, then the payment.
+    amount = await uow.reservations.transition(
+        reservation_id,
+        user_id,
+        domain.ReservationStatus.CONFIRMED,
+        domain.ReservationStatus.CANCELLED,
+        now,
+    )
+    if amount is None:
+        raise ReservationNotCancellable("This booking was cancelled already.")
+    await uow.reservations.release_seats(reservation_id)
+    if amount > 0:
+        balance = await uow.wallets.credit(user_id, amount, rules.max_balance, now)
+        if balance is None:
+            raise BalanceLimitExceeded(
+                "The refund would take your balance over its limit. "
+                "Spend some of your balance first, then cancel again."
+            )
+        await uow.wallets.record(
+            user_id, EntryKind.REFUND, amount, balance, now, reservation_id=reservation_id
+        )
+    await uow.payments.mark(reservation_id, PaymentStatus.REFUNDED, now)

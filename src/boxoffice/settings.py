@@ -1,0 +1,62 @@
+"""Typed settings from BOXOFFICE_* environment variables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; safe defaults for a laptop, strict for production."""
+
+    model_config = SettingsConfigDict(env_prefix="BOXOFFICE_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    admin_key: SecretStr | None = None
+
+    hold_seconds: int = Field(300, ge=5)
+    max_seats_per_reservation: int = Field(4, ge=1)
+    max_held_seats_per_user: int = Field(4, ge=1)
+
+    queue_max_active: int = Field(100, ge=1)
+    queue_admit_per_minute: int = Field(600, ge=1)
+    queue_active_ttl_seconds: int = Field(600, ge=10)
+    queue_claim_seconds: int = Field(60, ge=5)
+    queue_room: str = "main"
+    admission_interval_seconds: float = Field(0.5, gt=0)
+    sweeper_interval_seconds: float = Field(5.0, gt=0)
+
+    wallet_currency: str = "KRW"
+    wallet_max_balance: int = Field(10_000_000, ge=1)
+    wallet_max_charge: int = Field(2_000_000, ge=1)
+
+    access_token_ttl_seconds: int = Field(3600, ge=60)
+    db_pool_size: int = Field(10, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    db_lock_timeout_ms: int = Field(2000, ge=100)
+    redis_pool_size: int = Field(50, ge=1)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The configured database, or the embedded SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'boxoffice.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True on the embedded default database."""
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def is_embedded(self) -> bool:
+        """True when neither PostgreSQL nor Redis is configured."""
+        return self.is_sqlite and not self.redis_url

@@ -1,0 +1,93 @@
+"""The unit of work: one transaction, and the repositories that work inside it."""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from boxoffice.accounts.repository import AccountRepository
+from boxoffice.catalog.repository import CatalogRepository
+from boxoffice.payments.repository import PaymentRepository
+from boxoffice.platform.errors import Busy
+from boxoffice.platform.idempotency import IdempotencyRepository
+from boxoffice.reservations.repository import ReservationRepository
+from boxoffice.wallet.repository import WalletRepository
+
+# SQLSTATEs that mean "could not get a lock or a consistent snapshot in time": retryable.
+_RETRYABLE_SQLSTATES = {"55P03", "40P01", "40001", "57014"}
+
+
+def _is_retryable(error: DBAPIError) -> bool:
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(original)
+
+
+class UnitOfWork:
+    """`async with uow: ...; await uow.commit()`. Leaving without commit rolls everything back."""
+
+    accounts: AccountRepository
+    catalog: CatalogRepository
+    reservations: ReservationRepository
+    wallets: WalletRepository
+    payments: PaymentRepository
+    idempotency: IdempotencyRepository
+
+    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None = None) -> None:
+        self._engine = engine
+        self._write_lock = write_lock
+        self._connection: AsyncConnection | None = None
+        self._committed = False
+        self._holding_lock = False
+
+    async def __aenter__(self) -> Self:
+        if self._write_lock is not None:
+            # SQLite has one writer: taking turns here beats "database is locked" retries.
+            await self._write_lock.acquire()
+            self._holding_lock = True
+        try:
+            connection = await self._engine.connect()
+            await connection.begin()
+        except BaseException:
+            self._release()
+            raise
+        self._connection = connection
+        self.accounts = AccountRepository(connection)
+        self.catalog = CatalogRepository(connection)
+        self.reservations = ReservationRepository(connection)
+        self.wallets = WalletRepository(connection)
+        self.payments = PaymentRepository(connection)
+        self.idempotency = IdempotencyRepository(connection)
+        return self
+
+    async def commit(self) -> None:
+        assert self._connection is not None
+        await self._connection.commit()
+        self._committed = True
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._connection is not None
+        try:
+            if not self._committed:
+                await self._connection.rollback()
+            await self._connection.close()
+        finally:
+            self._release()
+        if isinstance(exc, DBAPIError) and _is_retryable(exc):
+            raise Busy() from exc
+
+    def _release(self) -> None:
+        if self._write_lock is not None and self._holding_lock:
+            self._holding_lock = False
+            self._write_lock.release()

@@ -1,0 +1,1 @@
+"""The virtual waiting room: a fair line in front of the shop."""

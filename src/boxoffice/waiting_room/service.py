@@ -1,0 +1,132 @@
+"""Waiting-room use cases: join, check status, leave, validate a pass, admin policy."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from boxoffice.platform.security import TokenSigner
+from boxoffice.waiting_room.domain import (
+    PassStatus,
+    PassView,
+    QueuePolicy,
+    RoomStats,
+    estimate_wait_seconds,
+    poll_after_seconds,
+)
+from boxoffice.waiting_room.exceptions import (
+    QueueTokenExpired,
+    QueueTokenForbidden,
+    QueueTokenInvalid,
+    QueueTokenNotActive,
+)
+from boxoffice.waiting_room.store import WaitingRoomStore
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    token: str
+    status: PassStatus
+    position: int | None
+    estimated_wait_seconds: int
+    active_until: datetime | None
+    poll_after_seconds: int
+    opens_at: datetime | None
+
+
+def _to_datetime(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+
+
+def describe(view: PassView, token: str, policy: QueuePolicy, now: float) -> QueueStatus:
+    """What the fan sees of their pass."""
+    if view.status is PassStatus.ACTIVE:
+        wait = 0
+    elif view.position is None:  # in the pre-queue: the wait starts at the opening
+        opens_in = max(0.0, (view.opens_at or now) - now)
+        wait = math.ceil(opens_in)
+    else:
+        wait = estimate_wait_seconds(view.position, view.recent_admissions, policy)
+    poll = poll_after_seconds(view.status, wait)
+    if view.status is PassStatus.WAITING and view.position is None:
+        poll = max(1, min(poll, wait))
+    return QueueStatus(
+        token=token,
+        status=view.status,
+        position=view.position,
+        estimated_wait_seconds=wait,
+        active_until=_to_datetime(view.active_until),
+        poll_after_seconds=poll,
+        opens_at=_to_datetime(view.opens_at),
+    )
+
+
+class WaitingRoom:
+    """The waiting room as the rest of the service uses it."""
+
+    def __init__(self, store: WaitingRoomStore, signer: TokenSigner) -> None:
+        self.store = store
+        self._signer = signer
+
+    def _token(self, view: PassView) -> str:
+        # Signed with the join time as its issue time, so joining again gives the same token.
+        return self._signer.issue_pass(
+            view.user_id, view.pass_id, datetime.fromtimestamp(view.joined_at, UTC)
+        )
+
+    async def join(self, user_id: int, now: float) -> tuple[QueueStatus, bool]:
+        """Join the line, or get one's live pass back (joining again never loses a place)."""
+        view, created = await self.store.join(user_id, secrets.token_urlsafe(16), now)
+        policy = await self.store.get_policy()
+        return describe(view, self._token(view), policy, now), created
+
+    async def status(self, user_id: int, token: str | None, now: float) -> QueueStatus:
+        """The pass's place in line or its active window."""
+        view = await self._live_pass(user_id, token, now, claim=False)
+        policy = await self.store.get_policy()
+        return describe(view, self._token(view), policy, now)
+
+    async def leave(self, user_id: int, token: str | None, now: float) -> None:
+        """Give up the place or the active slot."""
+        view = await self._live_pass(user_id, token, now, claim=False)
+        await self.store.leave(view.pass_id, now)
+
+    async def require_active(self, user_id: int, token: str | None, now: float) -> PassView:
+        """The caller's ACTIVE pass, or the contract's error for why it is not."""
+        view = await self._live_pass(user_id, token, now, claim=True)
+        if view.status is not PassStatus.ACTIVE:
+            raise QueueTokenNotActive(
+                "Your pass is still waiting in line. Keep this page open; you will be let in."
+            )
+        return view
+
+    async def _live_pass(
+        self, user_id: int, token: str | None, now: float, *, claim: bool
+    ) -> PassView:
+        claims = self._signer.read_pass(token) if token else None
+        if claims is None:
+            raise QueueTokenInvalid(
+                "Send the queue pass from POST /api/v1/queue/tokens as 'X-Queue-Token'."
+            )
+        if claims.user_id != user_id:
+            raise QueueTokenForbidden("This queue pass belongs to another account.")
+        fetch = self.store.authorize if claim else self.store.view
+        view = await fetch(claims.pass_id, now)
+        if view is None:
+            raise QueueTokenExpired(
+                "Your queue pass has expired or was used up. Join the line again."
+            )
+        return view
+
+    async def policy_with_stats(self, now: float) -> tuple[QueuePolicy, RoomStats]:
+        """The admission policy and the room's live figures."""
+        return await self.store.get_policy(), await self.store.stats(now)
+
+    async def update_policy(self, changes: dict[str, Any]) -> QueuePolicy:
+        """Apply a partial policy change for every instance at once."""
+        policy = replace(await self.store.get_policy(), **changes)
+        await self.store.set_policy(policy)
+        return policy

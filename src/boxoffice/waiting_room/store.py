@@ -1,0 +1,45 @@
+"""The waiting-room store port. Every method is one atomic step in the store."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from boxoffice.waiting_room.domain import PassView, QueuePolicy, RoomStats
+
+
+class WaitingRoomStore(Protocol):
+    """The line, the active passes and admission. Times are Unix seconds (floats)."""
+
+    async def join(self, user_id: int, pass_id: str, now: float) -> tuple[PassView, bool]:
+        """Put the user in line, or return their live pass; True when a new pass was made."""
+        ...
+
+    async def view(self, pass_id: str, now: float) -> PassView | None:
+        """The pass with its 1-based position; None once it expired, was used or left."""
+        ...
+
+    async def authorize(self, pass_id: str, now: float) -> PassView | None:
+        """`view`, and the first use of an admitted pass claims it (extends it to the full TTL)."""
+        ...
+
+    async def leave(self, pass_id: str, now: float) -> bool:
+        """Give up the place or the active slot at once; False if the pass was not live."""
+        ...
+
+    async def use_up(self, pass_id: str, now: float) -> bool:
+        """End an active pass after a payment, freeing its slot at once."""
+        ...
+
+    async def admit(self, now: float) -> list[str]:
+        """Expire lapsed passes, then admit the first waiting ones that slots and rate allow."""
+        ...
+
+    async def get_policy(self) -> QueuePolicy: ...
+
+    async def set_policy(self, policy: QueuePolicy) -> None: ...
+
+    async def stats(self, now: float) -> RoomStats: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...

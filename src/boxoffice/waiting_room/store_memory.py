@@ -1,0 +1,207 @@
+"""The in-process waiting-room store of the embedded default (one process only).
+
+Each method runs without awaiting, so on one event loop every method is atomic.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import deque
+from dataclasses import dataclass
+
+from sortedcontainers import SortedList
+
+from boxoffice.waiting_room.domain import (
+    ADMISSION_WINDOW_SECONDS,
+    PassStatus,
+    PassView,
+    QueuePolicy,
+    RoomStats,
+    admissible,
+    refill_tokens,
+)
+
+
+@dataclass(slots=True)
+class _Pass:
+    pass_id: str
+    user_id: int
+    joined_at: float
+    seq: int | None = None
+    status: PassStatus = PassStatus.WAITING
+    admitted_at: float | None = None
+    active_until: float | None = None
+    claimed: bool = False
+
+
+class MemoryWaitingRoomStore:
+    """Line, passes and admission in this process's memory."""
+
+    def __init__(self, policy: QueuePolicy) -> None:
+        self._policy = policy
+        self._passes: dict[str, _Pass] = {}
+        self._by_user: dict[int, str] = {}
+        self._line: SortedList[tuple[int, str]] = SortedList()
+        self._prequeue: list[str] = []
+        self._active: set[str] = set()
+        self._next_seq = 0
+        self._tokens = float(policy.burst)
+        self._last_refill: float | None = None
+        self._admissions: deque[float] = deque()
+        self._admitted_total = 0
+        self._expired_total = 0
+        self._abandoned_total = 0
+
+    async def join(self, user_id: int, pass_id: str, now: float) -> tuple[PassView, bool]:
+        existing = self._live(self._by_user.get(user_id), now)
+        if existing is not None:
+            return self._view(existing, now), False
+        entry = _Pass(pass_id=pass_id, user_id=user_id, joined_at=now)
+        self._passes[pass_id] = entry
+        self._by_user[user_id] = pass_id
+        if self._policy.opens_at is not None and now < self._policy.opens_at:
+            self._prequeue.append(pass_id)
+        else:
+            self._enqueue(entry)
+        return self._view(entry, now), True
+
+    async def view(self, pass_id: str, now: float) -> PassView | None:
+        entry = self._live(pass_id, now)
+        return None if entry is None else self._view(entry, now)
+
+    async def authorize(self, pass_id: str, now: float) -> PassView | None:
+        entry = self._live(pass_id, now)
+        if entry is None:
+            return None
+        if entry.status is PassStatus.ACTIVE and not entry.claimed:
+            assert entry.admitted_at is not None
+            entry.claimed = True
+            entry.active_until = entry.admitted_at + self._policy.active_ttl_seconds
+        return self._view(entry, now)
+
+    async def leave(self, pass_id: str, now: float) -> bool:
+        entry = self._live(pass_id, now)
+        if entry is None:
+            return False
+        self._remove(entry)
+        return True
+
+    async def use_up(self, pass_id: str, now: float) -> bool:
+        entry = self._live(pass_id, now)
+        if entry is None or entry.status is not PassStatus.ACTIVE:
+            return False
+        self._remove(entry)
+        return True
+
+    async def admit(self, now: float) -> list[str]:
+        self._expire_active(now)
+        policy = self._policy
+        if policy.opens_at is not None and now < policy.opens_at:
+            return []
+        self._open_prequeue()
+        last = now if self._last_refill is None else self._last_refill
+        self._tokens = refill_tokens(self._tokens, last, now, policy)
+        self._last_refill = now
+        count = admissible(policy.max_active - len(self._active), self._tokens, len(self._line))
+        admitted: list[str] = []
+        for _ in range(count):
+            _, pass_id = self._line.pop(0)
+            entry = self._passes[pass_id]
+            entry.status = PassStatus.ACTIVE
+            entry.admitted_at = now
+            entry.active_until = now + min(policy.claim_seconds, policy.active_ttl_seconds)
+            self._active.add(pass_id)
+            self._admissions.append(now)
+            admitted.append(pass_id)
+        self._tokens -= count
+        self._admitted_total += count
+        return admitted
+
+    async def get_policy(self) -> QueuePolicy:
+        return self._policy
+
+    async def set_policy(self, policy: QueuePolicy) -> None:
+        self._policy = policy
+        self._tokens = min(self._tokens, float(policy.burst))
+
+    async def stats(self, now: float) -> RoomStats:
+        self._expire_active(now)
+        return RoomStats(
+            waiting=len(self._line) + len(self._prequeue),
+            active=len(self._active),
+            admitted_last_minute=self._admitted_since(now - ADMISSION_WINDOW_SECONDS),
+            admitted_total=self._admitted_total,
+            expired_total=self._expired_total,
+            abandoned_total=self._abandoned_total,
+            prequeue=len(self._prequeue),
+        )
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        return None
+
+    def _enqueue(self, entry: _Pass) -> None:
+        entry.seq = self._next_seq
+        self._next_seq += 1
+        self._line.add((entry.seq, entry.pass_id))
+
+    def _open_prequeue(self) -> None:
+        # The pre-queue is shuffled exactly once, with a CSPRNG, when the sale opens.
+        if not self._prequeue:
+            return
+        order = list(self._prequeue)
+        secrets.SystemRandom().shuffle(order)
+        self._prequeue.clear()
+        for pass_id in order:
+            self._enqueue(self._passes[pass_id])
+
+    def _live(self, pass_id: str | None, now: float) -> _Pass | None:
+        entry = self._passes.get(pass_id) if pass_id else None
+        if entry is None:
+            return None
+        if entry.active_until is not None and entry.active_until <= now:
+            self._expire(entry)
+            return None
+        return entry
+
+    def _expire_active(self, now: float) -> None:
+        for pass_id in list(self._active):
+            self._live(pass_id, now)
+
+    def _expire(self, entry: _Pass) -> None:
+        self._expired_total += 1
+        if not entry.claimed:
+            self._abandoned_total += 1
+        self._remove(entry)
+
+    def _remove(self, entry: _Pass) -> None:
+        self._passes.pop(entry.pass_id, None)
+        if self._by_user.get(entry.user_id) == entry.pass_id:
+            del self._by_user[entry.user_id]
+        self._active.discard(entry.pass_id)
+        if entry.seq is not None:
+            self._line.discard((entry.seq, entry.pass_id))
+        if entry.pass_id in self._prequeue:
+            self._prequeue.remove(entry.pass_id)
+
+    def _admitted_since(self, since: float) -> int:
+        while self._admissions and self._admissions[0] <= since:
+            self._admissions.popleft()
+        return len(self._admissions)
+
+    def _view(self, entry: _Pass, now: float) -> PassView:
+        position = None
+        if entry.status is PassStatus.WAITING and entry.seq is not None:
+            position = self._line.index((entry.seq, entry.pass_id)) + 1
+        return PassView(
+            pass_id=entry.pass_id,
+            user_id=entry.user_id,
+            status=entry.status,
+            joined_at=entry.joined_at,
+            position=position,
+            active_until=entry.active_until,
+            opens_at=self._policy.opens_at if entry.seq is None else None,
+            recent_admissions=self._admitted_since(now - ADMISSION_WINDOW_SECONDS),
+        )

@@ -1,0 +1,1 @@
+"""The prepaid wallet and its ledger."""

@@ -1,0 +1,75 @@
+"""Wallet routes: balance, charges (idempotent) and the ledger."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from boxoffice.accounts.dependencies import CurrentUserId
+from boxoffice.platform import metrics
+from boxoffice.platform.dependencies import ContainerDep
+from boxoffice.platform.http import IdempotencyKey, replay, stored_json
+from boxoffice.platform.idempotency import StoredResponse, request_fingerprint, run_idempotent
+from boxoffice.wallet import service
+from boxoffice.wallet.schemas import BalanceOut, ChargeOut, ChargeRequest, TransactionOut
+
+router = APIRouter(tags=["wallet"])
+
+
+@router.get("/wallet", response_model=BalanceOut)
+async def get_wallet(user_id: CurrentUserId, container: ContainerDep) -> BalanceOut:
+    """The caller's balance."""
+    async with container.uow(readonly=True) as uow:
+        balance = await service.get_balance(uow, user_id)
+    return BalanceOut(balance=balance.balance, currency=balance.currency)
+
+
+@router.post("/wallet/charges", status_code=201, response_model=ChargeOut)
+async def charge_wallet(
+    body: ChargeRequest,
+    user_id: CurrentUserId,
+    container: ContainerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Add money to the wallet. Repeat with the same Idempotency-Key to retry safely."""
+    now = container.clock.now()
+
+    async def charge() -> StoredResponse:
+        entry = await service.charge(uow, container.wallet_limits, user_id, body.amount, now)
+        return stored_json(
+            201, ChargeOut(transaction_id=entry.id, amount=body.amount, balance=entry.balance_after)
+        )
+
+    fingerprint = request_fingerprint("POST", "/wallet/charges", body.model_dump())
+    async with container.uow() as uow:
+        result = await run_idempotent(
+            uow.idempotency, user_id, idempotency_key, fingerprint, now, charge
+        )
+        await uow.commit()
+    metrics.MONEY_CHARGED.inc(body.amount)
+    return replay(result)
+
+
+@router.get("/wallet/transactions", response_model=list[TransactionOut])
+async def list_transactions(
+    user_id: CurrentUserId,
+    container: ContainerDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before_id: Annotated[int | None, Query(ge=1, description="Page on: the last id seen")] = None,
+) -> list[TransactionOut]:
+    """The caller's ledger, newest first; page with `before_id`."""
+    async with container.uow(readonly=True) as uow:
+        entries = await service.list_entries(uow, user_id, limit, before_id)
+    return [
+        TransactionOut(
+            id=e.id,
+            kind=e.kind,
+            amount=e.amount,
+            balance_after=e.balance_after,
+            reservation_id=e.reservation_id,
+            created_at=e.created_at,
+        )
+        for e in entries
+    ]

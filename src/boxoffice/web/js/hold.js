@@ -1,0 +1,157 @@
+// The hold screen: the held seats, a countdown to held_until (at zero the seats are released and the
+// fan goes back to the seat map), the wallet panel, and paying. A payment is sent with an
+// Idempotency-Key that is reused only when the previous try had no clear answer.
+
+import { newIdempotencyKey, request, serverNow } from './api.js';
+import { $, busy, el, everySecond, isAbort } from './dom.js';
+import { clearError, showError, showNotice } from './feedback.js';
+import { describeError, joinWords } from './errors.js';
+import { clock, dateTime, money, secondsUntil } from './format.js';
+import { knownSchedule } from './dates.js';
+import { watchPass } from './pass.js';
+import { isPassLost, passLost } from './queue.js';
+import { go, placeWalletPanel, showScreen } from './screens.js';
+import { credentials, forgetPass, session } from './session.js';
+import { currentBalance, onBalanceChange, refreshWallet, suggestTopUp } from './wallet.js';
+
+let pendingPayment = null; // {reservationId, key} while a payment's outcome is unknown
+
+export function initHold() {
+  $('#pay-button').addEventListener('click', () => busy($('#pay-button'), pay));
+  $('#cancel-hold-button').addEventListener('click', () => busy($('#cancel-hold-button'), release));
+  onBalanceChange(renderPayHint);
+}
+
+export async function showHold(reservation) {
+  const signal = showScreen('hold');
+  document.title = 'Pay for your seats — boxoffice';
+  session.reservation = reservation;
+  placeWalletPanel('hold-wallet-slot');
+  render(reservation);
+  everySecond(signal, () => tick(reservation));
+  refreshWallet().catch((error) => showError(error));
+  await watchPass(signal);
+}
+
+function scheduleOf(reservation) {
+  return knownSchedule(reservation.schedule_id) ?? { id: reservation.schedule_id };
+}
+
+function render(reservation) {
+  const schedule = scheduleOf(reservation);
+  $('#hold-date').textContent = schedule.starts_at
+    ? `${schedule.concertTitle ?? ''} · ${dateTime(schedule.starts_at)}`
+    : `Date ${reservation.schedule_id}`;
+  $('#hold-seats').replaceChildren(...reservation.seats.map((seat) => el('li', {}, `Seat ${seat.number} — ${money(seat.price)}`)));
+  $('#hold-amount').textContent = money(reservation.amount);
+  $('#pay-button').textContent = `Pay ${money(reservation.amount)}`;
+  renderPayHint();
+}
+
+function renderPayHint() {
+  const reservation = session.reservation;
+  const balance = currentBalance();
+  const hint = $('#pay-hint');
+  if (!reservation || balance === null) {
+    hint.textContent = '';
+    return;
+  }
+  const missing = Number(reservation.amount) - balance;
+  hint.textContent = missing > 0
+    ? `Your balance (${money(balance)}) is ${money(missing)} short: top up first.`
+    : `Your balance (${money(balance)}) covers this payment.`;
+}
+
+function tick(reservation) {
+  const left = secondsUntil(reservation.held_until, serverNow());
+  $('#hold-countdown').textContent = clock(left);
+  $('#hold-countdown').classList.toggle('urgent', left < 60);
+  if (left > 0) return true;
+  holdExpired(reservation);
+  return false;
+}
+
+function holdExpired(reservation) {
+  if (session.reservation?.id !== reservation.id) return;
+  session.reservation = null;
+  const seats = reservation.seats.map((s) => s.number);
+  const which = `${seats.length === 1 ? 'seat' : 'seats'} ${joinWords(seats)}`;
+  showError({ code: 'HOLD_EXPIRED', status: 409, problem: {} }, {
+    message: `Your hold expired and ${which} ${seats.length === 1 ? 'was' : 'were'} released. Pick your seats again.`,
+    action: null,
+  });
+  go.seats(scheduleOf(reservation));
+}
+
+async function pay() {
+  const reservation = session.reservation;
+  if (!reservation) return;
+  clearError();
+  if (pendingPayment?.reservationId !== reservation.id) {
+    pendingPayment = { reservationId: reservation.id, key: newIdempotencyKey() };
+  }
+  let payment;
+  try {
+    payment = await request('/payments', {
+      ...credentials({ withPass: true }),
+      method: 'POST',
+      json: { reservation_id: reservation.id },
+      idempotencyKey: pendingPayment.key,
+    });
+  } catch (error) {
+    if (error.status >= 400 && error.status < 500) pendingPayment = null;
+    await payFailed(error, reservation);
+    return;
+  }
+  pendingPayment = null;
+  session.reservation = null;
+  forgetPass(); // paying uses the pass up
+  await refreshWallet().catch(() => {}); // the confirmation shows the balance left
+  go.confirmation({ payment, reservation, schedule: scheduleOf(reservation) });
+}
+
+async function payFailed(error, reservation) {
+  if (isAbort(error)) return;
+  if (error.code === 'INSUFFICIENT_BALANCE') {
+    await insufficientBalance(error, reservation);
+  } else if (error.code === 'HOLD_EXPIRED') {
+    session.reservation = null;
+    showError(error, { action: null });
+    go.seats(scheduleOf(reservation));
+  } else if (error.code === 'RESERVATION_NOT_PAYABLE') {
+    session.reservation = null;
+    showError(error);
+  } else if (isPassLost(error)) {
+    passLost(error);
+  } else {
+    showError(error, { retry: () => busy($('#pay-button'), pay) });
+  }
+}
+
+async function insufficientBalance(error, reservation) {
+  let missing = 0;
+  try {
+    const wallet = await refreshWallet();
+    missing = Number(reservation.amount) - Number(wallet.balance);
+  } catch {
+    // The balance could not be read again; the message below still says what to do.
+  }
+  const more = missing > 0 ? ` You need ${money(missing)} more.` : '';
+  showError(error, { message: `${describeError(error).message}${more}`, action: null });
+  suggestTopUp(missing);
+}
+
+async function release() {
+  const reservation = session.reservation;
+  if (!reservation) return;
+  clearError();
+  try {
+    await request(`/reservations/${encodeURIComponent(reservation.id)}/cancel`, { ...credentials(), method: 'POST' });
+  } catch (error) {
+    showError(error, { retry: () => busy($('#cancel-hold-button'), release) });
+    return;
+  }
+  session.reservation = null;
+  showNotice('Your seats were released.');
+  go.seats(scheduleOf(reservation));
+}

@@ -1,0 +1,167 @@
+// The seat-map screen: loads a date's seats and refreshes them every few seconds while open, knows
+// which held seats are the fan's own (from their reservations), keeps the selection (up to 4) and
+// holds the selected seats.
+
+import { asList, request, serverNow } from './api.js';
+import { $, busy, isAbort, repeat } from './dom.js';
+import { clearError, showError, showNotice } from './feedback.js';
+import { joinWords, seatNumbersOf } from './errors.js';
+import { dateTime, money } from './format.js';
+import { watchPass } from './pass.js';
+import { isPassLost, passLost } from './queue.js';
+import { go, showScreen } from './screens.js';
+import { drawSeats, focusSeat, forgetDrawing, moveFocus } from './seatgrid.js';
+import { credentials, session } from './session.js';
+
+const REFRESH_MS = 3000;
+const MAX_SEATS = 4;
+
+let view = { schedule: null, seats: [], selected: new Set(), mine: new Map() };
+
+export function initSeats() {
+  const map = $('#seat-map');
+  map.addEventListener('click', (event) => {
+    const button = event.target.closest('.seat');
+    if (button) onSeat(Number(button.dataset.number), button);
+  });
+  map.addEventListener('keydown', (event) => moveFocus(map, event));
+  // busy() puts the button back as it found it; the selection then decides whether it is usable.
+  $('#hold-button').addEventListener('click', () => busy($('#hold-button'), holdSelected).finally(redraw));
+  $('#clear-selection').addEventListener('click', () => {
+    view.selected.clear();
+    redraw();
+  });
+  $('#back-to-dates').addEventListener('click', () => go.dates());
+  $('#seat-limit').textContent = String(MAX_SEATS);
+}
+
+export async function showSeats(schedule) {
+  const signal = showScreen('seats');
+  document.title = 'Pick your seats — boxoffice';
+  if (schedule.id !== view.schedule?.id) forgetDrawing();
+  view = { schedule, seats: [], selected: new Set(), mine: new Map() };
+  $('#seats-date').textContent = `${schedule.concertTitle ?? ''} · ${dateTime(schedule.starts_at)}`;
+  $('#seat-map').replaceChildren();
+  redraw();
+  if (!(await watchPass(signal))) return;
+  await loadMine(signal);
+  repeat(REFRESH_MS, signal, () => refresh(signal));
+}
+
+// The fan's own live holds on this date, so their seats show as "mine" (the seat list only says HELD).
+async function loadMine(signal) {
+  try {
+    const reservations = asList(await request('/reservations', { ...credentials(), signal }));
+    view.mine = new Map();
+    for (const reservation of reservations) {
+      if (String(reservation.schedule_id) !== String(view.schedule.id)) continue;
+      if (reservation.status !== 'HELD' || Date.parse(reservation.held_until) <= serverNow()) continue;
+      for (const seat of reservation.seats) view.mine.set(Number(seat.number), reservation);
+    }
+  } catch (error) {
+    if (!isAbort(error)) showError(error, { retry: () => go.seats(view.schedule) });
+  }
+}
+
+/** One refresh of the seat states; returns false to stop refreshing. */
+async function refresh(signal) {
+  if (document.hidden) return true;
+  try {
+    const seats = await request(`/schedules/${encodeURIComponent(view.schedule.id)}/seats`, {
+      ...credentials({ withPass: true }), signal,
+    });
+    view.seats = asList(seats).map((seat) => ({ ...seat, number: Number(seat.number) }));
+  } catch (error) {
+    if (isAbort(error)) return false;
+    if (isPassLost(error)) passLost(error);
+    else if (error.code === 'NETWORK_ERROR') return true; // try again on the next beat
+    else showError(error, { retry: () => go.seats(view.schedule) });
+    return false;
+  }
+  dropTakenSelection();
+  redraw();
+  $('#seats-updated').textContent = `Seat map updated ${new Date().toLocaleTimeString()}; it refreshes every ${REFRESH_MS / 1000} s.`;
+  return true;
+}
+
+function dropTakenSelection() {
+  const taken = view.seats
+    .filter((seat) => view.selected.has(seat.number) && seat.status !== 'AVAILABLE')
+    .map((seat) => seat.number);
+  if (taken.length === 0) return;
+  for (const number of taken) view.selected.delete(number);
+  const which = `${taken.length === 1 ? 'seat' : 'seats'} ${joinWords(taken)}`;
+  showNotice(`Someone else just took ${which}. Pick another seat.`);
+}
+
+function onSeat(number, button) {
+  focusSeat($('#seat-map'), button);
+  const seat = view.seats.find((s) => s.number === number);
+  if (!seat) return;
+  const state = button.dataset.state;
+  if (state === 'mine') {
+    showNotice(`You already hold seat ${number}. Opening your hold so you can pay.`);
+    go.hold(view.mine.get(number));
+    return;
+  }
+  if (state === 'held' || state === 'sold') {
+    showNotice(`Seat ${number} is ${state === 'sold' ? 'sold' : 'held by someone else'}. Pick another seat.`);
+    return;
+  }
+  if (view.selected.has(number)) view.selected.delete(number);
+  else if (view.selected.size >= MAX_SEATS) {
+    showNotice(`You can pick up to ${MAX_SEATS} seats at once. Unselect one first.`);
+    return;
+  } else view.selected.add(number);
+  redraw();
+}
+
+function redraw() {
+  drawSeats($('#seat-map'), view.seats, view.selected, view.mine);
+  const numbers = [...view.selected].sort((a, b) => a - b);
+  const total = view.seats.filter((s) => view.selected.has(s.number)).reduce((sum, s) => sum + Number(s.price), 0);
+  $('#selection-summary').textContent = numbers.length
+    ? `${numbers.length === 1 ? 'Seat' : 'Seats'} ${joinWords(numbers)} selected · total ${money(total)}`
+    : 'No seats selected.';
+  $('#hold-button').disabled = numbers.length === 0;
+  $('#hold-button').textContent = numbers.length > 1 ? `Hold ${numbers.length} seats` : 'Hold seat';
+  $('#clear-selection').disabled = numbers.length === 0;
+}
+
+async function holdSelected() {
+  const seatNumbers = [...view.selected].sort((a, b) => a - b);
+  if (seatNumbers.length === 0) return;
+  clearError();
+  let reservation;
+  try {
+    reservation = await request('/reservations', {
+      ...credentials({ withPass: true }),
+      method: 'POST',
+      json: { schedule_id: view.schedule.id, seat_numbers: seatNumbers },
+    });
+  } catch (error) {
+    holdFailed(error);
+    return;
+  }
+  view.selected.clear();
+  go.hold(reservation);
+}
+
+function holdFailed(error) {
+  if (isPassLost(error)) {
+    passLost(error);
+    return;
+  }
+  if (error.code === 'SEAT_UNAVAILABLE' || error.code === 'SEAT_NOT_FOUND') {
+    const gone = seatNumbersOf(error).map(Number);
+    for (const number of gone.length ? gone : [...view.selected]) view.selected.delete(number);
+    redraw();
+    refresh(new AbortController().signal);
+  }
+  showError(error, { retry: holdSelected });
+}
+
+/** The schedule now on the map (for the hold screen's "back"). */
+export function currentSchedule() {
+  return view.schedule;
+}
