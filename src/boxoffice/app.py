@@ -9,7 +9,6 @@ from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse
 from starlette.staticfiles import StaticFiles
 
 from boxoffice import __version__, operations
@@ -81,7 +80,6 @@ def create_app(
         title="boxoffice",
         version=__version__,
         summary="Concert tickets sold fairly under a rush: a waiting room in front of a shop.",
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
     )
     app.state.container = container

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from boxoffice.platform.clock import Clock, SystemClock
@@ -87,7 +88,11 @@ def build_container(
         engine=create_engine(settings),
         store=store,
         clock=clock or SystemClock(),
-        hashing=PasswordHashing(),
+        hashing=PasswordHashing(
+            PasswordHasher(
+                time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib
+            )
+        ),
         signer=signer,
         waiting_room=WaitingRoom(store, signer),
         hold_rules=HoldRules(

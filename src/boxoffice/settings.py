@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     wallet_max_charge: int = Field(2_000_000, ge=1)
 
     access_token_ttl_seconds: int = Field(3600, ge=60)
+    # argon2id cost: the defaults are argon2-cffi's (RFC 9106 low-memory); tests and load
+    # generators that create thousands of accounts lower them.
+    password_time_cost: int = Field(3, ge=1)
+    password_memory_kib: int = Field(65536, ge=32)  # argon2: 8 KiB per lane, 4 lanes
     db_pool_size: int = Field(10, ge=1)
     db_max_overflow: int = Field(10, ge=0)
     db_lock_timeout_ms: int = Field(2000, ge=100)

@@ -1,0 +1,5 @@
+"""`python -m boxoffice` runs the CLI."""
+
+from boxoffice.cli import app
+
+app()
