@@ -22,7 +22,9 @@ export async function showAccount({ focusWallet = false } = {}) {
 }
 
 async function loadAll(signal) {
-  const lists = { reservations: $('#reservation-list'), payments: $('#payment-list'), transactions: $('#transaction-list') };
+  const lists = {
+    reservations: $('#reservation-list'), payments: $('#payment-list'), transactions: $('#transaction-list'),
+  };
   for (const list of Object.values(lists)) showLoading(list);
   const options = { ...credentials(), signal };
   const results = await Promise.allSettled([
@@ -33,7 +35,8 @@ async function loadAll(signal) {
   ]);
   if (signal.aborted) return;
   for (const list of Object.values(lists)) doneLoading(list);
-  const [reservations, payments, transactions] = results.map((r) => (r.status === 'fulfilled' ? asList(r.value) : null));
+  const [reservations, payments, transactions] = results
+    .map((r) => (r.status === 'fulfilled' ? asList(r.value) : null));
   render(lists.reservations, reservations, reservationItem, 'You have no reservations yet.');
   render(lists.payments, payments, paymentItem, 'You have made no payments yet.');
   render(lists.transactions, transactions, transactionItem, 'No wallet activity yet.');
@@ -49,7 +52,10 @@ function render(list, items, toItem, emptyText) {
 
 function reservationItem(reservation) {
   const schedule = knownSchedule(reservation.schedule_id);
-  const when = schedule ? `${schedule.concertTitle ?? ''} · ${dateTime(schedule.starts_at)}` : `Date ${reservation.schedule_id}`;
+  const when = schedule
+    ? `${schedule.concertTitle ?? ''} · ${dateTime(schedule.starts_at)}`
+    : `Date ${reservation.schedule_id}`;
+  const heldUntil = new Date(reservation.held_until).toLocaleTimeString();
   const seats = reservation.seats.map((s) => s.number).join(', ');
   const live = reservation.status === 'HELD' && Date.parse(reservation.held_until) > serverNow();
   const status = reservation.status === 'HELD' && !live ? 'EXPIRED' : reservation.status;
@@ -58,14 +64,16 @@ function reservationItem(reservation) {
       el('strong', {}, when),
       el('span', {}, `Seats ${seats} · ${money(reservation.amount)}`),
       el('span', { class: `badge ${status.toLowerCase()}` }, STATUS_WORDS[status] ?? status),
-      live ? el('span', { class: 'hint' }, `Held until ${new Date(reservation.held_until).toLocaleTimeString()}`) : null),
+      live ? el('span', { class: 'hint' }, `Held until ${heldUntil}`) : null),
     el('div', { class: 'item-actions' }, reservationActions(reservation, status)));
 }
 
 function reservationActions(reservation, status) {
   if (status === 'HELD') {
     return [
-      el('button', { type: 'button', id: `pay-reservation-${reservation.id}`, onclick: () => go.hold(reservation) }, 'Pay'),
+      el('button', {
+        type: 'button', id: `pay-reservation-${reservation.id}`, onclick: () => go.hold(reservation),
+      }, 'Pay'),
       el('button', {
         type: 'button', class: 'secondary', id: `cancel-${reservation.id}`,
         onclick: (event) => busy(event.currentTarget, () => cancel(reservation, 'Your seats were released.')),
@@ -74,9 +82,10 @@ function reservationActions(reservation, status) {
   }
   if (status !== 'CONFIRMED') return [];
   // Cancelling a paid reservation gives the tickets up: ask once more, inline (no blocking dialog).
+  const refundedText = `Cancelled. ${money(reservation.amount)} went back to your wallet.`;
   const confirmButton = el('button', {
     type: 'button', class: 'danger', id: `cancel-confirm-${reservation.id}`, hidden: true,
-    onclick: (event) => busy(event.currentTarget, () => cancel(reservation, `Cancelled. ${money(reservation.amount)} went back to your wallet.`)),
+    onclick: (event) => busy(event.currentTarget, () => cancel(reservation, refundedText)),
   }, `Yes, cancel and refund ${money(reservation.amount)}`);
   const askButton = el('button', {
     type: 'button', class: 'secondary', id: `cancel-${reservation.id}`, 'aria-expanded': 'false',

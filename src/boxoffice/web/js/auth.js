@@ -2,6 +2,7 @@
 
 import { request } from './api.js';
 import { $, busy, formValues } from './dom.js';
+import { invalid } from './errors.js';
 import { clearError, showError } from './feedback.js';
 import { go, showScreen } from './screens.js';
 import { forgetEverything, session } from './session.js';
@@ -22,6 +23,7 @@ export function initAuth() {
 
 export function showAuth() {
   showScreen('auth');
+  document.title = 'boxoffice — concert tickets';
   $('#nav').hidden = true;
   $('#pass-banner').hidden = true;
 }
@@ -53,11 +55,11 @@ async function logIn(form, button) {
 
 async function signUp(form) {
   const { username, password } = credentialsFrom(form);
-  const problems = [];
-  if (!USERNAME.test(username)) problems.push({ field: 'username', message: 'use 3–32 characters: a–z, 0–9, _ . -' });
-  if (password.length < 8 || password.length > 128) problems.push({ field: 'password', message: 'use 8 to 128 characters' });
-  if (problems.length) {
-    showError({ code: 'VALIDATION_ERROR', status: 422, problem: { errors: problems } }, { form });
+  const problems = {};
+  if (!USERNAME.test(username)) problems.username = 'use 3–32 characters: a–z, 0–9, _ . -';
+  if (password.length < 8 || password.length > 128) problems.password = 'use 8 to 128 characters';
+  if (Object.keys(problems).length) {
+    showError(invalid(problems), { form });
     return;
   }
   clearError();
@@ -85,10 +87,10 @@ function credentialsFrom(form) {
 }
 
 function showMissing(form, username, password) {
-  const errors = [];
-  if (!username) errors.push({ field: 'username', message: 'enter your username' });
-  if (!password) errors.push({ field: 'password', message: 'enter your password' });
-  showError({ code: 'VALIDATION_ERROR', status: 422, problem: { errors } }, { form });
+  const problems = {};
+  if (!username) problems.username = 'enter your username';
+  if (!password) problems.password = 'enter your password';
+  showError(invalid(problems), { form });
 }
 
 function logOut() {

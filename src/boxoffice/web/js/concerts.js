@@ -2,6 +2,7 @@
 
 import { asList, request } from './api.js';
 import { $, busy, doneLoading, el, showLoading } from './dom.js';
+import { invalid } from './errors.js';
 import { clearError, showError } from './feedback.js';
 import { go, showScreen } from './screens.js';
 import { session } from './session.js';
@@ -14,7 +15,7 @@ export function initConcerts() {
     const chosen = $('#join-form').querySelector('input[name="concert"]:checked');
     const concert = concerts.find((c) => String(c.id) === chosen?.value);
     if (!concert) {
-      showError({ code: 'VALIDATION_ERROR', status: 422, problem: { errors: [{ field: 'concert', message: 'choose a concert first' }] } });
+      showError(invalid({ concert: 'choose a concert first' }));
       return;
     }
     clearError();
@@ -25,6 +26,7 @@ export function initConcerts() {
 
 export async function showConcerts() {
   showScreen('concerts');
+  document.title = 'Choose a concert — boxoffice';
   const list = $('#concert-list');
   showLoading(list, 'Loading concerts…');
   $('#join-button').disabled = true;
@@ -55,7 +57,9 @@ function renderConcerts(list) {
     const id = `concert-${concert.id}`;
     const details = [concert.venue, concert.description].filter(Boolean).join(' — ');
     return el('div', { class: 'choice' },
-      el('input', { type: 'radio', name: 'concert', id, value: String(concert.id), checked: String(concert.id) === chosenId }),
+      el('input', {
+        type: 'radio', name: 'concert', id, value: String(concert.id), checked: String(concert.id) === chosenId,
+      }),
       el('label', { for: id },
         el('span', { class: 'choice-title' }, concert.title),
         details ? el('span', { class: 'choice-detail' }, details) : null));

@@ -2,7 +2,7 @@
 
 import { asList, request } from './api.js';
 import { $, busy, doneLoading, el, isAbort, showLoading } from './dom.js';
-import { clearError, showError } from './feedback.js';
+import { showError } from './feedback.js';
 import { dateTime } from './format.js';
 import { watchPass } from './pass.js';
 import { isPassLost, passLost } from './queue.js';
@@ -31,11 +31,9 @@ export async function showDates() {
   document.title = 'Choose a date — boxoffice';
   $('#dates-concert').textContent = concert.title;
   showLoading($('#schedule-list'), 'Loading dates…');
-  if (!(await watchPass(signal))) {
-    $('#schedule-list').replaceChildren();
-    return;
-  }
-  await loadDates(signal);
+  // The first use of a new turn claims it (the server lengthens it), so the banner's check of the
+  // turn comes after the dates are loaded.
+  if (await loadDates(signal)) watchPass(signal);
 }
 
 async function loadDates(signal) {
@@ -46,21 +44,23 @@ async function loadDates(signal) {
       ...credentials({ withPass: true }), signal,
     }));
   } catch (error) {
-    if (isAbort(error)) return;
+    if (isAbort(error)) return false;
     list.replaceChildren(el('p', {}, 'The dates could not be loaded.'));
     if (isPassLost(error)) passLost(error);
+    else if (error.code === 'QUEUE_TOKEN_NOT_ACTIVE') go.queue();
     else showError(error, { retry: () => loadDates() });
-    return;
+    return false;
   } finally {
     doneLoading(list);
   }
-  clearError();
   renderDates(list, schedules);
+  return true;
 }
 
 function renderDates(list, schedules) {
   if (schedules.length === 0) {
-    list.replaceChildren(el('p', { id: 'no-dates' }, 'No dates of this concert are on sale right now. Choose another concert.'));
+    const text = 'No dates of this concert are on sale right now. Choose another concert.';
+    list.replaceChildren(el('p', { id: 'no-dates' }, text));
     return;
   }
   const items = schedules.map((schedule) => {

@@ -46,7 +46,8 @@ export async function busy(button, work) {
 /** Replace a list's content with a "loading" line while data is fetched. */
 export function showLoading(container, text = 'Loading…') {
   container.setAttribute('aria-busy', 'true');
-  container.replaceChildren(el('p', { class: 'loading' }, el('span', { class: 'spinner', 'aria-hidden': 'true' }), ` ${text}`));
+  const spinner = el('span', { class: 'spinner', 'aria-hidden': 'true' });
+  container.replaceChildren(el('p', { class: 'loading' }, spinner, ` ${text}`));
 }
 
 export function doneLoading(container) {

@@ -40,8 +40,18 @@ const MESSAGES = {
   SCHEDULE_NOT_FOUND: ['This date is no longer listed. Choose another date.', 'dates'],
   RESERVATION_NOT_FOUND: ['That reservation could not be found. Check My tickets.', 'tickets'],
   PAYMENT_NOT_FOUND: ['That payment could not be found. Check My tickets.', 'tickets'],
+  RESERVATION_NOT_CANCELLABLE: [
+    'This reservation can no longer be cancelled: it already expired or was cancelled. '
+      + 'My tickets shows where it stands now.',
+    'tickets',
+  ],
+  INTERNAL_ERROR: [
+    'Something went wrong on our side and your request was not completed. Try again in a moment.',
+    'retry',
+  ],
   HOLD_LIMIT_EXCEEDED: [
-    'You already hold as many seats as one person may hold at once. Pay for or release the seats you hold, then pick again.',
+    'You already hold as many seats as one person may hold at once. '
+      + 'Pay for or release the seats you hold, then pick again.',
     'tickets',
   ],
   SCHEDULE_CLOSED: ['This date is no longer on sale. Choose another date.', 'dates'],
@@ -63,6 +73,12 @@ const MESSAGES = {
   BUSY: ['The service is very busy, and retrying did not help. Wait a minute, then try again.', 'retry'],
   NETWORK_ERROR: ['Cannot reach boxoffice. Check your connection, then try again.', 'retry'],
 };
+
+/** A VALIDATION_ERROR found before sending: invalid({ amount: 'enter an amount' }). */
+export function invalid(messages) {
+  const errors = Object.entries(messages).map(([field, message]) => ({ field, message }));
+  return { name: 'ApiError', code: 'VALIDATION_ERROR', status: 422, problem: { errors } };
+}
 
 /** Words for a notice while an automatic retry is pending. */
 export function retryNotice(error, seconds) {
@@ -89,8 +105,9 @@ export function describeError(error) {
 }
 
 function describeUnknown(error) {
-  if (!(error && 'status' in error)) {
-    return { message: `Something went wrong in this page: ${error?.message ?? error}. Reload the page.`, action: 'reload', fields: [] };
+  if (!(typeof error === 'object' && error !== null && 'status' in error)) {
+    const message = `Something went wrong in this page: ${error?.message ?? error}. Reload the page.`;
+    return { message, action: 'reload', fields: [] };
   }
   const problem = error.problem || {};
   const title = problem.title || `Error ${error.status}`;

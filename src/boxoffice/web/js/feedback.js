@@ -34,13 +34,14 @@ export function showError(error, options = {}) {
   renderFields(described.fields);
   if (options.form) markFields(options.form, described.fields);
   $('#error').hidden = false;
+  $('#error').scrollIntoView({ block: 'nearest' });
   if (immediateActions.has(actionName) && actionHandlers[actionName]) {
     $('#error-action').hidden = true;
     actionHandlers[actionName]();
   } else {
     renderAction(actionName, options.retry);
   }
-  if (error && !('status' in error)) console.warn(error); // a bug in this page, worth a trace
+  if (!(typeof error === 'object' && error !== null && 'status' in error)) console.warn(error); // a bug in this page
 }
 
 export function clearError() {
@@ -118,9 +119,13 @@ function showRetryCountdown(error, seconds) {
   }
   let left = seconds;
   showNotice(retryNotice(error, left), 0);
+  // Say it once; after that only the number changes, inside a part that is not re-announced.
+  const [before, after] = retryNotice(error, '\u0000').split('\u0000');
+  const count = el('span', { 'aria-live': 'off' }, String(left));
+  $('#status').replaceChildren(before, count, after);
   retryTimer = setInterval(() => {
     left -= 1;
     if (left <= 0) clearInterval(retryTimer);
-    else $('#status').textContent = retryNotice(error, left);
+    else count.textContent = String(left);
   }, 1000);
 }

@@ -82,3 +82,17 @@ export function secondsUntil(iso, nowMs) {
   if (Number.isNaN(at)) return Number.NaN;
   return (at - nowMs) / 1000;
 }
+
+/** An ISO instant as the value of a datetime-local input, in the reader's time zone. */
+export function toLocalInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`
+    + `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+/** A datetime-local value (local time, no offset) as an ISO instant in UTC. */
+export function fromLocalInput(value) {
+  return new Date(value).toISOString();
+}

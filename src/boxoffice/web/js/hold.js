@@ -42,7 +42,8 @@ function render(reservation) {
   $('#hold-date').textContent = schedule.starts_at
     ? `${schedule.concertTitle ?? ''} · ${dateTime(schedule.starts_at)}`
     : `Date ${reservation.schedule_id}`;
-  $('#hold-seats').replaceChildren(...reservation.seats.map((seat) => el('li', {}, `Seat ${seat.number} — ${money(seat.price)}`)));
+  const seats = reservation.seats.map((seat) => el('li', {}, `Seat ${seat.number} — ${money(seat.price)}`));
+  $('#hold-seats').replaceChildren(...seats);
   $('#hold-amount').textContent = money(reservation.amount);
   $('#pay-button').textContent = `Pay ${money(reservation.amount)}`;
   renderPayHint();

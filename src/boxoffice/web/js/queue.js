@@ -56,6 +56,7 @@ export function showQueue() {
     return;
   }
   const signal = showScreen('queue');
+  document.title = 'In line — boxoffice';
   $('#queue-concert').textContent = session.concert?.title ?? 'the sale';
   render(session.pass);
   if (session.pass.status === 'ACTIVE') {
@@ -180,8 +181,9 @@ function render(pass) {
   $('#inline-queue').hidden = preQueue;
   if (preQueue) {
     renderOpening();
-    $('#queue-next').textContent = 'At the opening the order is drawn at random, once; after that '
-      + 'the line moves in that order. This page moves you on by itself when your turn comes.';
+    $('#queue-next').textContent = 'At the opening, everyone waiting is put in line in an order drawn '
+      + 'at random, once; after that the line moves in that order. This page shows your place then, '
+      + 'and moves you on by itself when your turn comes.';
     announce('You are in the pre-queue. The order will be drawn at random when the sale opens.');
     return;
   }
@@ -191,6 +193,7 @@ function render(pass) {
 function renderPlace(pass) {
   const { position, initialPosition } = pass;
   $('#queue-position').textContent = position === null ? '–' : String(position);
+  if (position !== null) document.title = `#${position} in line — boxoffice`; // seen from other tabs
   $('#queue-wait').textContent = roughDuration(pass.estimatedWait);
   const progress = $('#queue-progress');
   const done = initialPosition && position ? initialPosition - position : 0;
@@ -199,10 +202,13 @@ function renderPlace(pass) {
     ? `Progress since you joined: ${done} of the ${initialPosition - 1} people ahead of you have gone in`
     : 'Progress since you joined';
   $('#queue-next').textContent = position === 1
-    ? "You're next. This page takes you to the dates by itself when your turn comes; then you have a few minutes to choose seats and pay."
+    ? "You're next. This page takes you to the dates by itself when your turn comes; then you have "
+      + 'a few minutes to choose seats and pay.'
     : 'When your turn comes this page takes you to the dates by itself; then you have a few minutes to '
       + 'choose seats and pay. Keep this page open; leaving it does not lose your place.';
-  if (position !== null) announce(`You are number ${position} in line. Estimated wait: ${roughDuration(pass.estimatedWait)}.`);
+  if (position !== null) {
+    announce(`You are number ${position} in line. Estimated wait: ${roughDuration(pass.estimatedWait)}.`);
+  }
 }
 
 function renderOpening() {

@@ -56,7 +56,9 @@ function groupBySection(seats) {
 
 function drawSection([name, seats]) {
   const prices = [...new Set(seats.map((s) => s.price))];
-  const priceText = prices.length === 1 ? money(prices[0]) : `${money(Math.min(...prices))}–${money(Math.max(...prices))}`;
+  const priceText = prices.length === 1
+    ? money(prices[0])
+    : `${money(Math.min(...prices))}–${money(Math.max(...prices))}`;
   const columns = seats.length > 200 ? 20 : 10;
   return el('div', { class: 'seat-section' },
     el('p', { class: 'section-title' }, name ? `${name} · ${priceText}` : priceText),

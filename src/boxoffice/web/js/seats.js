@@ -2,8 +2,8 @@
 // which held seats are the fan's own (from their reservations), keeps the selection (up to 4) and
 // holds the selected seats.
 
-import { asList, request, serverNow } from './api.js';
-import { $, busy, isAbort, repeat } from './dom.js';
+import { asList, request, serverNow, sleep } from './api.js';
+import { $, busy, isAbort } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { joinWords, seatNumbersOf } from './errors.js';
 import { dateTime, money } from './format.js';
@@ -43,9 +43,17 @@ export async function showSeats(schedule) {
   $('#seats-date').textContent = `${schedule.concertTitle ?? ''} · ${dateTime(schedule.starts_at)}`;
   $('#seat-map').replaceChildren();
   redraw();
-  if (!(await watchPass(signal))) return;
   await loadMine(signal);
-  repeat(REFRESH_MS, signal, () => refresh(signal));
+  if (!(await refresh(signal))) return;
+  watchPass(signal);
+  while (!signal.aborted) {
+    try {
+      await sleep(REFRESH_MS, signal);
+    } catch {
+      return;
+    }
+    if (!(await refresh(signal))) return;
+  }
 }
 
 // The fan's own live holds on this date, so their seats show as "mine" (the seat list only says HELD).
@@ -80,7 +88,8 @@ async function refresh(signal) {
   }
   dropTakenSelection();
   redraw();
-  $('#seats-updated').textContent = `Seat map updated ${new Date().toLocaleTimeString()}; it refreshes every ${REFRESH_MS / 1000} s.`;
+  const time = new Date().toLocaleTimeString();
+  $('#seats-updated').textContent = `Seat map updated ${time}; it refreshes every ${REFRESH_MS / 1000} s.`;
   return true;
 }
 

@@ -4,6 +4,7 @@
 
 import { newIdempotencyKey, request } from './api.js';
 import { $, busy, formValues } from './dom.js';
+import { invalid } from './errors.js';
 import { clearError, showError } from './feedback.js';
 import { currency, fractionDigits, fromMinorUnits, money, setCurrency, toMinorUnits } from './format.js';
 import { credentials } from './session.js';
@@ -43,7 +44,10 @@ function setBalance(value) {
 /** Put the amount still missing into the top-up form and take the keyboard there. */
 export function suggestTopUp(missingAmount) {
   const input = $('#topup-amount');
-  if (missingAmount > 0) input.value = String(fromMinorUnits(missingAmount));
+  if (missingAmount > 0) {
+    input.value = String(fromMinorUnits(missingAmount));
+    $('#topup-result').textContent = `You need ${money(missingAmount)} more: top up, then pay again.`;
+  }
   input.focus();
   input.select();
 }
@@ -67,10 +71,7 @@ export function initWalletPanel() {
 async function topUp(form) {
   const amount = toMinorUnits(formValues(form).amount);
   if (!Number.isInteger(amount) || amount <= 0) {
-    showError(
-      { code: 'VALIDATION_ERROR', status: 422, problem: { errors: [{ field: 'amount', message: 'enter an amount above zero' }] } },
-      { form },
-    );
+    showError(invalid({ amount: 'enter an amount above zero' }), { form });
     return;
   }
   clearError();
@@ -78,7 +79,9 @@ async function topUp(form) {
   const key = pendingKey;
   await busy($('#topup-submit'), async () => {
     try {
-      const charge = await request('/wallet/charges', { ...credentials(), method: 'POST', json: { amount }, idempotencyKey: key });
+      const charge = await request('/wallet/charges', {
+        ...credentials(), method: 'POST', json: { amount }, idempotencyKey: key,
+      });
       pendingKey = null;
       setBalance(charge.balance);
       $('#topup-result').textContent = `Added ${money(charge.amount)}. New balance: ${money(charge.balance)}.`;
