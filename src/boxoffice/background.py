@@ -13,19 +13,28 @@ import structlog
 
 from boxoffice.bootstrap import Container
 from boxoffice.platform import metrics
+from boxoffice.waiting_room import metrics as room_metrics
 
 _log = structlog.get_logger(__name__)
 SWEEP_BATCH = 500
 
 
+STATS_EVERY_SECONDS = 2.0
+
+
 async def admission_loop(container: Container) -> None:
     """Admit fans every interval, or at once when a slot is freed in this process."""
     interval = container.settings.admission_interval_seconds
+    stats_due = 0.0
     while True:
         try:
-            admitted = await container.store.admit(container.now_ts())
+            now = container.now_ts()
+            admitted = await container.store.admit(now)
             if admitted:
-                metrics.QUEUE_ADMITTED.inc(len(admitted))
+                room_metrics.ADMITTED.inc(len(admitted))
+            if now >= stats_due:
+                stats_due = now + STATS_EVERY_SECONDS
+                room_metrics.observe_room(await container.store.stats(now))
         except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
             _log.warning("admission_failed", error=repr(error))
         container.admission_wakeup.clear()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.database import create_engine
+from boxoffice.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from boxoffice.platform.secrets import Keys, resolve_keys
 from boxoffice.platform.security import PasswordHashing, TokenSigner
 from boxoffice.reservations.service import HoldRules
@@ -37,6 +38,7 @@ class Container:
     hold_rules: HoldRules
     wallet_limits: WalletLimits
     write_lock: asyncio.Lock | None
+    limiter: RateLimiter
     admission_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
@@ -47,6 +49,7 @@ class Container:
         return self.clock.now().timestamp()
 
     async def close(self) -> None:
+        await self.limiter.close()
         await self.store.close()
         await self.engine.dispose()
 
@@ -73,6 +76,15 @@ def build_store(settings: Settings) -> WaitingRoomStore:
             pool_size=settings.redis_pool_size,
         )
     return MemoryWaitingRoomStore(default_policy(settings))
+
+
+def build_limiter(settings: Settings) -> RateLimiter:
+    """Limits shared through Redis when configured, else kept in this process."""
+    if settings.redis_url:
+        return RedisRateLimiter.from_url(
+            settings.redis_url, room=settings.queue_room, pool_size=settings.redis_pool_size
+        )
+    return MemoryRateLimiter()
 
 
 def build_container(
@@ -105,4 +117,5 @@ def build_container(
             max_balance=settings.wallet_max_balance, max_charge=settings.wallet_max_charge
         ),
         write_lock=asyncio.Lock() if settings.is_sqlite else None,
+        limiter=build_limiter(settings),
     )

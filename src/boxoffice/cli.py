@@ -1,4 +1,4 @@
-"""The `boxoffice` command: serve, migrate, demo, audit."""
+"""The `boxoffice` command: serve, migrate, demo, audit, rush."""
 
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def serve(
         access_log=False,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
     )
 
 
@@ -102,6 +103,17 @@ def audit() -> None:
         typer.echo(line)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command(
+    add_help_option=False,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def rush(context: typer.Context) -> None:
+    """Play a ticket rush against a running deployment and report (`rush --help`: options)."""
+    from boxoffice.rush.command import main as rush_main
+
+    rush_main(context.args)
 
 
 def _safe_url(settings: Settings) -> str:

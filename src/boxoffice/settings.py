@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     admission_interval_seconds: float = Field(0.5, gt=0)
     sweeper_interval_seconds: float = Field(5.0, gt=0)
 
+    # Abuse limits on the waiting room, per minute; 0 turns one off. Polls sooner than
+    # `poll_pace_ratio` x the advised `poll_after_seconds` are refused without touching the line.
+    join_limit_per_account: int = Field(20, ge=0)
+    status_limit_per_account: int = Field(300, ge=0)
+    queue_limit_per_ip: int = Field(6000, ge=0)
+    poll_pace_ratio: float = Field(0.5, ge=0, le=1)
+    stream_interval_seconds: float = Field(0.5, gt=0)
+
     wallet_currency: str = "KRW"
     wallet_max_balance: int = Field(10_000_000, ge=1)
     wallet_max_charge: int = Field(2_000_000, ge=1)
@@ -45,6 +53,8 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(10, ge=0)
     db_lock_timeout_ms: int = Field(2000, ge=100)
     redis_pool_size: int = Field(50, ge=1)
+    # Longer than the fans' polling interval, so a polling client keeps one connection.
+    http_keep_alive_seconds: int = Field(75, ge=1)
     log_level: str = "INFO"
     log_json: bool = False
 

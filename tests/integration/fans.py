@@ -52,19 +52,24 @@ class Fan:
         loop = asyncio.get_running_loop()
         sent = loop.time()
         answer = await self.client.get(f"{API}/queue/status", headers=self.headers)
+        while answer.status_code == 429:  # a polite client waits as told
+            await asyncio.sleep(float(answer.headers["retry-after"]))
+            sent = loop.time()
+            answer = await self.client.get(f"{API}/queue/status", headers=self.headers)
         assert answer.status_code == 200, answer.text
         body: dict[str, Any] = answer.json()
         self.history.append((sent, loop.time(), body["status"], body["position"]))
         return body
 
-    async def wait_active(self, within: float = 60.0, max_poll: float = 0.5) -> None:
+    async def wait_active(self, within: float = 60.0) -> None:
+        """Poll as the server advises (`poll_after_seconds`) until the pass is ACTIVE."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while loop.time() < deadline:
             body = await self.status()
             if body["status"] == "ACTIVE":
                 return
-            await asyncio.sleep(min(max_poll, body["poll_after_seconds"]))
+            await asyncio.sleep(body["poll_after_seconds"])
         raise TimeoutError(f"{self.username} never became ACTIVE")
 
     async def leave(self) -> int:

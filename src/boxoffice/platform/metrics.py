@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Histogram(
@@ -18,12 +18,6 @@ HOLD_CONFLICTS = Counter("boxoffice_hold_conflicts_total", "Holds refused: a sea
 HOLDS_EXPIRED = Counter("boxoffice_holds_expired_total", "Lapsed holds marked EXPIRED.")
 MONEY_CHARGED = Counter("boxoffice_money_charged_total", "Money charged into wallets.")
 MONEY_PAID = Counter("boxoffice_money_paid_total", "Money paid for tickets.")
-QUEUE_JOINED = Counter("boxoffice_queue_joined_total", "New queue passes.")
-QUEUE_ADMITTED = Counter("boxoffice_queue_admitted_total", "Passes admitted by this instance.")
-QUEUE_WAITING = Gauge("boxoffice_queue_waiting", "Fans waiting in line (last seen).")
-QUEUE_ACTIVE = Gauge("boxoffice_queue_active", "Active passes (last seen).")
-QUEUE_EXPIRED = Gauge("boxoffice_queue_expired", "Active passes that expired, in all.")
-QUEUE_ABANDONED = Gauge("boxoffice_queue_abandoned", "Admitted passes never used, in all.")
 
 
 class MetricsMiddleware:

@@ -8,6 +8,9 @@ import orjson
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -92,6 +95,17 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     )
 
 
+async def _backend_unavailable(request: Request, exc: Exception) -> Response:
+    _log.warning("backend_unavailable", path=request.url.path, error=repr(exc))
+    return problem_response(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "Service unavailable",
+        "A backing service did not answer; nothing was changed. Retry shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     _log.exception("unhandled_error", path=request.url.path, error=repr(exc))
     return problem_response(
@@ -104,4 +118,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # The database or Redis down or out of connections: retryable, and nothing was written.
+    app.add_exception_handler(RedisError, _backend_unavailable)
+    app.add_exception_handler(OperationalError, _backend_unavailable)
+    app.add_exception_handler(InterfaceError, _backend_unavailable)
+    app.add_exception_handler(SQLAlchemyTimeoutError, _backend_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

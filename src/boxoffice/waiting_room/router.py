@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from boxoffice.accounts.dependencies import CurrentUserId
-from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import AdminAccess, ContainerDep
+from boxoffice.platform.errors import Unauthenticated
+from boxoffice.waiting_room import limits
+from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
-from boxoffice.waiting_room.domain import QueuePolicy, RoomStats
+from boxoffice.waiting_room.domain import PassStatus, QueuePolicy, RoomStats
 from boxoffice.waiting_room.schemas import PolicyOut, PolicyUpdate, QueueStatusOut, RoomOut
 from boxoffice.waiting_room.service import QueueStatus
+from boxoffice.waiting_room.stream import status_events
 
 router = APIRouter(tags=["waiting room"])
 admin_router = APIRouter(tags=["admin"], dependencies=[AdminAccess])
@@ -30,6 +35,10 @@ def _status_out(status: QueueStatus) -> QueueStatusOut:
     )
 
 
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @router.post(
     "/queue/tokens",
     status_code=201,
@@ -37,12 +46,16 @@ def _status_out(status: QueueStatus) -> QueueStatusOut:
     responses={200: {"model": QueueStatusOut, "description": "The caller's existing live pass"}},
 )
 async def join_queue(
-    user_id: CurrentUserId, container: ContainerDep, response: Response
+    user_id: CurrentUserId, container: ContainerDep, request: Request, response: Response
 ) -> QueueStatusOut:
     """Join the line; joining again returns the live pass with its place kept."""
-    status, created = await container.waiting_room.join(user_id, container.now_ts())
+    now = container.now_ts()
+    await limits.guard(
+        container.limiter, container.settings, "join", user_id, _client_ip(request), now
+    )
+    status, created = await container.waiting_room.join(user_id, now)
     if created:
-        metrics.QUEUE_JOINED.inc()
+        room_metrics.JOINED.inc()
         container.admission_wakeup.set()
     else:
         response.status_code = 200
@@ -51,10 +64,68 @@ async def join_queue(
 
 @router.get("/queue/status", response_model=QueueStatusOut)
 async def queue_status(
-    user_id: CurrentUserId, container: ContainerDep, token: QueueTokenHeader = None
+    user_id: CurrentUserId,
+    container: ContainerDep,
+    request: Request,
+    token: QueueTokenHeader = None,
 ) -> QueueStatusOut:
-    """The pass's place in line and estimated wait, or its active window."""
-    return _status_out(await container.waiting_room.status(user_id, token, container.now_ts()))
+    """The pass's place in line and estimated wait, or its active window.
+
+    Polling sooner than `poll_after_seconds` allows is answered 429 without touching the line.
+    """
+    now = container.now_ts()
+    await limits.guard(
+        container.limiter, container.settings, "status", user_id, _client_ip(request), now
+    )
+    status = await container.waiting_room.status(user_id, token, now)
+    if status.status is PassStatus.WAITING:
+        await limits.pace(
+            container.limiter, container.settings, user_id, status.poll_after_seconds, now
+        )
+    return _status_out(status)
+
+
+@router.get(
+    "/queue/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def queue_stream(
+    container: ContainerDep,
+    request: Request,
+    token: Annotated[
+        str | None, Query(description="The queue pass (EventSource sends no headers)")
+    ] = None,
+    access_token: Annotated[str | None, Query(description="The account's access token")] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_queue_token: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> StreamingResponse:
+    """Server-sent events: a `status` event whenever the pass changes, heartbeats between."""
+    bearer = access_token or _bearer(authorization)
+    user_id = container.signer.read_access_token(bearer) if bearer else None
+    if user_id is None:
+        raise Unauthenticated("Send the access token as 'access_token' or a Bearer header.")
+    pass_token = token or x_queue_token
+    first = await container.waiting_room.status(user_id, pass_token, container.now_ts())
+    assert pass_token is not None
+    events = status_events(
+        container, user_id, pass_token, first, request.is_disconnected, _status_json
+    )
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+def _status_json(status: QueueStatus) -> str:
+    return _status_out(status).model_dump_json()
 
 
 @router.delete("/queue/tokens/current", status_code=204)
