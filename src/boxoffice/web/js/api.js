@@ -125,8 +125,10 @@ function retryAfter(response) {
 function noteServerClock(response) {
   const date = Date.parse(response.headers.get('Date') || '');
   if (Number.isNaN(date)) return;
-  const offset = date - Date.now();
-  clockOffsetMs = Math.abs(offset) > 1500 ? offset : 0;
+  // The Date header is rounded down to the second: +500 ms is its expected true value, and a
+  // slow answer must not pass for a skewed clock, so only a gap of several seconds counts.
+  const offset = date + 500 - Date.now();
+  clockOffsetMs = Math.abs(offset) > 3000 ? offset : 0;
 }
 
 /** Resolve after ms, or reject with AbortError when the signal fires first. */

@@ -1,0 +1,144 @@
+"""Fixtures of the browser tests: a real `boxoffice serve` on the embedded default, Debian's
+Chromium driven by Playwright (which never downloads a browser here), and fan pages that fail
+the test on any console error other than Chromium's note about a 4xx answer.
+
+The server and the browser live for this package only (not the whole session): Playwright's sync
+API marks its event loop as running between calls, which the asyncio tests elsewhere must not see.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
+
+from tests.browser.support import ADMIN_KEY, HOLD_SECONDS, SECRET_KEY, Api, Pages, Server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_SECONDS = 30
+
+expect.set_options(timeout=5_000)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _server_env(data_dir: Path) -> dict[str, str]:
+    """The shell's environment without any BOXOFFICE_* variable, plus what these tests need."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("BOXOFFICE_")}
+    env.update(
+        BOXOFFICE_DATA_DIR=str(data_dir),
+        BOXOFFICE_SECRET_KEY=SECRET_KEY,
+        BOXOFFICE_ADMIN_KEY=ADMIN_KEY,
+        BOXOFFICE_HOLD_SECONDS=str(HOLD_SECONDS),  # a hold expires inside a test
+        BOXOFFICE_QUEUE_MAX_ACTIVE="1",  # one fan shops while the next waits in line
+        BOXOFFICE_ADMISSION_INTERVAL_SECONDS="0.2",
+        BOXOFFICE_PASSWORD_TIME_COST="1",
+        BOXOFFICE_PASSWORD_MEMORY_KIB="64",
+        BOXOFFICE_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"boxoffice serve exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"boxoffice serve was not ready within {SERVER_START_SECONDS} s:\n{_tail(log)}")
+
+
+@pytest.fixture(scope="package")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`boxoffice migrate` and `demo`, then `boxoffice serve` on a free port until the end."""
+    root = tmp_path_factory.mktemp("boxoffice-browser")
+    env = _server_env(root / "data")
+    log = root / "server.log"
+    command = [sys.executable, "-m", "boxoffice"]
+    with log.open("wb") as output:
+        for step in ("migrate", "demo"):
+            subprocess.run(
+                [*command, step], env=env, stdout=output, stderr=subprocess.STDOUT, check=True
+            )
+        port = _free_port()
+        process = subprocess.Popen(
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_ready(process, url, log)
+            yield Server(url=url, log=log)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, headless; Playwright is never asked to fetch a browser of its own."""
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[Api]:
+    client = Api(server)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def pages(browser: Browser, server: Server, api: Api) -> Iterator[Pages]:
+    opened = Pages(browser, server, api)
+    try:
+        yield opened
+    finally:
+        opened.close()
+    assert not opened.problems, "\n".join(opened.problems)

@@ -1,0 +1,84 @@
+"""The waiting room before the sale opens (the pre-queue), and leaving the line; signing in
+wrongly is told in words."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import (
+    PASSWORD,
+    Api,
+    Pages,
+    join_line,
+    screen,
+    sign_up,
+    snap,
+)
+
+
+@pytest.mark.browser
+def test_pre_queue_counts_down_to_the_opening_and_the_line_can_be_left(
+    pages: Pages, api: Api
+) -> None:
+    page = pages.new()
+    sign_up(page, "quinn")
+    api.set_policy(opens_at=(datetime.now(UTC) + timedelta(minutes=10)).isoformat())
+    try:
+        join_line(page)
+        expect(screen(page, "queue")).to_be_visible()
+        expect(page.locator("#prequeue")).to_be_visible()
+        expect(page.locator("#inline-queue")).to_be_hidden()
+        expect(page.locator("#opens-countdown")).to_have_text(re.compile(r"^(9:[0-5]\d|10:00)$"))
+        expect(page.locator("#queue-next")).to_contain_text("drawn at random")
+        assert api.room()["waiting"] == 1  # the pre-queue counts as waiting
+        snap(page, "prequeue")
+
+        page.click("#leave-queue-button")
+        expect(screen(page, "concerts")).to_be_visible()
+        expect(page.locator("#status")).to_contain_text("You left the line.")
+        assert api.room()["waiting"] == 0
+    finally:
+        api.set_policy(opens_at=None)
+
+
+@pytest.mark.browser
+def test_sign_in_errors_say_what_to_do(pages: Pages) -> None:
+    page = pages.new()
+    sign_up(page, "rita")
+    page.click("#logout-button")
+    expect(screen(page, "auth")).to_be_visible()
+
+    # Checked on the page before sending: the invalid fields are marked.
+    page.fill("#signup-username", "X")
+    page.fill("#signup-password", "short")
+    page.click("#signup-submit")
+    expect(page.locator("#error-message")).to_have_text(
+        "Some values need fixing: username, password. Correct them and try again."
+    )
+    expect(page.locator("#error-fields li")).to_have_count(2)
+    expect(page.locator("#signup-username")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#signup-username")).to_be_focused()
+    snap(page, "sign-up-invalid")
+
+    # Answered by the service: the name is taken; the password does not match.
+    page.fill("#signup-username", "rita")
+    page.fill("#signup-password", PASSWORD)
+    page.click("#signup-submit")
+    expect(page.locator("#error-message")).to_have_text(
+        "That username is already taken. Choose another one, or log in if it is yours."
+    )
+    expect(page.locator("#signup-username")).not_to_have_attribute("aria-invalid", "true")
+    page.fill("#login-username", "rita")
+    page.fill("#login-password", "not the password")
+    page.click("#login-submit")
+    expect(page.locator("#error-message")).to_have_text(
+        "That username and password do not match. Check them and try again, or sign up."
+    )
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-submit")
+    expect(screen(page, "concerts")).to_be_visible()
+    expect(page.locator("#error")).to_be_hidden()
