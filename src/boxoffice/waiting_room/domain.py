@@ -45,7 +45,10 @@ class PassView:
     position: int | None = None
     active_until: float | None = None
     opens_at: float | None = None
+    # What the estimate of the wait needs, read in the same step as the pass.
     recent_admissions: int = 0
+    oldest_admission_at: float | None = None
+    admit_per_minute: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +73,27 @@ def admissible(free_slots: int, tokens: float, waiting: int) -> int:
     return max(0, min(free_slots, math.floor(tokens), waiting))
 
 
-def estimate_wait_seconds(position: int, admitted_last_minute: int, policy: QueuePolicy) -> int:
-    """Seconds until a fan at `position` is admitted, from the rate measured over the last minute.
+MIN_MEASURED_SPAN_SECONDS = 10.0
 
-    With no admission in the last minute (the sale just opened) the configured rate stands in.
+
+def measured_rate(
+    recent_admissions: int, oldest_admission_at: float | None, now: float, admit_per_minute: int
+) -> float:
+    """Admissions per second over the last minute, measured from the oldest admission in it.
+
+    Measuring over the span actually covered (at least ten seconds, so one burst does not pass
+    for a steady rate) keeps the estimate right in the first minute of a sale. With no admission
+    in the window the configured rate stands in.
     """
-    measured = admitted_last_minute / ADMISSION_WINDOW_SECONDS
-    rate = measured if measured > 0 else policy.rate_per_second
-    return math.ceil(position / rate) if rate > 0 else 0
+    if recent_admissions == 0 or oldest_admission_at is None:
+        return admit_per_minute / 60.0
+    span = min(ADMISSION_WINDOW_SECONDS, max(MIN_MEASURED_SPAN_SECONDS, now - oldest_admission_at))
+    return recent_admissions / span
+
+
+def estimate_wait_seconds(position: int, rate_per_second: float) -> int:
+    """Seconds until a fan at `position` is admitted at `rate_per_second`."""
+    return math.ceil(position / rate_per_second) if rate_per_second > 0 else 0
 
 
 def poll_after_seconds(status: PassStatus, estimated_wait: int) -> int:

@@ -15,6 +15,7 @@ from boxoffice.waiting_room.domain import (
     QueuePolicy,
     RoomStats,
     estimate_wait_seconds,
+    measured_rate,
     poll_after_seconds,
 )
 from boxoffice.waiting_room.exceptions import (
@@ -41,7 +42,7 @@ def _to_datetime(timestamp: float | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
 
 
-def describe(view: PassView, token: str, policy: QueuePolicy, now: float) -> QueueStatus:
+def describe(view: PassView, token: str, now: float) -> QueueStatus:
     """What the fan sees of their pass."""
     if view.status is PassStatus.ACTIVE:
         wait = 0
@@ -49,7 +50,10 @@ def describe(view: PassView, token: str, policy: QueuePolicy, now: float) -> Que
         opens_in = max(0.0, (view.opens_at or now) - now)
         wait = math.ceil(opens_in)
     else:
-        wait = estimate_wait_seconds(view.position, view.recent_admissions, policy)
+        rate = measured_rate(
+            view.recent_admissions, view.oldest_admission_at, now, view.admit_per_minute
+        )
+        wait = estimate_wait_seconds(view.position, rate)
     poll = poll_after_seconds(view.status, wait)
     if view.status is PassStatus.WAITING and view.position is None:
         poll = max(1, min(poll, wait))
@@ -80,14 +84,13 @@ class WaitingRoom:
     async def join(self, user_id: int, now: float) -> tuple[QueueStatus, bool]:
         """Join the line, or get one's live pass back (joining again never loses a place)."""
         view, created = await self.store.join(user_id, secrets.token_urlsafe(16), now)
-        policy = await self.store.get_policy()
-        return describe(view, self._token(view), policy, now), created
+        return describe(view, self._token(view), now), created
 
     async def status(self, user_id: int, token: str | None, now: float) -> QueueStatus:
         """The pass's place in line or its active window."""
         view = await self._live_pass(user_id, token, now, claim=False)
-        policy = await self.store.get_policy()
-        return describe(view, self._token(view), policy, now)
+        assert token is not None  # _live_pass accepted it: it is this pass's own token
+        return describe(view, token, now)
 
     async def leave(self, user_id: int, token: str | None, now: float) -> None:
         """Give up the place or the active slot."""

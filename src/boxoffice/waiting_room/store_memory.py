@@ -101,7 +101,8 @@ class MemoryWaitingRoomStore:
         self._open_prequeue()
         last = now if self._last_refill is None else self._last_refill
         self._tokens = refill_tokens(self._tokens, last, now, policy)
-        self._last_refill = now
+        # Never move the mark back: a clock stepping back would refill one interval twice.
+        self._last_refill = max(last, now)
         count = admissible(policy.max_active - len(self._active), self._tokens, len(self._line))
         admitted: list[str] = []
         for _ in range(count):
@@ -204,4 +205,6 @@ class MemoryWaitingRoomStore:
             active_until=entry.active_until,
             opens_at=self._policy.opens_at if entry.seq is None else None,
             recent_admissions=self._admitted_since(now - ADMISSION_WINDOW_SECONDS),
+            oldest_admission_at=self._admissions[0] if self._admissions else None,
+            admit_per_minute=self._policy.admit_per_minute,
         )

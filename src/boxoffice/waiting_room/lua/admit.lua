@@ -1,0 +1,50 @@
+-- admit: ARGV[7] now, ARGV[8] random seed (31 bits, drawn by the caller from a CSPRNG).
+-- Every instance runs this on its own schedule; as one atomic step it can never admit past
+-- max_active or the token bucket however many run at once. Returns the admitted pass ids.
+local now, seed = tonumber(ARGV[7]), tonumber(ARGV[8])
+expire_active(now)
+local policy = load_policy()
+if policy.opens_at ~= nil and now < policy.opens_at then return {} end
+
+-- The pre-queue is emptied by the first admit after the opening, so it is shuffled exactly once.
+-- Fisher-Yates over a PRNG seeded per call (Redis 7 replicates effects, so randomness is allowed).
+local prequeue = redis.call('SMEMBERS', K_PREQUEUE)
+if #prequeue > 0 then
+  math.randomseed(seed)
+  for i = #prequeue, 2, -1 do
+    local j = math.random(i)
+    prequeue[i], prequeue[j] = prequeue[j], prequeue[i]
+  end
+  enqueue(prequeue)
+  redis.call('DEL', K_PREQUEUE)
+end
+
+-- Token bucket, as refill_tokens and admissible in domain.py.
+local bucket = redis.call('HMGET', K_BUCKET, 'tokens', 'last_refill')
+local tokens = tonumber(bucket[1]) or policy.burst
+local last_refill = tonumber(bucket[2]) or now
+tokens = math.min(policy.burst, tokens + math.max(0, now - last_refill) * policy.rate)
+local free_slots = policy.max_active - redis.call('ZCARD', K_ACTIVE)
+local count = math.max(0, math.min(free_slots, math.floor(tokens), redis.call('ZCARD', K_LINE)))
+
+local admitted = {}
+if count > 0 then
+  local popped = redis.call('ZPOPMIN', K_LINE, count)
+  local active_until = fmt(now + math.min(policy.claim_seconds, policy.active_ttl_seconds))
+  for i = 1, #popped, 2 do
+    local id = popped[i]
+    redis.call('HSET', pass_key(id), 'status', 'ACTIVE', 'admitted_at', fmt(now),
+      'active_until', active_until)
+    redis.call('ZADD', K_ACTIVE, active_until, id)
+    redis.call('ZADD', K_ADMISSIONS, fmt(now), id)
+    table.insert(admitted, id)
+  end
+  redis.call('HINCRBY', K_TOTALS, 'admitted_total', count)
+end
+-- Instances' clocks differ a little: the refill mark never moves back, or a lagging caller would
+-- let the next one refill the same interval twice and admit faster than the rate.
+redis.call('HSET', K_BUCKET, 'tokens', fmt(tokens - count), 'last_refill',
+  fmt(math.max(last_refill, now)))
+-- Older admissions no longer count towards admitted_last_minute; trimming keeps the set small.
+redis.call('ZREMRANGEBYSCORE', K_ADMISSIONS, '-inf', fmt(now - WINDOW))
+return admitted

@@ -1,0 +1,21 @@
+-- join: ARGV[7] user_id, ARGV[8] new pass id, ARGV[9] now.
+-- The user's live pass if any (joining again keeps the place), else a new WAITING pass: in line,
+-- or in the pre-queue while the sale has not opened. Returns {created (0|1), PassView fields...}.
+local user_id, new_id, now = ARGV[7], ARGV[8], tonumber(ARGV[9])
+local policy = load_policy()
+local existing = live_pass(redis.call('GET', user_key(user_id)), now)
+if existing ~= nil then
+  local view = render(existing, now, policy)
+  table.insert(view, 1, 0)
+  return view
+end
+redis.call('HSET', pass_key(new_id), 'user_id', user_id, 'status', 'WAITING', 'joined_at', fmt(now))
+redis.call('SET', user_key(user_id), new_id)
+if policy.opens_at ~= nil and now < policy.opens_at then
+  redis.call('SADD', K_PREQUEUE, new_id)
+else
+  enqueue({ new_id })
+end
+local view = render(load_pass(new_id), now, policy)
+table.insert(view, 1, 1)
+return view

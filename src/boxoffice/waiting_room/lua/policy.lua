@@ -1,0 +1,15 @@
+-- policy: ARGV[7..11] a new policy (max_active, admit_per_minute, active_ttl_seconds,
+-- claim_seconds, opens_at or ''), or no ARGV[7] to only read it.
+-- Returns the room's policy after the change, as the same five strings. A room's policy lives in
+-- Redis so that a change made through any instance applies to every instance at once.
+local policy = load_policy()
+if ARGV[7] ~= nil then
+  local tokens = tonumber(redis.call('HGET', K_BUCKET, 'tokens')) or policy.burst
+  redis.call('HSET', K_POLICY, 'max_active', ARGV[7], 'admit_per_minute', ARGV[8],
+    'active_ttl_seconds', ARGV[9], 'claim_seconds', ARGV[10], 'opens_at', ARGV[11])
+  policy = load_policy()
+  -- A lower rate takes effect at once: the bucket never holds more than the new burst.
+  redis.call('HSET', K_BUCKET, 'tokens', fmt(math.min(tokens, policy.burst)))
+end
+return redis.call('HMGET', K_POLICY, 'max_active', 'admit_per_minute', 'active_ttl_seconds',
+  'claim_seconds', 'opens_at')

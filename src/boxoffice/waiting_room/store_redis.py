@@ -1,0 +1,171 @@
+"""The waiting room in Redis, shared by every instance of the service.
+
+Every state change is one Lua script (`lua/`), so it is atomic however many instances call it at
+once: that is what keeps admission under `max_active` and the rate with no leader. The scripts
+mirror `MemoryWaitingRoomStore` step for step; the contract suite holds both to the same answers.
+All keys of a room carry the room's name as their hash tag, so they live on one Cluster slot.
+
+No key has a Redis TTL. A waiting pass must keep its place however long its fan stays away, and
+every other pass is deleted by the script that ends it (leave, use_up, or the expiry that admit,
+view, authorize, join and stats perform), which is also where it is counted as expired or
+abandoned: a TTL firing first would lose that count and leave the line pointing at nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from boxoffice.waiting_room.domain import PassStatus, PassView, QueuePolicy, RoomStats
+
+__all__ = ["RedisWaitingRoomStore"]
+
+# The order is the KEYS order that lua/common.lua expects.
+_ROOM_KEYS = ("policy", "line", "seq", "active", "prequeue", "bucket", "admissions", "totals")
+_SCRIPTS = ("join", "view", "leave", "admit", "policy", "stats")
+# A request waits this long for a free pooled connection, or for Redis to answer, then fails
+# (and readiness reports it) instead of hanging the request.
+_TIMEOUT_SECONDS = 5.0
+
+_Arg = str | int | float
+
+
+@cache
+def _lua(name: str) -> str:
+    """A script's source: the shared prelude, then the command itself."""
+    folder = resources.files("boxoffice.waiting_room").joinpath("lua")
+    prelude = folder.joinpath("common.lua").read_text(encoding="utf-8")
+    return prelude + "\n" + folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
+
+
+def _policy_args(policy: QueuePolicy) -> list[_Arg]:
+    opens_at = "" if policy.opens_at is None else repr(policy.opens_at)
+    return [
+        policy.max_active,
+        policy.admit_per_minute,
+        policy.active_ttl_seconds,
+        policy.claim_seconds,
+        opens_at,
+    ]
+
+
+def _optional_float(value: str) -> float | None:
+    return None if value == "" else float(value)
+
+
+def _pass_view(fields: list[Any]) -> PassView:
+    pass_id, user_id, status, joined_at, position, active_until, opens_at, recent = fields[:8]
+    oldest, admit_per_minute = fields[8:]
+    return PassView(
+        pass_id=pass_id,
+        user_id=int(user_id),
+        status=PassStatus(status),
+        joined_at=float(joined_at),
+        position=None if position == "" else int(position),
+        active_until=_optional_float(active_until),
+        opens_at=_optional_float(opens_at),
+        recent_admissions=int(recent),
+        oldest_admission_at=_optional_float(oldest),
+        admit_per_minute=int(admit_per_minute),
+    )
+
+
+def _policy(fields: list[str]) -> QueuePolicy:
+    max_active, admit_per_minute, active_ttl_seconds, claim_seconds, opens_at = fields
+    return QueuePolicy(
+        max_active=int(max_active),
+        admit_per_minute=int(admit_per_minute),
+        active_ttl_seconds=int(active_ttl_seconds),
+        claim_seconds=int(claim_seconds),
+        opens_at=_optional_float(opens_at),
+    )
+
+
+class RedisWaitingRoomStore:
+    """Line, passes and admission of one room in Redis; any number of instances may share it."""
+
+    def __init__(self, client: Redis, *, room: str, default_policy: QueuePolicy) -> None:
+        """A store over `client`, which it then owns (`close` closes it); replies must be str."""
+        if not room or "{" in room or "}" in room:
+            raise ValueError(f"room name {room!r} must be non-empty and without braces")
+        if not client.connection_pool.connection_kwargs.get("decode_responses"):
+            raise ValueError("the Redis client must be made with decode_responses=True")
+        # The braces make the room name the Cluster hash tag of every key below.
+        prefix = f"bx:{{{room}}}:"
+        self._client = client
+        self._keys = [prefix + name for name in _ROOM_KEYS]
+        # Every script may be the first to touch the room, so each one carries the default
+        # policy and writes it only if the room has none: an admin's change is never overwritten.
+        self._head: list[_Arg] = [prefix, *_policy_args(default_policy)]
+        # register_script calls EVALSHA and loads the script again on NOSCRIPT (after a restart).
+        self._scripts = {name: client.register_script(_lua(name)) for name in _SCRIPTS}
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, room: str, default_policy: QueuePolicy, pool_size: int
+    ) -> RedisWaitingRoomStore:
+        """A store with its own pool of at most `pool_size` connections to the Redis at `url`."""
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=pool_size,
+            timeout=_TIMEOUT_SECONDS,
+            socket_timeout=_TIMEOUT_SECONDS,
+            socket_connect_timeout=_TIMEOUT_SECONDS,
+            decode_responses=True,
+        )
+        return cls(Redis.from_pool(pool), room=room, default_policy=default_policy)
+
+    async def _run(self, script: str, *args: _Arg) -> Any:
+        return await self._scripts[script](keys=self._keys, args=[*self._head, *args])
+
+    async def join(self, user_id: int, pass_id: str, now: float) -> tuple[PassView, bool]:
+        created, *fields = await self._run("join", user_id, pass_id, now)
+        return _pass_view(fields), bool(created)
+
+    async def view(self, pass_id: str, now: float) -> PassView | None:
+        fields = await self._run("view", pass_id, now, 0)
+        return None if fields is None else _pass_view(fields)
+
+    async def authorize(self, pass_id: str, now: float) -> PassView | None:
+        fields = await self._run("view", pass_id, now, 1)
+        return None if fields is None else _pass_view(fields)
+
+    async def leave(self, pass_id: str, now: float) -> bool:
+        return bool(await self._run("leave", pass_id, now, 0))
+
+    async def use_up(self, pass_id: str, now: float) -> bool:
+        return bool(await self._run("leave", pass_id, now, 1))
+
+    async def admit(self, now: float) -> list[str]:
+        # The seed of the pre-queue shuffle; Redis's seeding takes a 32-bit signed integer.
+        return list(await self._run("admit", now, secrets.randbits(31)))
+
+    async def get_policy(self) -> QueuePolicy:
+        """The room's policy; the first instance to ask writes its default if there is none."""
+        return _policy(await self._run("policy"))
+
+    async def set_policy(self, policy: QueuePolicy) -> None:
+        await self._run("policy", *_policy_args(policy))
+
+    async def stats(self, now: float) -> RoomStats:
+        figures = [int(value) for value in await self._run("stats", now)]
+        waiting, active, last_minute, admitted, expired, abandoned, prequeue = figures
+        return RoomStats(
+            waiting=waiting,
+            active=active,
+            admitted_last_minute=last_minute,
+            admitted_total=admitted,
+            expired_total=expired,
+            abandoned_total=abandoned,
+            prequeue=prequeue,
+        )
+
+    async def ping(self) -> bool:
+        return bool(await self._client.ping())
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,135 @@
+"""Waiting-room rules with no I/O: the token bucket, how many to admit, the wait and polling."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from boxoffice.waiting_room.domain import (
+    PassStatus,
+    QueuePolicy,
+    admissible,
+    estimate_wait_seconds,
+    measured_rate,
+    poll_after_seconds,
+    refill_tokens,
+)
+
+
+def policy(admit_per_minute: int) -> QueuePolicy:
+    return QueuePolicy(
+        max_active=10, admit_per_minute=admit_per_minute, active_ttl_seconds=600, claim_seconds=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("admit_per_minute", "burst"), [(1, 1), (11, 1), (12, 1), (24, 2), (60, 5), (600, 50)]
+)
+def test_the_burst_is_five_seconds_of_admissions_and_at_least_one(
+    admit_per_minute: int, burst: int
+) -> None:
+    assert policy(admit_per_minute).burst == burst
+
+
+def test_tokens_refill_at_the_rate() -> None:
+    assert refill_tokens(0.0, 100.0, 102.5, policy(60)) == 2.5
+
+
+def test_tokens_never_exceed_the_burst() -> None:
+    assert refill_tokens(1.0, 100.0, 10_000.0, policy(60)) == 5.0
+
+
+def test_time_going_back_refills_nothing() -> None:
+    assert refill_tokens(2.0, 100.0, 90.0, policy(60)) == 2.0
+
+
+@given(
+    tokens=st.floats(min_value=0, max_value=5),
+    start=st.floats(min_value=0, max_value=1e6),
+    first=st.floats(min_value=0, max_value=1e4),
+    second=st.floats(min_value=0, max_value=1e4),
+    admit_per_minute=st.integers(min_value=1, max_value=10_000),
+)
+def test_refill_grows_with_time_and_stays_within_the_burst(
+    tokens: float, start: float, first: float, second: float, admit_per_minute: int
+) -> None:
+    rules = policy(admit_per_minute)
+    tokens = min(tokens, float(rules.burst))
+    sooner = refill_tokens(tokens, start, start + min(first, second), rules)
+    later = refill_tokens(tokens, start, start + max(first, second), rules)
+    assert tokens <= sooner <= later <= rules.burst
+
+
+@pytest.mark.parametrize(
+    ("free_slots", "tokens", "waiting", "expected"),
+    [
+        (5, 10.0, 3, 3),  # everyone waiting
+        (2, 10.0, 9, 2),  # the free slots
+        (9, 2.99, 9, 2),  # whole tokens only
+        (0, 10.0, 9, 0),  # no slot free
+        (-3, 10.0, 9, 0),  # more active than the cap (it was lowered): none, never negative
+        (9, 0.5, 9, 0),  # less than one token
+        (9, 9.0, 0, 0),  # nobody waiting
+    ],
+)
+def test_admissible(free_slots: int, tokens: float, waiting: int, expected: int) -> None:
+    assert admissible(free_slots, tokens, waiting) == expected
+
+
+@given(st.integers(-100, 100), st.floats(0, 100), st.integers(0, 100))
+def test_admissible_never_exceeds_any_limit(free_slots: int, tokens: float, waiting: int) -> None:
+    count = admissible(free_slots, tokens, waiting)
+    assert 0 <= count <= max(0, min(free_slots, tokens, waiting))
+
+
+def test_the_rate_is_measured_over_the_span_the_window_covers() -> None:
+    # 30 admitted over the last 60 s is one every two seconds, whatever the policy says.
+    assert measured_rate(30, 1000.0, 1060.0, 600) == 0.5
+    # 20 admitted since the sale opened 20 s ago is one a second, not 20 a minute.
+    assert measured_rate(20, 1000.0, 1020.0, 600) == 1.0
+
+
+def test_one_burst_is_not_taken_for_a_steady_rate() -> None:
+    # 50 let in at once a second ago: measured over at least ten seconds.
+    assert measured_rate(50, 1000.0, 1001.0, 6000) == 5.0
+
+
+def test_with_no_recent_admission_the_configured_rate_stands_in() -> None:
+    assert measured_rate(0, None, 1000.0, 60) == 1.0
+    assert estimate_wait_seconds(10, measured_rate(0, None, 1000.0, 60)) == 10
+
+
+def test_the_wait_rounds_up() -> None:
+    assert estimate_wait_seconds(1, 7 / 60) == 9  # 60/7 = 8.57 seconds
+
+
+def test_with_no_rate_at_all_there_is_no_estimate() -> None:
+    assert estimate_wait_seconds(10, 0.0) == 0
+
+
+@given(st.integers(1, 10_000), st.floats(0.001, 5000))
+def test_the_wait_never_shrinks_further_back(position: int, rate: float) -> None:
+    assert estimate_wait_seconds(position, rate) <= estimate_wait_seconds(position + 1, rate)
+
+
+def test_at_a_constant_rate_the_estimate_is_the_actual_wait() -> None:
+    # Admission at 2 a second for 30 s: a fan at position 100 is admitted in 50 s.
+    rate = measured_rate(60, 1000.0 + 0.5, 1030.0, 600)
+    assert abs(estimate_wait_seconds(100, rate) - 50) <= 0.2 * 50
+
+
+@pytest.mark.parametrize(
+    ("status", "estimated_wait", "poll_after"),
+    [
+        (PassStatus.ACTIVE, 0, 30),
+        (PassStatus.WAITING, 0, 1),  # about to be let in: every second
+        (PassStatus.WAITING, 19, 1),
+        (PassStatus.WAITING, 50, 5),  # a tenth of the wait
+        (PassStatus.WAITING, 3600, 30),  # but never rarer than every 30 seconds
+    ],
+)
+def test_poll_after_grows_with_the_wait(
+    status: PassStatus, estimated_wait: int, poll_after: int
+) -> None:
+    assert poll_after_seconds(status, estimated_wait) == poll_after
