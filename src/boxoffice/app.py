@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from starlette.responses import FileResponse
 from starlette.staticfiles import StaticFiles
 
 from boxoffice import __version__, operations
@@ -87,9 +88,29 @@ def create_app(
     app.add_middleware(MetricsMiddleware)
     app.include_router(_api_router())
     app.include_router(operations.router)
-    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
-    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    _serve_web_client(app)
     return app
+
+
+def _serve_web_client(app: FastAPI) -> None:
+    """The client's files at `/` (index.html), `/<file>` and `/js/...`, and all under `/static`.
+
+    Routes per top-level file rather than a catch-all mount at `/`, so that a wrong method on
+    an API path still answers 405 and an unknown API path 404 problem+json.
+    """
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    app.mount("/js", StaticFiles(directory=WEB_DIR / "js"), name="web-js")
+    app.add_api_route("/", _file_endpoint(WEB_DIR / "index.html"), include_in_schema=False)
+    for path in sorted(WEB_DIR.iterdir()):
+        if path.is_file():
+            app.add_api_route(f"/{path.name}", _file_endpoint(path), include_in_schema=False)
+
+
+def _file_endpoint(path: Path) -> Callable[[], Awaitable[FileResponse]]:
+    async def serve_file() -> FileResponse:
+        return FileResponse(path)
+
+    return serve_file
 
 
 __all__ = ["Container", "create_app"]

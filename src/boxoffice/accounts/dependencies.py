@@ -19,7 +19,7 @@ def current_user_id(
 ) -> int:
     if credentials is None:
         raise Unauthenticated()
-    user_id = container.signer.read_access_token(credentials.credentials)
+    user_id = container.signer.read_access_token(credentials.credentials, container.clock.now())
     if user_id is None:
         raise Unauthenticated("The access token is invalid or expired. Log in again.")
     return user_id

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Self
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictInt, field_validator, model_validator
 
 from boxoffice.catalog.domain import PriceTier, SeatStatus
-
-MAX_SEATS_PER_DATE = 100_000
+from boxoffice.platform.limits import MAX_PRICE
+from boxoffice.platform.limits import MAX_SEAT_NUMBER as MAX_SEATS_PER_DATE
 
 
 class ConcertCreate(BaseModel):
@@ -28,16 +28,16 @@ class ConcertOut(BaseModel):
 
 class PriceTierIn(BaseModel):
     name: str = Field(min_length=1, max_length=50)
-    seat_count: int = Field(ge=1, le=MAX_SEATS_PER_DATE)
-    price: int = Field(ge=0, le=100_000_000)
+    seat_count: StrictInt = Field(ge=1, le=MAX_SEATS_PER_DATE)
+    price: StrictInt = Field(ge=0, le=MAX_PRICE)
 
 
 class ScheduleCreate(BaseModel):
     """A date: `seat_count` seats at one `price`, or `price_tiers` numbered in order."""
 
     starts_at: datetime
-    seat_count: int | None = Field(None, ge=1, le=MAX_SEATS_PER_DATE)
-    price: int | None = Field(None, ge=0, le=100_000_000)
+    seat_count: StrictInt | None = Field(None, ge=1, le=MAX_SEATS_PER_DATE)
+    price: StrictInt | None = Field(None, ge=0, le=MAX_PRICE)
     price_tiers: list[PriceTierIn] | None = Field(None, min_length=1, max_length=50)
 
     @field_validator("starts_at")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from boxoffice.payments.domain import Payment, PaymentStatus
+from boxoffice.platform.limits import MAX_SAFE_INTEGER
 
 
 class PaymentRequest(BaseModel):
-    reservation_id: int = Field(ge=1)
+    reservation_id: StrictInt = Field(ge=1, le=MAX_SAFE_INTEGER)
 
 
 class PaymentOut(BaseModel):

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StrictInt, field_validator
 
+from boxoffice.platform.limits import MAX_SAFE_INTEGER, MAX_SEAT_NUMBER
 from boxoffice.reservations.domain import Reservation, ReservationStatus
 
 
 class HoldRequest(BaseModel):
-    schedule_id: int = Field(ge=1)
-    seat_numbers: list[int] = Field(min_length=1, max_length=100)
+    schedule_id: StrictInt = Field(ge=1, le=MAX_SAFE_INTEGER)
+    seat_numbers: list[Annotated[StrictInt, Field(ge=1, le=MAX_SEAT_NUMBER)]] = Field(
+        min_length=1, max_length=100
+    )
 
     @field_validator("seat_numbers")
     @classmethod
     def _distinct_positive(cls, numbers: list[int]) -> list[int]:
-        if any(n < 1 for n in numbers):
-            raise ValueError("seat numbers start at 1")
         if len(set(numbers)) != len(numbers):
             raise ValueError("each seat number once")
         return numbers

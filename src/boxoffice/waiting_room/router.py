@@ -102,7 +102,7 @@ async def queue_stream(
 ) -> StreamingResponse:
     """Server-sent events: a `status` event whenever the pass changes, heartbeats between."""
     bearer = access_token or _bearer(authorization)
-    user_id = container.signer.read_access_token(bearer) if bearer else None
+    user_id = container.signer.read_access_token(bearer, container.clock.now()) if bearer else None
     if user_id is None:
         raise Unauthenticated("Send the access token as 'access_token' or a Bearer header.")
     pass_token = token or x_queue_token

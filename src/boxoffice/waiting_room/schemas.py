@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from boxoffice.waiting_room.domain import PassStatus
 
@@ -28,10 +28,10 @@ class PolicyOut(BaseModel):
 
 
 class PolicyUpdate(BaseModel):
-    max_active: int | None = Field(None, ge=1, le=1_000_000)
-    admit_per_minute: int | None = Field(None, ge=1, le=10_000_000)
-    active_ttl_seconds: int | None = Field(None, ge=10, le=86_400)
-    claim_seconds: int | None = Field(None, ge=5, le=86_400)
+    max_active: StrictInt | None = Field(None, ge=1, le=1_000_000)
+    admit_per_minute: StrictInt | None = Field(None, ge=1, le=10_000_000)
+    active_ttl_seconds: StrictInt | None = Field(None, ge=10, le=86_400)
+    claim_seconds: StrictInt | None = Field(None, ge=5, le=86_400)
     opens_at: datetime | None = None
 
 

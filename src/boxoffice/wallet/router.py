@@ -12,6 +12,7 @@ from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import ContainerDep
 from boxoffice.platform.http import IdempotencyKey, replay, stored_json
 from boxoffice.platform.idempotency import StoredResponse, request_fingerprint, run_idempotent
+from boxoffice.platform.limits import MAX_SAFE_INTEGER
 from boxoffice.wallet import service
 from boxoffice.wallet.schemas import BalanceOut, ChargeOut, ChargeRequest, TransactionOut
 
@@ -57,7 +58,9 @@ async def list_transactions(
     user_id: CurrentUserId,
     container: ContainerDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, description="Page on: the last id seen")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=MAX_SAFE_INTEGER, description="Page on: the last id seen")
+    ] = None,
 ) -> list[TransactionOut]:
     """The caller's ledger, newest first; page with `before_id`."""
     async with container.uow(readonly=True) as uow:

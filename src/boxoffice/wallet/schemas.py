@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
+from boxoffice.platform.limits import MAX_SAFE_INTEGER
 from boxoffice.wallet.domain import EntryKind
 
 
@@ -15,7 +16,9 @@ class BalanceOut(BaseModel):
 
 
 class ChargeRequest(BaseModel):
-    amount: int = Field(gt=0, description="Smallest currency unit; at most the single-charge limit")
+    amount: StrictInt = Field(
+        gt=0, le=MAX_SAFE_INTEGER, description="Smallest currency unit; at most the single charge"
+    )
 
 
 class ChargeOut(BaseModel):

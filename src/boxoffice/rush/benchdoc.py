@@ -1,0 +1,231 @@
+"""docs/benchmarks.md from a `scripts/bench` run: one section per deployment, and the targets.
+
+Run by the script: `python -m boxoffice.rush.benchdoc RUN_DIR > docs/benchmarks.md`. RUN_DIR
+holds `meta.json` (what ran, where) and, per deployment, `NAME/rush.json` and `NAME/rss.tsv`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from boxoffice.rush import endpoints
+from boxoffice.rush.markdown import table
+
+__all__ = ["peak_rss_mib", "render"]
+
+# Issue 6's per-endpoint targets, as a ratio to the ceiling of the same run.
+RATIO_TARGETS = {
+    endpoints.STATUS: 0.5,
+    endpoints.JOIN: 0.25,
+    endpoints.SEATS: 0.25,
+    endpoints.HOLD: 0.12,
+    endpoints.PAY: 0.10,
+}
+TICKETS_TARGET = 400.0
+P99_TARGET_MS = 250.0
+RSS_TARGET_MIB = 200.0
+
+
+def peak_rss_mib(lines: list[str]) -> dict[str, float]:
+    """Peak resident memory per process from `epoch pid role KiB [ticks]` lines, by `role pid`."""
+    peaks: defaultdict[str, float] = defaultdict(float)
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 4 or not parts[3].isdigit():
+            continue
+        key = f"{parts[2]} {parts[1]}"
+        peaks[key] = max(peaks[key], int(parts[3]) / 1024)
+    return dict(sorted(peaks.items()))
+
+
+def cpu_cores(lines: list[str], ticks_per_second: int) -> dict[str, float]:
+    """Average CPU use per process in cores over its sampled life, from the ticks column."""
+    seen: dict[str, tuple[int, int, int, int]] = {}  # first epoch, first ticks, last epoch, last
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 5 or not (parts[0].isdigit() and parts[4].isdigit()):
+            continue
+        key, epoch, ticks = f"{parts[2]} {parts[1]}", int(parts[0]), int(parts[4])
+        first = seen.get(key)
+        seen[key] = (epoch, ticks, epoch, ticks) if first is None else (*first[:2], epoch, ticks)
+    return {
+        key: (last_ticks - first_ticks) / ticks_per_second / (last - first)
+        for key, (first, first_ticks, last, last_ticks) in sorted(seen.items())
+        if last > first
+    }
+
+
+def _endpoint(report: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((row for row in report["endpoints"] if row["endpoint"] == name), None)
+
+
+def _rss_text(peaks: dict[str, float]) -> str:
+    if not peaks:
+        return "not sampled"
+    return ", ".join(f"{key}: {mib:.0f} MiB" for key, mib in peaks.items())
+
+
+def _cpu_text(cores: dict[str, float]) -> str:
+    if not cores:
+        return "not sampled"
+    return ", ".join(f"{key}: {share:.2f}" for key, share in cores.items())
+
+
+def _figures(
+    report: dict[str, Any], samples: list[str], ticks_per_second: int, exit_code: str
+) -> list[list[Any]]:
+    peaks = peak_rss_mib(samples)
+    sale = report["sale"]
+    ceiling = report["ceiling"] or {}
+    hold, pay = _endpoint(report, endpoints.HOLD), _endpoint(report, endpoints.PAY)
+    retried = sum(r["count"] for r in report["responses"] if r["kind"] == "retried")
+    audit = report["audit"]
+    return [
+        ["ceiling, GET /healthz (req/s)", ceiling.get("per_second")],
+        ["tickets sold / seats", f"{sale['tickets_sold']:,} / {sale['seats']:,}"],
+        [
+            "first sale / sold out (s from opening)",
+            f"{sale['first_sale_at_seconds']} / "
+            + str(sale["time_to_sell_out_seconds"] or "did not sell out"),
+        ],
+        ["tickets/s sustained (first to last sale)", sale["tickets_per_second_sustained"]],
+        ["p99 hold / pay (ms)", f"{hold and hold['p99_ms']} / {pay and pay['p99_ms']}"],
+        ["requests/s over the sale", sale["requests_per_second"]],
+        [
+            "requests in flight (mean) / client wait for a connection (mean ms)",
+            f"{sale['mean_requests_in_flight']} of {report['options']['connections']} / "
+            f"{sale['mean_wait_for_a_connection_ms']}",
+        ],
+        ["unexpected errors", report["errors"]],
+        ["429/503 answers waited out and retried", retried],
+        ["seats paid twice (client's bookkeeping)", len(report["double_sold"])],
+        ["audit", "passed" if audit["ok"] else ("FAILED" if audit["ran"] else "not run")],
+        ["peak RSS per process", _rss_text(peaks)],
+        [
+            "server CPU per process, cores (start to stop, setup included)",
+            _cpu_text(cpu_cores(samples, ticks_per_second)),
+        ],
+        [
+            "client CPU over the sale",
+            f"{sale['client_cpu_seconds']} s ({sale['client_cpu_share_of_one_core']:.0%} of a "
+            f"core, {sale['client_cpu_us_per_request']} µs/request)",
+        ],
+        ["fans by outcome", ", ".join(f"{k}: {v:,}" for k, v in sale["fans"].items())],
+        ["rush exit code", exit_code],
+    ]
+
+
+def _samples(folder: Path) -> list[str]:
+    path = folder / "rss.tsv"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _section(title: str, folder: Path, exit_code: str, ticks_per_second: int) -> list[str]:
+    path = folder / "rush.json"
+    if not path.exists():
+        return [f"## {title}", "", f"No report: the rush exited {exit_code} before the sale.", ""]
+    report = json.loads(path.read_text())
+    columns = ("endpoint", "requests", "per_second", "ratio_to_ceiling", "p50_ms", "p99_ms")
+    rows = [[r[column] for column in columns] for r in report["endpoints"]]
+    lines = [
+        f"## {title}",
+        "",
+        *table(
+            ["figure", "value"], _figures(report, _samples(folder), ticks_per_second, exit_code)
+        ),
+    ]
+    lines += ["", *table(["endpoint", "requests", "req/s", "× ceiling", "p50 ms", "p99 ms"], rows)]
+    others = [
+        [r["endpoint"], r["status"], r["code"], r["kind"], r["count"]] for r in report["responses"]
+    ]
+    if others:
+        lines += ["", "Answers other than 2xx:", ""]
+        lines += table(["endpoint", "status", "code", "kind", "count"], others)
+    lines += ["", f"Full report: `{folder}/rush.md` (JSON and chart beside it).", ""]
+    return lines
+
+
+def _target_rows(report: dict[str, Any], peaks: dict[str, float]) -> list[list[Any]]:
+    sale = report["sale"]
+    rows: list[list[Any]] = [
+        [
+            "confirmed tickets/s sustained",
+            f"≥ {TICKETS_TARGET:g}",
+            sale["tickets_per_second_sustained"],
+        ]
+    ]
+    for name in (endpoints.HOLD, endpoints.PAY):
+        row = _endpoint(report, name)
+        rows.append([f"p99 of {name} (ms)", f"< {P99_TARGET_MS:g}", row and row["p99_ms"]])
+    rows.append(
+        [
+            "seats paid twice; audit",
+            "0; clean",
+            f"{len(report['double_sold'])}; " + ("clean" if report["audit"]["ok"] else "FAILED"),
+        ]
+    )
+    for name, target in RATIO_TARGETS.items():
+        row = _endpoint(report, name)
+        rows.append([f"{name} × ceiling", f"≥ {target:g}", row and row["ratio_to_ceiling"]])
+    workers = [mib for key, mib in peaks.items() if key.startswith("worker")]
+    rows.append(["peak RSS per worker (MiB)", f"< {RSS_TARGET_MIB:g}", max(workers, default=None)])
+    return rows
+
+
+def render(run_dir: Path) -> str:
+    """The whole page."""
+    meta = json.loads((run_dir / "meta.json").read_text())
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `scripts/bench` (do not edit by hand: rerun it). Each deployment is started",
+        "on this machine on a fresh database and waiting room, `boxoffice rush --ceiling` plays a",
+        "sale against it, and `boxoffice audit` checks the invariants afterwards. The load",
+        "generator runs on the same machine as the servers: compare figures only with the",
+        "ceiling of the same run.",
+        "",
+        *table(
+            ["", ""],
+            [
+                ["run", meta["started_at"]],
+                ["command", f"`{meta['command']}`"],
+                ["size", meta["size_text"]],
+                ["commit", meta["commit"]],
+                ["machine", meta["machine"]],
+                [
+                    "load average before / after",
+                    f"{meta['load_before']} / {meta.get('load_after', '?')}",
+                ],
+            ],
+        ),
+        "",
+        "Rerun: `" + meta["rerun"] + "`",
+        "",
+    ]
+    target_source: tuple[dict[str, Any], dict[str, float]] | None = None
+    for deployment in meta["deployments"]:
+        folder = run_dir / deployment["name"]
+        code = str(deployment.get("exit_code", "?"))
+        lines += _section(deployment["title"], folder, code, meta.get("clk_tck", 100))
+        report_path = folder / "rush.json"
+        if deployment.get("targets") and report_path.exists():
+            peaks = peak_rss_mib(_samples(folder))
+            target_source = (json.loads(report_path.read_text()), peaks)
+    if target_source is not None:
+        lines += [
+            "## Issue 6's targets (PostgreSQL + Redis, 2 workers)",
+            "",
+            meta["targets_note"],
+            "",
+            *table(["target", "wanted", "measured"], _target_rows(*target_source)),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render(Path(sys.argv[1])))

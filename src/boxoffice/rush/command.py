@@ -1,0 +1,128 @@
+"""`boxoffice rush`: its options, parsed here so that `boxoffice` itself stays light to start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from boxoffice.rush.config import RushConfig, TargetRefused, check_local_url, read_env_file
+
+__all__ = ["main", "rush_app"]
+
+rush_app = typer.Typer(add_completion=False)
+
+_SIZE = "Size of the sale"
+_POLICY = "Admission policy"
+_LOAD = "Load and limits"
+_REPORT = "Report"
+
+
+def _urls(values: list[str] | None) -> tuple[str, ...]:
+    try:
+        return tuple(check_local_url(url) for url in values or ["http://127.0.0.1:8000"])
+    except TargetRefused as error:
+        raise typer.BadParameter(str(error), param_hint="--url") from None
+
+
+def _audit_env(path: Path | None) -> tuple[tuple[str, str], ...]:
+    if path is None:
+        return ()
+    try:
+        return tuple(read_env_file(path).items())
+    except (OSError, ValueError) as error:
+        raise typer.BadParameter(str(error), param_hint="--audit-env-file") from None
+
+
+@rush_app.command()
+def rush(
+    admin_key: Annotated[
+        str, typer.Option(envvar="BOXOFFICE_ADMIN_KEY", help="The deployment's admin key")
+    ],
+    url: Annotated[
+        list[str] | None,
+        typer.Option(help="Base URL; repeat to spread fans over several (loopback only)"),
+    ] = None,
+    dates: Annotated[int, typer.Option(min=1, rich_help_panel=_SIZE)] = 2,
+    seats: Annotated[int, typer.Option(min=1, help="Seats per date", rich_help_panel=_SIZE)] = 500,
+    fans: Annotated[int, typer.Option(min=1, rich_help_panel=_SIZE)] = 1500,
+    price: Annotated[int, typer.Option(min=0, rich_help_panel=_SIZE)] = 50_000,
+    max_active: Annotated[int, typer.Option(min=1, rich_help_panel=_POLICY)] = 300,
+    admit_per_minute: Annotated[int, typer.Option(min=1, rich_help_panel=_POLICY)] = 60_000,
+    active_ttl: Annotated[
+        int, typer.Option(min=10, help="Seconds an admitted pass lives", rich_help_panel=_POLICY)
+    ] = 300,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Fans in flight at once", rich_help_panel=_LOAD)
+    ] = 1000,
+    connections: Annotated[
+        int, typer.Option(min=1, help="Requests in flight per URL", rich_help_panel=_LOAD)
+    ] = 64,
+    duration: Annotated[
+        float, typer.Option(min=1, help="Seconds the sale may last", rich_help_panel=_LOAD)
+    ] = 180.0,
+    setup_timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds provisioning may last", rich_help_panel=_LOAD)
+    ] = 300.0,
+    stream: Annotated[
+        bool,
+        typer.Option(help="Wait on GET /queue/stream (polls if 404)", rich_help_panel=_LOAD),
+    ] = False,
+    hold_tries: Annotated[
+        int, typer.Option(min=1, help="Holds a fan tries before giving up", rich_help_panel=_LOAD)
+    ] = 3,
+    seed: Annotated[int | None, typer.Option(help="Seed of the fans' choices")] = None,
+    ceiling: Annotated[
+        bool, typer.Option(help="Measure GET /healthz first", rich_help_panel=_REPORT)
+    ] = False,
+    ceiling_seconds: Annotated[float, typer.Option(min=1, rich_help_panel=_REPORT)] = 10.0,
+    output_dir: Annotated[Path, typer.Option(rich_help_panel=_REPORT)] = Path("var/rush"),
+    audit: Annotated[
+        bool, typer.Option(help="Run boxoffice audit after the sale", rich_help_panel=_REPORT)
+    ] = True,
+    audit_env_file: Annotated[
+        Path | None,
+        typer.Option(help="KEY=VALUE file of the servers' BOXOFFICE_* settings, for the audit"),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
+) -> None:
+    """Play a real ticket sale against a running deployment and report speed and correctness.
+
+    Exit code: 0 passed; 1 the audit failed or a seat was paid for twice; 2 the setup failed.
+    """
+    from boxoffice.rush.runner import run_rush
+
+    try:
+        config = RushConfig(
+            base_urls=_urls(url),
+            admin_key=admin_key,
+            output_dir=output_dir,
+            dates=dates,
+            seats=seats,
+            fans=fans,
+            price=price,
+            concurrency=concurrency,
+            connections=connections,
+            max_active=max_active,
+            admit_per_minute=admit_per_minute,
+            active_ttl_seconds=active_ttl,
+            duration=duration,
+            setup_timeout=setup_timeout,
+            stream=stream,
+            ceiling=ceiling,
+            ceiling_seconds=ceiling_seconds,
+            hold_tries=hold_tries,
+            audit=audit,
+            audit_env=_audit_env(audit_env_file),
+            progress=progress,
+            seed=seed,
+        )
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    raise typer.Exit(run_rush(config))
+
+
+def main(args: list[str]) -> None:
+    """Run `boxoffice rush` with these arguments; exits the process with its code."""
+    typer.main.get_command(rush_app).main(args=args, prog_name="boxoffice rush")

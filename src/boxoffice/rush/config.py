@@ -1,0 +1,105 @@
+"""What a rush is asked to do, and the checks on it made before any request is sent."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = ["RushConfig", "TargetRefused", "check_local_url", "read_env_file"]
+
+_LOCAL_NAMES = frozenset({"localhost"})
+
+
+class TargetRefused(ValueError):
+    """The URL names a host that is not this machine's loopback."""
+
+
+def check_local_url(url: str) -> str:
+    """The URL without a trailing slash, if it is http(s) on a loopback host; else TargetRefused.
+
+    Only 127.0.0.0/8, ::1 and `localhost` pass: a load generator must never be pointed at
+    another machine, so names that could resolve elsewhere are refused rather than resolved.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https"):
+        raise TargetRefused(f"{url!r}: only http:// or https:// URLs are allowed")
+    host = parts.hostname
+    if not host:
+        raise TargetRefused(f"{url!r}: no host")
+    if host.lower() not in _LOCAL_NAMES:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            raise TargetRefused(
+                f"{url!r}: host {host!r} is not 127.0.0.0/8, ::1 or localhost"
+            ) from None
+        if not address.is_loopback:
+            raise TargetRefused(f"{url!r}: {host} is not a loopback address")
+    if parts.query or parts.fragment:
+        raise TargetRefused(f"{url!r}: give the base URL only, without query or fragment")
+    return url.strip().rstrip("/")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines (optionally `export KEY=VALUE`, quoted values); blanks and # comments."""
+    values: dict[str, str] = {}
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{path}: not KEY=VALUE: {raw!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+@dataclass(frozen=True)
+class RushConfig:
+    """Every option of a rush; see `boxoffice rush --help` for the meaning of each."""
+
+    base_urls: tuple[str, ...]
+    admin_key: str
+    output_dir: Path
+    dates: int = 2
+    seats: int = 500
+    fans: int = 1500
+    price: int = 50_000
+    concurrency: int = 1000
+    connections: int = 64
+    max_active: int = 300
+    admit_per_minute: int = 60_000
+    active_ttl_seconds: int = 300
+    duration: float = 180.0
+    setup_timeout: float = 300.0
+    stream: bool = False
+    ceiling: bool = False
+    ceiling_seconds: float = 10.0
+    hold_tries: int = 3
+    max_seats_per_fan: int = 4
+    audit: bool = True
+    audit_env: tuple[tuple[str, str], ...] = ()
+    progress: bool = True
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.base_urls:
+            raise ValueError("give at least one --url")
+        for name in ("dates", "seats", "fans", "concurrency", "connections", "max_active"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if not 1 <= self.max_seats_per_fan <= 4:
+            raise ValueError("max_seats_per_fan must be within 1..4")
+        if self.duration <= 0 or self.ceiling_seconds <= 0:
+            raise ValueError("durations must be positive")
+
+    @property
+    def total_seats(self) -> int:
+        """Seats on sale over every date."""
+        return self.dates * self.seats

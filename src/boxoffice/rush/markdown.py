@@ -1,0 +1,155 @@
+"""The report rendered as Markdown, from the data `report.build_report` made. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["render_markdown", "table"]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value).replace("|", "\\|")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    """A Markdown table."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    return lines
+
+
+def _endpoints(report: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            row["endpoint"],
+            row["requests"],
+            row["per_second"],
+            row["ratio_to_ceiling"],
+            row["p50_ms"],
+            row["p90_ms"],
+            row["p99_ms"],
+            row["max_ms"],
+        ]
+        for row in report["endpoints"]
+    ]
+    headers = ["endpoint", "requests", "req/s", "× ceiling", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+    return [
+        "## Endpoints",
+        "",
+        "req/s is over the endpoint's own busy span (first request to last answer);",
+        "× ceiling divides it by the bare endpoint's req/s of this run.",
+        "",
+        *table(headers, rows),
+    ]
+
+
+def _sale(sale: dict[str, Any]) -> list[str]:
+    rows = [
+        ["seats on sale", sale["seats"]],
+        ["tickets sold (201 payments)", sale["tickets_sold"]],
+        ["sold out", "yes" if sale["sold_out"] else "no"],
+        ["first sale (s, from opening)", sale["first_sale_at_seconds"]],
+        ["time to sell out (s, from opening)", sale["time_to_sell_out_seconds"]],
+        ["tickets/s sustained (first to last sale)", sale["tickets_per_second_sustained"]],
+        ["tickets/s from opening to last sale", sale["tickets_per_second_from_open"]],
+        ["sale duration (s)", sale["seconds"]],
+        ["stopped by the deadline", "yes" if sale["stopped_by_deadline"] else "no"],
+        ["requests (all endpoints)", sale["requests"]],
+        ["requests/s", sale["requests_per_second"]],
+        ["requests in flight, mean", sale["mean_requests_in_flight"]],
+        ["wait for a client connection, mean (ms)", sale["mean_wait_for_a_connection_ms"]],
+        ["client CPU (s)", sale["client_cpu_seconds"]],
+        ["client CPU, share of one core", sale["client_cpu_share_of_one_core"]],
+        ["client CPU per request (µs)", sale["client_cpu_us_per_request"]],
+    ]
+    fans = [[outcome, count] for outcome, count in sale["fans"].items()]
+    lines = ["## Sale", "", *table(["figure", "value"], rows), "", "Fans by outcome:", ""]
+    lines += table(["outcome", "fans"], fans)
+    if sale["fan_crashes"]:
+        crashes = [[name, count] for name, count in sale["fan_crashes"].items()]
+        lines += ["", "Fans ended by a malformed answer:", "", *table(["error", "fans"], crashes)]
+    return lines
+
+
+def _ceiling(ceiling: dict[str, Any] | None) -> list[str]:
+    if ceiling is None:
+        return ["## Ceiling", "", "Not measured (run with `--ceiling`)."]
+    rows = [
+        [
+            ceiling["endpoint"],
+            ceiling["per_second"],
+            ceiling["seconds"],
+            ceiling["p50_ms"],
+            ceiling["p99_ms"],
+            ceiling["errors"],
+            ceiling["client_cpu_us_per_request"],
+        ]
+    ]
+    headers = ["endpoint", "req/s", "seconds", "p50 ms", "p99 ms", "errors", "client CPU µs/req"]
+    return ["## Ceiling", "", *table(headers, rows)]
+
+
+def _responses(report: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Responses other than 2xx",
+        "",
+        "kind: `error` is unexpected; `retried` waited Retry-After (429/503) and tried again;",
+        "`expected` is a rush's normal friction (a seat race lost, no event stream).",
+        "",
+    ]
+    rows = [
+        [r["endpoint"], r["status"], r["code"], r["kind"], r["count"]] for r in report["responses"]
+    ]
+    if not rows:
+        return [*lines, "None."]
+    return [*lines, *table(["endpoint", "status", "code", "kind", "count"], rows)]
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The whole report as a Markdown document."""
+    options = report["options"]
+    verdict = report["verdict"]
+    audit = report["audit"]
+    lines = [
+        f"# Rush {report['run_id']}",
+        "",
+        f"Started {report['started_at']} against {', '.join(options['base_urls'])}; "
+        f"{options['fans']:,} fans, {options['dates']} dates × {options['seats']:,} seats; "
+        f"max_active {options['max_active']:,}, admit_per_minute {options['admit_per_minute']:,}; "
+        f"{options['concurrency']:,} fans and {options['connections']} connections per URL "
+        f"in flight; client: {report['client']}.",
+        "",
+        f"**Verdict: {'PASS' if verdict['ok'] else 'FAIL'}**"
+        + ("" if verdict["ok"] else ": " + "; ".join(verdict["reasons"])),
+        "",
+        f"Unexpected errors: {report['errors']:,}. Seats paid twice (client's bookkeeping): "
+        f"{len(report['double_sold'])}.",
+        "",
+        *_sale(report["sale"]),
+        "",
+        *_ceiling(report["ceiling"]),
+        "",
+        *_endpoints(report),
+        "",
+        *_responses(report),
+        "",
+        "## Audit",
+        "",
+        "not run" if not audit["ran"] else ("passed" if audit["ok"] else "FAILED"),
+        "",
+        "```",
+        audit["output"] or "(no output)",
+        "```",
+        "",
+        f"Setup (not timed): {report['setup']['fans_provisioned']:,} fans provisioned in "
+        f"{report['setup']['seconds']:.1f} s; failures: {report['setup']['failures'] or 'none'}.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,171 @@
+"""A whole rush: setup, ceiling, timed sale, audit, and the report's three files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import secrets
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from time import perf_counter
+from typing import Any
+
+import uvloop
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from boxoffice.rush.audit import AuditResult, run_audit
+from boxoffice.rush.ceiling import Ceiling, measure_ceiling
+from boxoffice.rush.chart import write_chart
+from boxoffice.rush.client import HttpClient
+from boxoffice.rush.config import RushConfig
+from boxoffice.rush.fan import SaleContext
+from boxoffice.rush.markdown import render_markdown
+from boxoffice.rush.provision import SetupFailed, create_concert, provision_fans, set_policy
+from boxoffice.rush.report import SetupSummary, build_report
+from boxoffice.rush.sale import SaleResult, run_sale
+from boxoffice.rush.stats import Recorder, SalesLedger
+from boxoffice.rush.waiting import StreamSwitch
+from boxoffice.rush.waker import Waker
+
+__all__ = ["run_rush"]
+
+EXIT_SETUP_FAILED = 2
+
+
+@dataclass
+class _Measured:
+    setup: SetupSummary
+    ceiling: Ceiling | None
+    sale: SaleResult
+    recorder: Recorder
+    ledger: SalesLedger
+
+
+def _progress(config: RushConfig, console: Console) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not config.progress,
+        refresh_per_second=4,
+    )
+
+
+async def _ticking(work: Any, tick: Callable[[], None]) -> Any:
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        await asyncio.wait([task], timeout=0.25)
+        tick()
+    return task.result()
+
+
+async def _setup(
+    clients: list[HttpClient], config: RushConfig, run_id: str, progress: Progress
+) -> tuple[int, SetupSummary, list[Any]]:
+    started = perf_counter()
+    ids = await create_concert(clients[0], config, run_id)
+    await set_policy(clients[0], config)
+    counts: Counter[str] = Counter()
+    bar = progress.add_task("provisioning", total=config.fans, detail="")
+    provisioned = await _ticking(
+        provision_fans(clients, config, run_id, counts),
+        lambda: progress.update(bar, completed=counts["provisioned"]),
+    )
+    if not provisioned.accounts:
+        raise SetupFailed(f"no fan could be provisioned: {dict(provisioned.failures)}")
+    summary = SetupSummary(
+        len(provisioned.accounts), dict(provisioned.failures), perf_counter() - started
+    )
+    return ids[0], summary, provisioned.accounts
+
+
+async def _measure(config: RushConfig, run_id: str, progress: Progress) -> _Measured:
+    clients = [
+        HttpClient(url, config.connections, Recorder(perf_counter())) for url in config.base_urls
+    ]
+    try:
+        async with asyncio.timeout(config.setup_timeout):
+            concert_id, setup, accounts = await _setup(clients, config, run_id, progress)
+        ceiling = None
+        if config.ceiling:
+            progress.add_task(
+                "ceiling", total=None, detail=f"GET /healthz, {config.ceiling_seconds:g} s"
+            )
+            ceiling = await measure_ceiling(clients, config.connections, config.ceiling_seconds)
+        origin = perf_counter()
+        recorder = Recorder(origin)
+        ledger = SalesLedger(config.total_seats)
+        context = SaleContext(
+            config=config,
+            concert_id=concert_id,
+            run_id=run_id,
+            origin=origin,
+            ledger=ledger,
+            waker=Waker(),
+            stream=StreamSwitch(config.stream),
+            rng=random.Random(config.seed),  # noqa: S311 - picking seats, not secrets
+        )
+        bar = progress.add_task("sale", total=len(accounts), detail="")
+
+        def tick(done: int, sold: int, errors: int) -> None:
+            detail = f"fans · {sold:,}/{config.total_seats:,} tickets sold · {errors:,} errors"
+            progress.update(bar, completed=done, detail=detail)
+
+        sale = await run_sale(clients, accounts, context, recorder, tick)
+    finally:
+        await asyncio.gather(*(client.close() for client in clients))
+    return _Measured(setup, ceiling, sale, recorder, ledger)
+
+
+def run_rush(config: RushConfig) -> int:
+    """Play the rush and write the report; 0 if it passed, 1 if it failed, 2 if setup failed."""
+    console = Console(stderr=True)
+    run_id = secrets.token_hex(3)
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        with _progress(config, console) as progress:
+            measured = uvloop.run(_measure(config, run_id, progress))
+    except (SetupFailed, TimeoutError) as error:
+        reason = str(error) or f"setup took more than {config.setup_timeout:g} s"
+        console.print(f"[red]rush stopped before the sale: {reason}")
+        return EXIT_SETUP_FAILED
+    console.print("sale over; running boxoffice audit" if config.audit else "sale over")
+    audit = (
+        run_audit(dict(config.audit_env))
+        if config.audit
+        else AuditResult(False, True, None, "skipped (--no-audit)")
+    )
+    report = build_report(
+        config=config,
+        run_id=run_id,
+        started_at=started_at,
+        setup=measured.setup,
+        ceiling=measured.ceiling,
+        sale=measured.sale,
+        recorder=measured.recorder,
+        ledger=measured.ledger,
+        audit=audit,
+    )
+    _write(config, report, console)
+    return 0 if report["verdict"]["ok"] else 1
+
+
+def _write(config: RushConfig, report: dict[str, Any], console: Console) -> None:
+    folder = config.output_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "rush.json").write_text(json.dumps(report, indent=1) + "\n")
+    markdown = render_markdown(report)
+    (folder / "rush.md").write_text(markdown)
+    try:
+        write_chart(report["timeline"], f"Rush {report['run_id']}", folder / "rush.png")
+    except ImportError:
+        console.print("[yellow]no chart: install matplotlib for rush.png")
+    print(markdown)
+    console.print(f"report: {folder / 'rush.md'}, {folder / 'rush.json'}, {folder / 'rush.png'}")
