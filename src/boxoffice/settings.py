@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -17,7 +16,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str | None = None
     redis_url: str | None = None
-    secret_key: SecretStr | None = None
+    # At least 32 bytes: HS256 wants a key as long as its hash.
+    secret_key: SecretStr | None = Field(None, min_length=32)
     admin_key: SecretStr | None = None
 
     hold_seconds: int = Field(300, ge=5)
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
-    @cached_property
+    @property
     def effective_database_url(self) -> str:
         """The configured database, or the embedded SQLite file under the data directory."""
         if self.database_url:

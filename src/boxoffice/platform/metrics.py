@@ -20,6 +20,20 @@ MONEY_CHARGED = Counter("boxoffice_money_charged_total", "Money charged into wal
 MONEY_PAID = Counter("boxoffice_money_paid_total", "Money paid for tickets.")
 
 
+API_PREFIX = "/api/v1"
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template with ids left out: `/api/v1/schedules/{schedule_id}/seats`."""
+    template = getattr(scope.get("route"), "path", None)
+    if template is None:
+        return "unmatched"
+    # Included routers keep their own paths; the API prefix is added back here.
+    if scope["path"].startswith(API_PREFIX) and not template.startswith(API_PREFIX):
+        return f"{API_PREFIX}{template}"
+    return str(template)
+
+
 class MetricsMiddleware:
     """Times each HTTP request; labels by route template so ids do not explode cardinality."""
 
@@ -42,8 +56,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path_format", None) or "unmatched"
+            template = _route_template(scope)
             REQUESTS.labels(scope["method"], template, str(status)).observe(
                 time.perf_counter() - started
             )

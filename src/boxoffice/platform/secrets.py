@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from boxoffice.settings import Settings
 
@@ -16,8 +16,8 @@ class ConfigurationError(RuntimeError):
 
 @dataclass(frozen=True)
 class Keys:
-    secret_key: str
-    admin_key: str
+    secret_key: str = field(repr=False)
+    admin_key: str = field(repr=False)
 
 
 def resolve_keys(settings: Settings) -> Keys:

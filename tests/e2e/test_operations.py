@@ -1,0 +1,168 @@
+"""Operations endpoints, the web client, the OpenAPI document, and errors outside any route."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from boxoffice.app import create_app
+from boxoffice.bootstrap import default_policy
+from boxoffice.settings import Settings
+from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
+
+from .support import assert_problem
+
+CONTRACT = {
+    "/api/v1/users": {"post"},
+    "/api/v1/auth/token": {"post"},
+    "/api/v1/queue/tokens": {"post"},
+    "/api/v1/queue/status": {"get"},
+    "/api/v1/queue/tokens/current": {"delete"},
+    "/api/v1/concerts": {"get"},
+    "/api/v1/concerts/{concert_id}/schedules": {"get"},
+    "/api/v1/schedules/{schedule_id}/seats": {"get"},
+    "/api/v1/reservations": {"get", "post"},
+    "/api/v1/reservations/{reservation_id}": {"get"},
+    "/api/v1/reservations/{reservation_id}/cancel": {"post"},
+    "/api/v1/wallet": {"get"},
+    "/api/v1/wallet/charges": {"post"},
+    "/api/v1/wallet/transactions": {"get"},
+    "/api/v1/payments": {"get", "post"},
+    "/api/v1/admin/concerts": {"post"},
+    "/api/v1/admin/concerts/{concert_id}/schedules": {"post"},
+    "/api/v1/admin/queue": {"get", "put"},
+    "/healthz": {"get"},
+    "/readyz": {"get"},
+    "/metrics": {"get"},
+}
+
+
+async def test_healthz_answers_while_the_process_lives(client) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_answers_when_database_and_store_do(client) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+
+
+class _SilentStore(MemoryWaitingRoomStore):
+    async def ping(self) -> bool:
+        return False
+
+
+@asynccontextmanager
+async def _client_of(settings: Settings, clock, **wiring) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, clock=clock, background=False, **wiring)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def test_readyz_is_503_when_the_waiting_room_store_does_not_answer(settings, clock) -> None:
+    store = _SilentStore(default_policy(settings))
+
+    async with _client_of(settings, clock, store=store) as client:
+        response = await client.get("/readyz")
+
+    assert_problem(response, 503, "NOT_READY")
+
+
+async def test_readyz_is_503_when_the_database_does_not_answer(clock, tmp_path) -> None:
+    unreachable = f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'boxoffice.db'}"
+    broken = Settings(
+        data_dir=tmp_path, database_url=unreachable, secret_key="s" * 40, admin_key="admin"
+    )
+
+    async with _client_of(broken, clock) as client:
+        response = await client.get("/readyz")
+        alive = await client.get("/healthz")
+
+    assert_problem(response, 503, "NOT_READY")
+    assert alive.status_code == 200
+
+
+async def test_metrics_are_prometheus_text_with_the_services_own(client, shop) -> None:
+    await shop.sign_up()
+
+    response = await client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "boxoffice_http_request_duration_seconds_bucket" in response.text
+    assert 'method="POST"' in response.text
+    assert 'status="201"' in response.text
+    assert "boxoffice_holds_created_total" in response.text
+
+
+async def test_the_web_client_is_served_at_the_root(client) -> None:
+    response = await client.get("/")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<html" in response.text.lower()
+
+
+async def test_the_openapi_document_lists_every_contract_path(client) -> None:
+    response = await client.get("/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    missing = {
+        (path, method)
+        for path, methods in CONTRACT.items()
+        for method in methods
+        if method not in paths.get(path, {})
+    }
+    assert missing == set()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing-here", "/api/v2/concerts", "/api/v1/concerts/1/nothing", "/nope"]
+)
+async def test_an_unknown_route_is_a_404_problem(client, path) -> None:
+    response = await client.get(path)
+
+    assert_problem(response, 404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/api/v1/concerts"),
+        ("PUT", "/api/v1/wallet"),
+        ("GET", "/api/v1/users"),
+        ("GET", "/api/v1/wallet/charges"),
+        ("PATCH", "/api/v1/reservations/1"),
+        ("POST", "/healthz"),
+    ],
+)
+async def test_a_wrong_method_is_a_405_problem(client, method, path) -> None:
+    response = await client.request(method, path)
+
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{", b"{'amount': 1}", b"amount=1", b"", b"\xff\xfe", b'{"amount": 1,}'],
+)
+async def test_malformed_json_is_a_validation_error(client, shop, content) -> None:
+    fan = await shop.sign_up()
+
+    response = await client.post(
+        "/api/v1/wallet/charges",
+        content=content,
+        headers={**fan.auth, "Content-Type": "application/json"},
+    )
+
+    assert_problem(response, 422, "VALIDATION_ERROR")
+    assert await shop.balance(fan) == 0

@@ -1,0 +1,395 @@
+"""Reservations over HTTP: all-or-nothing holds, their limits, expiry, lookup and cancel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from boxoffice.background import sweep_once
+
+from .support import assert_problem, utc
+
+RESERVATIONS = "/api/v1/reservations"
+
+
+async def test_a_hold_answers_201_held_with_seats_amount_and_deadline(shop) -> None:
+    concert = await shop.create_concert()
+    date = await shop.create_date(
+        concert["id"],
+        price_tiers=[
+            {"name": "VIP", "seat_count": 2, "price": 150_000},
+            {"name": "R", "seat_count": 8, "price": 100_000},
+        ],
+    )
+    fan = await shop.admitted_fan()
+
+    response = await shop.post_hold(fan, date["id"], [3, 2])
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "HELD"
+    assert body["schedule_id"] == date["id"]
+    assert body["seats"] == [{"number": 2, "price": 150_000}, {"number": 3, "price": 100_000}]
+    assert body["amount"] == 250_000
+    hold_seconds = shop.container.settings.hold_seconds
+    assert utc(body["held_until"]) == shop.clock.now() + timedelta(seconds=hold_seconds)
+    assert utc(body["created_at"]) == shop.clock.now()
+    seats = await shop.seat_map(fan, date["id"])
+    assert (seats[2], seats[3], seats[4]) == ("HELD", "HELD", "AVAILABLE")
+
+
+async def test_a_taken_seat_is_409_naming_it_and_nothing_else_is_held(client, shop) -> None:
+    date = await shop.date_on_sale()
+    first, second = await shop.admitted_fan(), await shop.admitted_fan()
+    await shop.hold(first, date["id"], [3])
+
+    response = await shop.post_hold(second, date["id"], [2, 3, 4])
+
+    problem = assert_problem(response, 409, "SEAT_UNAVAILABLE")
+    assert problem["seats"] == [3]
+    seats = await shop.seat_map(second, date["id"])
+    assert (seats[2], seats[3], seats[4]) == ("AVAILABLE", "HELD", "AVAILABLE")
+    assert (await client.get(RESERVATIONS, headers=second.auth)).json() == []
+    assert (await shop.hold(second, date["id"], [2, 4]))["status"] == "HELD"
+
+
+async def test_a_seat_held_by_oneself_is_unavailable_too(shop) -> None:
+    date = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    await shop.hold(fan, date["id"], [1])
+
+    response = await shop.post_hold(fan, date["id"], [1])
+
+    assert assert_problem(response, 409, "SEAT_UNAVAILABLE")["seats"] == [1]
+
+
+async def test_a_sold_seat_is_unavailable(shop) -> None:
+    date = await shop.date_on_sale(price=1_000)
+    buyer, other = await shop.admitted_fan(), await shop.admitted_fan()
+    reservation = await shop.hold(buyer, date["id"], [5])
+    await shop.charge(buyer, 1_000)
+    await shop.pay(buyer, reservation["id"])
+
+    response = await shop.post_hold(other, date["id"], [5])
+
+    assert assert_problem(response, 409, "SEAT_UNAVAILABLE")["seats"] == [5]
+
+
+@pytest.mark.parametrize("seats", [[11], [10, 11], [1, 99]])
+async def test_a_seat_number_the_date_does_not_have_is_422(client, shop, seats) -> None:
+    date = await shop.date_on_sale(seat_count=10)
+    fan = await shop.admitted_fan()
+
+    response = await shop.post_hold(fan, date["id"], seats)
+
+    assert_problem(response, 422, "SEAT_NOT_FOUND")
+    assert set((await shop.seat_map(fan, date["id"])).values()) == {"AVAILABLE"}
+    assert (await client.get(RESERVATIONS, headers=fan.auth)).json() == []
+
+
+async def test_an_unknown_date_is_404(shop) -> None:
+    fan = await shop.admitted_fan()
+
+    response = await shop.post_hold(fan, 424242, [1])
+
+    assert_problem(response, 404, "SCHEDULE_NOT_FOUND")
+
+
+async def test_a_date_in_the_past_is_closed(shop) -> None:
+    concert = await shop.create_concert()
+    past = await shop.create_date(concert["id"], starts_in=timedelta(hours=-1))
+    fan = await shop.admitted_fan()
+
+    response = await shop.post_hold(fan, past["id"], [1])
+
+    assert_problem(response, 409, "SCHEDULE_CLOSED")
+
+
+async def test_a_date_closes_when_it_starts(shop) -> None:
+    concert = await shop.create_concert()
+    date = await shop.create_date(concert["id"], starts_in=timedelta(minutes=5))
+    fan = await shop.admitted_fan()
+    await shop.seat_map(fan, date["id"])
+
+    shop.clock.advance(timedelta(minutes=5).total_seconds())
+
+    assert_problem(await shop.post_hold(fan, date["id"], [1]), 409, "SCHEDULE_CLOSED")
+
+
+async def test_more_seats_than_one_reservation_may_hold_is_409(client, shop) -> None:
+    date = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+
+    response = await shop.post_hold(fan, date["id"], [1, 2, 3, 4, 5])
+
+    assert_problem(response, 409, "HOLD_LIMIT_EXCEEDED")
+    assert (await client.get(RESERVATIONS, headers=fan.auth)).json() == []
+
+
+async def test_more_seats_held_at_once_than_the_limit_is_409(shop) -> None:
+    first = await shop.date_on_sale()
+    second = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    await shop.hold(fan, first["id"], [1, 2, 3])
+
+    response = await shop.post_hold(fan, second["id"], [1, 2])
+
+    assert_problem(response, 409, "HOLD_LIMIT_EXCEEDED")
+    assert (await shop.seat_map(fan, second["id"]))[1] == "AVAILABLE"
+    assert (await shop.hold(fan, second["id"], [1]))["status"] == "HELD"
+
+
+async def test_paid_and_cancelled_holds_no_longer_count_to_the_limit(shop) -> None:
+    date = await shop.date_on_sale(price=1_000)
+    fan = await shop.admitted_fan()
+    paid = await shop.hold(fan, date["id"], [1, 2])
+    cancelled = await shop.hold(fan, date["id"], [3, 4])
+    await shop.charge(fan, 2_000)
+    await shop.pay(fan, paid["id"])
+    await shop.cancel(fan, cancelled["id"])
+    await shop.join(fan)
+    await shop.admit()
+
+    held = await shop.hold(fan, date["id"], [5, 6, 7, 8])
+
+    assert held["status"] == "HELD"
+
+
+async def test_reservations_are_listed_newest_first(client, shop) -> None:
+    date = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    older = await shop.hold(fan, date["id"], [1])
+    shop.clock.advance(1)
+    newer = await shop.hold(fan, date["id"], [2])
+
+    response = await client.get(RESERVATIONS, headers=fan.auth)
+
+    assert response.status_code == 200
+    assert [r["id"] for r in response.json()] == [newer["id"], older["id"]]
+    assert response.json()[0] == newer
+
+
+async def test_a_reservation_reads_back_as_held(shop) -> None:
+    date = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1, 2])
+
+    assert await shop.reservation(fan, held["id"]) == held
+
+
+async def test_another_fans_reservation_is_never_shown(client, shop) -> None:
+    date = await shop.date_on_sale()
+    owner, other = await shop.admitted_fan(), await shop.admitted_fan()
+    held = await shop.hold(owner, date["id"], [1])
+
+    read = await client.get(f"{RESERVATIONS}/{held['id']}", headers=other.auth)
+    cancel = await shop.cancel(other, held["id"])
+
+    assert_problem(read, 404, "RESERVATION_NOT_FOUND")
+    assert_problem(cancel, 404, "RESERVATION_NOT_FOUND")
+    assert (await client.get(RESERVATIONS, headers=other.auth)).json() == []
+    assert (await shop.reservation(owner, held["id"]))["status"] == "HELD"
+
+
+@pytest.mark.parametrize("reservation_id", ["424242", "abc", "-1", "0", "99999999999999999999"])
+async def test_an_absent_reservation_of_any_shape_is_404(client, shop, reservation_id) -> None:
+    fan = await shop.sign_up()
+
+    read = await client.get(f"{RESERVATIONS}/{reservation_id}", headers=fan.auth)
+    cancel = await shop.cancel(fan, reservation_id)
+
+    assert_problem(read, 404, "RESERVATION_NOT_FOUND")
+    assert_problem(cancel, 404, "RESERVATION_NOT_FOUND")
+
+
+async def test_an_expired_hold_frees_its_seats_at_once(shop) -> None:
+    date = await shop.date_on_sale()
+    first, second = await shop.admitted_fan(), await shop.admitted_fan()
+    held = await shop.hold(first, date["id"], [1, 2])
+    assert (await shop.seat_map(second, date["id"]))[1] == "HELD"
+
+    shop.clock.advance(shop.container.settings.hold_seconds)
+
+    assert (await shop.seat_map(second, date["id"]))[1] == "AVAILABLE"
+    assert (await shop.reservation(first, held["id"]))["status"] == "EXPIRED"
+    again = await shop.hold(second, date["id"], [1, 2])
+    assert again["status"] == "HELD"
+    assert (await shop.reservation(first, held["id"]))["status"] == "EXPIRED"
+
+
+async def test_a_hold_is_live_until_its_last_second(shop) -> None:
+    date = await shop.date_on_sale()
+    first, second = await shop.admitted_fan(), await shop.admitted_fan()
+    held = await shop.hold(first, date["id"], [1])
+    await shop.seat_map(second, date["id"])
+
+    shop.clock.advance(shop.container.settings.hold_seconds - 1)
+
+    assert (await shop.reservation(first, held["id"]))["status"] == "HELD"
+    assert_problem(await shop.post_hold(second, date["id"], [1]), 409, "SEAT_UNAVAILABLE")
+
+
+async def _stored_states(shop, reservation_id: int) -> tuple[str, list[tuple[str, object]]]:
+    async with shop.container.engine.connect() as connection:
+        status = (
+            await connection.execute(
+                text("SELECT status FROM reservation WHERE id = :id"), {"id": reservation_id}
+            )
+        ).scalar_one()
+        seats = (
+            await connection.execute(
+                text(
+                    "SELECT s.status, s.reservation_id FROM seat s JOIN reservation_seat rs "
+                    "ON rs.seat_id = s.id WHERE rs.reservation_id = :id ORDER BY s.number"
+                ),
+                {"id": reservation_id},
+            )
+        ).all()
+    return status, [tuple(row) for row in seats]
+
+
+async def test_the_sweeper_marks_lapsed_holds_expired_and_frees_their_seats(shop) -> None:
+    date = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    lapsing = await shop.hold(fan, date["id"], [1, 2])
+    assert await sweep_once(shop.container) == 0
+
+    shop.clock.advance(shop.container.settings.hold_seconds + 1)
+
+    assert await sweep_once(shop.container) == 1
+    assert await _stored_states(shop, lapsing["id"]) == (
+        "EXPIRED",
+        [("AVAILABLE", None), ("AVAILABLE", None)],
+    )
+    assert await sweep_once(shop.container) == 0
+
+
+async def test_the_sweeper_leaves_a_seat_someone_else_held_since(shop) -> None:
+    date = await shop.date_on_sale()
+    first, second = await shop.admitted_fan(), await shop.admitted_fan()
+    lapsed = await shop.hold(first, date["id"], [1])
+    await shop.seat_map(second, date["id"])
+    shop.clock.advance(shop.container.settings.hold_seconds + 1)
+    retaken = await shop.hold(second, date["id"], [1])
+
+    await sweep_once(shop.container)
+
+    assert (await shop.reservation(first, lapsed["id"]))["status"] == "EXPIRED"
+    assert (await shop.reservation(second, retaken["id"]))["status"] == "HELD"
+    assert (await shop.seat_map(second, date["id"]))[1] == "HELD"
+    assert_problem(await shop.post_hold(first, date["id"], [1]), 409, "SEAT_UNAVAILABLE")
+
+
+async def test_cancelling_a_hold_frees_its_seats(shop) -> None:
+    date = await shop.date_on_sale()
+    fan, other = await shop.admitted_fan(), await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1, 2])
+
+    response = await shop.cancel(fan, held["id"])
+
+    assert response.status_code == 200
+    assert response.json() == {**held, "status": "CANCELLED"}
+    assert (await shop.reservation(fan, held["id"]))["status"] == "CANCELLED"
+    seats = await shop.seat_map(other, date["id"])
+    assert (seats[1], seats[2]) == ("AVAILABLE", "AVAILABLE")
+    assert (await shop.hold(other, date["id"], [1, 2]))["status"] == "HELD"
+
+
+async def test_cancelling_a_booking_refunds_it_and_frees_its_seats(shop) -> None:
+    date = await shop.date_on_sale(price=30_000)
+    fan, other = await shop.admitted_fan(), await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1, 2])
+    await shop.charge(fan, 100_000)
+    payment = await shop.pay(fan, held["id"])
+
+    response = await shop.cancel(fan, held["id"])
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "CANCELLED"
+    assert await shop.balance(fan) == 100_000
+    refund = (await shop.ledger(fan))[0]
+    assert (refund["kind"], refund["amount"], refund["balance_after"]) == (
+        "REFUND",
+        60_000,
+        100_000,
+    )
+    assert (await shop.payments(fan))[0]["id"] == payment["id"]
+    assert (await shop.payments(fan))[0]["status"] == "REFUNDED"
+    seats = await shop.seat_map(other, date["id"])
+    assert (seats[1], seats[2]) == ("AVAILABLE", "AVAILABLE")
+
+
+async def test_a_booking_is_refunded_only_once(shop) -> None:
+    date = await shop.date_on_sale(price=30_000)
+    fan = await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1])
+    await shop.charge(fan, 30_000)
+    await shop.pay(fan, held["id"])
+    await shop.cancel(fan, held["id"])
+
+    again = await shop.cancel(fan, held["id"])
+
+    assert_problem(again, 409, "RESERVATION_NOT_CANCELLABLE")
+    assert await shop.balance(fan) == 30_000
+    assert [e["kind"] for e in await shop.ledger(fan)] == ["REFUND", "PAYMENT", "CHARGE"]
+
+
+async def test_an_expired_hold_cannot_be_cancelled(shop) -> None:
+    date = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1])
+    shop.clock.advance(shop.container.settings.hold_seconds + 1)
+
+    response = await shop.cancel(fan, held["id"])
+
+    assert_problem(response, 409, "RESERVATION_NOT_CANCELLABLE")
+    assert (await shop.reservation(fan, held["id"]))["status"] == "EXPIRED"
+
+
+async def test_a_swept_hold_cannot_be_cancelled(shop) -> None:
+    date = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1])
+    shop.clock.advance(shop.container.settings.hold_seconds + 1)
+    await sweep_once(shop.container)
+
+    assert_problem(await shop.cancel(fan, held["id"]), 409, "RESERVATION_NOT_CANCELLABLE")
+
+
+async def test_a_cancelled_hold_cannot_be_cancelled_again(shop) -> None:
+    date = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1])
+    await shop.cancel(fan, held["id"])
+
+    assert_problem(await shop.cancel(fan, held["id"]), 409, "RESERVATION_NOT_CANCELLABLE")
+
+
+async def test_an_expired_hold_no_longer_counts_to_the_limit(shop) -> None:
+    first, second = await shop.date_on_sale(), await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    await shop.hold(fan, first["id"], [1, 2, 3, 4])
+
+    shop.clock.advance(shop.container.settings.hold_seconds)
+
+    assert (await shop.hold(fan, second["id"], [1, 2, 3, 4]))["status"] == "HELD"
+
+
+async def test_a_refund_over_the_balance_cap_is_refused_and_changes_nothing(shop) -> None:
+    date = await shop.date_on_sale(price=50_000)
+    fan, other = await shop.admitted_fan(), await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1])
+    for _ in range(5):
+        await shop.charge(fan, 2_000_000)
+    await shop.pay(fan, held["id"])
+    await shop.charge(fan, 50_000)
+
+    response = await shop.cancel(fan, held["id"])
+
+    assert_problem(response, 409, "BALANCE_LIMIT_EXCEEDED")
+    assert (await shop.reservation(fan, held["id"]))["status"] == "CONFIRMED"
+    assert await shop.balance(fan) == 10_000_000
+    assert (await shop.seat_map(other, date["id"]))[1] == "SOLD"
+    assert (await shop.payments(fan))[0]["status"] == "PAID"

@@ -1,0 +1,137 @@
+"""Security: signed access tokens and queue passes, and password hashing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from boxoffice.platform.security import PassClaims, PasswordHashing, TokenSigner
+
+KEY = "unit-test-secret-key-of-32-bytes-or-more"
+TTL = 3600
+
+
+@pytest.fixture
+def signer() -> TokenSigner:
+    return TokenSigner(KEY, TTL)
+
+
+NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def _tamper(token: str) -> str:
+    header, payload, signature = token.split(".")
+    flipped = "A" if signature[10] != "A" else "B"
+    return f"{header}.{payload}.{signature[:10]}{flipped}{signature[11:]}"
+
+
+def test_an_access_token_names_its_user(signer) -> None:
+    assert signer.read_access_token(signer.issue_access_token(42, NOW), NOW) == 42
+
+
+def test_a_queue_pass_names_its_user_and_pass(signer) -> None:
+    token = signer.issue_pass(42, "pass-abc", NOW)
+
+    assert signer.read_pass(token) == PassClaims(user_id=42, pass_id="pass-abc")
+
+
+def test_an_access_token_is_never_read_as_a_queue_pass(signer) -> None:
+    assert signer.read_pass(signer.issue_access_token(42, NOW)) is None
+
+
+def test_a_queue_pass_is_never_read_as_an_access_token(signer) -> None:
+    assert signer.read_access_token(signer.issue_pass(42, "pass-abc", NOW), NOW) is None
+
+
+def test_a_tampered_access_token_is_refused(signer) -> None:
+    assert signer.read_access_token(_tamper(signer.issue_access_token(42, NOW)), NOW) is None
+
+
+def test_a_tampered_queue_pass_is_refused(signer) -> None:
+    assert signer.read_pass(_tamper(signer.issue_pass(42, "pass-abc", NOW))) is None
+
+
+def test_tokens_signed_with_another_key_are_refused(signer) -> None:
+    other = TokenSigner("another-secret-key-also-32-bytes-long!", TTL)
+
+    assert signer.read_access_token(other.issue_access_token(42, NOW), NOW) is None
+    assert signer.read_pass(other.issue_pass(42, "pass-abc", NOW)) is None
+
+
+def test_an_unsigned_token_is_refused(signer) -> None:
+    claims = {"sub": "42", "aud": "boxoffice:access", "exp": NOW + timedelta(hours=1)}
+    unsigned = jwt.encode(claims, key=None, algorithm="none")
+
+    assert signer.read_access_token(unsigned, NOW) is None
+
+
+def test_an_access_token_without_expiry_is_refused(signer) -> None:
+    endless = jwt.encode({"sub": "42", "aud": "boxoffice:access"}, KEY, algorithm="HS256")
+
+    assert signer.read_access_token(endless, NOW) is None
+
+
+def test_an_access_token_is_good_until_its_lifetime_ends_on_the_service_clock(signer) -> None:
+    token = signer.issue_access_token(42, NOW)
+
+    assert signer.read_access_token(token, NOW + timedelta(seconds=TTL - 1)) == 42
+    assert signer.read_access_token(token, NOW + timedelta(seconds=TTL)) is None
+
+
+def test_tokens_issued_ahead_of_the_real_clock_are_accepted(signer) -> None:
+    future = datetime.now(UTC) + timedelta(days=1)
+
+    assert signer.read_access_token(signer.issue_access_token(42, future), future) == 42
+    assert signer.read_pass(signer.issue_pass(42, "pass-abc", future)) is not None
+
+
+@given(st.integers(min_value=0, max_value=3 * TTL))
+def test_an_access_token_lives_exactly_its_time_to_live(elapsed) -> None:
+    signer = TokenSigner(KEY, TTL)
+    token = signer.issue_access_token(42, NOW)
+
+    read = signer.read_access_token(token, NOW + timedelta(seconds=elapsed))
+
+    assert read == (42 if elapsed < TTL else None)
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "..", "Bearer x"])
+def test_garbage_is_no_token(signer, garbage) -> None:
+    assert signer.read_access_token(garbage, NOW) is None
+    assert signer.read_pass(garbage) is None
+
+
+@pytest.fixture(scope="module")
+def hashing() -> PasswordHashing:
+    return PasswordHashing()
+
+
+async def test_a_password_verifies_against_its_own_hash(hashing) -> None:
+    password_hash = await hashing.hash("correct horse battery")
+
+    assert password_hash.startswith("$argon2id$")
+    assert "correct horse battery" not in password_hash
+    assert await hashing.verify(password_hash, "correct horse battery") is True
+
+
+async def test_a_wrong_password_does_not_verify(hashing) -> None:
+    password_hash = await hashing.hash("correct horse battery")
+
+    assert await hashing.verify(password_hash, "correct horse battery!") is False
+
+
+async def test_no_hash_verifies_nothing(hashing) -> None:
+    assert await hashing.verify(None, "boxoffice-dummy-password") is False
+    assert await hashing.verify(None, "anything") is False
+
+
+async def test_a_corrupt_hash_verifies_nothing(hashing) -> None:
+    assert await hashing.verify("not-a-hash", "anything") is False
+
+
+async def test_the_same_password_hashes_differently_each_time(hashing) -> None:
+    assert await hashing.hash("same password") != await hashing.hash("same password")
