@@ -60,6 +60,7 @@ async def sweeper_loop(container: Container) -> None:
         try:
             swept = await sweep_once(container)
             if swept:
+                container.seats_changed()
                 metrics.HOLDS_EXPIRED.inc(swept)
         except Exception as error:  # noqa: BLE001 - the loop must outlive a database hiccup
             _log.warning("sweep_failed", error=repr(error))

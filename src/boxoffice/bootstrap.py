@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from boxoffice.platform.cache import HotReadCache
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.database import create_engine
 from boxoffice.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -40,13 +41,27 @@ class Container:
     write_lock: asyncio.Lock | None
     limiter: RateLimiter
     admission_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    seat_maps: HotReadCache = field(default_factory=HotReadCache)
+    schedule_lists: HotReadCache = field(default_factory=HotReadCache)
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         """A unit of work; read-only ones skip SQLite's writer turn-taking."""
-        return UnitOfWork(self.engine, None if readonly else self.write_lock)
+        return UnitOfWork(self.engine, None if readonly else self.write_lock, readonly=readonly)
 
     def now_ts(self) -> float:
         return self.clock.now().timestamp()
+
+    def hot_read_bucket(self) -> int:
+        """The current time bucket of the hot-read caches."""
+        return int(self.now_ts() // self.settings.hot_read_seconds)
+
+    def seats_changed(self, schedule_id: int | None = None) -> None:
+        """Drop cached listings after a write here (`None`: every date may have changed)."""
+        if schedule_id is None:
+            self.seat_maps.clear()
+        else:
+            self.seat_maps.drop(schedule_id)
+        self.schedule_lists.clear()
 
     async def close(self) -> None:
         await self.limiter.close()

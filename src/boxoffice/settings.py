@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     wallet_max_balance: int = Field(10_000_000, ge=1)
     wallet_max_charge: int = Field(2_000_000, ge=1)
 
+    # Seat maps and date lists are cached per process for this long (a write here drops them).
+    hot_read_seconds: float = Field(1.0, gt=0, le=10)
     access_token_ttl_seconds: int = Field(3600, ge=60)
     # argon2id cost: the defaults are argon2-cffi's (RFC 9106 low-memory); tests and load
     # generators that create thousands of accounts lower them.

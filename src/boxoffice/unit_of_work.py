@@ -39,9 +39,12 @@ class UnitOfWork:
     payments: PaymentRepository
     idempotency: IdempotencyRepository
 
-    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, write_lock: asyncio.Lock | None = None, *, readonly: bool = False
+    ) -> None:
         self._engine = engine
         self._write_lock = write_lock
+        self._readonly = readonly
         self._connection: AsyncConnection | None = None
         self._committed = False
         self._holding_lock = False
@@ -53,6 +56,9 @@ class UnitOfWork:
             self._holding_lock = True
         try:
             connection = await self._engine.connect()
+            if self._readonly and connection.dialect.name == "postgresql":
+                # Reads need no transaction: autocommit spares the BEGIN and ROLLBACK round trips.
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
             await connection.begin()
         except BaseException:
             self._release()

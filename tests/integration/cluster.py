@@ -86,6 +86,9 @@ def start_cluster(instances: int = 3, **settings: Any) -> Cluster:
         "BOXOFFICE_PASSWORD_MEMORY_KIB": "64",
         "BOXOFFICE_ADMISSION_INTERVAL_SECONDS": "0.1",
         "BOXOFFICE_LOG_LEVEL": "WARNING",
+        # Three instances share one PostgreSQL (100 connections by default) with the test run.
+        "BOXOFFICE_DB_POOL_SIZE": "8",
+        "BOXOFFICE_DB_MAX_OVERFLOW": "4",
         # Every fan of these tests comes from 127.0.0.1: no per-IP limit.
         "BOXOFFICE_QUEUE_LIMIT_PER_IP": "0",
         **{f"BOXOFFICE_{k.upper()}": str(v) for k, v in settings.items()},

@@ -45,12 +45,3 @@ class AccountRepository:
             )
         ).one_or_none()
         return None if row is None else Account(row.id, row.username, row.password_hash)
-
-    async def lock(self, user_id: int) -> bool:
-        """Take the account's row lock: serializes one fan's concurrent holds."""
-        row = (
-            await self._connection.execute(
-                select(UserAccount.id).where(UserAccount.id == user_id).with_for_update()
-            )
-        ).one_or_none()
-        return row is not None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import orjson
+from fastapi import APIRouter, Response
 
 from boxoffice.catalog import service
 from boxoffice.catalog.domain import Concert, Schedule
@@ -52,26 +53,34 @@ async def list_concerts(container: ContainerDep) -> list[ConcertOut]:
 @router.get("/concerts/{concert_id}/schedules", response_model=list[ScheduleOut])
 async def list_schedules(
     concert_id: str, container: ContainerDep, _pass: ActivePass, all: bool = False
-) -> list[ScheduleOut]:
+) -> Response:
     """The reservable dates of a concert (`?all=true` adds sold-out and past ones)."""
     concert = parse_id(concert_id, ConcertNotFound, "concert")
-    async with container.uow(readonly=True) as uow:
-        schedules = await service.list_schedules(
-            uow, concert, container.clock.now(), include_closed=all
-        )
-    return [_schedule_out(s) for s in schedules]
+
+    async def render() -> bytes:
+        async with container.uow(readonly=True) as uow:
+            schedules = await service.list_schedules(
+                uow, concert, container.clock.now(), include_closed=all
+            )
+        return orjson.dumps(schedules, option=orjson.OPT_UTC_Z)
+
+    key = (concert, all)
+    body = await container.schedule_lists.get(key, container.hot_read_bucket(), render)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/schedules/{schedule_id}/seats", response_model=list[SeatOut])
-async def list_seats(schedule_id: str, container: ContainerDep, _pass: ActivePass) -> list[SeatOut]:
-    """A date's seats by number, with their state now."""
+async def list_seats(schedule_id: str, container: ContainerDep, _pass: ActivePass) -> Response:
+    """A date's seats by number, with their state now (cached for about a second)."""
     schedule = parse_id(schedule_id, ScheduleNotFound, "date")
-    async with container.uow(readonly=True) as uow:
-        seats = await service.list_seats(uow, schedule, container.clock.now())
-    return [
-        SeatOut(id=s.id, number=s.number, price=s.price, status=s.status, section=s.section)
-        for s in seats
-    ]
+
+    async def render() -> bytes:
+        async with container.uow(readonly=True) as uow:
+            seats = await service.list_seats(uow, schedule, container.clock.now())
+        return orjson.dumps(seats)
+
+    body = await container.seat_maps.get(schedule, container.hot_read_bucket(), render)
+    return Response(body, media_type="application/json")
 
 
 @admin_router.post("/admin/concerts", status_code=201, response_model=ConcertOut)

@@ -66,7 +66,8 @@ async def _earlier_result(
 async def _after_payment(
     container: Container, pass_id: str, now: float, result: StoredResponse
 ) -> None:
-    """Not facts, so after commit: use up the pass and let the next fan in."""
+    """Not facts, so after commit: use up the pass, let the next fan in, refresh listings."""
+    container.seats_changed()
     try:
         if await container.store.use_up(pass_id, now):
             container.admission_wakeup.set()

@@ -16,7 +16,7 @@ from boxoffice.wallet.exceptions import InsufficientBalance
 async def pay(uow: UnitOfWork, user_id: int, reservation_id: int, now: datetime) -> Payment:
     """Pay a live hold from the wallet. Any failure rolls the whole transaction back."""
     # Lock order everywhere: reservation, then its seats, then the wallet, then the payment.
-    amount = await uow.reservations.transition(
+    moved = await uow.reservations.transition(
         reservation_id,
         user_id,
         ReservationStatus.HELD,
@@ -24,11 +24,11 @@ async def pay(uow: UnitOfWork, user_id: int, reservation_id: int, now: datetime)
         now,
         live_at=now,
     )
-    if amount is None:
+    if moved is None:
         await _explain_not_payable(uow, user_id, reservation_id, now)
-    assert amount is not None
-    sold = await uow.reservations.sell_seats(reservation_id)
-    if sold != await uow.reservations.seat_count(reservation_id):
+    assert moved is not None
+    amount = moved.amount
+    if await uow.reservations.sell_seats(reservation_id) != moved.seat_count:
         # Only possible if a seat was re-taken after this hold ran out (clock skew between
         # instances): the hold is gone, whatever its own clock says.
         raise HoldExpired("Your hold ran out and a seat went to someone else. Hold seats again.")

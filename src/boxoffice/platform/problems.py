@@ -9,7 +9,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from redis.exceptions import RedisError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -106,6 +106,20 @@ async def _backend_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+# SQLSTATE classes that mean the database cannot serve now: connection failures (08),
+# insufficient resources such as too many connections (53), and a server shutting down (57P).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    original = exc.orig
+    sqlstate = str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "")
+    if exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+        return await _backend_unavailable(request, exc)
+    return await _unexpected_error(request, exc)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     _log.exception("unhandled_error", path=request.url.path, error=repr(exc))
     return problem_response(
@@ -122,5 +136,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RedisError, _backend_unavailable)
     app.add_exception_handler(OperationalError, _backend_unavailable)
     app.add_exception_handler(InterfaceError, _backend_unavailable)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(SQLAlchemyTimeoutError, _backend_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import ScalarSelect, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from boxoffice.accounts.models import UserAccount
 from boxoffice.catalog.models import Seat
 from boxoffice.catalog.repository import seat_is_free
 from boxoffice.reservations.domain import (
@@ -29,13 +30,40 @@ class TakenSeat:
     price: int
 
 
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A reservation that changed state: what it costs and how many seats it names."""
+
+    amount: int
+    seat_count: int
+
+
+def _seat_count() -> ScalarSelect[int]:
+    """How many seats the reservation row at hand names."""
+    return (
+        select(func.count())
+        .select_from(ReservationSeat)
+        .where(ReservationSeat.reservation_id == ReservationRow.id)
+        .scalar_subquery()
+    )
+
+
 class ReservationRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def held_seat_count(self, user_id: int, now: datetime) -> int:
-        """Seats the user holds right now, across all their live holds."""
-        query = (
+    async def lock_fan_and_count_held(self, user_id: int, now: datetime) -> int:
+        """Lock the fan's account row, then count the seats they hold now.
+
+        The row lock serializes one fan's concurrent holds, so two tabs cannot both slip under
+        the per-fan limit. The count is a second statement on purpose: under READ COMMITTED a
+        statement that waited for the lock still sees its own older snapshot, and would miss
+        the hold that the other tab just committed.
+        """
+        await self._connection.execute(
+            select(UserAccount.id).where(UserAccount.id == user_id).with_for_update()
+        )
+        held = (
             select(func.count())
             .select_from(Seat)
             .join(ReservationRow, ReservationRow.id == Seat.reservation_id)
@@ -46,15 +74,28 @@ class ReservationRepository:
                 Seat.held_until > now,
             )
         )
-        return int((await self._connection.execute(query)).scalar_one())
+        return int((await self._connection.execute(held)).scalar_one())
 
-    async def add(self, user_id: int, schedule_id: int, held_until: datetime, now: datetime) -> int:
+    async def add(
+        self,
+        user_id: int,
+        schedule_id: int,
+        numbers: Sequence[int],
+        held_until: datetime,
+        now: datetime,
+    ) -> int:
+        """A new HELD reservation costing the named seats' prices (seat prices never change)."""
+        amount = (
+            select(func.coalesce(func.sum(Seat.price), 0))
+            .where(Seat.schedule_id == schedule_id, Seat.number.in_(numbers))
+            .scalar_subquery()
+        )
         result = await self._connection.execute(
             insert(ReservationRow)
             .values(
                 user_id=user_id,
                 schedule_id=schedule_id,
-                amount=0,
+                amount=amount,
                 status="HELD",
                 held_until=held_until,
                 created_at=now,
@@ -74,27 +115,26 @@ class ReservationRepository:
     ) -> list[TakenSeat]:
         """Hold every free seat of `numbers` for the reservation; the caller checks all came.
 
-        The rows are locked in seat-number order first (FOR UPDATE in the subquery, a no-op on
-        SQLite, whose writers are serialized), so two holds of overlapping seats never deadlock.
+        Only free seats are locked, and a seat another hold has locked this instant is skipped
+        (SKIP LOCKED, a no-op on SQLite, whose writers take turns): a seat being taken right now
+        counts as taken. So a hot seat never builds a queue of waiting transactions, and holds
+        of overlapping seats can never deadlock, because nobody waits for a lock at all.
         """
-        locked = (
+        free = (
             select(Seat.id)
-            .where(Seat.schedule_id == schedule_id, Seat.number.in_(numbers))
-            .order_by(Seat.number)
-            .with_for_update()
+            .where(Seat.schedule_id == schedule_id, Seat.number.in_(numbers), seat_is_free(now))
+            .with_for_update(skip_locked=True)
         )
         result = await self._connection.execute(
             update(Seat)
-            .where(Seat.id.in_(locked.scalar_subquery()), seat_is_free(now))
+            .where(Seat.id.in_(free.scalar_subquery()), seat_is_free(now))
             .values(status="HELD", reservation_id=reservation_id, held_until=held_until)
             .returning(Seat.id, Seat.number, Seat.price)
         )
         taken = [TakenSeat(r.id, r.number, r.price) for r in result]
         return sorted(taken, key=lambda seat: seat.number)
 
-    async def record_seats(
-        self, reservation_id: int, seats: Sequence[TakenSeat], amount: int, now: datetime
-    ) -> None:
+    async def record_seats(self, reservation_id: int, seats: Sequence[TakenSeat]) -> None:
         await self._connection.execute(
             insert(ReservationSeat),
             [
@@ -106,11 +146,6 @@ class ReservationRepository:
                 }
                 for s in seats
             ],
-        )
-        await self._connection.execute(
-            update(ReservationRow)
-            .where(ReservationRow.id == reservation_id)
-            .values(amount=amount, updated_at=now)
         )
 
     async def get(self, reservation_id: int, now: datetime) -> Reservation | None:
@@ -129,8 +164,8 @@ class ReservationRepository:
         now: datetime,
         *,
         live_at: datetime | None = None,
-    ) -> int | None:
-        """Move a reservation between states if it is still in `from_status`; its amount, or None.
+    ) -> Moved | None:
+        """Move a reservation between states if it is still in `from_status`; None if it was not.
 
         With `live_at`, a HELD reservation moves only while its hold has not run out.
         """
@@ -145,10 +180,10 @@ class ReservationRepository:
             update(ReservationRow)
             .where(and_(*conditions))
             .values(status=to_status.value, updated_at=now)
-            .returning(ReservationRow.amount)
+            .returning(ReservationRow.amount, _seat_count())
         )
-        value = result.scalar_one_or_none()
-        return None if value is None else int(value)
+        row = result.one_or_none()
+        return None if row is None else Moved(int(row[0]), int(row[1]))
 
     async def sell_seats(self, reservation_id: int) -> int:
         """Mark the reservation's held seats SOLD; how many were still its own."""
@@ -167,14 +202,6 @@ class ReservationRepository:
             .values(status="AVAILABLE", reservation_id=None, held_until=None)
         )
         return int(result.rowcount)
-
-    async def seat_count(self, reservation_id: int) -> int:
-        result = await self._connection.execute(
-            select(func.count())
-            .select_from(ReservationSeat)
-            .where(ReservationSeat.reservation_id == reservation_id)
-        )
-        return int(result.scalar_one())
 
     async def expire_lapsed(self, now: datetime, batch: int) -> int:
         """Mark lapsed holds EXPIRED and free their seats. Safe on every instance at once."""

@@ -34,6 +34,7 @@ async def hold_seats(
     except SeatUnavailable:
         metrics.HOLD_CONFLICTS.inc()
         raise
+    container.seats_changed(reservation.schedule_id)
     metrics.HOLDS_CREATED.inc()
     return ReservationOut.of(reservation)
 
@@ -70,4 +71,5 @@ async def cancel_reservation(
             uow, container.hold_rules, user_id, found, container.clock.now()
         )
         await uow.commit()
+    container.seats_changed(reservation.schedule_id)
     return ReservationOut.of(reservation)

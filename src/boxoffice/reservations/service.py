@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from boxoffice.catalog.domain import is_on_sale
@@ -29,6 +29,7 @@ class HoldRules:
     max_seats_per_reservation: int
     max_held_seats_per_user: int
     max_balance: int
+    schedule_starts: dict[int, datetime] = field(default_factory=dict)
 
 
 async def hold_seats(
@@ -46,15 +47,16 @@ async def hold_seats(
             f"One reservation holds at most {rules.max_seats_per_reservation} seats.",
             limit=rules.max_seats_per_reservation,
         )
-    starts_at = await uow.catalog.schedule_starts_at(schedule_id)
+    starts_at = rules.schedule_starts.get(schedule_id)
+    if starts_at is None:
+        # A date's start never changes once created: remembered per process.
+        starts_at = await uow.catalog.schedule_starts_at(schedule_id)
     if starts_at is None:
         raise ScheduleNotFound(f"There is no date {schedule_id}.")
+    rules.schedule_starts[schedule_id] = starts_at
     if not is_on_sale(starts_at, now):
         raise ScheduleClosed("This date is no longer on sale. Pick another date.")
-    # One fan's holds are serialized on their account row, so two tabs cannot both slip under
-    # the per-fan limit.
-    await uow.accounts.lock(user_id)
-    already = await uow.reservations.held_seat_count(user_id, now)
+    already = await uow.reservations.lock_fan_and_count_held(user_id, now)
     if not domain.within_hold_limit(already, len(numbers), rules.max_held_seats_per_user):
         raise HoldLimitExceeded(
             f"You may hold {rules.max_held_seats_per_user} seats at once and already hold "
@@ -63,12 +65,12 @@ async def hold_seats(
             held=already,
         )
     held_until = now + timedelta(seconds=rules.hold_seconds)
-    reservation_id = await uow.reservations.add(user_id, schedule_id, held_until, now)
+    reservation_id = await uow.reservations.add(user_id, schedule_id, numbers, held_until, now)
     taken = await uow.reservations.take_seats(reservation_id, schedule_id, numbers, held_until, now)
     if len(taken) != len(numbers):
         await _explain_shortfall(uow, schedule_id, numbers, {s.number for s in taken})
     amount = domain.total_amount([domain.ReservedSeat(s.number, s.price) for s in taken])
-    await uow.reservations.record_seats(reservation_id, taken, amount, now)
+    await uow.reservations.record_seats(reservation_id, taken)
     return domain.Reservation(
         id=reservation_id,
         user_id=user_id,
@@ -145,15 +147,16 @@ async def _refund(
     uow: UnitOfWork, rules: HoldRules, user_id: int, reservation_id: int, now: datetime
 ) -> None:
     # Lock order everywhere: reservation, then its seats, then the wallet, then the payment.
-    amount = await uow.reservations.transition(
+    moved = await uow.reservations.transition(
         reservation_id,
         user_id,
         domain.ReservationStatus.CONFIRMED,
         domain.ReservationStatus.CANCELLED,
         now,
     )
-    if amount is None:
+    if moved is None:
         raise ReservationNotCancellable("This booking was cancelled already.")
+    amount = moved.amount
     await uow.reservations.release_seats(reservation_id)
     if amount > 0:
         balance = await uow.wallets.credit(user_id, amount, rules.max_balance, now)
