@@ -116,6 +116,17 @@ def rush(context: typer.Context) -> None:
     rush_main(context.args)
 
 
+@app.command(
+    add_help_option=False,
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def queue_depth(context: typer.Context) -> None:
+    """Join and status latency with 1,000 and 1,000,000 waiting (`queue-depth --help`)."""
+    from boxoffice.rush.queue_depth import main as queue_depth_main
+
+    queue_depth_main(context.args)
+
+
 def _safe_url(settings: Settings) -> str:
     url = settings.effective_database_url
     if "@" in url:

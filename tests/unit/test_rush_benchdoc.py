@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from boxoffice.rush.benchdoc import cpu_cores, peak_rss_mib
+from boxoffice.rush.audit import AuditResult
+from boxoffice.rush.benchdoc import cpu_cores, peak_rss_mib, render, write
+from boxoffice.rush.ceiling import Ceiling
+from boxoffice.rush.config import RushConfig
+from boxoffice.rush.docsection import END, START
+from boxoffice.rush.isolated import IsolatedRun
+from boxoffice.rush.markdown import render_markdown
+from boxoffice.rush.report import SetupSummary, build_report
+from boxoffice.rush.sale import SaleResult
+from boxoffice.rush.stats import Recorder, SalesLedger, summarize
+from boxoffice.rush.targets import isolated_row
 
 SAMPLES = [
     "100 10 supervisor 40960 50",
@@ -32,3 +46,101 @@ def test_average_cpu_in_cores_per_process() -> None:
 
 def test_a_process_seen_once_has_no_cpu_figure() -> None:
     assert cpu_cores(["100 7 worker 2048 5"], ticks_per_second=100) == {}
+
+
+def _rush_report(tmp_path: Path) -> dict[str, Any]:
+    config = RushConfig(("http://127.0.0.1:8000",), "admin", tmp_path, endpoints=True)
+    sale = Recorder(0.0)
+    sale.record("POST /reservations", 1.0, 0.3, 201, "")
+    alone = Recorder(0.0)
+    for _ in range(800):
+        alone.record("GET /queue/status", 0.5, 0.02, 200, "")
+    isolated = IsolatedRun(
+        rows=[
+            isolated_row(
+                "GET /queue/status", alone, seconds=1.0, fans=5000, ceiling_per_second=1000.0
+            )
+        ],
+        notes=["POST /queue/tokens: all 10 prepared requests were sent"],
+        pools={"join": 10, "active": 5},
+        timings={"provisioning": 3.0},
+        seconds=70.0,
+    )
+    return build_report(
+        config=config,
+        run_id="abc123",
+        started_at="2026-11-27T10:00:00+00:00",
+        setup=SetupSummary(1, {}, 0.1),
+        ceiling=Ceiling(1000, 1.0, 1000.0, summarize([0.001]), 0, 0.1),
+        sale=SaleResult(seconds=2.0),
+        recorder=sale,
+        ledger=SalesLedger(1),
+        audit=AuditResult(True, True, 0, "audit passed"),
+        isolated=isolated,
+    )
+
+
+def _run_dir(tmp_path: Path) -> Path:
+    run = tmp_path / "run"
+    (run / "pg2").mkdir(parents=True)
+    (run / "pg2" / "rush.json").write_text(json.dumps(_rush_report(tmp_path)))
+    (run / "pg2" / "rss.tsv").write_text("\n".join(SAMPLES))
+    meta = {
+        "started_at": "20261127T100000Z",
+        "command": "scripts/bench --only pg2",
+        "rerun": "scripts/bench --only pg2",
+        "size_text": "quick",
+        "commit": "abc",
+        "machine": "2 cores",
+        "load_before": "1 1 1",
+        "targets_note": "Quick size.",
+        "server_settings": [{"setting": "BOXOFFICE_POLL_PACE_RATIO=0.01", "why": "never refuses"}],
+        "deployments": [
+            {
+                "name": "pg2",
+                "title": "PostgreSQL + Redis, 2 workers",
+                "exit_code": "0",
+                "targets": True,
+            }
+        ],
+    }
+    (run / "meta.json").write_text(json.dumps(meta))
+    return run
+
+
+def test_the_page_rates_endpoints_alone_against_the_targets(tmp_path: Path) -> None:
+    page = render(_run_dir(tmp_path))
+    assert "`BOXOFFICE_POLL_PACE_RATIO=0.01`: never refuses" in page
+    assert "| GET /queue/status alone × ceiling | ≥ 0.5 | 0.800 | met |" in page
+    assert "| POST /queue/tokens alone × ceiling | ≥ 0.25 | – | not measured |" in page
+    assert "| GET /queue/status | 5,000 | 800 | 800.0 | 800.0 | 0.800 | ≥ 0.5 |" in page
+    assert "Note: POST /queue/tokens: all 10 prepared requests were sent" in page
+    assert "endpoint in the sale" in page
+
+
+def test_writing_the_page_keeps_every_other_part_of_the_file(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    other = "<!-- queue-depth:start -->\n## Waiting room at depth\n<!-- queue-depth:end -->\n"
+    doc.write_text(f"# Benchmarks\n\n{START}\nold\n{END}\n\n{other}")
+    write(_run_dir(tmp_path), doc)
+    text = doc.read_text()
+    assert text.startswith(f"# Benchmarks\n\n{START}\n## Ticket rush")
+    assert text.endswith(f"{END}\n\n{other}")
+    assert "\nold\n" not in text
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_writing_creates_a_missing_page(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    write(_run_dir(tmp_path), doc)
+    assert doc.read_text().startswith(f"# Benchmarks\n\n{START}\n")
+    assert doc.read_text().endswith(f"{END}\n")
+
+
+def test_the_rush_report_shows_the_endpoints_alone_with_their_verdicts(tmp_path: Path) -> None:
+    markdown = render_markdown(_rush_report(tmp_path))
+    assert "## Endpoints alone" in markdown
+    assert "| GET /queue/status | 5,000 | 800 | 800.0 | 800.0 | 0.800 | ≥ 0.5 |" in markdown
+    assert "| met |" in markdown
+    assert "## Endpoints during the sale" in markdown
+    assert "Phase: 70 s in all (provisioning 3 s)." in markdown

@@ -1,33 +1,27 @@
-"""docs/benchmarks.md from a `scripts/bench` run: one section per deployment, and the targets.
+"""The rush's part of docs/benchmarks.md from a `scripts/bench` run: the run, the targets, and
+a section per deployment (its figures, its endpoints alone, its endpoints during the sale).
 
-Run by the script: `python -m boxoffice.rush.benchdoc RUN_DIR > docs/benchmarks.md`. RUN_DIR
-holds `meta.json` (what ran, where) and, per deployment, `NAME/rush.json` and `NAME/rss.tsv`.
+Run by the script: `python -m boxoffice.rush.benchdoc RUN_DIR docs/benchmarks.md` rewrites only
+the text between the file's rush markers (see `docsection`); without a file argument the part is
+printed. RUN_DIR holds `meta.json` (what ran, where) and, per deployment, `NAME/rush.json` and
+`NAME/rss.tsv`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from boxoffice.rush import endpoints
-from boxoffice.rush.markdown import table
+from boxoffice.rush.docsection import splice
+from boxoffice.rush.markdown import isolated_table, table
+from boxoffice.rush.targets import target_rows
 
-__all__ = ["peak_rss_mib", "render"]
-
-# Issue 6's per-endpoint targets, as a ratio to the ceiling of the same run.
-RATIO_TARGETS = {
-    endpoints.STATUS: 0.5,
-    endpoints.JOIN: 0.25,
-    endpoints.SEATS: 0.25,
-    endpoints.HOLD: 0.12,
-    endpoints.PAY: 0.10,
-}
-TICKETS_TARGET = 400.0
-P99_TARGET_MS = 250.0
-RSS_TARGET_MIB = 200.0
+__all__ = ["peak_rss_mib", "render", "write"]
 
 
 def peak_rss_mib(lines: list[str]) -> dict[str, float]:
@@ -124,21 +118,48 @@ def _samples(folder: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
+def _alone(report: dict[str, Any]) -> list[str]:
+    isolated = report.get("isolated")
+    if not isolated:
+        return ["Endpoints alone: not measured (`--endpoints` not given)."]
+    lines = [
+        f"Each endpoint alone, {isolated['seconds_per_step']:g} s each, after the ceiling and "
+        "before the sale:",
+        "",
+        *isolated_table(isolated["endpoints"]),
+    ]
+    for note in isolated["notes"]:
+        lines += ["", f"Note: {note}"]
+    prepared = sum(r["count"] for r in isolated["preparation_responses"])
+    lines += [
+        "",
+        f"The phase took {isolated['phase_seconds']:g} s, most of it untimed preparation "
+        f"({isolated['pools']['join']:,} + {isolated['pools']['active']:,} fans provisioned); "
+        f"answers other than 2xx during that preparation: {prepared:,}.",
+    ]
+    return lines
+
+
 def _section(title: str, folder: Path, exit_code: str, ticks_per_second: int) -> list[str]:
     path = folder / "rush.json"
     if not path.exists():
-        return [f"## {title}", "", f"No report: the rush exited {exit_code} before the sale.", ""]
+        return [f"### {title}", "", f"No report: the rush exited {exit_code} before the sale.", ""]
     report = json.loads(path.read_text())
     columns = ("endpoint", "requests", "per_second", "ratio_to_ceiling", "p50_ms", "p99_ms")
     rows = [[r[column] for column in columns] for r in report["endpoints"]]
     lines = [
-        f"## {title}",
+        f"### {title}",
         "",
         *table(
             ["figure", "value"], _figures(report, _samples(folder), ticks_per_second, exit_code)
         ),
+        "",
+        *_alone(report),
+        "",
+        "During the sale (the fans' mix: every endpoint at once, each over its own busy span):",
     ]
-    lines += ["", *table(["endpoint", "requests", "req/s", "× ceiling", "p50 ms", "p99 ms"], rows)]
+    headers = ["endpoint in the sale", "requests", "req/s", "× ceiling", "p50 ms", "p99 ms"]
+    lines += ["", *table(headers, rows)]
     others = [
         [r["endpoint"], r["status"], r["code"], r["kind"], r["count"]] for r in report["responses"]
     ]
@@ -149,44 +170,30 @@ def _section(title: str, folder: Path, exit_code: str, ticks_per_second: int) ->
     return lines
 
 
-def _target_rows(report: dict[str, Any], peaks: dict[str, float]) -> list[list[Any]]:
-    sale = report["sale"]
-    rows: list[list[Any]] = [
-        [
-            "confirmed tickets/s sustained",
-            f"≥ {TICKETS_TARGET:g}",
-            sale["tickets_per_second_sustained"],
-        ]
+def _intro(meta: dict[str, Any]) -> list[str]:
+    settings = meta.get("server_settings", [])
+    lines = [
+        "## Ticket rush (`scripts/bench`)",
+        "",
+        "Written by `scripts/bench` between the rush markers (do not edit by hand: rerun it;",
+        "the rest of this file belongs to other tools). Each deployment is started on this",
+        "machine on a fresh database and waiting room; `boxoffice rush --ceiling --endpoints`",
+        "measures the bare endpoint (the ceiling), then each hot endpoint alone, then plays a",
+        "sale, and `boxoffice audit` checks the invariants afterwards. The load generator runs",
+        "on the same machine as the servers: compare figures only with the ceiling of the same",
+        "run.",
     ]
-    for name in (endpoints.HOLD, endpoints.PAY):
-        row = _endpoint(report, name)
-        rows.append([f"p99 of {name} (ms)", f"< {P99_TARGET_MS:g}", row and row["p99_ms"]])
-    rows.append(
-        [
-            "seats paid twice; audit",
-            "0; clean",
-            f"{len(report['double_sold'])}; " + ("clean" if report["audit"]["ok"] else "FAILED"),
-        ]
-    )
-    for name, target in RATIO_TARGETS.items():
-        row = _endpoint(report, name)
-        rows.append([f"{name} × ceiling", f"≥ {target:g}", row and row["ratio_to_ceiling"]])
-    workers = [mib for key, mib in peaks.items() if key.startswith("worker")]
-    rows.append(["peak RSS per worker (MiB)", f"< {RSS_TARGET_MIB:g}", max(workers, default=None)])
-    return rows
+    if settings:
+        lines += ["", "The servers run with these settings for the benchmark:", ""]
+        lines += [f"- `{item['setting']}`: {item['why']}" for item in settings]
+    return lines
 
 
 def render(run_dir: Path) -> str:
-    """The whole page."""
+    """The rush's part of the page (what goes between the markers)."""
     meta = json.loads((run_dir / "meta.json").read_text())
     lines = [
-        "# Benchmarks",
-        "",
-        "Written by `scripts/bench` (do not edit by hand: rerun it). Each deployment is started",
-        "on this machine on a fresh database and waiting room, `boxoffice rush --ceiling` plays a",
-        "sale against it, and `boxoffice audit` checks the invariants afterwards. The load",
-        "generator runs on the same machine as the servers: compare figures only with the",
-        "ceiling of the same run.",
+        *_intro(meta),
         "",
         *table(
             ["", ""],
@@ -207,25 +214,43 @@ def render(run_dir: Path) -> str:
         "",
     ]
     target_source: tuple[dict[str, Any], dict[str, float]] | None = None
+    sections: list[str] = []
     for deployment in meta["deployments"]:
         folder = run_dir / deployment["name"]
         code = str(deployment.get("exit_code", "?"))
-        lines += _section(deployment["title"], folder, code, meta.get("clk_tck", 100))
+        sections += _section(deployment["title"], folder, code, meta.get("clk_tck", 100))
         report_path = folder / "rush.json"
         if deployment.get("targets") and report_path.exists():
             peaks = peak_rss_mib(_samples(folder))
             target_source = (json.loads(report_path.read_text()), peaks)
     if target_source is not None:
+        report, peaks = target_source
+        workers = [mib for key, mib in peaks.items() if key.startswith("worker")]
         lines += [
-            "## Issue 6's targets (PostgreSQL + Redis, 2 workers)",
+            "### Issue 6's targets (PostgreSQL + Redis, 2 workers)",
             "",
             meta["targets_note"],
             "",
-            *table(["target", "wanted", "measured"], _target_rows(*target_source)),
+            *table(
+                ["target", "wanted", "measured", "verdict"],
+                target_rows(report, max(workers, default=None)),
+            ),
             "",
         ]
-    return "\n".join(lines)
+    return "\n".join(lines + sections)
+
+
+def write(run_dir: Path, document: Path) -> None:
+    """Rewrite the rush's part of `document` (creating it, or its markers, if missing)."""
+    existing = document.read_text() if document.exists() else None
+    updated = splice(existing, render(run_dir))
+    temporary = document.with_name(f".{document.name}.{os.getpid()}.tmp")
+    temporary.write_text(updated)
+    os.replace(temporary, document)
 
 
 if __name__ == "__main__":
-    sys.stdout.write(render(Path(sys.argv[1])))
+    if len(sys.argv) == 3:
+        write(Path(sys.argv[1]), Path(sys.argv[2]))
+    else:
+        sys.stdout.write(render(Path(sys.argv[1])))

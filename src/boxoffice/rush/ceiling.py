@@ -12,7 +12,7 @@ from boxoffice.rush import endpoints
 from boxoffice.rush.client import RAMP_SECONDS, HttpClient
 from boxoffice.rush.stats import LatencySummary, Recorder, summarize
 
-__all__ = ["Ceiling", "client_cpu_seconds", "measure_ceiling"]
+__all__ = ["Ceiling", "client_cpu_seconds", "measure_ceiling", "warm_up"]
 
 WARM_UP_SECONDS = 1.0
 
@@ -48,6 +48,25 @@ async def _hammer(
     )
 
 
+async def warm_up(clients: Sequence[HttpClient], connections: int) -> None:
+    """GET /healthz from `connections` loops per URL, started one by one, recorded nowhere.
+
+    Opens every connection at a ramp (spread over the server's workers, see RAMP_SECONDS) so
+    that the timed step after it starts at its steady state, as the ceiling does.
+    """
+    previous = [client.recorder for client in clients]
+    scratch = Recorder(perf_counter())
+    for client in clients:
+        client.recorder = scratch
+    try:
+        await _hammer(
+            clients, connections, max(WARM_UP_SECONDS, connections * RAMP_SECONDS), RAMP_SECONDS
+        )
+    finally:
+        for client, earlier in zip(clients, previous, strict=True):
+            client.recorder = earlier
+
+
 async def measure_ceiling(
     clients: Sequence[HttpClient], connections: int, seconds: float
 ) -> Ceiling:
@@ -56,12 +75,7 @@ async def measure_ceiling(
     A short warm-up first opens the connections, so the figure is the steady state.
     """
     previous = [client.recorder for client in clients]
-    warm_up = Recorder(perf_counter())
-    for client in clients:
-        client.recorder = warm_up
-    await _hammer(
-        clients, connections, max(WARM_UP_SECONDS, connections * RAMP_SECONDS), RAMP_SECONDS
-    )
+    await warm_up(clients, connections)
     recorder = Recorder(perf_counter())
     for client in clients:
         client.recorder = recorder

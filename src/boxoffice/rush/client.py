@@ -89,14 +89,19 @@ class HttpClient:
         headers: dict[str, str] | None = None,
         body: bytes | None = None,
         retries: int = 5,
+        decode: bool = True,
     ) -> Reply:
-        """One request; a 429 or 503 with Retry-After is waited out and retried `retries` times."""
+        """One request; a 429 or 503 with Retry-After is waited out and retried `retries` times.
+
+        With `decode` false a 2xx body is read but not parsed (its `body` is None): a phase that
+        only counts answers spends no client CPU on them. Error bodies are always parsed.
+        """
         for _ in range(retries):
-            reply = await self._once(endpoint, method, path, headers, body)
+            reply = await self._once(endpoint, method, path, headers, body, decode)
             if reply.status not in RETRY_STATUSES or reply.retry_after is None:
                 return reply
             await asyncio.sleep(reply.retry_after)
-        return await self._once(endpoint, method, path, headers, body)
+        return await self._once(endpoint, method, path, headers, body, decode)
 
     async def _once(
         self,
@@ -105,6 +110,7 @@ class HttpClient:
         path: str,
         headers: dict[str, str] | None,
         body: bytes | None,
+        decode: bool,
     ) -> Reply:
         queued = perf_counter()
         async with self._slots:
@@ -122,7 +128,7 @@ class HttpClient:
                 self.recorder.record(endpoint, started, perf_counter() - started, 0, name)
                 return Reply(0, None, name, None)
             latency = perf_counter() - started
-        decoded, code = _decode(raw, status)
+        decoded, code = _decode(raw, status) if decode or status >= 300 else (None, "")
         self.recorder.record(endpoint, started, latency, status, code)
         return Reply(status, decoded, code, _retry_after(retry_after))
 

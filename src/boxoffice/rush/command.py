@@ -77,6 +77,33 @@ def rush(
         bool, typer.Option(help="Measure GET /healthz first", rich_help_panel=_REPORT)
     ] = False,
     ceiling_seconds: Annotated[float, typer.Option(min=1, rich_help_panel=_REPORT)] = 10.0,
+    endpoints: Annotated[
+        bool,
+        typer.Option(
+            help="After the ceiling, drive each hot endpoint alone (join, status poll, seat map, "
+            "hold, pay) on a concert of its own, and rate each against the ceiling",
+            rich_help_panel=_REPORT,
+        ),
+    ] = False,
+    endpoint_seconds: Annotated[
+        float, typer.Option(min=1, help="Seconds each endpoint runs alone", rich_help_panel=_REPORT)
+    ] = 8.0,
+    endpoint_join_fans: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Fresh fans for the join step (0: sized from the ceiling)",
+            rich_help_panel=_REPORT,
+        ),
+    ] = 0,
+    endpoint_active_fans: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Admitted fans for the seat map, hold and pay steps (0: sized from the ceiling)",
+            rich_help_panel=_REPORT,
+        ),
+    ] = 0,
     output_dir: Annotated[Path, typer.Option(rich_help_panel=_REPORT)] = Path("var/rush"),
     audit: Annotated[
         bool, typer.Option(help="Run boxoffice audit after the sale", rich_help_panel=_REPORT)
@@ -112,6 +139,10 @@ def rush(
             stream=stream,
             ceiling=ceiling,
             ceiling_seconds=ceiling_seconds,
+            endpoints=endpoints,
+            endpoint_seconds=endpoint_seconds,
+            endpoint_join_fans=endpoint_join_fans,
+            endpoint_active_fans=endpoint_active_fans,
             hold_tries=hold_tries,
             audit=audit,
             audit_env=_audit_env(audit_env_file),

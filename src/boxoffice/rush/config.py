@@ -81,6 +81,10 @@ class RushConfig:
     stream: bool = False
     ceiling: bool = False
     ceiling_seconds: float = 10.0
+    endpoints: bool = False  # each hot endpoint alone, after the ceiling and before the sale
+    endpoint_seconds: float = 8.0
+    endpoint_join_fans: int = 0  # fresh fans for the join step; 0: sized from the ceiling
+    endpoint_active_fans: int = 0  # admitted fans for seat map, hold, pay; 0: likewise
     hold_tries: int = 3
     max_seats_per_fan: int = 4
     audit: bool = True
@@ -96,8 +100,10 @@ class RushConfig:
                 raise ValueError(f"{name} must be at least 1")
         if not 1 <= self.max_seats_per_fan <= 4:
             raise ValueError("max_seats_per_fan must be within 1..4")
-        if self.duration <= 0 or self.ceiling_seconds <= 0:
+        if self.duration <= 0 or self.ceiling_seconds <= 0 or self.endpoint_seconds <= 0:
             raise ValueError("durations must be positive")
+        if self.endpoint_join_fans < 0 or self.endpoint_active_fans < 0:
+            raise ValueError("endpoint fans must be 0 (sized from the ceiling) or more")
 
     @property
     def total_seats(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["render_markdown", "table"]
+__all__ = ["isolated_table", "render_markdown", "table"]
 
 
 def _cell(value: Any) -> str:
@@ -41,10 +41,12 @@ def _endpoints(report: dict[str, Any]) -> list[str]:
     ]
     headers = ["endpoint", "requests", "req/s", "× ceiling", "p50 ms", "p90 ms", "p99 ms", "max ms"]
     return [
-        "## Endpoints",
+        "## Endpoints during the sale",
         "",
         "req/s is over the endpoint's own busy span (first request to last answer);",
-        "× ceiling divides it by the bare endpoint's req/s of this run.",
+        "× ceiling divides it by the bare endpoint's req/s of this run. These rates are the fans'",
+        "mix (every endpoint at once, each as often as the fans need it), not what an endpoint",
+        "can do: see the endpoints alone for that.",
         "",
         *table(headers, rows),
     ]
@@ -96,6 +98,73 @@ def _ceiling(ceiling: dict[str, Any] | None) -> list[str]:
     return ["## Ceiling", "", *table(headers, rows)]
 
 
+def isolated_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The isolated steps' figures, each marked against its target."""
+    headers = [
+        "endpoint alone",
+        "fans",
+        "requests",
+        "req/s",
+        "2xx/s",
+        "× ceiling",
+        "target",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "",
+    ]
+    body = [
+        [
+            row["endpoint"],
+            row["fans"],
+            row["requests"],
+            row["per_second"],
+            row["ok_per_second"],
+            row["ratio_to_ceiling"],
+            None if row["target"] is None else f"≥ {row['target']:g}",
+            row["p50_ms"],
+            row["p99_ms"],
+            _errors_text(row),
+            row["mark"],
+        ]
+        for row in rows
+    ]
+    return table(headers, body)
+
+
+def _errors_text(row: dict[str, Any]) -> str:
+    parts = [f"{code}: {count:,}" for code, count in row["error_codes"].items()]
+    if row["conflicts"]:
+        parts.append(f"seat conflicts (409): {row['conflicts']:,}")
+    return "; ".join(parts) if parts else "0"
+
+
+def _isolated(isolated: dict[str, Any] | None) -> list[str]:
+    if isolated is None:
+        return ["## Endpoints alone", "", "Not measured (run with `--endpoints`)."]
+    lines = [
+        "## Endpoints alone",
+        "",
+        f"Each endpoint driven alone for {isolated['seconds_per_step']:g} s by the ceiling's",
+        "client (same connections, same warm-up), on a concert of its own; × ceiling counts 2xx",
+        f"answers only. Fans: {isolated['pools']['join']:,} fresh to join (then polling, still",
+        f"waiting), {isolated['pools']['active']:,} admitted for seat map, hold (one seat each)",
+        "and pay.",
+        "",
+        *isolated_table(isolated["endpoints"]),
+    ]
+    for note in isolated["notes"]:
+        lines += ["", f"Note: {note}"]
+    timings = ", ".join(f"{name} {sec:g} s" for name, sec in isolated["timings"].items())
+    lines += ["", f"Phase: {isolated['phase_seconds']:g} s in all ({timings})."]
+    prepared = isolated["preparation_responses"]
+    if prepared:
+        lines += ["", "Untimed preparation, answers other than 2xx:", ""]
+        rows = [[r["endpoint"], r["status"], r["code"], r["count"]] for r in prepared]
+        lines += table(["endpoint", "status", "code", "count"], rows)
+    return lines
+
+
 def _responses(report: dict[str, Any]) -> list[str]:
     lines = [
         "## Responses other than 2xx",
@@ -135,6 +204,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         *_sale(report["sale"]),
         "",
         *_ceiling(report["ceiling"]),
+        "",
+        *_isolated(report.get("isolated")),
         "",
         *_endpoints(report),
         "",

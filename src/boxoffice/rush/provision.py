@@ -21,7 +21,16 @@ from boxoffice.rush.client import (
 from boxoffice.rush.config import RushConfig
 from boxoffice.rush.fan import FanAccount
 
-__all__ = ["Provisioned", "SetupFailed", "create_concert", "provision_fans", "set_policy"]
+__all__ = [
+    "Provisioned",
+    "SetupFailed",
+    "admin_headers",
+    "create_concert",
+    "provision_accounts",
+    "provision_fans",
+    "read_room",
+    "set_policy",
+]
 
 API = endpoints.API
 
@@ -36,20 +45,31 @@ def _require(reply: Reply, expected: int, what: str) -> dict[str, object]:
     return reply.body
 
 
-def _admin_headers(config: RushConfig) -> dict[str, str]:
+def admin_headers(config: RushConfig) -> dict[str, str]:
+    """What the admin endpoints need: the admin key, and JSON bodies."""
     return {"X-Admin-Key": config.admin_key, **JSON_HEADERS}
 
 
-async def create_concert(client: HttpClient, config: RushConfig, run_id: str) -> list[int]:
-    """A concert of `dates` dates with `seats` seats each; its id first, then the dates' ids."""
-    headers = _admin_headers(config)
+async def create_concert(
+    client: HttpClient,
+    config: RushConfig,
+    run_id: str,
+    seat_counts: Sequence[int] | None = None,
+    title: str = "",
+) -> list[int]:
+    """A concert with a date per seat count (default: `dates` dates of `seats` seats each).
+
+    Returns the concert's id first, then the dates' ids in the order of `seat_counts`.
+    """
+    headers = admin_headers(config)
+    counts = [config.seats] * config.dates if seat_counts is None else list(seat_counts)
     concert = _require(
         await client.call(
             endpoints.CREATE_CONCERT,
             "POST",
             f"{API}/admin/concerts",
             headers=headers,
-            body=json_body({"title": f"Rush {run_id}", "venue": "boxoffice rush"}),
+            body=json_body({"title": title or f"Rush {run_id}", "venue": "boxoffice rush"}),
         ),
         201,
         "creating the concert",
@@ -57,7 +77,7 @@ async def create_concert(client: HttpClient, config: RushConfig, run_id: str) ->
     concert_id = int(str(concert["id"]))
     first_date = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
     ids = [concert_id]
-    for day in range(config.dates):
+    for day, seat_count in enumerate(counts):
         schedule = _require(
             await client.call(
                 endpoints.CREATE_SCHEDULE,
@@ -67,7 +87,7 @@ async def create_concert(client: HttpClient, config: RushConfig, run_id: str) ->
                 body=json_body(
                     {
                         "starts_at": (first_date + timedelta(days=day)).isoformat(),
-                        "seat_count": config.seats,
+                        "seat_count": seat_count,
                         "price": config.price,
                     }
                 ),
@@ -79,25 +99,35 @@ async def create_concert(client: HttpClient, config: RushConfig, run_id: str) ->
     return ids
 
 
-async def set_policy(client: HttpClient, config: RushConfig) -> None:
-    """The admission policy of the sale, open now."""
-    _require(
+async def set_policy(client: HttpClient, config: RushConfig, **overrides: int) -> dict[str, object]:
+    """The admission policy of the sale, open now (or with `overrides`); the room's figures."""
+    policy: dict[str, object] = {
+        "max_active": config.max_active,
+        "admit_per_minute": config.admit_per_minute,
+        "active_ttl_seconds": config.active_ttl_seconds,
+        "opens_at": None,
+    }
+    return _require(
         await client.call(
             endpoints.SET_POLICY,
             "PUT",
             f"{API}/admin/queue",
-            headers=_admin_headers(config),
-            body=json_body(
-                {
-                    "max_active": config.max_active,
-                    "admit_per_minute": config.admit_per_minute,
-                    "active_ttl_seconds": config.active_ttl_seconds,
-                    "opens_at": None,
-                }
-            ),
+            headers=admin_headers(config),
+            body=json_body({**policy, **overrides}),
         ),
         200,
         "setting the admission policy",
+    )
+
+
+async def read_room(client: HttpClient, config: RushConfig) -> dict[str, object]:
+    """The room's policy and live figures (waiting, active, admitted_total...)."""
+    return _require(
+        await client.call(
+            endpoints.ROOM, "GET", f"{API}/admin/queue", headers=admin_headers(config)
+        ),
+        200,
+        "reading the waiting room",
     )
 
 
@@ -115,30 +145,44 @@ async def provision_fans(
     Fan i talks to clients[i % len(clients)] here and in the sale. A fan that cannot be set up
     is left out and counted in `failures` by the step and status that refused it.
     """
+    balance = config.price * config.max_seats_per_fan
+    return await provision_accounts(clients, config, f"{run_id}f", config.fans, balance, progress)
+
+
+async def provision_accounts(
+    clients: Sequence[HttpClient],
+    config: RushConfig,
+    prefix: str,
+    count: int,
+    balance: int,
+    progress: Counter[str],
+) -> Provisioned:
+    """`count` accounts named rush{prefix}{i}, logged in, charged `balance` if it is not 0."""
     result = Provisioned()
-    indexes = iter(range(config.fans))
+    indexes = iter(range(count))
 
     async def worker(position: int) -> None:
         await asyncio.sleep(position * RAMP_SECONDS)
         for index in indexes:
-            account = await _provision_one(clients[index % len(clients)], config, run_id, index)
+            client = clients[index % len(clients)]
+            account = await _provision_one(client, prefix, index, balance)
             if isinstance(account, FanAccount):
                 result.accounts.append(account)
             else:
                 result.failures[account] += 1
             progress["provisioned"] += 1
 
-    width = min(config.fans, config.connections * len(clients))
+    width = min(count, config.connections * len(clients))
     await asyncio.gather(*(worker(position) for position in range(width)))
     result.accounts.sort(key=lambda account: account.index)
     return result
 
 
 async def _provision_one(
-    client: HttpClient, config: RushConfig, run_id: str, index: int
+    client: HttpClient, prefix: str, index: int, balance: int
 ) -> FanAccount | str:
-    username = f"rush{run_id}f{index}"
-    password = f"rush-{run_id}-password"
+    username = f"rush{prefix}{index}"
+    password = f"rush-{prefix}-password"
     reply = await client.call(
         endpoints.CREATE_USER,
         "POST",
@@ -155,12 +199,14 @@ async def _provision_one(
     if reply.status != 200 or not isinstance(reply.body, dict):
         return f"{endpoints.TOKEN} {reply.status} {reply.code}"
     headers = {"Authorization": f"Bearer {reply.body['access_token']}", **JSON_HEADERS}
+    if balance == 0:
+        return FanAccount(index, headers)
     reply = await client.call(
         endpoints.CHARGE,
         "POST",
         f"{API}/wallet/charges",
-        headers={**headers, "Idempotency-Key": f"rush-{run_id}-{index}-charge"},
-        body=json_body({"amount": config.price * config.max_seats_per_fan}),
+        headers={**headers, "Idempotency-Key": f"rush-{prefix}-{index}-charge"},
+        body=json_body({"amount": balance}),
     )
     if reply.status != 201:
         return f"{endpoints.CHARGE} {reply.status} {reply.code}"

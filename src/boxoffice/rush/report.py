@@ -11,6 +11,7 @@ from boxoffice.rush import endpoints
 from boxoffice.rush.audit import AuditResult
 from boxoffice.rush.ceiling import Ceiling
 from boxoffice.rush.config import RushConfig
+from boxoffice.rush.isolated import IsolatedRun
 from boxoffice.rush.sale import SaleResult
 from boxoffice.rush.sampler import RoomSample
 from boxoffice.rush.stats import Recorder, SalesLedger, percentile, summarize
@@ -151,6 +152,19 @@ def _ceiling_figures(ceiling: Ceiling) -> dict[str, Any]:
     }
 
 
+def _isolated_figures(run: IsolatedRun, config: RushConfig) -> dict[str, Any]:
+    return {
+        "seconds_per_step": config.endpoint_seconds,
+        "phase_seconds": round(run.seconds, 1),
+        "pools": run.pools,
+        "timings": run.timings,
+        "endpoints": run.rows,
+        "notes": run.notes,
+        # The untimed preparation's answers other than 2xx (joins, claims, leaves, cancels).
+        "preparation_responses": _responses(run.prep),
+    }
+
+
 def _responses(recorder: Recorder) -> list[dict[str, Any]]:
     return [
         {"endpoint": endpoint, "status": status, "code": code, "kind": str(kind), "count": count}
@@ -180,6 +194,7 @@ def build_report(
     recorder: Recorder,
     ledger: SalesLedger,
     audit: AuditResult,
+    isolated: IsolatedRun | None = None,
 ) -> dict[str, Any]:
     """Everything the rush measured, as JSON-ready data."""
     options = {k: v for k, v in asdict(config).items() if k not in ("admin_key", "audit_env")}
@@ -193,6 +208,7 @@ def build_report(
         "verdict": _verdict(ledger, audit),
         "setup": asdict(setup),
         "ceiling": _ceiling_figures(ceiling) if ceiling else None,
+        "isolated": _isolated_figures(isolated, config) if isolated else None,
         "sale": _sale_figures(sale, recorder, ledger),
         "endpoints": endpoint_rows(recorder, ceiling_rate),
         "errors": recorder.errors + sum(sale.crashes.values()),

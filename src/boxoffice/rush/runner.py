@@ -1,4 +1,4 @@
-"""A whole rush: setup, ceiling, timed sale, audit, and the report's three files."""
+"""A whole rush: setup, ceiling, endpoints alone, timed sale, audit, and the report's files."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from boxoffice.rush.chart import write_chart
 from boxoffice.rush.client import HttpClient
 from boxoffice.rush.config import RushConfig
 from boxoffice.rush.fan import SaleContext
+from boxoffice.rush.isolated import IsolatedRun, run_isolated
 from boxoffice.rush.markdown import render_markdown
 from boxoffice.rush.provision import SetupFailed, create_concert, provision_fans, set_policy
 from boxoffice.rush.report import SetupSummary, build_report
@@ -40,6 +41,7 @@ EXIT_SETUP_FAILED = 2
 class _Measured:
     setup: SetupSummary
     ceiling: Ceiling | None
+    isolated: IsolatedRun | None
     sale: SaleResult
     recorder: Recorder
     ledger: SalesLedger
@@ -99,6 +101,16 @@ async def _measure(config: RushConfig, run_id: str, progress: Progress) -> _Meas
                 "ceiling", total=None, detail=f"GET /healthz, {config.ceiling_seconds:g} s"
             )
             ceiling = await measure_ceiling(clients, config.connections, config.ceiling_seconds)
+        isolated = None
+        if config.endpoints:
+            step = progress.add_task("endpoints", total=None, detail="")
+            isolated = await run_isolated(
+                clients,
+                config,
+                run_id,
+                ceiling.per_second if ceiling else None,
+                lambda detail: progress.update(step, detail=detail),
+            )
         origin = perf_counter()
         recorder = Recorder(origin)
         ledger = SalesLedger(config.total_seats)
@@ -121,7 +133,7 @@ async def _measure(config: RushConfig, run_id: str, progress: Progress) -> _Meas
         sale = await run_sale(clients, accounts, context, recorder, tick)
     finally:
         await asyncio.gather(*(client.close() for client in clients))
-    return _Measured(setup, ceiling, sale, recorder, ledger)
+    return _Measured(setup, ceiling, isolated, sale, recorder, ledger)
 
 
 def run_rush(config: RushConfig) -> int:
@@ -148,6 +160,7 @@ def run_rush(config: RushConfig) -> int:
         started_at=started_at,
         setup=measured.setup,
         ceiling=measured.ceiling,
+        isolated=measured.isolated,
         sale=measured.sale,
         recorder=measured.recorder,
         ledger=measured.ledger,

@@ -1,0 +1,138 @@
+"""The isolated phase's pure parts: pool sizes, request sources, windows, what replies mean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from boxoffice.rush import ceiling
+from boxoffice.rush.client import Reply
+from boxoffice.rush.config import RushConfig
+from boxoffice.rush.fan import FanAccount
+from boxoffice.rush.isolated import MAX_ACTIVE_POOL, MIN_POOL, pool_sizes
+from boxoffice.rush.isolated_prep import PhaseFan, Preparer
+from boxoffice.rush.stats import Recorder
+from boxoffice.rush.window import Job, OneShot, RoundRobin, WindowResult, run_window
+
+
+def _config(tmp_path: Path, **options: Any) -> RushConfig:
+    return RushConfig(("http://127.0.0.1:8000",), "admin", tmp_path, **options)
+
+
+def test_pools_fill_the_window_at_a_little_more_than_the_targets(tmp_path: Path) -> None:
+    join, active = pool_sizes(_config(tmp_path, endpoint_seconds=8.0), 5000.0)
+    assert join == 12_000  # 0.25 x 1.2 x 5,000 req/s x 8 s
+    assert active == 5_760  # 0.12 x 1.2 x 5,000 req/s x 8 s
+
+
+def test_pools_given_are_kept_and_small_ones_have_a_floor(tmp_path: Path) -> None:
+    config = _config(tmp_path, endpoint_join_fans=300, endpoint_active_fans=250)
+    assert pool_sizes(config, 5000.0) == (300, 250)
+    assert pool_sizes(_config(tmp_path, endpoint_seconds=1.0), 10.0) == (MIN_POOL, MIN_POOL)
+    assert pool_sizes(_config(tmp_path, endpoint_seconds=1000.0), 1e6)[1] == MAX_ACTIVE_POOL
+
+
+def test_endpoint_options_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="durations"):
+        _config(tmp_path, endpoint_seconds=0)
+    with pytest.raises(ValueError, match="endpoint fans"):
+        _config(tmp_path, endpoint_join_fans=-1)
+
+
+def _jobs(count: int) -> list[Job]:
+    return [Job("GET /queue/status", "GET", "/s", {}, None, i) for i in range(count)]
+
+
+def test_round_robin_goes_round_and_one_shot_runs_dry() -> None:
+    turn = RoundRobin(_jobs(3))
+    assert [turn.take().item for _ in range(7)] == [0, 1, 2, 0, 1, 2, 0]  # type: ignore[union-attr]
+    once = OneShot(_jobs(2))
+    assert [once.take(), once.take()] == _jobs(2)
+    assert once.take() is None
+    assert once.exhausted
+    assert RoundRobin([]).take() is None
+
+
+class FakeClient:
+    """Answers every request at once: 201 with a body naming the path and the job's item."""
+
+    def __init__(self) -> None:
+        self.recorder = Recorder(0.0)
+        self.sent: list[tuple[str, bytes | None]] = []
+
+    async def call(self, endpoint: str, method: str, path: str, **options: Any) -> Reply:
+        self.sent.append((path, options.get("body")))
+        self.recorder.record(endpoint, 0.0, 0.001, 201, "")
+        return Reply(201, {"path": path}, "", None)
+
+
+async def test_a_window_sends_each_one_shot_request_once_and_says_it_ran_dry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ceiling, "WARM_UP_SECONDS", 0.01)
+    monkeypatch.setattr(ceiling, "RAMP_SECONDS", 0.0)
+    client = FakeClient()
+    before = client.recorder
+    result = await run_window(
+        [client],  # type: ignore[list-item]
+        4,
+        60.0,
+        [OneShot(_jobs(10))],
+        keep_replies=True,
+    )
+    assert result.exhausted
+    assert result.exhausted_at is not None
+    assert result.pool == 10
+    assert sorted(job.item for job, _ in result.replies) == list(range(10))
+    assert len(result.recorder.latencies["GET /queue/status"]) == 10  # warm-up not counted
+    assert client.recorder is before  # the client's recorder is given back
+
+
+def _fans(count: int) -> list[PhaseFan]:
+    return [PhaseFan(FanAccount(i, {"Authorization": f"Bearer {i}"}), i) for i in range(count)]
+
+
+def _window(replies: list[tuple[Job, Reply]]) -> WindowResult:
+    return WindowResult(Recorder(0.0), 1.0, 0.0, len(replies), replies=replies)
+
+
+def test_joins_give_passes_and_only_fans_with_one_wait_in_line() -> None:
+    fans = _fans(3)
+    window = _window(
+        [
+            (Job("j", "POST", "/t", {}, None, 0), Reply(201, {"token": "pass-0"}, "", None)),
+            (Job("j", "POST", "/t", {}, None, 2), Reply(500, None, "INTERNAL_ERROR", None)),
+        ]
+    )
+    waiting = Preparer.record_passes(fans, window)
+    assert [fan.slot for fan in waiting] == [0]
+    assert waiting[0].pass_headers() == {"Authorization": "Bearer 0", "X-Queue-Token": "pass-0"}
+
+
+def test_each_fan_holds_its_own_seat_and_pays_its_own_hold() -> None:
+    fans = _fans(3)
+    for fan in fans:
+        fan.token = f"pass-{fan.slot}"
+    job = Preparer.hold_job(fans[2], schedule_id=77)
+    assert orjson.loads(job.body or b"") == {"schedule_id": 77, "seat_numbers": [3]}
+    assert job.headers["X-Queue-Token"] == "pass-2"
+    made = Preparer.record_holds(
+        fans,
+        _window(
+            [
+                (job, Reply(201, {"id": 900}, "", None)),
+                (Preparer.hold_job(fans[0], 77), Reply(409, None, "SEAT_UNAVAILABLE", None)),
+            ]
+        ),
+    )
+    assert made == 1
+    assert [fan.reservation_id for fan in fans] == [None, None, 900]
+    payment = Preparer.pay_job(fans[2])
+    assert orjson.loads(payment.body or b"") == {"reservation_id": 900}
+    assert payment.headers["Idempotency-Key"] == "rush-alone-900"
+    Preparer.record_payments(fans, _window([(payment, Reply(201, None, "", None))]))
+    assert fans[2].paid
+    assert fans[2].token is None  # a payment uses the pass up
