@@ -32,6 +32,7 @@ async def admission_loop(container: Container) -> None:
             admitted = await container.store.admit(now)
             if admitted:
                 room_metrics.ADMITTED.inc(len(admitted))
+                container.waiting_room.note_admitted(admitted, now)
             if now >= stats_due:
                 stats_due = now + STATS_EVERY_SECONDS
                 room_metrics.observe_room(await container.store.stats(now))

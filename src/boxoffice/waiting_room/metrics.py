@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from boxoffice.waiting_room.domain import RoomStats
 
 JOINED = Counter("boxoffice_queue_joined_total", "New queue passes.")
 ADMITTED = Counter("boxoffice_queue_admitted_total", "Passes admitted by this instance.")
+ESTIMATE_ERROR = Histogram(
+    "boxoffice_queue_estimate_error_ratio",
+    "How far the wait estimate given at joining was from the actual wait, as a share of it.",
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0),
+)
 RATE_LIMITED = Counter(
     "boxoffice_queue_rate_limited_total", "Joins and polls refused by a limit.", ["kind"]
 )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boxoffice.platform.security import TokenSigner
+from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.domain import (
     PassStatus,
     PassView,
@@ -25,6 +26,8 @@ from boxoffice.waiting_room.exceptions import (
     QueueTokenNotActive,
 )
 from boxoffice.waiting_room.store import WaitingRoomStore
+
+_MAX_TRACKED_ESTIMATES = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,9 @@ class WaitingRoom:
     def __init__(self, store: WaitingRoomStore, signer: TokenSigner) -> None:
         self.store = store
         self._signer = signer
+        # Join-time estimates of the passes joined through this instance, to measure how far
+        # off the estimate was when the pass is admitted here (a sample, on several instances).
+        self._estimates: dict[str, tuple[float, int]] = {}
 
     def _token(self, view: PassView) -> str:
         # Signed with the join time as its issue time, so joining again gives the same token.
@@ -84,7 +90,21 @@ class WaitingRoom:
     async def join(self, user_id: int, now: float) -> tuple[QueueStatus, bool]:
         """Join the line, or get one's live pass back (joining again never loses a place)."""
         view, created = await self.store.join(user_id, secrets.token_urlsafe(16), now)
-        return describe(view, self._token(view), now), created
+        status = describe(view, self._token(view), now)
+        if created and view.position is not None:
+            if len(self._estimates) >= _MAX_TRACKED_ESTIMATES:
+                self._estimates.pop(next(iter(self._estimates)))
+            self._estimates[view.pass_id] = (now, status.estimated_wait_seconds)
+        return status, created
+
+    def note_admitted(self, pass_ids: list[str], now: float) -> None:
+        """Compare the join-time estimate of each admitted pass with its actual wait."""
+        for pass_id in pass_ids:
+            tracked = self._estimates.pop(pass_id, None)
+            if tracked is not None:
+                joined_at, estimate = tracked
+                actual = now - joined_at
+                room_metrics.ESTIMATE_ERROR.observe(abs(estimate - actual) / max(actual, 1.0))
 
     async def status(self, user_id: int, token: str | None, now: float) -> QueueStatus:
         """The pass's place in line or its active window."""
