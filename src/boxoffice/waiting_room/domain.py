@@ -82,13 +82,15 @@ def measured_rate(
     """Admissions per second over the last minute, measured from the oldest admission in it.
 
     Measuring over the span actually covered (at least ten seconds, so one burst does not pass
-    for a steady rate) keeps the estimate right in the first minute of a sale. With no admission
-    in the window the configured rate stands in.
+    for a steady rate) keeps the estimate right in the first minute of a sale, and the rate is
+    never taken above the configured one. With no admission in the window the configured rate
+    stands in.
     """
     if recent_admissions == 0 or oldest_admission_at is None:
         return admit_per_minute / 60.0
     span = min(ADMISSION_WINDOW_SECONDS, max(MIN_MEASURED_SPAN_SECONDS, now - oldest_admission_at))
-    return recent_admissions / span
+    # The opening burst is not a steady rate: the token bucket never sustains more than its own.
+    return min(admit_per_minute / 60.0, recent_admissions / span)
 
 
 def estimate_wait_seconds(position: int, rate_per_second: float) -> int:

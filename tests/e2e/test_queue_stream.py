@@ -1,0 +1,594 @@
+"""Server-sent events of the waiting room: GET /api/v1/queue/stream.
+
+httpx's ASGITransport hands back a response only once its body is complete, so these tests
+drive the ASGI app directly (`EventStream`: receive and send callables that keep each body chunk
+with the moment it was sent), on the test's backend like every e2e test. One more test runs a
+real `boxoffice serve`, to see the events arrive over HTTP through uvicorn while the server's
+own admission loop lets the fan in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from redis import Redis
+from starlette.types import Message
+
+from boxoffice.settings import Settings
+from boxoffice.waiting_room import stream as stream_module
+
+from .support import altered_token, assert_problem
+
+if TYPE_CHECKING:
+    from tests.conftest import Fan, Shop
+
+STREAM = "/api/v1/queue/stream"
+LEAVE = "/api/v1/queue/tokens/current"
+# The promise: a waiting fan sees admission within a second of it (stream_interval 0.5 s).
+WITHIN = 1.0
+PATIENCE = 5.0  # how long a test waits for anything before it fails
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str  # "status", "error", or "comment" for a heartbeat line
+    data: Any
+    at: float  # time.monotonic() when the app sent it
+
+
+def _parse(block: str, at: float) -> Event:
+    if block.startswith(":"):
+        return Event("comment", block[1:].strip(), at)
+    fields = dict(line.split(": ", 1) for line in block.splitlines())
+    assert set(fields) == {"event", "data"}, block
+    return Event(fields["event"], json.loads(fields["data"]), at)
+
+
+class EventStream:
+    """One GET of the stream on the ASGI app, read event by event as the app sends them."""
+
+    def __init__(self, app: FastAPI, params: dict[str, str], headers: dict[str, str]) -> None:
+        self._app = app
+        self._scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},  # as uvicorn's HTTP protocols
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": STREAM,
+            "raw_path": STREAM.encode(),
+            "root_path": "",
+            "query_string": urlencode(params).encode(),
+            "headers": [
+                (b"host", b"test"),
+                *((name.lower().encode(), value.encode()) for name, value in headers.items()),
+            ],
+            "client": ("127.0.0.1", 50000),
+            "server": ("test", 80),
+        }
+        self._requested = False
+        self._gone = asyncio.Event()
+        self._started = asyncio.Event()
+        self._chunks: asyncio.Queue[tuple[bytes, float]] = asyncio.Queue()
+        self._buffer = ""
+        self._last_at = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.complete = False
+
+    async def _receive(self) -> Message:
+        if not self._requested:
+            self._requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self._gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def _send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
+            self._started.set()
+        elif message["type"] == "http.response.body":
+            self._chunks.put_nowait((message.get("body", b""), time.monotonic()))
+            if not message.get("more_body", False):
+                self.complete = True
+                self._chunks.put_nowait((b"", -1.0))
+
+    async def __aenter__(self) -> EventStream:
+        self._task = asyncio.create_task(self._app(self._scope, self._receive, self._send))
+        await asyncio.wait_for(self._started.wait(), PATIENCE)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.disconnect()
+
+    async def disconnect(self) -> None:
+        """The client goes away; the app must then finish promptly."""
+        self._gone.set()
+        assert self._task is not None
+        try:
+            await asyncio.wait_for(self._task, PATIENCE)
+        finally:
+            if not self._task.done():
+                self._task.cancel()
+
+    async def body(self) -> bytes:
+        """The whole body of a response that is not a stream (an error)."""
+        parts: list[bytes] = []
+        while True:
+            chunk, at = await asyncio.wait_for(self._chunks.get(), PATIENCE)
+            if at < 0:
+                return b"".join(parts)
+            parts.append(chunk)
+
+    async def next_event(self, within: float = PATIENCE) -> Event | None:
+        """The next event, or None when the stream has ended."""
+        while "\n\n" not in self._buffer:
+            chunk, at = await asyncio.wait_for(self._chunks.get(), within)
+            if at < 0:
+                assert self._buffer == "", self._buffer
+                return None
+            self._buffer += chunk.decode()
+            self._last_at = at
+        block, self._buffer = self._buffer.split("\n\n", 1)
+        return _parse(block, self._last_at)
+
+    async def problem(self) -> httpx.Response:
+        """The error answer as an httpx response, for `assert_problem`."""
+        return httpx.Response(self.status, headers=self.headers, content=await self.body())
+
+
+def _bearer(fan: Fan) -> str:
+    return fan.auth["Authorization"].removeprefix("Bearer ")
+
+
+def stream_params(fan: Fan) -> dict[str, str]:
+    """What an EventSource sends: both tokens in the query (it cannot send headers)."""
+    assert fan.queue_token is not None
+    return {"token": fan.queue_token, "access_token": _bearer(fan)}
+
+
+def open_stream(
+    app: FastAPI, params: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> EventStream:
+    return EventStream(app, params or {}, headers or {})
+
+
+async def fan_waiting_behind_one_admitted(shop: Shop) -> tuple[Fan, Fan]:
+    """Room for one fan, taken; the next one waits first in line."""
+    await shop.set_queue_policy(max_active=1)
+    admitted = await shop.admitted_fan()
+    waiting = await shop.sign_up()
+    await shop.join(waiting)
+    await shop.admit()
+    assert (await shop.queue_status(waiting))["position"] == 1
+    return admitted, waiting
+
+
+@pytest.fixture
+def stream_interval() -> float | None:
+    """How often a stream reads the pass; None keeps the default (tests parametrize this)."""
+    return None
+
+
+@pytest.fixture
+def settings(settings: Settings, stream_interval: float | None) -> Settings:
+    if stream_interval is None:
+        return settings
+    return settings.model_copy(update={"stream_interval_seconds": stream_interval})
+
+
+# Streams polled every 50 ms, for tests that need not wait half-second rounds.
+fast_polling = pytest.mark.parametrize("stream_interval", [0.05], ids=["poll-every-50ms"])
+
+
+# The events
+
+
+async def test_the_stream_answers_server_sent_events_starting_with_the_status(
+    app: FastAPI, shop: Shop
+) -> None:
+    fan = await shop.sign_up()
+    await shop.join(fan)
+    polled = await shop.queue_status(fan)
+
+    async with open_stream(app, stream_params(fan)) as events:
+        first = await events.next_event()
+
+        assert events.status == 200
+        assert events.headers["content-type"].startswith("text/event-stream")
+        assert events.headers["cache-control"] == "no-store"
+        assert first is not None
+        assert first.name == "status"
+        assert first.data == polled
+        assert (first.data["status"], first.data["token"]) == ("WAITING", fan.queue_token)
+
+
+async def test_the_account_and_the_pass_may_come_as_headers(app: FastAPI, shop: Shop) -> None:
+    fan = await shop.sign_up()
+    await shop.join(fan)
+    polled = await shop.queue_status(fan)
+
+    async with open_stream(app, headers=fan.with_pass) as events:
+        first = await events.next_event()
+
+    assert events.status == 200
+    assert first is not None
+    assert (first.name, first.data) == ("status", polled)
+
+
+async def test_admission_arrives_within_a_second_and_ends_the_stream(
+    app: FastAPI, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shop.container.settings.stream_interval_seconds == 0.5  # the default, as served
+    _, fan = await fan_waiting_behind_one_admitted(shop)
+    read = asyncio.Event()
+    real_status = shop.container.waiting_room.status
+
+    async def status_read(*args: Any, **kwargs: Any) -> Any:
+        status = await real_status(*args, **kwargs)
+        read.set()
+        return status
+
+    monkeypatch.setattr(shop.container.waiting_room, "status", status_read)
+
+    async with open_stream(app, stream_params(fan)) as events:
+        first = await events.next_event()
+        assert first is not None
+        assert (first.data["status"], first.data["position"]) == ("WAITING", 1)
+        # Let the fan in just after the stream read the pass: the longest wait for the news.
+        read.clear()
+        await asyncio.wait_for(read.wait(), PATIENCE)
+
+        await shop.set_queue_policy(max_active=2)  # room for one more
+        admitted_at = time.monotonic()
+        assert len(await shop.admit()) == 1
+        active = await events.next_event(within=WITHIN)
+
+        assert active is not None
+        assert active.name == "status"
+        assert active.at - admitted_at < WITHIN
+        assert active.data == await shop.queue_status(fan)
+        assert (active.data["status"], active.data["position"]) == ("ACTIVE", None)
+        assert await events.next_event() is None  # the stream ends with admission
+        assert events.complete
+
+
+async def test_a_pass_already_active_gets_one_event_and_the_stream_ends(
+    app: FastAPI, shop: Shop
+) -> None:
+    fan = await shop.admitted_fan()
+
+    async with open_stream(app, stream_params(fan)) as events:
+        only = await events.next_event()
+        assert only is not None
+        assert (only.name, only.data["status"]) == ("status", "ACTIVE")
+        assert await events.next_event() is None
+
+
+@fast_polling
+async def test_a_move_up_the_line_is_sent_as_a_new_status(
+    app: FastAPI, client: httpx.AsyncClient, shop: Shop
+) -> None:
+    ahead, fan = await shop.sign_up(), await shop.sign_up()
+    await shop.join(ahead)
+    await shop.join(fan)
+
+    async with open_stream(app, stream_params(fan)) as events:
+        first = await events.next_event()
+        assert first is not None
+        assert first.data["position"] == 2
+        assert (await client.delete(LEAVE, headers=ahead.with_pass)).status_code == 204
+
+        moved = await events.next_event()
+
+        assert moved is not None
+        assert moved.name == "status"
+        assert (moved.data["status"], moved.data["position"]) == ("WAITING", 1)
+        assert moved.data == await shop.queue_status(fan)
+
+
+@fast_polling
+async def test_nothing_is_sent_while_nothing_changes_but_heartbeats(
+    app: FastAPI, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream_module, "HEARTBEAT_SECONDS", 0.2)
+    fan = await shop.sign_up()
+    await shop.join(fan)
+
+    async with open_stream(app, stream_params(fan)) as events:
+        await events.next_event()
+        beats = [await events.next_event(within=1.0) for _ in range(2)]
+
+    assert [(beat.name, beat.data) if beat else None for beat in beats] == [
+        ("comment", "heartbeat")
+    ] * 2
+
+
+@fast_polling
+async def test_a_pass_that_ends_while_streaming_gets_an_error_event(
+    app: FastAPI, client: httpx.AsyncClient, shop: Shop
+) -> None:
+    fan = await shop.sign_up()
+    await shop.join(fan)
+
+    async with open_stream(app, stream_params(fan)) as events:
+        await events.next_event()
+        assert (await client.delete(LEAVE, headers=fan.with_pass)).status_code == 204
+
+        error = await events.next_event()
+
+        assert error is not None
+        assert error.name == "error"
+        assert error.data["code"] == "QUEUE_TOKEN_EXPIRED"
+        assert error.data["status"] == 401
+        assert await events.next_event() is None
+
+
+@fast_polling
+async def test_the_stream_stops_when_the_client_goes_away(app: FastAPI, shop: Shop) -> None:
+    fan = await shop.sign_up()
+    await shop.join(fan)
+    async with open_stream(app, stream_params(fan)) as events:
+        await events.next_event()
+
+        started = time.monotonic()
+        await events.disconnect()  # fails if the app still streams PATIENCE seconds later
+
+        assert time.monotonic() - started < 1.0
+
+
+# Refusals: problem documents before any event
+
+
+async def assert_stream_refused(events: EventStream, status: int, code: str) -> None:
+    assert events.headers["content-type"].startswith("application/problem+json")
+    assert_problem(await events.problem(), status, code)
+
+
+async def test_without_a_valid_access_token_the_stream_is_unauthenticated(
+    app: FastAPI, shop: Shop
+) -> None:
+    fan = await shop.sign_up()
+    await shop.join(fan)
+    assert fan.queue_token is not None
+    access = _bearer(fan)
+    forged = altered_token(access, sub="999999")
+    cases = {
+        "missing": ({"token": fan.queue_token}, {}),
+        "forged in the query": ({"token": fan.queue_token, "access_token": forged}, {}),
+        "garbage in the query": ({"token": fan.queue_token, "access_token": "nope"}, {}),
+        "forged header": ({}, {"Authorization": f"Bearer {forged}", "X-Queue-Token": "x"}),
+        "not a bearer": ({}, {"Authorization": f"Basic {access}", "X-Queue-Token": "x"}),
+        "pass as access": ({"token": fan.queue_token, "access_token": fan.queue_token}, {}),
+    }
+    for name, (params, headers) in cases.items():
+        async with open_stream(app, params, headers) as events:
+            assert events.status == 401, name
+            assert events.headers.get("www-authenticate") == "Bearer", name
+            await assert_stream_refused(events, 401, "UNAUTHENTICATED")
+
+
+async def test_an_expired_access_token_is_unauthenticated(app: FastAPI, shop: Shop) -> None:
+    fan = await shop.sign_up()
+    await shop.join(fan)
+    shop.clock.advance(shop.container.settings.access_token_ttl_seconds + 1)
+
+    async with open_stream(app, stream_params(fan)) as events:
+        await assert_stream_refused(events, 401, "UNAUTHENTICATED")
+
+
+async def test_a_missing_or_forged_pass_is_invalid(app: FastAPI, shop: Shop) -> None:
+    fan = await shop.sign_up()
+    await shop.join(fan)
+    assert fan.queue_token is not None
+    access = _bearer(fan)
+    cases = {
+        "missing": {"access_token": access},
+        "garbage": {"access_token": access, "token": "not-a-pass"},
+        "altered": {"access_token": access, "token": altered_token(fan.queue_token, pid="x")},
+        "truncated": {"access_token": access, "token": fan.queue_token[:-3]},
+        "access as pass": {"access_token": access, "token": access},
+    }
+    for name, params in cases.items():
+        async with open_stream(app, params) as events:
+            assert events.status == 401, name
+            await assert_stream_refused(events, 401, "QUEUE_TOKEN_INVALID")
+    async with open_stream(app, headers={**fan.auth, "X-Queue-Token": "not-a-pass"}) as events:
+        await assert_stream_refused(events, 401, "QUEUE_TOKEN_INVALID")
+
+
+async def test_another_fans_or_a_spent_pass_is_refused(
+    app: FastAPI, client: httpx.AsyncClient, shop: Shop
+) -> None:
+    owner, other = await shop.sign_up(), await shop.sign_up()
+    await shop.join(owner)
+    await shop.join(other)
+    assert owner.queue_token is not None
+
+    borrowed = {"token": owner.queue_token, "access_token": _bearer(other)}
+    async with open_stream(app, borrowed) as events:
+        await assert_stream_refused(events, 403, "QUEUE_TOKEN_FORBIDDEN")
+
+    assert (await client.delete(LEAVE, headers=owner.with_pass)).status_code == 204
+    async with open_stream(app, stream_params(owner)) as events:
+        await assert_stream_refused(events, 401, "QUEUE_TOKEN_EXPIRED")
+
+
+# Through a real server
+
+
+TEST_DATABASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL") or None
+TEST_REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL") or None
+SERVER_ADMIN_KEY = "stream-test-admin"
+SERVER_START_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    admin: dict[str, str]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _server_env(data_dir: Path, room: str) -> dict[str, str]:
+    """The shell's environment without BOXOFFICE_*, plus this server's; on PostgreSQL and Redis
+    when the run is (a room of its own), else the embedded default."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("BOXOFFICE_")}
+    env.update(
+        BOXOFFICE_DATA_DIR=str(data_dir),
+        BOXOFFICE_SECRET_KEY=f"stream-test-secret-{uuid.uuid4().hex}",
+        BOXOFFICE_ADMIN_KEY=SERVER_ADMIN_KEY,
+        BOXOFFICE_PASSWORD_TIME_COST="1",
+        BOXOFFICE_PASSWORD_MEMORY_KIB="64",
+        BOXOFFICE_ADMISSION_INTERVAL_SECONDS="0.1",
+        BOXOFFICE_QUEUE_MAX_ACTIVE="1",
+        BOXOFFICE_QUEUE_LIMIT_PER_IP="0",
+        BOXOFFICE_LOG_LEVEL="WARNING",
+    )
+    if TEST_DATABASE_URL and TEST_REDIS_URL:
+        env.update(
+            BOXOFFICE_DATABASE_URL=TEST_DATABASE_URL,
+            BOXOFFICE_REDIS_URL=TEST_REDIS_URL,
+            BOXOFFICE_QUEUE_ROOM=room,
+            BOXOFFICE_DB_POOL_SIZE="2",
+            BOXOFFICE_DB_MAX_OVERFLOW="2",
+        )
+    return env
+
+
+def _drop_redis_room(room: str) -> None:
+    if not TEST_REDIS_URL:
+        return
+    client = Redis.from_url(TEST_REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"*{{{room}}}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    """`boxoffice migrate`, then `boxoffice serve` on a free port, with its admission loop."""
+    room = f"test-stream-{uuid.uuid4().hex}"
+    env = _server_env(tmp_path / "data", room)
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "boxoffice"]
+    with log.open("wb") as output:
+        subprocess.run([*command, "migrate"], env=env, stdout=output, stderr=output, check=True)
+        port = _free_port()
+        process = subprocess.Popen(
+            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"boxoffice serve exited: {log.read_text(errors='replace')}")
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"boxoffice serve not ready: {log.read_text(errors='replace')}")
+            time.sleep(0.05)
+        yield Served(url, {"X-Admin-Key": SERVER_ADMIN_KEY})
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        _drop_redis_room(room)
+
+
+async def _served_fan(http: httpx.AsyncClient) -> dict[str, str]:
+    """A new account, logged in and in the line: the stream's query parameters."""
+    username = f"sse_{uuid.uuid4().hex[:12]}"
+    password = "correct horse battery"
+    created = await http.post("/api/v1/users", json={"username": username, "password": password})
+    assert created.status_code == 201, created.text
+    login = await http.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert login.status_code == 200, login.text
+    access = login.json()["access_token"]
+    joined = await http.post("/api/v1/queue/tokens", headers={"Authorization": f"Bearer {access}"})
+    assert joined.status_code == 201, joined.text
+    return {"token": joined.json()["token"], "access_token": access}
+
+
+async def _next_event(lines: Any) -> tuple[Event, float]:
+    """The next `event:` block of an HTTP stream, and when its last line arrived."""
+    block: list[str] = []
+    async for line in lines:
+        if line:
+            block.append(line)
+        elif block:
+            return _parse("\n".join(block), time.monotonic()), time.monotonic()
+    raise AssertionError(f"the stream ended: {block}")
+
+
+async def test_through_a_real_server_a_waiting_fan_sees_admission_within_a_second(
+    served: Served,
+) -> None:
+    async with httpx.AsyncClient(base_url=served.url, timeout=PATIENCE) as http:
+        # The server's own loop lets a first fan in; the second waits for a free slot.
+        await _served_fan(http)
+        fan = await _served_fan(http)
+        deadline = time.monotonic() + PATIENCE
+        while (await http.get("/api/v1/admin/queue", headers=served.admin)).json()["active"] < 1:
+            assert time.monotonic() < deadline, "the first fan was never admitted"
+            await asyncio.sleep(0.05)
+
+        async with http.stream("GET", STREAM, params=fan) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            lines = response.aiter_lines()
+            first, _ = await asyncio.wait_for(_next_event(lines), PATIENCE)
+            assert first.name == "status"
+            assert (first.data["status"], first.data["position"]) == ("WAITING", 1)
+
+            made_room = time.monotonic()
+            room = await http.put(
+                "/api/v1/admin/queue", json={"max_active": 2}, headers=served.admin
+            )
+            assert room.status_code == 200, room.text
+            active, arrived = await asyncio.wait_for(_next_event(lines), PATIENCE)
+
+            assert (active.name, active.data["status"]) == ("status", "ACTIVE")
+            assert arrived - made_room < WITHIN, arrived - made_room
+            assert [line async for line in lines] == []  # and the stream ends
