@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -30,6 +29,7 @@ from boxoffice.bootstrap import Container
 from boxoffice.platform.migrate import upgrade
 from boxoffice.platform.schema import metadata
 from boxoffice.settings import Settings
+from tests.servers import drop_room_async
 
 TEST_DATABASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL") or None
@@ -115,17 +115,6 @@ async def _empty_every_table(database_url: str) -> None:
     await engine.dispose()
 
 
-async def _drop_room(redis_url: str, room: str) -> None:
-    """Delete the test's waiting room: every key names the room as its hash tag."""
-    client = Redis.from_url(redis_url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"*{{{room}}}*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
-
-
 @pytest.fixture
 async def app(settings: Settings, clock: SettableClock) -> AsyncIterator[FastAPI]:
     """The app with its lifespan entered; no background loops (tests admit and sweep by hand)."""
@@ -135,7 +124,7 @@ async def app(settings: Settings, clock: SettableClock) -> AsyncIterator[FastAPI
     async with app.router.lifespan_context(app):
         yield app
     if settings.redis_url:
-        await _drop_room(settings.redis_url, settings.queue_room)
+        await drop_room_async(settings.redis_url, settings.queue_room)
 
 
 @pytest.fixture

@@ -9,18 +9,14 @@ API marks its event loop as running between calls, which the asyncio tests elsew
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
 from tests.browser.support import ADMIN_KEY, HOLD_SECONDS, SECRET_KEY, Api, Pages, Server
+from tests.servers import boxoffice_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -32,16 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SERVER_START_SECONDS = 30
 
 expect.set_options(timeout=5_000)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _server_env(data_dir: Path) -> dict[str, str]:
@@ -61,54 +49,13 @@ def _server_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"boxoffice serve exited with {process.returncode}:\n{_tail(log)}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"boxoffice serve was not ready within {SERVER_START_SECONDS} s:\n{_tail(log)}")
-
-
 @pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`boxoffice migrate` and `demo`, then `boxoffice serve` on a free port until the end."""
     root = tmp_path_factory.mktemp("boxoffice-browser")
-    env = _server_env(root / "data")
     log = root / "server.log"
-    command = [sys.executable, "-m", "boxoffice"]
-    with log.open("wb") as output:
-        for step in ("migrate", "demo"):
-            subprocess.run(
-                [*command, step], env=env, stdout=output, stderr=subprocess.STDOUT, check=True
-            )
-        port = _free_port()
-        process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_ready(process, url, log)
-            yield Server(url=url, log=log)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with boxoffice_server(_server_env(root / "data"), log, ("migrate", "demo")) as url:
+        yield Server(url=url, log=log)
 
 
 @pytest.fixture(scope="package")

@@ -11,13 +11,13 @@ import uuid
 from typing import Protocol
 
 import pytest
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from boxoffice.waiting_room.domain import QueuePolicy
 from boxoffice.waiting_room.store import WaitingRoomStore
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
 from boxoffice.waiting_room.store_redis import RedisWaitingRoomStore
+from tests.servers import drop_room_async
 
 REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
 REDIS_REQUIRED = bool(os.environ.get("BOXOFFICE_TEST_REDIS_URL"))
@@ -84,12 +84,4 @@ class RedisRoom:
             await store.close()
         if not stores:
             return
-        client = Redis.from_url(self.url)
-        try:
-            keys = [key async for key in client.scan_iter(match=f"bx:{{{self.name}}}:*")]
-            if keys:
-                await client.delete(*keys)
-        except (RedisError, OSError):
-            pass  # nothing was written to a Redis that does not answer
-        finally:
-            await client.aclose()
+        await drop_room_async(self.url, self.name)

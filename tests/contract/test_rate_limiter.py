@@ -27,6 +27,7 @@ from boxoffice.platform.rate_limit import (
     RedisRateLimiter,
 )
 from tests.contract.rooms import REDIS_REQUIRED, REDIS_URL
+from tests.servers import drop_room_async
 
 MINUTE = 60.0
 SHORT = 0.5  # a window or pace that a test waits out; long enough for the checks made inside it
@@ -84,15 +85,7 @@ class Limiters:
             await limiter.close()
         if self.kind != "redis" or not opened:
             return
-        client = Redis.from_url(REDIS_URL)
-        try:
-            keys = [key async for key in client.scan_iter(match=f"bx:{{{self.room}}}:*")]
-            if keys:
-                await client.delete(*keys)
-        except (RedisError, OSError):
-            pass  # nothing was written to a Redis that does not answer
-        finally:
-            await client.aclose()
+        await drop_room_async(REDIS_URL, self.room)
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -12,9 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,11 +24,11 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from fastapi import FastAPI
-from redis import Redis
 from starlette.types import Message
 
 from boxoffice.settings import Settings
 from boxoffice.waiting_room import stream as stream_module
+from tests.servers import boxoffice_server, drop_room
 
 from .support import altered_token, assert_problem
 
@@ -443,19 +440,12 @@ async def test_another_fans_or_a_spent_pass_is_refused(
 TEST_DATABASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL") or None
 SERVER_ADMIN_KEY = "stream-test-admin"
-SERVER_START_SECONDS = 30
 
 
 @dataclass(frozen=True)
 class Served:
     url: str
     admin: dict[str, str]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _server_env(data_dir: Path, room: str) -> dict[str, str]:
@@ -484,57 +474,17 @@ def _server_env(data_dir: Path, room: str) -> dict[str, str]:
     return env
 
 
-def _drop_redis_room(room: str) -> None:
-    if not TEST_REDIS_URL:
-        return
-    client = Redis.from_url(TEST_REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"*{{{room}}}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """`boxoffice migrate`, then `boxoffice serve` on a free port, with its admission loop."""
     room = f"test-stream-{uuid.uuid4().hex}"
     env = _server_env(tmp_path / "data", room)
-    log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "boxoffice"]
-    with log.open("wb") as output:
-        subprocess.run([*command, "migrate"], env=env, stdout=output, stderr=output, check=True)
-        port = _free_port()
-        process = subprocess.Popen(
-            [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"boxoffice serve exited: {log.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"boxoffice serve not ready: {log.read_text(errors='replace')}")
-            time.sleep(0.05)
-        yield Served(url, {"X-Admin-Key": SERVER_ADMIN_KEY})
+        with boxoffice_server(env, tmp_path / "server.log") as url:
+            yield Served(url, {"X-Admin-Key": SERVER_ADMIN_KEY})
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        _drop_redis_room(room)
+        if TEST_REDIS_URL:
+            drop_room(TEST_REDIS_URL, room)
 
 
 async def _served_fan(http: httpx.AsyncClient) -> dict[str, str]:

@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,18 +17,13 @@ from typing import IO, Any
 
 import asyncpg
 import httpx
-import redis
 from sqlalchemy.engine import make_url
+
+from tests.servers import drop_room, free_port
 
 DATABASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL")
 API = "/api/v1"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _admin_sql(statement: str) -> None:
@@ -93,7 +87,7 @@ def start_cluster(instances: int = 3, **settings: Any) -> Cluster:
         "BOXOFFICE_QUEUE_LIMIT_PER_IP": "0",
         **{f"BOXOFFICE_{k.upper()}": str(v) for k, v in settings.items()},
     }
-    ports = [_free_port() for _ in range(instances)]
+    ports = [free_port() for _ in range(instances)]
     cluster = Cluster([f"http://127.0.0.1:{p}" for p in ports], env, admin_key)
     migrated = cluster.run_cli("migrate")
     assert migrated.returncode == 0, migrated.stderr
@@ -148,11 +142,4 @@ def stop_cluster(cluster: Cluster) -> None:
         log.close()
     database = make_url(cluster.env["BOXOFFICE_DATABASE_URL"]).database
     asyncio.run(_admin_sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-    room = cluster.env["BOXOFFICE_QUEUE_ROOM"]
-    client = redis.Redis.from_url(cluster.env["BOXOFFICE_REDIS_URL"])
-    try:
-        keys = list(client.scan_iter(match=f"*{room}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    drop_room(cluster.env["BOXOFFICE_REDIS_URL"], cluster.env["BOXOFFICE_QUEUE_ROOM"])

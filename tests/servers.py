@@ -1,0 +1,109 @@
+"""Shared by the test suites that start real servers or use Redis rooms."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import httpx
+import pytest
+from redis import Redis
+from redis import asyncio as redis_asyncio
+from redis.exceptions import RedisError
+
+SERVER_START_SECONDS = 30
+BOXOFFICE = [sys.executable, "-m", "boxoffice"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Until `url`/readyz answers 200; the test fails with the log's tail if it never does."""
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"boxoffice serve exited with {process.returncode}:\n{_tail(log)}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.05)
+    pytest.fail(f"boxoffice serve was not ready within {SERVER_START_SECONDS} s:\n{_tail(log)}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate gracefully; kill if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def boxoffice_server(
+    env: Mapping[str, str], log: Path, prepare: Sequence[str] = ("migrate",)
+) -> Iterator[str]:
+    """Run the `prepare` commands, then `boxoffice serve` on a free port; yields its URL."""
+    with log.open("wb") as output:
+        for step in prepare:
+            subprocess.run(
+                [*BOXOFFICE, step], env=env, stdout=output, stderr=subprocess.STDOUT, check=True
+            )
+        port = free_port()
+        process = subprocess.Popen(
+            [*BOXOFFICE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(process, url, log)
+        yield url
+    finally:
+        stop(process)
+
+
+def _room_pattern(room: str) -> str:
+    # Every key of a room carries the room's name as its hash tag.
+    return f"*{{{room}}}*"
+
+
+def drop_room(redis_url: str, room: str) -> None:
+    """Delete every key of a waiting room (a Redis that does not answer holds none of ours)."""
+    client = Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=_room_pattern(room), count=1000))
+        if keys:
+            client.delete(*keys)
+    except (RedisError, OSError):
+        pass
+    finally:
+        client.close()
+
+
+async def drop_room_async(redis_url: str, room: str) -> None:
+    """`drop_room` for async code."""
+    client = redis_asyncio.Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=_room_pattern(room), count=1000)]
+        if keys:
+            await client.delete(*keys)
+    except (RedisError, OSError):
+        pass
+    finally:
+        await client.aclose()
