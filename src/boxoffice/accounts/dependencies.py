@@ -13,7 +13,7 @@ from boxoffice.platform.errors import Unauthenticated
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
 
 
-def current_user_id(
+async def current_user_id(
     container: ContainerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> int:
