@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -9,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from boxoffice.platform import security
 from boxoffice.platform.security import PassClaims, PasswordHashing, TokenSigner
 
 KEY = "unit-test-secret-key-of-32-bytes-or-more"
@@ -103,6 +106,89 @@ def test_an_access_token_lives_exactly_its_time_to_live(elapsed) -> None:
 def test_garbage_is_no_token(signer, garbage) -> None:
     assert signer.read_access_token(garbage, NOW) is None
     assert signer.read_pass(garbage) is None
+
+
+def _with_claims(token: str, **changes: object) -> str:
+    """The token with its claims changed and its signature kept, as a forger would try."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    forged = base64.urlsafe_b64encode(json.dumps(claims | changes).encode()).rstrip(b"=")
+    return f"{header}.{forged.decode()}.{signature}"
+
+
+@pytest.fixture
+def decodes(monkeypatch) -> list[str]:
+    """Every token PyJWT is asked to verify, in order."""
+    seen: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(token: str, *args: object, **kwargs: object) -> object:
+        seen.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
+    return seen
+
+
+def test_a_token_is_verified_once_however_often_it_is_read(signer, decodes) -> None:
+    access = signer.issue_access_token(42, NOW)
+    queue_pass = signer.issue_pass(42, "pass-abc", NOW)
+
+    for _ in range(5):
+        assert signer.read_access_token(access, NOW) == 42
+        assert signer.read_pass(queue_pass) == PassClaims(user_id=42, pass_id="pass-abc")
+
+    assert decodes == [access, queue_pass]
+
+
+def test_a_verified_access_token_still_expires_at_its_end(signer, decodes) -> None:
+    token = signer.issue_access_token(42, NOW)
+    assert signer.read_access_token(token, NOW) == 42
+
+    assert signer.read_access_token(token, NOW + timedelta(seconds=TTL - 1)) == 42
+    assert signer.read_access_token(token, NOW + timedelta(seconds=TTL)) is None
+    assert signer.read_access_token(token, NOW + timedelta(days=30)) is None
+    assert len(decodes) == 1, "the expiry was checked without verifying again"
+
+
+@pytest.mark.parametrize(
+    "alter",
+    [_tamper, lambda token: _with_claims(token, sub="43"), lambda token: token + "x"],
+    ids=["signature", "claims", "trailing"],
+)
+def test_an_altered_token_is_refused_after_the_original_was_verified(signer, alter) -> None:
+    access = signer.issue_access_token(42, NOW)
+    queue_pass = signer.issue_pass(42, "pass-abc", NOW)
+    assert signer.read_access_token(access, NOW) == 42
+    assert signer.read_pass(queue_pass) is not None
+
+    assert signer.read_access_token(alter(access), NOW) is None
+    assert signer.read_pass(alter(queue_pass)) is None
+    assert signer.read_access_token(access, NOW) == 42
+
+
+def test_a_refused_token_is_verified_again_each_time(signer, decodes) -> None:
+    forged = _tamper(signer.issue_pass(42, "pass-abc", NOW))
+
+    assert signer.read_pass(forged) is None
+    assert signer.read_pass(forged) is None
+    assert decodes == [forged, forged]
+
+
+def test_the_verified_tokens_kept_stay_within_the_bound(monkeypatch, decodes) -> None:
+    monkeypatch.setattr(security, "VERIFIED_TOKENS_KEPT", 8)
+    signer = TokenSigner(KEY, TTL)
+    tokens = [signer.issue_access_token(user_id, NOW) for user_id in range(1, 21)]
+
+    for user_id, token in enumerate(tokens, start=1):
+        assert signer.read_access_token(token, NOW) == user_id
+        signer.read_access_token(_tamper(token), NOW)
+    decodes.clear()
+
+    assert signer.read_access_token(tokens[-1], NOW) == 20  # recent: kept
+    assert signer.read_access_token(tokens[0], NOW) == 1  # the oldest: let go, verified again
+    assert decodes == [tokens[0]]
+    assert signer._verified_access.cache_info().currsize == 8
 
 
 @pytest.fixture(scope="module")
