@@ -57,6 +57,8 @@ TEST_SETTINGS: dict[str, Any] = {
     "wallet_currency": "KRW",
     "wallet_max_balance": 10_000_000,
     "wallet_max_charge": 2_000_000,
+    # Tests read their own writes back at once: a write here re-renders the listings it changed.
+    "hot_read_refresh_seconds": 0,
     "access_token_ttl_seconds": 3600,
     # argon2id still, but cheap: fifty fans signing up must not take half a minute of CPU.
     "password_time_cost": 1,

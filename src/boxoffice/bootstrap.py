@@ -41,8 +41,13 @@ class Container:
     write_lock: asyncio.Lock | None
     limiter: RateLimiter
     admission_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    seat_maps: HotReadCache = field(default_factory=HotReadCache)
-    schedule_lists: HotReadCache = field(default_factory=HotReadCache)
+    seat_maps: HotReadCache = field(init=False)
+    schedule_lists: HotReadCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        refresh_seconds = self.settings.hot_read_refresh_seconds
+        self.seat_maps = HotReadCache(refresh_seconds)
+        self.schedule_lists = HotReadCache(refresh_seconds)
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         """A unit of work; read-only ones skip SQLite's writer turn-taking."""
@@ -56,12 +61,12 @@ class Container:
         return int(self.now_ts() // self.settings.hot_read_seconds)
 
     def seats_changed(self, schedule_id: int | None = None) -> None:
-        """Drop cached listings after a write here (`None`: every date may have changed)."""
+        """Make cached listings stale after a write here (`None`: every date may have changed)."""
         if schedule_id is None:
-            self.seat_maps.clear()
+            self.seat_maps.invalidate_all()
         else:
-            self.seat_maps.drop(schedule_id)
-        self.schedule_lists.clear()
+            self.seat_maps.invalidate(schedule_id)
+        self.schedule_lists.invalidate_all()
 
     async def close(self) -> None:
         await self.limiter.close()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,8 +45,10 @@ class Settings(BaseSettings):
     wallet_max_balance: int = Field(10_000_000, ge=1)
     wallet_max_charge: int = Field(2_000_000, ge=1)
 
-    # Seat maps and date lists are cached per process for this long (a write here drops them).
+    # Seat maps and date lists are cached per process for this long. A write here makes them
+    # stale, and a stale one is rendered again at most this often (0: on the next read).
     hot_read_seconds: float = Field(1.0, gt=0, le=10)
+    hot_read_refresh_seconds: float = Field(0.2, ge=0, le=10)
     access_token_ttl_seconds: int = Field(3600, ge=60)
     # argon2id cost: the defaults are argon2-cffi's (RFC 9106 low-memory); tests and load
     # generators that create thousands of accounts lower them.
@@ -59,6 +62,13 @@ class Settings(BaseSettings):
     http_keep_alive_seconds: int = Field(75, ge=1)
     log_level: str = "INFO"
     log_json: bool = False
+
+    @model_validator(mode="after")
+    def _refresh_within_hot_read_lifetime(self) -> Self:
+        # A floor past an entry's lifetime would mean nothing: refuse it rather than ignore it.
+        if self.hot_read_refresh_seconds > self.hot_read_seconds:
+            raise ValueError("hot_read_refresh_seconds must not exceed hot_read_seconds")
+        return self
 
     @property
     def effective_database_url(self) -> str:

@@ -1,47 +1,84 @@
-"""A small per-process cache for hot reads: one computation per key at a time, dropped on write.
+"""A small per-process cache for hot reads: one computation per key at a time, stale on write.
 
 Each entry belongs to a time bucket of the service clock, so it lives at most one bucket (a
-second or so); a write in this process drops the entries it affects at once. The decision to
-sell never reads from it: only listings do.
+second or so). A write in this process makes the entries it affects stale; a stale entry is
+computed again by the first read once it is `refresh_seconds` old (0: at once). Under a rush of
+holds that keeps a 5,000-seat map from being read and serialized again on nearly every request,
+while a fan still sees a write here within `refresh_seconds`. The decision to sell never reads
+from it: only listings do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 
 _MAX_ENTRIES = 10_000
 
 
+@dataclass(slots=True)
+class _Entry:
+    bucket: int
+    started_at: float  # monotonic: when the computation began, so its data is no older
+    value: asyncio.Future[bytes]
+    stale: bool = False
+
+
 class HotReadCache:
-    def __init__(self) -> None:
-        self._entries: dict[Hashable, tuple[int, asyncio.Future[bytes]]] = {}
+    """Rendered listings by key, such as a date's seat map, for one process."""
+
+    def __init__(
+        self, refresh_seconds: float = 0.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        # Ages come from a monotonic clock, not the service clock: tests set that one at will
+        # and a wall clock can step, yet a stale entry must come due after real time passes.
+        self._refresh_seconds = refresh_seconds
+        self._monotonic = monotonic
+        self._entries: dict[Hashable, _Entry] = {}
 
     async def get(
         self, key: Hashable, bucket: int, compute: Callable[[], Awaitable[bytes]]
     ) -> bytes:
         """The value of `key` in `bucket`, computed once however many ask for it at once."""
         found = self._entries.get(key)
-        if found is not None and found[0] == bucket:
-            return await asyncio.shield(found[1])
+        if found is not None and found.bucket == bucket and not self._due(found):
+            return await asyncio.shield(found.value)
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()
-        entry: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._entries[key] = (bucket, entry)
+        entry = _Entry(bucket, self._monotonic(), asyncio.get_running_loop().create_future())
+        self._entries[key] = entry
         try:
             value = await compute()
         except BaseException as error:
-            if self._entries.get(key, (None, None))[1] is entry:
+            if self._entries.get(key) is entry:
                 del self._entries[key]
-            entry.set_exception(error)
-            entry.exception()  # marked retrieved: the waiters re-raise it themselves
+            entry.value.set_exception(error)
+            entry.value.exception()  # marked retrieved: the waiters re-raise it themselves
             raise
-        entry.set_result(value)
+        entry.value.set_result(value)
         return value
 
-    def drop(self, key: Hashable) -> None:
-        """Forget `key` (after a write in this process that changes it)."""
-        self._entries.pop(key, None)
+    def invalidate(self, key: Hashable) -> None:
+        """After a write here that changes `key`: drop it if old enough, else mark it stale."""
+        found = self._entries.get(key)
+        if found is None:
+            return
+        if self._age(found) >= self._refresh_seconds:
+            del self._entries[key]
+        else:
+            found.stale = True
 
-    def clear(self) -> None:
-        self._entries.clear()
+    def invalidate_all(self) -> None:
+        """After a write here that may change any key."""
+        # One entry per date or list read this second: a handful, so a pass over them is cheap.
+        for key in list(self._entries):
+            self.invalidate(key)
+
+    def _age(self, entry: _Entry) -> float:
+        return self._monotonic() - entry.started_at
+
+    def _due(self, entry: _Entry) -> bool:
+        """True when a write made `entry` stale and it is old enough to compute again."""
+        return entry.stale and self._age(entry) >= self._refresh_seconds
