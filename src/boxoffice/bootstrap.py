@@ -49,9 +49,14 @@ class Container:
         self.seat_maps = HotReadCache(refresh_seconds)
         self.schedule_lists = HotReadCache(refresh_seconds)
 
-    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+    def uow(self, *, readonly: bool = False, autocommit: bool = False) -> UnitOfWork:
         """A unit of work; read-only ones skip SQLite's writer turn-taking."""
-        return UnitOfWork(self.engine, None if readonly else self.write_lock, readonly=readonly)
+        return UnitOfWork(
+            self.engine,
+            None if readonly else self.write_lock,
+            readonly=readonly,
+            autocommit=autocommit,
+        )
 
     def now_ts(self) -> float:
         return self.clock.now().timestamp()

@@ -30,7 +30,11 @@ def _is_retryable(error: DBAPIError) -> bool:
 
 
 class UnitOfWork:
-    """`async with uow: ...; await uow.commit()`. Leaving without commit rolls everything back."""
+    """`async with uow: ...; await uow.commit()`. Leaving without commit rolls everything back.
+
+    With `autocommit` (PostgreSQL only; SQLite still takes its writer turn and one transaction)
+    each statement commits by itself: only for work that is a single statement.
+    """
 
     accounts: AccountRepository
     catalog: CatalogRepository
@@ -40,11 +44,17 @@ class UnitOfWork:
     idempotency: IdempotencyRepository
 
     def __init__(
-        self, engine: AsyncEngine, write_lock: asyncio.Lock | None = None, *, readonly: bool = False
+        self,
+        engine: AsyncEngine,
+        write_lock: asyncio.Lock | None = None,
+        *,
+        readonly: bool = False,
+        autocommit: bool = False,
     ) -> None:
         self._engine = engine
         self._write_lock = write_lock
         self._readonly = readonly
+        self._autocommit = readonly or autocommit
         self._connection: AsyncConnection | None = None
         self._committed = False
         self._holding_lock = False
@@ -56,8 +66,9 @@ class UnitOfWork:
             self._holding_lock = True
         try:
             connection = await self._engine.connect()
-            if self._readonly and connection.dialect.name == "postgresql":
-                # Reads need no transaction: autocommit spares the BEGIN and ROLLBACK round trips.
+            if self._autocommit and connection.dialect.name == "postgresql":
+                # Reads, and work that is one statement (a server-side function), need no
+                # transaction of their own: autocommit spares the BEGIN and COMMIT round trips.
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
             await connection.begin()
         except BaseException:
@@ -71,6 +82,12 @@ class UnitOfWork:
         self.payments = PaymentRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         return self
+
+    @property
+    def server_functions(self) -> bool:
+        """Whether the database runs the service's functions (PostgreSQL, migration 0002)."""
+        assert self._connection is not None
+        return self._connection.dialect.name == "postgresql"
 
     async def commit(self) -> None:
         assert self._connection is not None

@@ -97,6 +97,30 @@ async def test_an_expired_hold_cannot_be_paid(shop, hold) -> None:
     assert (await shop.reservation(fan, reservation["id"]))["status"] == "EXPIRED"
 
 
+async def test_a_hold_whose_seat_another_instance_gave_away_cannot_be_paid(shop, hold) -> None:
+    """An instance whose clock runs behind still sees the hold live after another instance let
+    its seat go: the payment is refused and changes nothing, the other fan's hold stands."""
+    fan, date, reservation = hold
+    await shop.charge(fan, 80_000)
+    rival = await shop.admitted_fan()
+    await shop.seat_map(rival, date["id"])  # claims the rival's pass: it outlives the hold
+    shop.clock.advance(shop.container.settings.hold_seconds + 1)
+    retaken = await shop.hold(rival, date["id"], [2])
+    shop.clock.advance(-(shop.container.settings.hold_seconds + 1))  # the slow clock
+
+    response = await shop.post_payment(fan, reservation["id"])
+
+    assert_problem(response, 409, "HOLD_EXPIRED")
+    assert "someone else" in response.json()["detail"]
+    assert await shop.balance(fan) == 80_000
+    assert len(await shop.ledger(fan)) == 1
+    assert await shop.payments(fan) == []
+    assert (await shop.reservation(fan, reservation["id"]))["status"] == "HELD"
+    assert (await shop.reservation(rival, retaken["id"]))["status"] == "HELD"
+    seats = await shop.seat_map(rival, date["id"])
+    assert (seats[1], seats[2]) == ("HELD", "HELD")
+
+
 async def test_a_cancelled_hold_cannot_be_paid(shop, hold) -> None:
     fan, _, reservation = hold
     await shop.charge(fan, 80_000)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from boxoffice.payments.domain import Payment
+from boxoffice.payments.domain import Payment, PaymentStatus
 from boxoffice.payments.exceptions import HoldExpired, ReservationNotPayable
+from boxoffice.payments.repository import Settlement
 from boxoffice.reservations.domain import ReservationStatus
 from boxoffice.reservations.exceptions import ReservationNotFound
 from boxoffice.unit_of_work import UnitOfWork
@@ -15,7 +16,35 @@ from boxoffice.wallet.exceptions import InsufficientBalance
 
 async def pay(uow: UnitOfWork, user_id: int, reservation_id: int, now: datetime) -> Payment:
     """Pay a live hold from the wallet. Any failure rolls the whole transaction back."""
-    # Lock order everywhere: reservation, then its seats, then the wallet, then the payment.
+    if uow.server_functions:
+        settled = await uow.payments.pay_at_once(user_id, reservation_id, now)
+    else:
+        settled = await _pay_in_steps(uow, user_id, reservation_id, now)
+    if settled.outcome == "NOT_PAYABLE":
+        await _explain_not_payable(uow, user_id, reservation_id, now)
+    if settled.outcome == "SEATS_GONE":
+        # Only possible if a seat was re-taken after this hold ran out (clock skew between
+        # instances): the hold is gone, whatever its own clock says.
+        raise HoldExpired("Your hold ran out and a seat went to someone else. Hold seats again.")
+    if settled.outcome == "INSUFFICIENT":
+        current = await uow.wallets.balance(user_id)
+        balance = current[0] if current else 0
+        raise InsufficientBalance(
+            f"This costs {settled.amount} and your balance is {balance}. "
+            "Top up your wallet, then pay again before the hold runs out.",
+            amount=settled.amount,
+            balance=balance,
+        )
+    assert settled.outcome == "PAID"
+    assert settled.payment_id is not None
+    return Payment(settled.payment_id, reservation_id, settled.amount, PaymentStatus.PAID, now)
+
+
+async def _pay_in_steps(
+    uow: UnitOfWork, user_id: int, reservation_id: int, now: datetime
+) -> Settlement:
+    """The payment as separate statements (SQLite), in the lock order used everywhere:
+    reservation, then its seats, then the wallet, then the payment."""
     moved = await uow.reservations.transition(
         reservation_id,
         user_id,
@@ -25,27 +54,19 @@ async def pay(uow: UnitOfWork, user_id: int, reservation_id: int, now: datetime)
         live_at=now,
     )
     if moved is None:
-        await _explain_not_payable(uow, user_id, reservation_id, now)
-    assert moved is not None
+        return Settlement("NOT_PAYABLE", 0, None)
     amount = moved.amount
     if await uow.reservations.sell_seats(reservation_id) != moved.seat_count:
-        # Only possible if a seat was re-taken after this hold ran out (clock skew between
-        # instances): the hold is gone, whatever its own clock says.
-        raise HoldExpired("Your hold ran out and a seat went to someone else. Hold seats again.")
+        return Settlement("SEATS_GONE", amount, None)
     if amount > 0:
         balance = await uow.wallets.debit(user_id, amount, now)
         if balance is None:
-            current = await uow.wallets.balance(user_id)
-            raise InsufficientBalance(
-                f"This costs {amount} and your balance is {current[0] if current else 0}. "
-                "Top up your wallet, then pay again before the hold runs out.",
-                amount=amount,
-                balance=current[0] if current else 0,
-            )
+            return Settlement("INSUFFICIENT", amount, None)
         await uow.wallets.record(
             user_id, EntryKind.PAYMENT, amount, balance, now, reservation_id=reservation_id
         )
-    return await uow.payments.add(user_id, reservation_id, amount, now)
+    payment = await uow.payments.add(user_id, reservation_id, amount, now)
+    return Settlement("PAID", amount, payment.id)
 
 
 async def _explain_not_payable(

@@ -21,7 +21,8 @@ async def hold_seats(
 ) -> ReservationOut:
     """Hold all the named seats or none, for a few minutes."""
     try:
-        async with container.uow() as uow:
+        # On PostgreSQL the hold is one all-or-nothing function call: no transaction around it.
+        async with container.uow(autocommit=True) as uow:
             reservation = await service.hold_seats(
                 uow,
                 container.hold_rules,

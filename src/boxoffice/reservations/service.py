@@ -18,6 +18,7 @@ from boxoffice.reservations.exceptions import (
     SeatNotFound,
     SeatUnavailable,
 )
+from boxoffice.reservations.repository import HoldAttempt
 from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.wallet.domain import EntryKind
 from boxoffice.wallet.exceptions import BalanceLimitExceeded
@@ -56,21 +57,26 @@ async def hold_seats(
     rules.schedule_starts[schedule_id] = starts_at
     if not is_on_sale(starts_at, now):
         raise ScheduleClosed("This date is no longer on sale. Pick another date.")
-    already = await uow.reservations.lock_fan_and_count_held(user_id, now)
-    if not domain.within_hold_limit(already, len(numbers), rules.max_held_seats_per_user):
+    held_until = now + timedelta(seconds=rules.hold_seconds)
+    if uow.server_functions:
+        attempt = await uow.reservations.hold_at_once(
+            user_id, schedule_id, numbers, held_until, now, rules.max_held_seats_per_user
+        )
+    else:
+        attempt = await _hold_in_steps(uow, rules, user_id, schedule_id, numbers, held_until, now)
+    if attempt.over_limit:
         raise HoldLimitExceeded(
             f"You may hold {rules.max_held_seats_per_user} seats at once and already hold "
-            f"{already}. Pay for or cancel a hold first.",
+            f"{attempt.already_held}. Pay for or cancel a hold first.",
             limit=rules.max_held_seats_per_user,
-            held=already,
+            held=attempt.already_held,
         )
-    held_until = now + timedelta(seconds=rules.hold_seconds)
-    reservation_id = await uow.reservations.add(user_id, schedule_id, numbers, held_until, now)
-    taken = await uow.reservations.take_seats(reservation_id, schedule_id, numbers, held_until, now)
-    if len(taken) != len(numbers):
+    taken = attempt.seats
+    if attempt.reservation_id is None or len(taken) != len(numbers):
         await _explain_shortfall(uow, schedule_id, numbers, {s.number for s in taken})
+    assert attempt.reservation_id is not None
+    reservation_id = attempt.reservation_id
     amount = domain.total_amount([domain.ReservedSeat(s.number, s.price) for s in taken])
-    await uow.reservations.record_seats(reservation_id, taken)
     return domain.Reservation(
         id=reservation_id,
         user_id=user_id,
@@ -81,6 +87,26 @@ async def hold_seats(
         held_until=held_until,
         created_at=now,
     )
+
+
+async def _hold_in_steps(
+    uow: UnitOfWork,
+    rules: HoldRules,
+    user_id: int,
+    schedule_id: int,
+    numbers: Sequence[int],
+    held_until: datetime,
+    now: datetime,
+) -> HoldAttempt:
+    """The hold as separate statements (SQLite); a shortfall leaves writes the caller undoes."""
+    already = await uow.reservations.lock_fan_and_count_held(user_id, now)
+    if not domain.within_hold_limit(already, len(numbers), rules.max_held_seats_per_user):
+        return HoldAttempt(None, already, over_limit=True, seats=[])
+    reservation_id = await uow.reservations.add(user_id, schedule_id, numbers, held_until, now)
+    taken = await uow.reservations.take_seats(reservation_id, schedule_id, numbers, held_until, now)
+    if len(taken) == len(numbers):
+        await uow.reservations.record_seats(reservation_id, taken)
+    return HoldAttempt(reservation_id, already, over_limit=False, seats=taken)
 
 
 async def _explain_shortfall(
