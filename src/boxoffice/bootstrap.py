@@ -89,8 +89,12 @@ def default_policy(settings: Settings) -> QueuePolicy:
     )
 
 
-def build_store(settings: Settings) -> WaitingRoomStore:
-    """Redis when configured (shared by every instance), else this process's memory."""
+def build_store(settings: Settings, limiter: RateLimiter) -> WaitingRoomStore:
+    """Redis when configured (shared by every instance), else this process's memory.
+
+    A status poll is checked against `limiter`'s limits in the store's own step: in Redis on the
+    limiter's keys of the same room, in memory on `limiter` itself.
+    """
     if settings.redis_url:
         from boxoffice.waiting_room.store_redis import RedisWaitingRoomStore
 
@@ -100,7 +104,8 @@ def build_store(settings: Settings) -> WaitingRoomStore:
             default_policy=default_policy(settings),
             pool_size=settings.redis_pool_size,
         )
-    return MemoryWaitingRoomStore(default_policy(settings))
+    assert isinstance(limiter, MemoryRateLimiter), "without Redis the limits are in memory"
+    return MemoryWaitingRoomStore(default_policy(settings), limiter)
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
@@ -118,7 +123,8 @@ def build_container(
     """Wire the service from its settings."""
     keys = resolve_keys(settings)
     signer = TokenSigner(keys.secret_key, settings.access_token_ttl_seconds)
-    store = store or build_store(settings)
+    limiter = build_limiter(settings)
+    store = store or build_store(settings, limiter)
     return Container(
         settings=settings,
         keys=keys,
@@ -142,5 +148,5 @@ def build_container(
             max_balance=settings.wallet_max_balance, max_charge=settings.wallet_max_charge
         ),
         write_lock=asyncio.Lock() if settings.is_sqlite else None,
-        limiter=build_limiter(settings),
+        limiter=limiter,
     )

@@ -7,9 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from boxoffice.waiting_room.domain import (
+    Advice,
     PassStatus,
+    PassView,
     QueuePolicy,
     admissible,
+    advise,
     estimate_wait_seconds,
     measured_rate,
     poll_after_seconds,
@@ -133,3 +136,76 @@ def test_poll_after_grows_with_the_wait(
     status: PassStatus, estimated_wait: int, poll_after: int
 ) -> None:
     assert poll_after_seconds(status, estimated_wait) == poll_after
+
+
+def waiting(
+    position: int | None,
+    *,
+    opens_at: float | None = None,
+    admit_per_minute: int = 0,
+    recent_admissions: int = 0,
+    oldest_admission_at: float | None = None,
+) -> PassView:
+    """A waiting pass: in line at `position`, or in the pre-queue (None)."""
+    return PassView(
+        pass_id="pass",
+        user_id=1,
+        status=PassStatus.WAITING,
+        joined_at=1000.0,
+        position=position,
+        opens_at=opens_at,
+        recent_admissions=recent_admissions,
+        oldest_admission_at=oldest_admission_at,
+        admit_per_minute=admit_per_minute,
+    )
+
+
+def test_an_active_pass_is_told_no_wait_and_to_poll_rarely() -> None:
+    active = PassView("pass", 1, PassStatus.ACTIVE, 1000.0, active_until=1600.0)
+    assert advise(active, 1010.0) == Advice(estimated_wait_seconds=0, poll_after_seconds=30)
+
+
+def test_a_fan_in_line_is_advised_from_the_measured_rate() -> None:
+    # Six a minute configured, none admitted lately: the fourth in line waits 40 s.
+    assert advise(waiting(4, admit_per_minute=6), 1010.0) == Advice(40, 4)
+    # Thirty admitted over the last minute: one every two seconds, so 200 s for the 100th.
+    fan = waiting(100, admit_per_minute=600, recent_admissions=30, oldest_admission_at=950.0)
+    assert advise(fan, 1010.0) == Advice(200, 20)
+
+
+@pytest.mark.parametrize(
+    ("opens_at", "now", "advice"),
+    [
+        (1251.5, 1001.0, Advice(251, 25)),  # 250.5 s to the opening, rounded up
+        (1003.5, 1001.0, Advice(3, 1)),
+        (1000.0, 1001.0, Advice(0, 1)),  # opened, not yet let into the line
+        (None, 1001.0, Advice(0, 1)),  # the opening was called off
+    ],
+)
+def test_a_fan_in_the_prequeue_waits_for_the_opening(
+    opens_at: float | None, now: float, advice: Advice
+) -> None:
+    assert advise(waiting(None, opens_at=opens_at, admit_per_minute=60), now) == advice
+
+
+@given(
+    position=st.integers(1, 100_000) | st.none(),
+    opens_in=st.floats(-100, 10_000),
+    admit_per_minute=st.integers(1, 100_000),
+    recent=st.integers(0, 1000),
+    age=st.floats(0, 60, exclude_max=True),
+)
+def test_advice_is_to_poll_every_1_to_30_seconds_and_never_after_the_wait(
+    position: int | None, opens_in: float, admit_per_minute: int, recent: int, age: float
+) -> None:
+    now = 5000.0
+    fan = waiting(
+        position,
+        opens_at=now + opens_in,
+        admit_per_minute=admit_per_minute,
+        recent_admissions=recent,
+        oldest_admission_at=now - age if recent else None,
+    )
+    advice = advise(fan, now)
+    assert 1 <= advice.poll_after_seconds <= 30
+    assert advice.poll_after_seconds <= max(1, advice.estimated_wait_seconds)

@@ -3,6 +3,8 @@
 The port has two adapters: this process's memory (the embedded default) and Redis (shared by
 every instance, so a client cannot dodge a limit by spreading its requests over instances).
 A check is one step (one round trip on Redis); a refused request counts nothing further.
+The check is also offered as a building block (`check_now`, `LUA_CHECK_FUNCTION`) to a store
+that checks limits in the same step as its own work, as the waiting room's status poll does.
 """
 
 from __future__ import annotations
@@ -16,19 +18,6 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 # A pacing key that is never set, for checks that pace nothing.
 NO_PACE = "pace:none"
-
-# KEYS[1] the pacing key, KEYS[2..] counters; ARGV pairs of (window ms, limit) per counter.
-_CHECK = """
-local wait = redis.call('PTTL', KEYS[1])
-if wait > 0 then return wait end
-for i = 2, #KEYS do
-  local window, limit = tonumber(ARGV[2 * i - 3]), tonumber(ARGV[2 * i - 2])
-  local count = redis.call('INCR', KEYS[i])
-  if count == 1 then redis.call('PEXPIRE', KEYS[i], window) end
-  if count > limit then return math.max(1, redis.call('PTTL', KEYS[i])) end
-end
-return 0
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +51,13 @@ class MemoryRateLimiter:
         self._paced: dict[str, float] = {}
 
     async def check(self, pace_key: str, limits: Sequence[Limit], now: float) -> float:
+        return self.check_now(pace_key, limits, now)
+
+    async def pace(self, key: str, seconds: float, now: float) -> None:
+        self.pace_now(key, seconds, now)
+
+    def check_now(self, pace_key: str, limits: Sequence[Limit], now: float) -> float:
+        """`check` without yielding to the event loop, for a caller whose step must stay atomic."""
         wait = self._paced.get(pace_key, 0.0) - now
         if wait > 0:
             return wait
@@ -76,13 +72,61 @@ class MemoryRateLimiter:
             self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
         return 0.0
 
-    async def pace(self, key: str, seconds: float, now: float) -> None:
+    def pace_now(self, key: str, seconds: float, now: float) -> None:
+        """`pace` without yielding to the event loop."""
         if len(self._paced) > self._MAX_KEYS:
             self._paced = {k: until for k, until in self._paced.items() if until > now}
         self._paced[key] = now + seconds
 
     async def close(self) -> None:
         return None
+
+
+# The Redis check as a Lua function, for this adapter's script and for a script of another
+# store that checks limits in its own atomic step. The pace first, then each counter in turn; a
+# refused request counts on no further counter. Returns 0, or the milliseconds to wait.
+LUA_CHECK_FUNCTION = """
+local function check_limits(pace_key, counter_keys, counter_args)
+  local wait = redis.call('PTTL', pace_key)
+  if wait > 0 then return wait end
+  for i, key in ipairs(counter_keys) do
+    local window, limit = tonumber(counter_args[2 * i - 1]), tonumber(counter_args[2 * i])
+    local count = redis.call('INCR', key)
+    if count == 1 then redis.call('PEXPIRE', key, window) end
+    if count > limit then return math.max(1, redis.call('PTTL', key)) end
+  end
+  return 0
+end
+"""
+
+# KEYS[1] the pacing key, KEYS[2..] counters; ARGV as `redis_counter_args` gives them.
+_CHECK = (
+    LUA_CHECK_FUNCTION
+    + """
+local counter_keys = {}
+for i = 2, #KEYS do counter_keys[i - 1] = KEYS[i] end
+return check_limits(KEYS[1], counter_keys, ARGV)
+"""
+)
+
+
+def redis_key_prefix(room: str) -> str:
+    """The prefix of every limiter key in Redis: in a namespace of its own under the waiting
+    room's hash tag, so limits and room share one Cluster slot and one script may touch both."""
+    return f"bx:{{{room}}}:rl:"
+
+
+def redis_counter_args(limits: Sequence[Limit]) -> list[int]:
+    """The `counter_args` of `check_limits`: (window in ms, limit) per counter."""
+    args: list[int] = []
+    for limit in limits:
+        args += [max(1, math.ceil(limit.window_seconds * 1000)), limit.limit]
+    return args
+
+
+def _pace_ms(seconds: float) -> int:
+    """A pace as the PX of the pacing key: whole milliseconds, at least one."""
+    return max(1, math.ceil(seconds * 1000))
 
 
 class RedisRateLimiter:
@@ -104,18 +148,15 @@ class RedisRateLimiter:
             socket_connect_timeout=5.0,
             decode_responses=True,
         )
-        return cls(Redis.from_pool(pool), f"bx:{{{room}}}:rl:")
+        return cls(Redis.from_pool(pool), redis_key_prefix(room))
 
     async def check(self, pace_key: str, limits: Sequence[Limit], now: float) -> float:
         keys = [self._prefix + pace_key, *(self._prefix + limit.key for limit in limits)]
-        args: list[int] = []
-        for limit in limits:
-            args += [max(1, math.ceil(limit.window_seconds * 1000)), limit.limit]
-        wait_ms = await self._check(keys=keys, args=args)
+        wait_ms = await self._check(keys=keys, args=redis_counter_args(limits))
         return max(0.0, int(wait_ms) / 1000)
 
     async def pace(self, key: str, seconds: float, now: float) -> None:
-        await self._client.set(self._prefix + key, 1, px=max(1, math.ceil(seconds * 1000)))
+        await self._client.set(self._prefix + key, 1, px=_pace_ms(seconds))
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -103,3 +103,27 @@ def poll_after_seconds(status: PassStatus, estimated_wait: int) -> int:
     if status is PassStatus.ACTIVE:
         return 30
     return max(1, min(30, estimated_wait // 10))
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """What a fan is told with their pass: the estimated wait and when to poll again."""
+
+    estimated_wait_seconds: int
+    poll_after_seconds: int
+
+
+def advise(view: PassView, now: float) -> Advice:
+    """The wait (from the measured rate, or until the opening in the pre-queue) and the poll
+    interval; lua/poll.lua mirrors this to pace a waiting pass, so change both together."""
+    if view.status is PassStatus.ACTIVE:
+        return Advice(0, poll_after_seconds(view.status, 0))
+    if view.position is None:  # in the pre-queue: the wait starts at the opening
+        wait = math.ceil(max(0.0, (view.opens_at or now) - now))
+        # Never told to come back after the opening, when the line forms.
+        return Advice(wait, max(1, min(poll_after_seconds(view.status, wait), wait)))
+    rate = measured_rate(
+        view.recent_admissions, view.oldest_admission_at, now, view.admit_per_minute
+    )
+    wait = estimate_wait_seconds(view.position, rate)
+    return Advice(wait, poll_after_seconds(view.status, wait))

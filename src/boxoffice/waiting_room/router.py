@@ -15,7 +15,7 @@ from boxoffice.platform.errors import Unauthenticated
 from boxoffice.waiting_room import limits
 from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
-from boxoffice.waiting_room.domain import PassStatus, QueuePolicy, RoomStats
+from boxoffice.waiting_room.domain import QueuePolicy, RoomStats
 from boxoffice.waiting_room.schemas import PolicyOut, PolicyUpdate, QueueStatusOut, RoomOut
 from boxoffice.waiting_room.service import QueueStatus
 from boxoffice.waiting_room.stream import status_events
@@ -43,9 +43,7 @@ def _client_ip(request: Request) -> str:
 async def join_queue(user_id: CurrentUserId, container: ContainerDep, request: Request) -> Response:
     """Join the line; joining again returns the live pass with its place kept."""
     now = container.now_ts()
-    await limits.guard(
-        container.limiter, container.settings, "join", user_id, _client_ip(request), now
-    )
+    await limits.guard(container.limiter, container.settings, user_id, _client_ip(request), now)
     status, created = await container.waiting_room.join(user_id, now)
     if created:
         room_metrics.JOINED.inc()
@@ -64,15 +62,8 @@ async def queue_status(
 
     Polling sooner than `poll_after_seconds` allows is answered 429 without touching the line.
     """
-    now = container.now_ts()
-    await limits.guard(
-        container.limiter, container.settings, "status", user_id, _client_ip(request), now
-    )
-    status = await container.waiting_room.status(user_id, token, now)
-    if status.status is PassStatus.WAITING:
-        await limits.pace(
-            container.limiter, container.settings, user_id, status.poll_after_seconds, now
-        )
+    guard = limits.poll_guard(container.settings, user_id, _client_ip(request))
+    status = await container.waiting_room.poll(user_id, token, container.now_ts(), guard)
     return Response(_status_json(status), media_type=JSON)
 
 

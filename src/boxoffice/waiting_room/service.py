@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from boxoffice.platform.security import TokenSigner
+from boxoffice.platform.security import PassClaims, TokenSigner
+from boxoffice.waiting_room import limits
 from boxoffice.waiting_room import metrics as room_metrics
-from boxoffice.waiting_room.domain import (
-    PassStatus,
-    PassView,
-    QueuePolicy,
-    RoomStats,
-    estimate_wait_seconds,
-    measured_rate,
-    poll_after_seconds,
-)
+from boxoffice.waiting_room.domain import PassStatus, PassView, QueuePolicy, RoomStats, advise
 from boxoffice.waiting_room.exceptions import (
     QueueTokenExpired,
     QueueTokenForbidden,
     QueueTokenInvalid,
     QueueTokenNotActive,
 )
-from boxoffice.waiting_room.store import WaitingRoomStore
+from boxoffice.waiting_room.store import PollGuard, PollRefused, WaitingRoomStore
 
 _MAX_TRACKED_ESTIMATES = 100_000
 
@@ -47,26 +39,14 @@ def _to_datetime(timestamp: float | None) -> datetime | None:
 
 def describe(view: PassView, token: str, now: float) -> QueueStatus:
     """What the fan sees of their pass."""
-    if view.status is PassStatus.ACTIVE:
-        wait = 0
-    elif view.position is None:  # in the pre-queue: the wait starts at the opening
-        opens_in = max(0.0, (view.opens_at or now) - now)
-        wait = math.ceil(opens_in)
-    else:
-        rate = measured_rate(
-            view.recent_admissions, view.oldest_admission_at, now, view.admit_per_minute
-        )
-        wait = estimate_wait_seconds(view.position, rate)
-    poll = poll_after_seconds(view.status, wait)
-    if view.status is PassStatus.WAITING and view.position is None:
-        poll = max(1, min(poll, wait))
+    advice = advise(view, now)
     return QueueStatus(
         token=token,
         status=view.status,
         position=view.position,
-        estimated_wait_seconds=wait,
+        estimated_wait_seconds=advice.estimated_wait_seconds,
         active_until=_to_datetime(view.active_until),
-        poll_after_seconds=poll,
+        poll_after_seconds=advice.poll_after_seconds,
         opens_at=_to_datetime(view.opens_at),
     )
 
@@ -112,6 +92,17 @@ class WaitingRoom:
         assert token is not None  # _live_pass accepted it: it is this pass's own token
         return describe(view, token, now)
 
+    async def poll(
+        self, user_id: int, token: str | None, now: float, guard: PollGuard
+    ) -> QueueStatus:
+        """`status` for a fan's poll: limits, the pass and the pace in one step of the store."""
+        claims = self._claims(user_id, token)
+        assert token is not None  # _claims accepted it: it is this pass's own token
+        found = await self.store.poll(claims.pass_id, now, guard)
+        if isinstance(found, PollRefused):
+            raise limits.rate_limited("status", found.wait_seconds)
+        return describe(self._live(found), token, now)
+
     async def leave(self, user_id: int, token: str | None, now: float) -> None:
         """Give up the place or the active slot."""
         view = await self._live_pass(user_id, token, now, claim=False)
@@ -129,6 +120,12 @@ class WaitingRoom:
     async def _live_pass(
         self, user_id: int, token: str | None, now: float, *, claim: bool
     ) -> PassView:
+        claims = self._claims(user_id, token)
+        fetch = self.store.authorize if claim else self.store.view
+        return self._live(await fetch(claims.pass_id, now))
+
+    def _claims(self, user_id: int, token: str | None) -> PassClaims:
+        # From the signature alone, before the store is asked anything.
         claims = self._signer.read_pass(token) if token else None
         if claims is None:
             raise QueueTokenInvalid(
@@ -136,8 +133,10 @@ class WaitingRoom:
             )
         if claims.user_id != user_id:
             raise QueueTokenForbidden("This queue pass belongs to another account.")
-        fetch = self.store.authorize if claim else self.store.view
-        view = await fetch(claims.pass_id, now)
+        return claims
+
+    @staticmethod
+    def _live(view: PassView | None) -> PassView:
         if view is None:
             raise QueueTokenExpired(
                 "Your queue pass has expired or was used up. Join the line again."

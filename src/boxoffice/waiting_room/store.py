@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
+from boxoffice.platform.rate_limit import Limit
 from boxoffice.waiting_room.domain import PassView, QueuePolicy, RoomStats
+
+
+@dataclass(frozen=True, slots=True)
+class PollGuard:
+    """The limits a status poll is checked against, and how its fan is paced.
+
+    The counters and the pacing key are the rate limiter's (the same per-address counter that
+    joins count on). A waiting pass's next poll is refused for `pace_ratio` x its advised
+    `poll_after_seconds`; with no `pace_key`, or a ratio of 0, polls are not paced.
+    """
+
+    limits: tuple[Limit, ...]
+    pace_key: str | None = None
+    pace_ratio: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PollRefused:
+    """A poll over a limit or sooner than its pace allows: nothing was read or counted further."""
+
+    wait_seconds: float
 
 
 class WaitingRoomStore(Protocol):
@@ -16,6 +39,13 @@ class WaitingRoomStore(Protocol):
 
     async def view(self, pass_id: str, now: float) -> PassView | None:
         """The pass with its 1-based position; None once it expired, was used or left."""
+        ...
+
+    async def poll(
+        self, pass_id: str, now: float, guard: PollGuard
+    ) -> PassView | PollRefused | None:
+        """A fan's status poll in one step: refused by `guard` before anything is read, else
+        `view`; a waiting pass is then paced as `guard` says, from `domain.advise`."""
         ...
 
     async def authorize(self, pass_id: str, now: float) -> PassView | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sortedcontainers import SortedList
 
+from boxoffice.platform.rate_limit import NO_PACE, MemoryRateLimiter
 from boxoffice.waiting_room.domain import (
     ADMISSION_WINDOW_SECONDS,
     PassStatus,
@@ -18,8 +19,10 @@ from boxoffice.waiting_room.domain import (
     QueuePolicy,
     RoomStats,
     admissible,
+    advise,
     refill_tokens,
 )
+from boxoffice.waiting_room.store import PollGuard, PollRefused
 
 
 @dataclass(slots=True)
@@ -37,8 +40,11 @@ class _Pass:
 class MemoryWaitingRoomStore:
     """Line, passes and admission in this process's memory."""
 
-    def __init__(self, policy: QueuePolicy) -> None:
+    def __init__(self, policy: QueuePolicy, limiter: MemoryRateLimiter | None = None) -> None:
+        """A store whose polls are checked against `limiter` (the process's own, so that polls
+        and joins count on the same counters); a limiter of its own if none is given."""
         self._policy = policy
+        self._limiter = limiter or MemoryRateLimiter()
         self._passes: dict[str, _Pass] = {}
         self._by_user: dict[int, str] = {}
         self._line: SortedList[tuple[int, str]] = SortedList()
@@ -68,6 +74,21 @@ class MemoryWaitingRoomStore:
     async def view(self, pass_id: str, now: float) -> PassView | None:
         entry = self._live(pass_id, now)
         return None if entry is None else self._view(entry, now)
+
+    async def poll(
+        self, pass_id: str, now: float, guard: PollGuard
+    ) -> PassView | PollRefused | None:
+        wait = self._limiter.check_now(guard.pace_key or NO_PACE, guard.limits, now)
+        if wait > 0:
+            return PollRefused(wait)
+        entry = self._live(pass_id, now)
+        if entry is None:
+            return None
+        view = self._view(entry, now)
+        if view.status is PassStatus.WAITING and guard.pace_key and guard.pace_ratio > 0:
+            poll_after = advise(view, now).poll_after_seconds
+            self._limiter.pace_now(guard.pace_key, poll_after * guard.pace_ratio, now)
+        return view
 
     async def authorize(self, pass_id: str, now: float) -> PassView | None:
         entry = self._live(pass_id, now)

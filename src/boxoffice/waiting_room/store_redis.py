@@ -9,6 +9,7 @@ No key has a Redis TTL. A waiting pass must keep its place however long its fan 
 every other pass is deleted by the script that ends it (leave, use_up, or the expiry that admit,
 view, authorize, join and stats perform), which is also where it is counted as expired or
 abandoned: a TTL firing first would lose that count and leave the line pointing at nothing.
+(The status poll also checks and sets the rate limiter's keys, which do expire: they are its.)
 """
 
 from __future__ import annotations
@@ -20,13 +21,22 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from boxoffice.platform.rate_limit import (
+    LUA_CHECK_FUNCTION,
+    NO_PACE,
+    redis_counter_args,
+    redis_key_prefix,
+)
 from boxoffice.waiting_room.domain import PassStatus, PassView, QueuePolicy, RoomStats
+from boxoffice.waiting_room.store import PollGuard, PollRefused
 
 __all__ = ["RedisWaitingRoomStore"]
 
 # The order is the KEYS order that lua/common.lua expects.
 _ROOM_KEYS = ("policy", "line", "seq", "active", "prequeue", "bucket", "admissions", "totals")
-_SCRIPTS = ("join", "view", "leave", "admit", "policy", "stats")
+_SCRIPTS = ("join", "view", "poll", "leave", "admit", "policy", "stats")
+# Scripts that also check the rate limiter's limits get its check function after the prelude.
+_CHECKS_LIMITS = frozenset({"poll"})
 # A request waits this long for a free pooled connection, or for Redis to answer, then fails
 # (and readiness reports it) instead of hanging the request.
 _TIMEOUT_SECONDS = 5.0
@@ -39,6 +49,8 @@ def _lua(name: str) -> str:
     """A script's source: the shared prelude, then the command itself."""
     folder = resources.files("boxoffice.waiting_room").joinpath("lua")
     prelude = folder.joinpath("common.lua").read_text(encoding="utf-8")
+    if name in _CHECKS_LIMITS:
+        prelude += LUA_CHECK_FUNCTION
     return prelude + "\n" + folder.joinpath(f"{name}.lua").read_text(encoding="utf-8")
 
 
@@ -98,6 +110,8 @@ class RedisWaitingRoomStore:
         prefix = f"bx:{{{room}}}:"
         self._client = client
         self._keys = [prefix + name for name in _ROOM_KEYS]
+        # The rate limiter's keys of the same room, for the polls checked here.
+        self._limits_prefix = redis_key_prefix(room)
         # Every script may be the first to touch the room, so each one carries the default
         # policy and writes it only if the room has none: an admin's change is never overwritten.
         self._head: list[_Arg] = [prefix, *_policy_args(default_policy)]
@@ -129,6 +143,23 @@ class RedisWaitingRoomStore:
     async def view(self, pass_id: str, now: float) -> PassView | None:
         fields = await self._run("view", pass_id, now, 0)
         return None if fields is None else _pass_view(fields)
+
+    async def poll(
+        self, pass_id: str, now: float, guard: PollGuard
+    ) -> PassView | PollRefused | None:
+        # One round trip: limits, the pass and the pace in one script (lua/poll.lua).
+        limits = self._limits_prefix
+        keys = [
+            *self._keys,
+            limits + (guard.pace_key or NO_PACE),
+            *(limits + limit.key for limit in guard.limits),
+        ]
+        pace_ratio = guard.pace_ratio if guard.pace_key else 0
+        args = [*self._head, pass_id, now, pace_ratio, *redis_counter_args(guard.limits)]
+        reply = await self._scripts["poll"](keys=keys, args=args)
+        if isinstance(reply, int):
+            return PollRefused(reply / 1000)
+        return None if reply is None else _pass_view(reply)
 
     async def authorize(self, pass_id: str, now: float) -> PassView | None:
         fields = await self._run("view", pass_id, now, 1)

@@ -6,6 +6,7 @@
 -- Per pass, a hash PREFIX..'pass:'..id (user_id, status, joined_at, admitted_at, active_until,
 -- claimed); per user, PREFIX..'user:'..user_id holding their live pass id. The line's score is the
 -- join sequence; whether a waiting pass is in the line or the pre-queue is where its id is.
+-- poll.lua alone gets more KEYS after these: the rate limiter's (its own namespace, same tag).
 -- ARGV[1] is the room's key prefix (for the per-pass and per-user keys, same hash tag);
 -- ARGV[2..6] the default policy, written only if the room has none yet; ARGV[7..] the command's.
 -- Times are Unix seconds; they are stored with %.17g so that a float survives the round trip.

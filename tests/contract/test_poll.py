@@ -1,0 +1,330 @@
+"""The contract of `WaitingRoomStore.poll`: limits, the pass and the pace in one step.
+
+Each store is opened with the rate limiter the service gives it (the process's own in memory; in
+Redis, the limiter's keys of the same room), so a join counted by the limiter and a poll counted
+by the store land on the same counters. The store's `now` is the scenario's time; the Redis
+limiter keeps time with key TTLs on the server, so there a pace runs out only by sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from redis.asyncio import Redis
+
+from boxoffice.platform.rate_limit import (
+    NO_PACE,
+    Limit,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
+from boxoffice.waiting_room.domain import Advice, PassStatus, PassView, QueuePolicy, advise
+from boxoffice.waiting_room.store import PollGuard, PollRefused, WaitingRoomStore
+from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
+from tests.contract.helpers import T0, join_fans, policy
+from tests.contract.rooms import DEFAULT_POLICY, REDIS_URL, RedisRoom
+
+MINUTE = 60.0
+NOT_PACED = PollGuard(limits=())
+
+
+def paced(user_id: int, ratio: float, *limits: Limit) -> PollGuard:
+    return PollGuard(limits=limits, pace_key=f"pace:{user_id}", pace_ratio=ratio)
+
+
+class PollRoom:
+    """A waiting room with the rate limiter it shares its counters with."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._redis = RedisRoom()
+        self.limiter: RateLimiter = MemoryRateLimiter()
+
+    async def open(self, room_policy: QueuePolicy = DEFAULT_POLICY) -> WaitingRoomStore:
+        if self.kind == "memory":
+            assert isinstance(self.limiter, MemoryRateLimiter)
+            return MemoryWaitingRoomStore(room_policy, self.limiter)
+        store = await self._redis.open(room_policy)
+        self.limiter = RedisRateLimiter.from_url(REDIS_URL, room=self._redis.name, pool_size=2)
+        return store
+
+    async def let_pass(self, seconds: float) -> float:
+        """Wait out a pace: Redis's TTLs by sleeping; the seconds to add to the store's `now`."""
+        if self.kind == "redis":
+            await asyncio.sleep(seconds)
+        return seconds
+
+    async def drop(self) -> None:
+        await self.limiter.close()
+        await self._redis.drop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def room(request: pytest.FixtureRequest) -> AsyncIterator[PollRoom]:
+    handle = PollRoom(request.param)
+    yield handle
+    await handle.drop()
+
+
+def refused_for(found: PassView | PollRefused | None) -> float:
+    assert isinstance(found, PollRefused), found
+    assert found.wait_seconds > 0
+    return found.wait_seconds
+
+
+def viewed(found: PassView | PollRefused | None) -> PassView:
+    assert isinstance(found, PassView), found
+    return found
+
+
+# The poll reads the pass as `view` does
+
+
+async def test_an_accepted_poll_answers_what_view_answers(room: PollRoom) -> None:
+    store = await room.open(policy(max_active=1))
+    first, second = await join_fans(store, 2)
+    assert await store.admit(T0 + 1) == [first]
+
+    for pass_id in (first, second, "never-issued"):
+        assert await store.poll(pass_id, T0 + 2, NOT_PACED) == await store.view(pass_id, T0 + 2)
+    assert viewed(await store.poll(second, T0 + 2, paced(2, 0.5))).position == 1
+
+
+async def test_a_poll_expires_a_lapsed_pass_as_view_does(room: PollRoom) -> None:
+    store = await room.open(policy(claim_seconds=10))
+    (pass_id,) = await join_fans(store, 1)
+    await store.admit(T0 + 1)
+
+    assert await store.poll(pass_id, T0 + 11, NOT_PACED) is None
+    stats = await store.stats(T0 + 11)
+    assert (stats.active, stats.expired_total, stats.abandoned_total) == (0, 1, 1)
+
+
+# A refused poll
+
+
+async def test_a_poll_over_a_limit_is_refused_for_the_rest_of_its_window(room: PollRoom) -> None:
+    store = await room.open()
+    (pass_id,) = await join_fans(store, 1)
+    guard = PollGuard(limits=(Limit("status:user:1", 2, MINUTE),))
+
+    assert [viewed(await store.poll(pass_id, T0 + 1, guard)).position for _ in range(2)] == [1, 1]
+    assert MINUTE - 5 < refused_for(await store.poll(pass_id, T0 + 1, guard)) <= MINUTE
+
+
+async def test_a_refused_poll_reads_nothing_and_counts_on_no_further_counter(
+    room: PollRoom,
+) -> None:
+    store = await room.open()
+    await join_fans(store, 2)
+    address = Limit("ip:203.0.113.7", 3, MINUTE)
+    fan = PollGuard(limits=(Limit("status:user:1", 1, MINUTE), address))
+    other = PollGuard(limits=(Limit("status:user:2", 10, MINUTE), address))
+    before = await store.stats(T0 + 1)
+
+    viewed(await store.poll("pass-1", T0 + 1, fan))
+    # Refused by the account's counter, before the address's counts it and before any pass is
+    # looked at: a pass that does not exist is refused just the same, not found missing.
+    refused_for(await store.poll("pass-1", T0 + 1, fan))
+    refused_for(await store.poll("never-issued", T0 + 1, fan))
+
+    # So the address has counted one poll of its three: the other fan gets two more.
+    assert viewed(await store.poll("pass-2", T0 + 1, other)).position == 2
+    assert viewed(await store.poll("pass-2", T0 + 1, other)).position == 2
+    refused_for(await store.poll("pass-2", T0 + 1, other))
+    assert await store.stats(T0 + 1) == before
+
+
+async def test_a_paced_poll_counts_on_no_counter(room: PollRoom) -> None:
+    store = await room.open()
+    (pass_id,) = await join_fans(store, 1)
+    guard = paced(1, 0.2, Limit("status:user:1", 2, MINUTE))  # 1 s x 0.2: paced for 200 ms
+
+    viewed(await store.poll(pass_id, T0 + 1, guard))
+    for _ in range(3):
+        assert refused_for(await store.poll(pass_id, T0 + 1, guard)) <= 0.2 + 1e-6
+    now = T0 + 1 + await room.let_pass(0.25)
+
+    viewed(await store.poll(pass_id, now, guard))  # the account's second poll, not its fifth
+    now += await room.let_pass(0.25)
+    assert refused_for(await store.poll(pass_id, now, guard)) > 0.25  # its third: the window
+
+
+async def test_a_join_and_a_poll_count_on_the_same_address_counter(room: PollRoom) -> None:
+    store = await room.open()
+    (pass_id,) = await join_fans(store, 1)
+    address = Limit("ip:203.0.113.7", 2, MINUTE)
+
+    assert await room.limiter.check(NO_PACE, [address], T0 + 1) == 0  # the join's check
+    viewed(await store.poll(pass_id, T0 + 1, PollGuard(limits=(address,))))
+    refused_for(await store.poll(pass_id, T0 + 1, PollGuard(limits=(address,))))
+
+
+# Pacing
+
+
+def expected_pace(view: PassView, now: float, ratio: float) -> float:
+    return advise(view, now).poll_after_seconds * ratio
+
+
+async def test_a_waiting_pass_is_paced_for_poll_after_times_the_ratio(room: PollRoom) -> None:
+    store = await room.open(policy(admit_per_minute=6, max_active=1))  # one every ten seconds
+    await join_fans(store, 5)
+    guard = paced(5, 0.5)
+
+    view = viewed(await store.poll("pass-5", T0 + 1, guard))
+
+    assert (view.position, advise(view, T0 + 1).poll_after_seconds) == (5, 5)
+    wait = refused_for(await store.poll("pass-5", T0 + 1, guard))
+    assert 2.5 - 0.25 < wait <= 2.5
+    # The pace is the fan's own: the fan ahead polls as usual.
+    assert viewed(await store.poll("pass-1", T0 + 1, paced(1, 0.5))).position == 1
+
+
+async def test_an_active_pass_is_not_paced(room: PollRoom) -> None:
+    store = await room.open()
+    (pass_id,) = await join_fans(store, 1)
+    await store.admit(T0 + 1)
+    guard = paced(1, 1.0)
+
+    polls = [viewed(await store.poll(pass_id, T0 + 2, guard)) for _ in range(3)]
+
+    assert {view.status for view in polls} == {PassStatus.ACTIVE}
+
+
+@pytest.mark.parametrize(
+    "guard",
+    [paced(1, 0.0), PollGuard(limits=(), pace_key=None, pace_ratio=1.0)],
+    ids=["ratio 0", "no pace key"],
+)
+async def test_without_a_ratio_or_a_key_nothing_is_paced(room: PollRoom, guard: PollGuard) -> None:
+    store = await room.open()
+    (pass_id,) = await join_fans(store, 1)
+
+    polls = [viewed(await store.poll(pass_id, T0 + 1, guard)) for _ in range(3)]
+
+    assert [view.position for view in polls] == [1, 1, 1]
+    # And no pacing key was left behind for a later guard that does pace.
+    viewed(await store.poll(pass_id, T0 + 1, paced(1, 1.0)))
+
+
+async def test_a_pass_in_the_prequeue_is_paced_by_the_time_to_the_opening(
+    room: PollRoom,
+) -> None:
+    store = await room.open(policy(opens_at=T0 + 251.5))
+    (pass_id,) = await join_fans(store, 1)
+    guard = paced(1, 0.2)
+
+    view = viewed(await store.poll(pass_id, T0 + 1, guard))
+
+    assert (view.position, view.opens_at) == (None, T0 + 251.5)
+    assert advise(view, T0 + 1) == Advice(estimated_wait_seconds=251, poll_after_seconds=25)
+    assert 5 - 0.25 < refused_for(await store.poll(pass_id, T0 + 1, guard)) <= 5 + 1e-6
+
+
+async def test_a_poll_is_one_round_trip_to_redis(
+    redis_room: RedisRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await redis_room.open(policy())
+    await join_fans(store, 2)
+    await store.poll("pass-1", T0 + 1, NOT_PACED)  # Redis loads the script on its first use
+    guard = paced(2, 0.5, Limit("status:user:2", 10, MINUTE), Limit("ip:x", 10, MINUTE))
+    sent: list[str] = []
+    execute = Redis.execute_command
+
+    async def counted(client: Redis, *args: Any, **options: Any) -> Any:
+        sent.append(str(args[0]))
+        return await execute(client, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", counted)
+
+    assert viewed(await store.poll("pass-2", T0 + 1, guard)).position == 2  # and paced
+    refused_for(await store.poll("pass-2", T0 + 1, guard))
+    assert sent == ["EVALSHA", "EVALSHA"]
+
+
+# The pace set in Lua is the poll_after_seconds of the Python domain
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Admissions (fans joining, one admission step, time passing), then fans waiting, then a
+    poll of the last of them; perhaps a sale opening `opening` seconds after the poll."""
+
+    admit_per_minute: int
+    admissions: list[tuple[int, float]]
+    waiting: int
+    poll_in: float
+    opening: float | None
+    opening_called_off: bool
+
+    def times(self) -> tuple[list[float], float, float]:
+        """When each admission step runs, when the waiting fans start joining, when the poll is."""
+        now, steps = T0, []
+        for count, gap in self.admissions:
+            now += count / 10  # join_fans: a tenth of a second apart
+            steps.append(now)
+            now += gap
+        return steps, now, now + self.waiting / 10 + self.poll_in
+
+    def policy(self) -> QueuePolicy:
+        poll_at = self.times()[2]
+        opens_at = None if self.opening is None else poll_at + self.opening
+        return policy(max_active=1000, admit_per_minute=self.admit_per_minute, opens_at=opens_at)
+
+
+scenarios = st.builds(
+    Scenario,
+    admit_per_minute=st.integers(1, 120) | st.integers(1, 6000),
+    # As many admitted at each step as the bucket allows; the rest wait ahead.
+    admissions=st.lists(st.tuples(st.integers(0, 12), st.floats(0, 70)), max_size=3),
+    waiting=st.integers(1, 40),
+    poll_in=st.floats(0, 120),
+    # Just before a whole ten seconds to the opening, where rounding the wait changes the advice.
+    opening=st.none() | st.floats(-60, 400) | st.integers(0, 40).map(lambda tens: tens * 10 - 0.5),
+    opening_called_off=st.booleans(),
+)
+
+
+async def _pace_and_advice(store: WaitingRoomStore, scenario: Scenario) -> tuple[float, int]:
+    """Play the scenario on `store`: the pace the poll set, and the advice the fan is given."""
+    steps, waiting_from, poll_at = scenario.times()
+    for batch, ((count, _), step_at) in enumerate(zip(scenario.admissions, steps, strict=True)):
+        await join_fans(store, count, first_user=1000 * (batch + 1), at=step_at - count / 10)
+        await store.admit(step_at)
+    await join_fans(store, scenario.waiting, at=waiting_from)
+    if scenario.opening_called_off:
+        await store.set_policy(replace(await store.get_policy(), opens_at=None))
+    last, guard = f"pass-{scenario.waiting}", paced(scenario.waiting, 1.0)
+    view = viewed(await store.poll(last, poll_at, guard))
+    pace = refused_for(await store.poll(last, poll_at, guard))
+    return pace, advise(view, poll_at).poll_after_seconds
+
+
+async def _on_both_stores(scenario: Scenario) -> list[tuple[float, int]]:
+    redis = RedisRoom()
+    try:
+        memory_store = MemoryWaitingRoomStore(scenario.policy())
+        redis_store = await redis.open(scenario.policy())
+        return [
+            await _pace_and_advice(memory_store, scenario),
+            await _pace_and_advice(redis_store, scenario),
+        ]
+    finally:
+        await redis.drop()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios)
+def test_the_pace_is_the_advised_poll_interval_on_every_store(scenario: Scenario) -> None:
+    for pace, poll_after in asyncio.run(_on_both_stores(scenario)):
+        # With a ratio of 1 the pace is poll_after itself, whichever of 1..30 it is (in Redis a
+        # TTL that runs on while the test asks, so a little less).
+        assert poll_after - 0.25 < pace <= poll_after + 1e-6, (pace, poll_after)
