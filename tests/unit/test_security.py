@@ -130,9 +130,12 @@ def decodes(monkeypatch) -> list[str]:
     return seen
 
 
-def test_a_token_is_verified_once_however_often_it_is_read(signer, decodes) -> None:
-    access = signer.issue_access_token(42, NOW)
-    queue_pass = signer.issue_pass(42, "pass-abc", NOW)
+def test_a_token_signed_elsewhere_is_verified_once_however_often_it_is_read(
+    signer, decodes
+) -> None:
+    other_instance = TokenSigner(KEY, TTL)
+    access = other_instance.issue_access_token(42, NOW)
+    queue_pass = other_instance.issue_pass(42, "pass-abc", NOW)
 
     for _ in range(5):
         assert signer.read_access_token(access, NOW) == 42
@@ -141,8 +144,23 @@ def test_a_token_is_verified_once_however_often_it_is_read(signer, decodes) -> N
     assert decodes == [access, queue_pass]
 
 
+def test_a_token_signed_here_is_known_without_verifying_it(signer, decodes) -> None:
+    access = signer.issue_access_token(42, NOW)
+    queue_pass = signer.issue_pass(42, "pass-abc", NOW)
+
+    assert signer.read_access_token(access, NOW) == 42
+    assert signer.read_pass(queue_pass) == PassClaims(user_id=42, pass_id="pass-abc")
+    assert decodes == []
+    # and what was kept is what a full verification finds
+    elsewhere = TokenSigner(KEY, TTL)
+    assert elsewhere.read_access_token(access, NOW) == 42
+    assert elsewhere.read_pass(queue_pass) == PassClaims(user_id=42, pass_id="pass-abc")
+    assert elsewhere.read_access_token(access, NOW + timedelta(seconds=TTL)) is None
+    assert signer.read_access_token(access, NOW + timedelta(seconds=TTL)) is None
+
+
 def test_a_verified_access_token_still_expires_at_its_end(signer, decodes) -> None:
-    token = signer.issue_access_token(42, NOW)
+    token = TokenSigner(KEY, TTL).issue_access_token(42, NOW)
     assert signer.read_access_token(token, NOW) == 42
 
     assert signer.read_access_token(token, NOW + timedelta(seconds=TTL - 1)) == 42
@@ -178,7 +196,8 @@ def test_a_refused_token_is_verified_again_each_time(signer, decodes) -> None:
 def test_the_verified_tokens_kept_stay_within_the_bound(monkeypatch, decodes) -> None:
     monkeypatch.setattr(security, "VERIFIED_TOKENS_KEPT", 8)
     signer = TokenSigner(KEY, TTL)
-    tokens = [signer.issue_access_token(user_id, NOW) for user_id in range(1, 21)]
+    other_instance = TokenSigner(KEY, TTL)
+    tokens = [other_instance.issue_access_token(user_id, NOW) for user_id in range(1, 21)]
 
     for user_id, token in enumerate(tokens, start=1):
         assert signer.read_access_token(token, NOW) == user_id
@@ -188,7 +207,7 @@ def test_the_verified_tokens_kept_stay_within_the_bound(monkeypatch, decodes) ->
     assert signer.read_access_token(tokens[-1], NOW) == 20  # recent: kept
     assert signer.read_access_token(tokens[0], NOW) == 1  # the oldest: let go, verified again
     assert decodes == [tokens[0]]
-    assert signer._verified_access.cache_info().currsize == 8
+    assert len(signer._verified_access) == 8
 
 
 @pytest.fixture(scope="module")

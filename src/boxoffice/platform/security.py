@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import functools
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 import anyio.to_thread
 import jwt
@@ -49,8 +50,34 @@ class PassClaims:
     pass_id: str
 
 
+V = TypeVar("V")
+
+
 class _Refused(Exception):
-    """A token that did not verify; raised, not returned, so that lru_cache never keeps it."""
+    """A token that did not verify."""
+
+
+class _Verified(Generic[V]):
+    """The last `size` tokens that verified (or that this process signed), by exact text."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, V] = OrderedDict()
+
+    def get(self, token: str) -> V | None:
+        found = self._entries.get(token)
+        if found is not None:
+            self._entries.move_to_end(token)
+        return found
+
+    def keep(self, token: str, value: V) -> None:
+        self._entries[token] = value
+        self._entries.move_to_end(token)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class TokenSigner:
@@ -59,13 +86,11 @@ class TokenSigner:
     def __init__(self, secret_key: str, access_ttl_seconds: int) -> None:
         self._key = secret_key
         self.access_ttl_seconds = access_ttl_seconds
-        # Verifying an HS256 JWT costs ~0.1 ms, on every request of a polling fan. Keyed by the
-        # exact string and kept only when it verified: a forged or altered token is a string
-        # never seen, so it is verified in full every time, and refused.
-        self._verified_access = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(
-            self._verify_access_token
-        )
-        self._verified_pass = functools.lru_cache(maxsize=VERIFIED_TOKENS_KEPT)(self._verify_pass)
+        # Verifying an HS256 JWT costs ~0.1 ms, on every request of a polling fan. Only a string
+        # that verified, or that this process signed, is kept: a forged or altered token is a
+        # string never seen, so it is verified in full every time, and refused.
+        self._verified_access: _Verified[tuple[int, int]] = _Verified(VERIFIED_TOKENS_KEPT)
+        self._verified_pass: _Verified[PassClaims] = _Verified(VERIFIED_TOKENS_KEPT)
 
     def issue_access_token(self, user_id: int, now: datetime) -> str:
         claims = {
@@ -74,14 +99,22 @@ class TokenSigner:
             "iat": int(now.timestamp()),
             "exp": now + timedelta(seconds=self.access_ttl_seconds),
         }
-        return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+        token = jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+        # The fan's next requests often come to this process: known at once, never decoded.
+        expires_at = int((now + timedelta(seconds=self.access_ttl_seconds)).timestamp())
+        self._verified_access.keep(token, (user_id, expires_at))
+        return token
 
     def read_access_token(self, token: str, now: datetime) -> int | None:
         """The user id of a valid access token unexpired at `now`; None for anything else."""
-        try:
-            user_id, expires_at = self._verified_access(token)
-        except _Refused:
-            return None
+        known = self._verified_access.get(token)
+        if known is None:
+            try:
+                known = self._verify_access_token(token)
+            except _Refused:
+                return None
+            self._verified_access.keep(token, known)
+        user_id, expires_at = known
         # Expiry is checked on every call, cached or not, against the service's clock, not the
         # library's, so that every time rule of the service follows one clock.
         return user_id if expires_at > now.timestamp() else None
@@ -109,14 +142,20 @@ class TokenSigner:
             "aud": _PASS_AUDIENCE,
             "iat": int(now.timestamp()),
         }
-        return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+        token = jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+        self._verified_pass.keep(token, PassClaims(user_id=user_id, pass_id=pass_id))
+        return token
 
     def read_pass(self, token: str) -> PassClaims | None:
         """The claims of a pass this service signed; None for a forged or altered one."""
-        try:
-            return self._verified_pass(token)
-        except _Refused:
-            return None
+        known = self._verified_pass.get(token)
+        if known is None:
+            try:
+                known = self._verify_pass(token)
+            except _Refused:
+                return None
+            self._verified_pass.keep(token, known)
+        return known
 
     def _verify_pass(self, token: str) -> PassClaims:
         """The claims of a pass this service signed."""
