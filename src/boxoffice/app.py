@@ -19,13 +19,16 @@ from boxoffice.bootstrap import Container, build_container
 from boxoffice.catalog.router import admin_router as catalog_admin_router
 from boxoffice.catalog.router import router as catalog_router
 from boxoffice.payments.router import router as payments_router
+from boxoffice.platform import hot_routes
 from boxoffice.platform.clock import Clock
+from boxoffice.platform.hot_routes import HotRoute
 from boxoffice.platform.logging import configure_logging
 from boxoffice.platform.metrics import MetricsMiddleware
 from boxoffice.platform.problems import install_problem_handlers
 from boxoffice.reservations.router import router as reservations_router
 from boxoffice.settings import Settings
 from boxoffice.waiting_room.router import admin_router as queue_admin_router
+from boxoffice.waiting_room.router import hot_queue_status
 from boxoffice.waiting_room.router import router as queue_router
 from boxoffice.waiting_room.store import WaitingRoomStore
 from boxoffice.wallet.router import router as wallet_router
@@ -88,6 +91,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware)
     app.include_router(_api_router())
     app.include_router(operations.router)
+    hot_routes.install(app, [HotRoute("/api/v1/queue/status", hot_queue_status, ["GET"])])
     _serve_web_client(app)
     return app
 

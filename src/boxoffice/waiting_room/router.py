@@ -9,7 +9,8 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from boxoffice.accounts.dependencies import CurrentUserId
+from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
+from boxoffice.bootstrap import Container
 from boxoffice.platform.dependencies import AdminAccess, ContainerDep
 from boxoffice.platform.errors import Unauthenticated
 from boxoffice.waiting_room import limits
@@ -61,8 +62,21 @@ async def queue_status(
     """The pass's place in line and estimated wait, or its active window.
 
     Polling sooner than `poll_after_seconds` allows is answered 429 without touching the line.
+    Served by `hot_queue_status` (the same steps without FastAPI's dependency solving).
     """
-    guard = limits.poll_guard(container.settings, user_id, _client_ip(request))
+    return await _poll(container, user_id, token, _client_ip(request))
+
+
+async def hot_queue_status(request: Request) -> Response:
+    """GET /queue/status as a plain Starlette endpoint (`platform.hot_routes`)."""
+    container: Container = request.app.state.container
+    headers = request.headers
+    user_id = user_from_authorization(container, headers.get("authorization"))
+    return await _poll(container, user_id, headers.get("x-queue-token"), _client_ip(request))
+
+
+async def _poll(container: Container, user_id: int, token: str | None, client_ip: str) -> Response:
+    guard = limits.poll_guard(container.settings, user_id, client_ip)
     status = await container.waiting_room.poll(user_id, token, container.now_ts(), guard)
     return Response(_status_json(status), media_type=JSON)
 
