@@ -62,9 +62,15 @@ def _progress(config: RushConfig, console: Console) -> Progress:
 
 async def _ticking(work: Any, tick: Callable[[], None]) -> Any:
     task = asyncio.ensure_future(work)
-    while not task.done():
-        await asyncio.wait([task], timeout=0.25)
-        tick()
+    try:
+        while not task.done():
+            await asyncio.wait([task], timeout=0.25)
+            tick()
+    except asyncio.CancelledError:
+        # The setup's time ran out: stop the work too, before its HTTP sessions are closed.
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        raise
     return task.result()
 
 
