@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -76,6 +78,15 @@ async def test_readyz_is_503_when_the_waiting_room_store_does_not_answer(setting
     assert_problem(response, 503, "NOT_READY")
 
 
+async def _aiosqlite_threads_done() -> None:
+    """aiosqlite stops the worker thread of a connection that failed to open without waiting
+    for it, and the thread then reports to the event loop: let it finish while the test's loop
+    still runs (otherwise it raises 'Event loop is closed' into whichever test comes next)."""
+    for thread in threading.enumerate():
+        if "_connection_worker_thread" in thread.name:
+            await asyncio.to_thread(thread.join, 5)
+
+
 async def test_readyz_is_503_when_the_database_does_not_answer(clock, tmp_path) -> None:
     unreachable = f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'boxoffice.db'}"
     broken = Settings(
@@ -85,6 +96,7 @@ async def test_readyz_is_503_when_the_database_does_not_answer(clock, tmp_path) 
     async with _client_of(broken, clock) as client:
         response = await client.get("/readyz")
         alive = await client.get("/healthz")
+    await _aiosqlite_threads_done()
 
     assert_problem(response, 503, "NOT_READY")
     assert alive.status_code == 200
