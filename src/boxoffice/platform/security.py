@@ -93,15 +93,16 @@ class TokenSigner:
         self._verified_pass: _Verified[PassClaims] = _Verified(VERIFIED_TOKENS_KEPT)
 
     def issue_access_token(self, user_id: int, now: datetime) -> str:
+        # Whole seconds, as the token carries it.
+        expires_at = int((now + timedelta(seconds=self.access_ttl_seconds)).timestamp())
         claims = {
             "sub": str(user_id),
             "aud": _ACCESS_AUDIENCE,
             "iat": int(now.timestamp()),
-            "exp": now + timedelta(seconds=self.access_ttl_seconds),
+            "exp": expires_at,
         }
         token = jwt.encode(claims, self._key, algorithm=_ALGORITHM)
         # The fan's next requests often come to this process: known at once, never decoded.
-        expires_at = int((now + timedelta(seconds=self.access_ttl_seconds)).timestamp())
         self._verified_access.keep(token, (user_id, expires_at))
         return token
 

@@ -35,8 +35,10 @@ class Job:
     item: int = 0  # which fan (or hold) of the step's pool it is for
 
 
-class RoundRobin:
-    """The same requests over and over, in turn (polls, seat maps): never runs dry."""
+class _Jobs:
+    """Requests built before the window, taken in turn; `exhausted` once none is left."""
+
+    repeat = False  # start over after the last one
 
     def __init__(self, jobs: Sequence[Job]) -> None:
         self._jobs = list(jobs)
@@ -47,28 +49,9 @@ class RoundRobin:
         return len(self._jobs)
 
     def take(self) -> Job | None:
-        """The next request, or None if there are none at all."""
-        if not self._jobs:
-            self.exhausted = True
-            return None
-        job = self._jobs[self._next]
-        self._next = (self._next + 1) % len(self._jobs)
-        return job
-
-
-class OneShot:
-    """Each request once (a join, a hold, a payment); `exhausted` once all were taken."""
-
-    def __init__(self, jobs: Sequence[Job]) -> None:
-        self._jobs = list(jobs)
-        self._next = 0
-        self.exhausted = False
-
-    def __len__(self) -> int:
-        return len(self._jobs)
-
-    def take(self) -> Job | None:
-        """The next request not sent yet, or None when every one was."""
+        """The next request, or None when there is none (left)."""
+        if self.repeat and self._jobs:
+            self._next %= len(self._jobs)
         if self._next >= len(self._jobs):
             self.exhausted = True
             return None
@@ -77,7 +60,17 @@ class OneShot:
         return job
 
 
-Source = RoundRobin | OneShot
+class RoundRobin(_Jobs):
+    """The same requests over and over, in turn (polls, seat maps): never runs dry."""
+
+    repeat = True
+
+
+class OneShot(_Jobs):
+    """Each request once (a join, a hold, a payment)."""
+
+
+Source = _Jobs
 
 
 @dataclass
