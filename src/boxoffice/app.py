@@ -18,13 +18,15 @@ from boxoffice.background import admission_loop, sweeper_loop
 from boxoffice.bootstrap import Container, build_container
 from boxoffice.catalog.router import admin_router as catalog_admin_router
 from boxoffice.catalog.router import router as catalog_router
+from boxoffice.payments.router import hot_pay
 from boxoffice.payments.router import router as payments_router
 from boxoffice.platform import hot_routes
 from boxoffice.platform.clock import Clock
-from boxoffice.platform.hot_routes import HotRoute
+from boxoffice.platform.hot_routes import HotRoute, fastapi_route_app
 from boxoffice.platform.logging import configure_logging
 from boxoffice.platform.metrics import MetricsMiddleware
 from boxoffice.platform.problems import install_problem_handlers
+from boxoffice.reservations.router import hot_hold_seats
 from boxoffice.reservations.router import router as reservations_router
 from boxoffice.settings import Settings
 from boxoffice.waiting_room.router import admin_router as queue_admin_router
@@ -91,9 +93,28 @@ def create_app(
     app.add_middleware(MetricsMiddleware)
     app.include_router(_api_router())
     app.include_router(operations.router)
-    hot_routes.install(app, [HotRoute("/api/v1/queue/status", hot_queue_status, ["GET"])])
+    hot_routes.install(app, _hot_routes())
     _serve_web_client(app)
     return app
+
+
+def _hot_routes() -> list[HotRoute]:
+    """The rush's hottest endpoints, served ahead of FastAPI (see `platform.hot_routes`)."""
+    return [
+        HotRoute("/api/v1/queue/status", hot_queue_status, ["GET"]),
+        HotRoute(
+            "/api/v1/reservations",
+            hot_hold_seats,
+            ["POST"],
+            fastapi_route_app(reservations_router, "/reservations", "POST"),
+        ),
+        HotRoute(
+            "/api/v1/payments",
+            hot_pay,
+            ["POST"],
+            fastapi_route_app(payments_router, "/payments", "POST"),
+        ),
+    ]
 
 
 def _serve_web_client(app: FastAPI) -> None:

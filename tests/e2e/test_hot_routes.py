@@ -1,17 +1,26 @@
-"""Hot routes (platform/hot_routes.py): a status poll served by Starlette directly answers
-exactly as FastAPI's own route does, is counted under its template, and stays documented."""
+"""Hot routes (platform/hot_routes.py): a status poll, a hold and a payment served by Starlette
+directly answer exactly as FastAPI's own routes do, are counted under their templates, and stay
+documented; a hold or payment the hot route does not recognize as well formed goes to FastAPI's
+route, body and all."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from typing import Any
 
 import httpx
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.platform.hot_routes import HotRoute
 
 from .support import assert_problem
 
 STATUS = "/api/v1/queue/status"
+HOLD = "/api/v1/reservations"
+PAY = "/api/v1/payments"
+JSON = {"Content-Type": "application/json"}
 
 
 def _hot_routes(app: Any) -> list[HotRoute]:
@@ -43,7 +52,7 @@ async def _answers(shop, fan, client: httpx.AsyncClient) -> list[tuple[int, Any]
 
 async def test_the_hot_status_route_answers_as_fastapis_route_does(app, shop, client) -> None:
     hot = _hot_routes(app)
-    assert [route.path for route in hot] == [STATUS]
+    assert [route.path for route in hot] == [STATUS, HOLD, PAY]
     fan = await shop.sign_up()
     await shop.join(fan)
     await shop.sign_up()  # the names below follow on from here in both runs
@@ -105,3 +114,156 @@ async def test_the_hot_route_stays_in_the_openapi_document(client) -> None:
     operation = document["paths"][STATUS]["get"]
     assert "X-Queue-Token" in [parameter["name"] for parameter in operation["parameters"]]
     assert operation["security"] == [{"HTTPBearer": []}]
+
+
+def _summary(response: httpx.Response) -> tuple[Any, ...]:
+    """An answer without the ids and times that differ between two runs of the same steps."""
+    body = response.json()
+    if response.status_code >= 400:
+        fields = sorted(error["field"] for error in body.get("errors", []))
+        detail = re.sub(r"\d+", "#", body["detail"])  # ids named in it differ between runs
+        return (response.status_code, body["code"], detail, fields)
+    if "seats" in body:  # a reservation
+        seats = [(seat["number"], seat["price"]) for seat in body["seats"]]
+        return (response.status_code, sorted(body), seats, body["amount"], body["status"])
+    return (response.status_code, sorted(body), body["amount"], body["status"])
+
+
+async def _hold_and_pay_answers(shop, client: httpx.AsyncClient) -> list[tuple[Any, ...]]:
+    """Holds and payments, well formed or not, covering each answer of both endpoints."""
+    schedule = (await shop.date_on_sale(seat_count=10, price=100))["id"]
+    fan, other, poor = [await shop.admitted_fan() for _ in range(3)]
+    await shop.charge(fan, 1_000)
+
+    def seats(*numbers: Any, schedule_id: Any = schedule) -> bytes:
+        return orjson.dumps({"schedule_id": schedule_id, "seat_numbers": list(numbers)})
+
+    answers = []
+
+    async def post(path: str, headers: dict[str, str], body: bytes) -> httpx.Response:
+        response = await client.post(path, headers=headers, content=body)
+        answers.append(_summary(response))
+        return response
+
+    # Holds, in the order FastAPI checks them: body parsed, then account and pass, then fields.
+    await post(HOLD, fan.with_pass, seats(1))  # no Content-Type: FastAPI reads no JSON
+    await post(HOLD, {**fan.with_pass, "Content-Type": "text/plain"}, seats(2))
+    await post(HOLD, {**fan.with_pass, **JSON}, b"{")
+    await post(HOLD, {**fan.with_pass, **JSON}, seats())
+    await post(HOLD, {**fan.with_pass, **JSON}, seats(3, 3))
+    await post(HOLD, {**fan.with_pass, **JSON}, seats(3, schedule_id=str(schedule)))
+    await post(HOLD, JSON, seats())  # no account, fields wrong
+    await post(HOLD, JSON, seats(2))  # no account
+    await post(HOLD, {**fan.auth, **JSON}, seats(2))  # no pass
+    await post(HOLD, {**fan.auth, "X-Queue-Token": str(other.queue_token), **JSON}, seats(2))
+    first = await post(HOLD, {**fan.with_pass, **JSON}, seats(1))
+    both = await post(
+        HOLD, {**fan.with_pass, "Content-Type": "Application/JSON; charset=utf-8"}, seats(2, 3)
+    )
+    await post(HOLD, {**other.with_pass, **JSON}, seats(3, 4))  # seat 3 is the fan's
+    await post(HOLD, {**other.with_pass, **JSON}, seats(4, schedule_id=999_999))
+    await post(HOLD, {**fan.with_pass, **JSON}, seats(5, 6))  # over the limit of 4 held
+    await post(HOLD, {**poor.with_pass, "Content-Type": "application/vnd.api+json"}, seats(7))
+    unpaid = await post(HOLD, {**poor.with_pass, **JSON}, seats(8))
+
+    def paying(reservation: httpx.Response) -> bytes:
+        return orjson.dumps({"reservation_id": reservation.json()["id"]})
+
+    # Payments.
+    await post(PAY, {**fan.with_pass, **JSON, "Idempotency-Key": ""}, paying(first))
+    await post(PAY, {**fan.with_pass, **JSON, "Idempotency-Key": "k" * 256}, paying(first))
+    await post(PAY, {**fan.with_pass, **JSON}, b"[")
+    await post(PAY, {**fan.with_pass, **JSON}, orjson.dumps({"reservation_id": 0}))
+    await post(PAY, JSON, paying(first))  # no account
+    await post(PAY, {**fan.auth, **JSON}, paying(first))  # no pass
+    await post(PAY, {**other.with_pass, **JSON}, paying(first))  # not theirs
+    await post(PAY, {**poor.with_pass, **JSON}, paying(unpaid))  # no money
+    await post(PAY, {**fan.with_pass, **JSON, "Idempotency-Key": "once"}, paying(first))
+    await post(PAY, {**fan.with_pass, **JSON, "Idempotency-Key": "once"}, paying(first))
+    await post(PAY, {**fan.with_pass, **JSON}, paying(both))  # the pass is used up
+    return answers
+
+
+class _Counted:
+    """An ASGI app that counts the requests it is handed."""
+
+    def __init__(self, app: ASGIApp, counts: Counter[str], name: str) -> None:
+        self.app, self.counts, self.name = app, counts, name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.counts[self.name] += 1
+        await self.app(scope, receive, send)
+
+
+async def test_hot_holds_and_payments_answer_as_fastapis_routes_do(app, shop, client) -> None:
+    hot = [route for route in _hot_routes(app) if route.path in (HOLD, PAY)]
+    handed_on: Counter[str] = Counter()
+    for route in hot:
+        assert route.fallback is not None
+        route.fallback = _Counted(route.fallback, handed_on, route.path)
+
+    served_hot = await _hold_and_pay_answers(shop, client)
+    for route in hot:
+        app.router.routes.remove(route)
+    try:
+        served_by_fastapi = await _hold_and_pay_answers(shop, client)
+    finally:
+        app.router.routes[:0] = hot
+
+    assert served_hot == served_by_fastapi
+    assert [answer[:2] for answer in served_hot] == [
+        (422, "VALIDATION_ERROR"),
+        (422, "VALIDATION_ERROR"),
+        (422, "VALIDATION_ERROR"),
+        (422, "VALIDATION_ERROR"),
+        (422, "VALIDATION_ERROR"),
+        (422, "VALIDATION_ERROR"),
+        (401, "UNAUTHENTICATED"),
+        (401, "UNAUTHENTICATED"),
+        (401, "QUEUE_TOKEN_INVALID"),
+        (403, "QUEUE_TOKEN_FORBIDDEN"),
+        (201, ["amount", "created_at", "held_until", "id", "schedule_id", "seats", "status"]),
+        (201, ["amount", "created_at", "held_until", "id", "schedule_id", "seats", "status"]),
+        (409, "SEAT_UNAVAILABLE"),
+        (404, "SCHEDULE_NOT_FOUND"),
+        (409, "HOLD_LIMIT_EXCEEDED"),
+        (201, ["amount", "created_at", "held_until", "id", "schedule_id", "seats", "status"]),
+        (201, ["amount", "created_at", "held_until", "id", "schedule_id", "seats", "status"]),
+        (422, "VALIDATION_ERROR"),
+        (422, "VALIDATION_ERROR"),
+        (422, "VALIDATION_ERROR"),
+        (422, "VALIDATION_ERROR"),
+        (401, "UNAUTHENTICATED"),
+        (401, "QUEUE_TOKEN_INVALID"),
+        (404, "RESERVATION_NOT_FOUND"),
+        (402, "INSUFFICIENT_BALANCE"),
+        (201, ["amount", "id", "paid_at", "refunded_at", "reservation_id", "status"]),
+        (201, ["amount", "id", "paid_at", "refunded_at", "reservation_id", "status"]),
+        (401, "QUEUE_TOKEN_EXPIRED"),
+    ]
+    # Only what the hot routes do not recognize went on to FastAPI: no Content-Type, another
+    # type, bodies that do not parse or validate; Idempotency-Keys out of bounds, bodies.
+    assert handed_on == {HOLD: 8, PAY: 4}
+
+
+async def test_hot_holds_and_payments_are_counted_under_their_templates(shop, client) -> None:
+    schedule = (await shop.date_on_sale(seat_count=4))["id"]
+    fan = await shop.admitted_fan()
+    await shop.charge(fan, 1_000_000)
+    held = await shop.hold(fan, schedule, [1])
+    await shop.pay(fan, held["id"])
+
+    metrics = (await client.get("/metrics")).text
+
+    assert f'route="{HOLD}",status="201"' in metrics
+    assert f'route="{PAY}",status="201"' in metrics
+
+
+async def test_listing_holds_and_payments_still_reaches_fastapi(shop, client) -> None:
+    # The hot routes take POST only: GET on the same paths are FastAPI's list routes.
+    fan = await shop.sign_up()
+
+    for path in (HOLD, PAY):
+        response = await client.get(path, headers=fan.auth)
+        assert response.status_code == 200
+        assert response.json() == []

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import structlog
 from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.requests import Request
 from starlette.responses import Response
 
-from boxoffice.accounts.dependencies import CurrentUserId
+from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
 from boxoffice.bootstrap import Container
 from boxoffice.payments import service
 from boxoffice.payments.schemas import PaymentOut, PaymentRequest
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import ContainerDep
-from boxoffice.platform.http import IdempotencyKey, replay, stored_json
+from boxoffice.platform.http import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    IdempotencyKey,
+    is_plain_json,
+    replay,
+    stored_json,
+)
 from boxoffice.platform.idempotency import StoredResponse, request_fingerprint, run_idempotent
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
 from boxoffice.waiting_room.exceptions import QueueTokenExpired
@@ -29,7 +37,40 @@ async def pay(
     token: QueueTokenHeader = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Pay a held reservation from the wallet; the queue pass is used up on success."""
+    """Pay a held reservation from the wallet; the queue pass is used up on success.
+
+    A well-formed request is served by `hot_pay` (the same steps without FastAPI's dependency
+    solving); this route answers the rest, with its validation errors.
+    """
+    return await _pay(container, user_id, token, idempotency_key, body)
+
+
+async def hot_pay(request: Request) -> Response | None:
+    """POST /payments as a plain Starlette endpoint (`platform.hot_routes`); None leaves a body
+    that is not JSON or does not validate, or an Idempotency-Key out of bounds, to the route
+    above."""
+    headers = request.headers
+    key = headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH:
+        return None
+    if not is_plain_json(headers.get("content-type")):
+        return None
+    try:
+        body = PaymentRequest.model_validate_json(await request.body())
+    except ValidationError:
+        return None
+    container: Container = request.app.state.container
+    user_id = user_from_authorization(container, headers.get("authorization"))
+    return await _pay(container, user_id, headers.get("x-queue-token"), key, body)
+
+
+async def _pay(
+    container: Container,
+    user_id: int,
+    token: str | None,
+    idempotency_key: str | None,
+    body: PaymentRequest,
+) -> Response:
     now = container.clock.now()
     fingerprint = request_fingerprint("POST", "/payments", body.model_dump())
     try:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
 
-from boxoffice.accounts.dependencies import CurrentUserId
+from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
+from boxoffice.bootstrap import Container
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import ContainerDep, parse_id
+from boxoffice.platform.http import JSON, is_plain_json
 from boxoffice.reservations import service
+from boxoffice.reservations.domain import Reservation
 from boxoffice.reservations.exceptions import ReservationNotFound, SeatUnavailable
 from boxoffice.reservations.schemas import HoldRequest, ReservationOut
 from boxoffice.waiting_room.dependencies import ActivePass
@@ -19,7 +25,34 @@ router = APIRouter(tags=["reservations"])
 async def hold_seats(
     body: HoldRequest, user_id: CurrentUserId, container: ContainerDep, _pass: ActivePass
 ) -> ReservationOut:
-    """Hold all the named seats or none, for a few minutes."""
+    """Hold all the named seats or none, for a few minutes.
+
+    A well-formed request is served by `hot_hold_seats` (the same steps without FastAPI's
+    dependency solving); this route answers the rest, with its validation errors.
+    """
+    return ReservationOut.of(await _hold(container, user_id, body))
+
+
+async def hot_hold_seats(request: Request) -> Response | None:
+    """POST /reservations as a plain Starlette endpoint (`platform.hot_routes`); None leaves a
+    body that is not JSON or does not validate to the FastAPI route above."""
+    if not is_plain_json(request.headers.get("content-type")):
+        return None
+    try:
+        body = HoldRequest.model_validate_json(await request.body())
+    except ValidationError:
+        return None
+    container: Container = request.app.state.container
+    headers = request.headers
+    user_id = user_from_authorization(container, headers.get("authorization"))
+    await container.waiting_room.require_active(
+        user_id, headers.get("x-queue-token"), container.now_ts()
+    )
+    reservation = await _hold(container, user_id, body)
+    return Response(ReservationOut.of(reservation).model_dump_json(), 201, media_type=JSON)
+
+
+async def _hold(container: Container, user_id: int, body: HoldRequest) -> Reservation:
     try:
         # On PostgreSQL the hold is one all-or-nothing function call: no transaction around it.
         async with container.uow(autocommit=True) as uow:
@@ -37,7 +70,7 @@ async def hold_seats(
         raise
     container.seats_changed(reservation.schedule_id)
     metrics.HOLDS_CREATED.inc()
-    return ReservationOut.of(reservation)
+    return reservation
 
 
 @router.get("/reservations", response_model=list[ReservationOut])

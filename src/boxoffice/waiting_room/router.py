@@ -13,6 +13,7 @@ from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorizati
 from boxoffice.bootstrap import Container
 from boxoffice.platform.dependencies import AdminAccess, ContainerDep
 from boxoffice.platform.errors import Unauthenticated
+from boxoffice.platform.http import JSON
 from boxoffice.waiting_room import limits
 from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
@@ -22,7 +23,6 @@ from boxoffice.waiting_room.service import QueueStatus
 from boxoffice.waiting_room.stream import status_events
 
 router = APIRouter(tags=["waiting room"])
-JSON = "application/json"
 admin_router = APIRouter(tags=["admin"], dependencies=[AdminAccess])
 
 
