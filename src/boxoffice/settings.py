@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     password_time_cost: int = Field(3, ge=1)
     password_memory_kib: int = Field(65536, ge=32)  # argon2: 8 KiB per lane, 4 lanes
     db_pool_size: int = Field(10, ge=1)
-    db_max_overflow: int = Field(10, ge=0)
+    # Overflow connections are closed when returned to a full pool: under a rush that is a new
+    # connection for many requests, so by default a request waits for one of the pool's.
+    db_max_overflow: int = Field(0, ge=0)
     db_lock_timeout_ms: int = Field(2000, ge=100)
     redis_pool_size: int = Field(50, ge=1)
     # Longer than the fans' polling interval, so a polling client keeps one connection.
