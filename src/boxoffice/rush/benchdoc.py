@@ -18,7 +18,7 @@ from typing import Any
 
 from boxoffice.rush import endpoints
 from boxoffice.rush.docsection import splice
-from boxoffice.rush.markdown import isolated_table, table
+from boxoffice.rush.markdown import connection_count, connection_waits, isolated_table, table
 from boxoffice.rush.targets import target_rows
 
 __all__ = ["peak_rss_mib", "render", "write"]
@@ -91,8 +91,8 @@ def _figures(
         ["requests/s over the sale", sale["requests_per_second"]],
         [
             "requests in flight (mean) / client wait for a connection (mean ms)",
-            f"{sale['mean_requests_in_flight']} of {report['options']['connections']} / "
-            f"{sale['mean_wait_for_a_connection_ms']}",
+            f"{sale['mean_requests_in_flight']} of {connection_count(report['options'])} / "
+            f"{connection_waits(sale)}",
         ],
         ["unexpected errors", report["errors"]],
         ["429/503 answers waited out and retried", retried],

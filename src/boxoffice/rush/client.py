@@ -56,29 +56,54 @@ def _decode(raw: bytes, status: int) -> tuple[Any, str]:
     return body, str(code)
 
 
+class _Pool:
+    """Keep-alive connections and the slots that cap the requests in flight on them."""
+
+    def __init__(self, connections: int) -> None:
+        self.slots = asyncio.Semaphore(connections)
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=connections, ttl_dns_cache=None),
+            timeout=aiohttp.ClientTimeout(total=30),
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+
+
 class HttpClient:
     """Requests to one base URL, each timed from when it has a connection to its last byte.
 
     At most `connections` requests are in flight; later ones wait for a slot before their clock
     starts, so latencies are the server's answer time, not the client's own queueing.
+
+    With `shop_connections`, requests marked `shop` (fans who hold an active pass) have their own
+    pool of that many connections: as each fan has its own browser, the thousands still in line
+    cannot keep the admitted few from the shop by taking every connection of a shared pool.
+    Without it, every request shares the one pool.
     """
 
-    def __init__(self, base_url: str, connections: int, recorder: Recorder) -> None:
+    def __init__(
+        self, base_url: str, connections: int, recorder: Recorder, shop_connections: int = 0
+    ) -> None:
         self.base_url = base_url
         self.recorder = recorder
-        self._slots = asyncio.Semaphore(connections)
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=connections, ttl_dns_cache=None),
-            timeout=aiohttp.ClientTimeout(total=30),
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        self._pool = _Pool(connections)
+        self._shop_connections = shop_connections
+        self._shop_pool: _Pool | None = None
         self._stream_session: aiohttp.ClientSession | None = None
 
     async def close(self) -> None:
         """Close every connection."""
-        await self._session.close()
+        await self._pool.session.close()
+        if self._shop_pool is not None:
+            await self._shop_pool.session.close()
         if self._stream_session is not None:
             await self._stream_session.close()
+
+    def _pool_for(self, shop: bool) -> tuple[_Pool, str]:
+        if not shop or self._shop_connections < 1:
+            return self._pool, "line"
+        if self._shop_pool is None:
+            self._shop_pool = _Pool(self._shop_connections)
+        return self._shop_pool, "shop"
 
     async def call(
         self,
@@ -90,21 +115,26 @@ class HttpClient:
         body: bytes | None = None,
         retries: int = 5,
         decode: bool = True,
+        shop: bool = False,
     ) -> Reply:
         """One request; a 429 or 503 with Retry-After is waited out and retried `retries` times.
 
         With `decode` false a 2xx body is read but not parsed (its `body` is None): a phase that
-        only counts answers spends no client CPU on them. Error bodies are always parsed.
+        only counts answers spends no client CPU on them. Error bodies are always parsed. `shop`
+        sends it on the shop's connections, when the client has them.
         """
+        pool, lane = self._pool_for(shop)
         for _ in range(retries):
-            reply = await self._once(endpoint, method, path, headers, body, decode)
+            reply = await self._once(pool, lane, endpoint, method, path, headers, body, decode)
             if reply.status not in RETRY_STATUSES or reply.retry_after is None:
                 return reply
             await asyncio.sleep(reply.retry_after)
-        return await self._once(endpoint, method, path, headers, body, decode)
+        return await self._once(pool, lane, endpoint, method, path, headers, body, decode)
 
     async def _once(
         self,
+        pool: _Pool,
+        lane: str,
         endpoint: str,
         method: str,
         path: str,
@@ -113,11 +143,11 @@ class HttpClient:
         decode: bool,
     ) -> Reply:
         queued = perf_counter()
-        async with self._slots:
+        async with pool.slots:
             started = perf_counter()
-            self.recorder.slot_wait_seconds += started - queued
+            self.recorder.waited_for_slot(lane, started - queued)
             try:
-                async with self._session.request(
+                async with pool.session.request(
                     method, self.base_url + path, headers=headers, data=body
                 ) as response:
                     raw = await response.read()

@@ -59,6 +59,15 @@ def rush(
     connections: Annotated[
         int, typer.Option(min=1, help="Requests in flight per URL", rich_help_panel=_LOAD)
     ] = 64,
+    shop_connections: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Requests in flight per URL for admitted fans, on connections of their own "
+            "(0: they share the line's)",
+            rich_help_panel=_LOAD,
+        ),
+    ] = 64,
     duration: Annotated[
         float, typer.Option(min=1, help="Seconds the sale may last", rich_help_panel=_LOAD)
     ] = 180.0,
@@ -131,6 +140,7 @@ def rush(
             price=price,
             concurrency=concurrency,
             connections=connections,
+            shop_connections=shop_connections,
             max_active=max_active,
             admit_per_minute=admit_per_minute,
             active_ttl_seconds=active_ttl,

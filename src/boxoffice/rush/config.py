@@ -73,6 +73,7 @@ class RushConfig:
     price: int = 50_000
     concurrency: int = 1000
     connections: int = 64
+    shop_connections: int = 64  # 0: the shop shares the line's connections
     max_active: int = 300
     admit_per_minute: int = 60_000
     active_ttl_seconds: int = 300
@@ -102,6 +103,8 @@ class RushConfig:
             raise ValueError("max_seats_per_fan must be within 1..4")
         if self.duration <= 0 or self.ceiling_seconds <= 0 or self.endpoint_seconds <= 0:
             raise ValueError("durations must be positive")
+        if self.shop_connections < 0:
+            raise ValueError("shop_connections must be 0 (share the line's) or more")
         if self.endpoint_join_fans < 0 or self.endpoint_active_fans < 0:
             raise ValueError("endpoint fans must be 0 (sized from the ceiling) or more")
 

@@ -9,7 +9,7 @@ from time import perf_counter
 from typing import Any
 
 from boxoffice.rush import endpoints
-from boxoffice.rush.client import HttpClient, json_body
+from boxoffice.rush.client import HttpClient, Reply, json_body
 from boxoffice.rush.config import RushConfig
 from boxoffice.rush.seats import available_numbers, choose_schedule, pick_seats
 from boxoffice.rush.stats import Sale, SalesLedger
@@ -67,6 +67,7 @@ class _Fan:
         self.client = client
         self.sale = sale
         self.headers = account.headers
+        self.shop = False  # admitted: its requests go on the shop's connections
 
     async def run(self) -> FanOutcome:
         for _ in range(MAX_JOINS):
@@ -81,6 +82,7 @@ class _Fan:
             if waited is not WaitResult.WOKEN:
                 return FanOutcome.FAILED
             return FanOutcome.SOLD_OUT if self.sale.ledger.sold_out else FanOutcome.STOPPED
+        self.shop = True
         outcome = await self._shop()
         if outcome is not FanOutcome.PAID:
             await self._leave()
@@ -124,7 +126,7 @@ class _Fan:
             if not seats:
                 schedule_id = None
                 continue
-            reply = await self.client.call(
+            reply = await self._call(
                 endpoints.HOLD,
                 "POST",
                 f"{API}/reservations",
@@ -139,9 +141,22 @@ class _Fan:
                 return FanOutcome.FAILED
         return FanOutcome.GAVE_UP
 
+    async def _call(
+        self,
+        endpoint: str,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str],
+        body: bytes | None = None,
+    ) -> Reply:
+        return await self.client.call(
+            endpoint, method, path, headers=headers, body=body, shop=self.shop
+        )
+
     async def _choose_date(self) -> int | None:
         """A date with seats left; None when all are sold; -1 when the listing failed."""
-        reply = await self.client.call(
+        reply = await self._call(
             endpoints.SCHEDULES,
             "GET",
             f"{API}/concerts/{self.sale.concert_id}/schedules",
@@ -153,7 +168,7 @@ class _Fan:
         return None if chosen is None else int(chosen["id"])
 
     async def _available_seats(self, schedule_id: int) -> list[int] | None:
-        reply = await self.client.call(
+        reply = await self._call(
             endpoints.SEATS, "GET", f"{API}/schedules/{schedule_id}/seats", headers=self.headers
         )
         if reply.status != 200 or not isinstance(reply.body, list):
@@ -163,7 +178,7 @@ class _Fan:
     async def _pay(self, reservation: dict[str, Any]) -> FanOutcome:
         reservation_id = int(reservation["id"])
         key = f"rush-{self.sale.run_id}-{self.account.index}-{reservation_id}"
-        reply = await self.client.call(
+        reply = await self._call(
             endpoints.PAY,
             "POST",
             f"{API}/payments",
@@ -183,7 +198,7 @@ class _Fan:
 
     async def _cancel(self, reservation_id: int) -> None:
         # An unpaid hold would keep its seats from the others until it lapses: give them back.
-        await self.client.call(
+        await self._call(
             endpoints.CANCEL,
             "POST",
             f"{API}/reservations/{reservation_id}/cancel",
@@ -191,6 +206,6 @@ class _Fan:
         )
 
     async def _leave(self) -> None:
-        await self.client.call(
+        await self._call(
             endpoints.LEAVE, "DELETE", f"{API}/queue/tokens/current", headers=self.headers
         )

@@ -66,7 +66,7 @@ def _sale(sale: dict[str, Any]) -> list[str]:
         ["requests (all endpoints)", sale["requests"]],
         ["requests/s", sale["requests_per_second"]],
         ["requests in flight, mean", sale["mean_requests_in_flight"]],
-        ["wait for a client connection, mean (ms)", sale["mean_wait_for_a_connection_ms"]],
+        ["wait for a client connection, mean (ms)", connection_waits(sale)],
         ["client CPU (s)", sale["client_cpu_seconds"]],
         ["client CPU, share of one core", sale["client_cpu_share_of_one_core"]],
         ["client CPU per request (µs)", sale["client_cpu_us_per_request"]],
@@ -192,7 +192,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Started {report['started_at']} against {', '.join(options['base_urls'])}; "
         f"{options['fans']:,} fans, {options['dates']} dates × {options['seats']:,} seats; "
         f"max_active {options['max_active']:,}, admit_per_minute {options['admit_per_minute']:,}; "
-        f"{options['concurrency']:,} fans and {options['connections']} connections per URL "
+        f"{options['concurrency']:,} fans and {connection_count(options)} connections per URL "
         f"in flight; client: {report['client']}.",
         "",
         f"**Verdict: {'PASS' if verdict['ok'] else 'FAIL'}**"
@@ -224,3 +224,15 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def connection_waits(sale: dict[str, Any]) -> str:
+    """`line 12.5 / shop 0.3`: each pool's mean wait for a connection, in milliseconds."""
+    waits = sale["mean_wait_for_a_connection_ms"]
+    return " / ".join(f"{lane} {ms:,}" for lane, ms in waits.items()) or "none"
+
+
+def connection_count(options: dict[str, Any]) -> str:
+    """`64` for one shared pool, `64 + 64 (shop)` when the shop has its own."""
+    shop = options.get("shop_connections", 0)
+    return f"{options['connections']} + {shop} (shop)" if shop else str(options["connections"])

@@ -121,9 +121,9 @@ def _sale_figures(sale: SaleResult, recorder: Recorder, ledger: SalesLedger) -> 
         "mean_requests_in_flight": round(recorder.busy_seconds() / sale.seconds, 1)
         if sale.seconds > 0
         else 0.0,
-        "mean_wait_for_a_connection_ms": _ms(recorder.slot_wait_seconds / requests)
-        if requests
-        else 0.0,
+        "mean_wait_for_a_connection_ms": {
+            lane: recorder.mean_slot_wait_ms(lane) for lane in sorted(recorder.slot_requests)
+        },
         "fans": dict(sale.outcomes.most_common()),
         "fan_crashes": dict(sale.crashes.most_common()),
         "client_cpu_seconds": round(sale.client_cpu_seconds, 2),

@@ -96,7 +96,8 @@ async def _setup(
 
 async def _measure(config: RushConfig, run_id: str, progress: Progress) -> _Measured:
     clients = [
-        HttpClient(url, config.connections, Recorder(perf_counter())) for url in config.base_urls
+        HttpClient(url, config.connections, Recorder(perf_counter()), config.shop_connections)
+        for url in config.base_urls
     ]
     try:
         async with asyncio.timeout(config.setup_timeout):

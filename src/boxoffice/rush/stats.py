@@ -83,9 +83,21 @@ class Recorder:
         self.outcomes: Counter[tuple[str, int, str, Outcome]] = Counter()
         self.per_second: defaultdict[int, list[float]] = defaultdict(list)
         self.errors = 0
-        # Time requests spent waiting for one of the client's connection slots: large when the
-        # fans want more than the server answers (the server, not the client, is saturated).
-        self.slot_wait_seconds = 0.0
+        # Time requests spent waiting for one of the client's connection slots, and how many
+        # requests, by lane (the line's pool or the shop's): large when the fans want more than
+        # the server answers (the server, not the client, is saturated).
+        self.slot_wait_seconds: defaultdict[str, float] = defaultdict(float)
+        self.slot_requests: Counter[str] = Counter()
+
+    def waited_for_slot(self, lane: str, seconds: float) -> None:
+        """A request of `lane` got a connection after `seconds`."""
+        self.slot_wait_seconds[lane] += seconds
+        self.slot_requests[lane] += 1
+
+    def mean_slot_wait_ms(self, lane: str) -> float:
+        """Mean wait of a request of `lane` for a connection, in milliseconds (0 if none)."""
+        count = self.slot_requests[lane]
+        return round(self.slot_wait_seconds[lane] / count * 1000, 2) if count else 0.0
 
     def record(self, endpoint: str, started: float, latency: float, status: int, code: str) -> None:
         """One response (or transport failure, with status 0) that took `latency` seconds."""
