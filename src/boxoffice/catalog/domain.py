@@ -48,9 +48,12 @@ class PriceTier:
     price: int
 
 
+_SEAT_STATUSES = {status.value: status for status in SeatStatus}
+
+
 def seat_status(stored: str, held_until: datetime | None, now: datetime) -> SeatStatus:
     """A hold past its `held_until` frees the seat at once, before any sweeper has run."""
-    status = SeatStatus(stored)
+    status = _SEAT_STATUSES.get(stored) or SeatStatus(stored)  # a lookup: once per seat shown
     if status is SeatStatus.HELD and (held_until is None or held_until <= now):
         return SeatStatus.AVAILABLE
     return status

@@ -107,11 +107,11 @@ class CatalogRepository:
                 .order_by(Seat.number)
             )
         ).all()
+        # A seat map is thousands of rows, rendered again after writes: rows unpacked as tuples
+        # (a Row's attribute access costs more than the rest of the loop).
         return [
-            domain.Seat(
-                r.id, r.number, r.section, r.price, domain.seat_status(r.status, r.held_until, now)
-            )
-            for r in rows
+            domain.Seat(seat_id, number, section, price, domain.seat_status(stored, until, now))
+            for seat_id, number, section, price, stored, until in rows
         ]
 
     async def existing_seat_numbers(self, schedule_id: int, numbers: Sequence[int]) -> set[int]:
