@@ -181,9 +181,9 @@ async def test_a_waiting_pass_is_paced_for_poll_after_times_the_ratio(room: Poll
 
     view = viewed(await store.poll("pass-5", T0 + 1, guard))
 
-    assert (view.position, advise(view, T0 + 1).poll_after_seconds) == (5, 5)
+    assert (view.position, advise(view, T0 + 1).poll_after_seconds) == (5, 16)
     wait = refused_for(await store.poll("pass-5", T0 + 1, guard))
-    assert 2.5 - 0.25 < wait <= 2.5
+    assert 8 - 0.25 < wait <= 8
     # The pace is the fan's own: the fan ahead polls as usual.
     assert viewed(await store.poll("pass-1", T0 + 1, paced(1, 0.5))).position == 1
 
@@ -225,8 +225,8 @@ async def test_a_pass_in_the_prequeue_is_paced_by_the_time_to_the_opening(
     view = viewed(await store.poll(pass_id, T0 + 1, guard))
 
     assert (view.position, view.opens_at) == (None, T0 + 251.5)
-    assert advise(view, T0 + 1) == Advice(estimated_wait_seconds=251, poll_after_seconds=25)
-    assert 5 - 0.25 < refused_for(await store.poll(pass_id, T0 + 1, guard)) <= 5 + 1e-6
+    assert advise(view, T0 + 1) == Advice(estimated_wait_seconds=251, poll_after_seconds=30)
+    assert 6 - 0.25 < refused_for(await store.poll(pass_id, T0 + 1, guard)) <= 6 + 1e-6
 
 
 async def test_a_poll_is_one_round_trip_to_redis(

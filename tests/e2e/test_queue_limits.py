@@ -270,16 +270,16 @@ async def test_the_pace_grows_with_the_advised_poll_interval(
     for fan in fans:
         await shop.join(fan)
     last = await shop.queue_status(fans[-1])
-    # 4th in line: 40 s to wait, so polled every 4 s; the first is polled every second.
+    # 4th in line: 40 s to wait, so polled every 13 s; the first (10 s) every 3 s.
     assert (last["position"], last["estimated_wait_seconds"], last["poll_after_seconds"]) == (
         4,
         40,
-        4,
+        13,
     )
-    assert (await shop.queue_status(fans[0]))["poll_after_seconds"] == 1
+    assert (await shop.queue_status(fans[0]))["poll_after_seconds"] == 3
 
-    assert assert_rate_limited(await client.get(STATUS, headers=fans[-1].with_pass)) == 4
-    assert assert_rate_limited(await client.get(STATUS, headers=fans[0].with_pass)) == 1
+    assert assert_rate_limited(await client.get(STATUS, headers=fans[-1].with_pass)) == 13
+    assert assert_rate_limited(await client.get(STATUS, headers=fans[0].with_pass)) == 3
 
 
 @limits(poll_pace_ratio=0.5)

@@ -127,8 +127,10 @@ def test_at_a_constant_rate_the_estimate_is_the_actual_wait() -> None:
     [
         (PassStatus.ACTIVE, 0, 30),
         (PassStatus.WAITING, 0, 1),  # about to be let in: every second
-        (PassStatus.WAITING, 19, 1),
-        (PassStatus.WAITING, 50, 5),  # a tenth of the wait
+        (PassStatus.WAITING, 5, 1),
+        (PassStatus.WAITING, 6, 2),
+        (PassStatus.WAITING, 50, 16),  # a third of the wait
+        (PassStatus.WAITING, 90, 30),
         (PassStatus.WAITING, 3600, 30),  # but never rarer than every 30 seconds
     ],
 )
@@ -167,16 +169,16 @@ def test_an_active_pass_is_told_no_wait_and_to_poll_rarely() -> None:
 
 def test_a_fan_in_line_is_advised_from_the_measured_rate() -> None:
     # Six a minute configured, none admitted lately: the fourth in line waits 40 s.
-    assert advise(waiting(4, admit_per_minute=6), 1010.0) == Advice(40, 4)
+    assert advise(waiting(4, admit_per_minute=6), 1010.0) == Advice(40, 13)
     # Thirty admitted over the last minute: one every two seconds, so 200 s for the 100th.
     fan = waiting(100, admit_per_minute=600, recent_admissions=30, oldest_admission_at=950.0)
-    assert advise(fan, 1010.0) == Advice(200, 20)
+    assert advise(fan, 1010.0) == Advice(200, 30)
 
 
 @pytest.mark.parametrize(
     ("opens_at", "now", "advice"),
     [
-        (1251.5, 1001.0, Advice(251, 25)),  # 250.5 s to the opening, rounded up
+        (1251.5, 1001.0, Advice(251, 30)),  # 250.5 s to the opening, rounded up
         (1003.5, 1001.0, Advice(3, 1)),
         (1000.0, 1001.0, Advice(0, 1)),  # opened, not yet let into the line
         (None, 1001.0, Advice(0, 1)),  # the opening was called off
