@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import structlog
 from fastapi import APIRouter
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,9 +16,9 @@ from boxoffice.platform.dependencies import ContainerDep
 from boxoffice.platform.http import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     IdempotencyKey,
-    is_plain_json,
     replay,
     stored_json,
+    well_formed_body,
 )
 from boxoffice.platform.idempotency import StoredResponse, request_fingerprint, run_idempotent
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
@@ -53,11 +52,8 @@ async def hot_pay(request: Request) -> Response | None:
     key = headers.get("idempotency-key")
     if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH:
         return None
-    if not is_plain_json(headers.get("content-type")):
-        return None
-    try:
-        body = PaymentRequest.model_validate_json(await request.body())
-    except ValidationError:
+    body = await well_formed_body(request, PaymentRequest)
+    if body is None:
         return None
     container: Container = request.app.state.container
     user_id = user_from_authorization(container, headers.get("authorization"))

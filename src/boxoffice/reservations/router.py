@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -11,7 +10,7 @@ from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorizati
 from boxoffice.bootstrap import Container
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import ContainerDep, parse_id
-from boxoffice.platform.http import JSON, is_plain_json
+from boxoffice.platform.http import JSON, well_formed_body
 from boxoffice.reservations import service
 from boxoffice.reservations.domain import Reservation
 from boxoffice.reservations.exceptions import ReservationNotFound, SeatUnavailable
@@ -36,11 +35,8 @@ async def hold_seats(
 async def hot_hold_seats(request: Request) -> Response | None:
     """POST /reservations as a plain Starlette endpoint (`platform.hot_routes`); None leaves a
     body that is not JSON or does not validate to the FastAPI route above."""
-    if not is_plain_json(request.headers.get("content-type")):
-        return None
-    try:
-        body = HoldRequest.model_validate_json(await request.body())
-    except ValidationError:
+    body = await well_formed_body(request, HoldRequest)
+    if body is None:
         return None
     container: Container = request.app.state.container
     headers = request.headers

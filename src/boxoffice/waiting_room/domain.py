@@ -98,11 +98,11 @@ def estimate_wait_seconds(position: int, rate_per_second: float) -> int:
     return math.ceil(position / rate_per_second) if rate_per_second > 0 else 0
 
 
-# A waiting fan is told to poll again after a third of their estimated wait, so the polls of a
-# whole line grow with the admission rate times this fraction's inverse and only with the log of
-# its length; never rarer than MAX_POLL_SECONDS, well inside the 60 s an admitted pass has to be
-# claimed (QUEUE_CLAIM_SECONDS). lua/poll.lua uses the same two numbers.
-POLL_WAIT_FRACTION = 3
+# A waiting fan is told to poll again after their estimated wait divided by this (a third), so
+# the polls of a whole line grow with the admission rate times this number and only with the log
+# of its length; never rarer than MAX_POLL_SECONDS, well inside the 60 s an admitted pass has to
+# be claimed (QUEUE_CLAIM_SECONDS). lua/poll.lua uses the same two numbers.
+POLL_WAIT_DIVISOR = 3
 MAX_POLL_SECONDS = 30
 
 
@@ -110,7 +110,7 @@ def poll_after_seconds(status: PassStatus, estimated_wait: int) -> int:
     """Fans far back poll rarely; those about to be admitted poll every second."""
     if status is PassStatus.ACTIVE:
         return MAX_POLL_SECONDS
-    return max(1, min(MAX_POLL_SECONDS, estimated_wait // POLL_WAIT_FRACTION))
+    return max(1, min(MAX_POLL_SECONDS, estimated_wait // POLL_WAIT_DIVISOR))
 
 
 @dataclass(frozen=True, slots=True)

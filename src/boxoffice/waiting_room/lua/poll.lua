@@ -26,7 +26,7 @@ local function poll_after(view, policy)
     wait = 0
     if rate > 0 then wait = math.ceil(position / rate) end
   end
-  -- domain.POLL_WAIT_FRACTION and domain.MAX_POLL_SECONDS
+  -- domain.POLL_WAIT_DIVISOR and domain.MAX_POLL_SECONDS
   local seconds = math.max(1, math.min(30, math.floor(wait / 3)))
   -- In the pre-queue, never advised to come back after the opening.
   if position == '' then seconds = math.max(1, math.min(seconds, wait)) end
