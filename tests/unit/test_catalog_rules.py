@@ -1,46 +1,16 @@
-"""Catalog rules: a seat's state as of now, when a date is on sale, how seats are numbered."""
+"""Catalog rules: when a date is on sale, how seats are numbered."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boxoffice.catalog.domain import PriceTier, SeatStatus, is_on_sale, number_seats, seat_status
+from boxoffice.catalog.domain import PriceTier, is_on_sale, number_seats
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 offsets = st.integers(min_value=-(10**7), max_value=10**7).map(lambda s: timedelta(seconds=s))
-
-
-def test_an_available_seat_is_available() -> None:
-    assert seat_status("AVAILABLE", None, NOW) is SeatStatus.AVAILABLE
-
-
-def test_a_held_seat_is_held_until_its_hold_runs_out() -> None:
-    assert seat_status("HELD", NOW + timedelta(seconds=1), NOW) is SeatStatus.HELD
-
-
-@pytest.mark.parametrize("held_until", [NOW, NOW - timedelta(seconds=1), None])
-def test_a_hold_at_or_past_its_end_frees_the_seat(held_until) -> None:
-    assert seat_status("HELD", held_until, NOW) is SeatStatus.AVAILABLE
-
-
-def test_a_sold_seat_stays_sold_whatever_the_time() -> None:
-    assert seat_status("SOLD", None, NOW) is SeatStatus.SOLD
-    assert seat_status("SOLD", NOW - timedelta(days=1), NOW) is SeatStatus.SOLD
-
-
-def test_an_unknown_stored_state_is_refused() -> None:
-    with pytest.raises(ValueError):
-        seat_status("RESERVED", None, NOW)
-
-
-@given(offsets)
-def test_a_held_seat_is_held_exactly_while_its_hold_is_in_the_future(offset) -> None:
-    expected = SeatStatus.HELD if offset > timedelta(0) else SeatStatus.AVAILABLE
-    assert seat_status("HELD", NOW + offset, NOW) is expected
 
 
 @given(offsets)

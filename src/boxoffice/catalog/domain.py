@@ -1,4 +1,4 @@
-"""Catalog rules with no I/O: seat state as the facts say, and how a date's seats are priced."""
+"""Catalog rules with no I/O: when a date is on sale, how its seats are numbered and priced."""
 
 from __future__ import annotations
 
@@ -46,17 +46,6 @@ class PriceTier:
     name: str
     seat_count: int
     price: int
-
-
-_SEAT_STATUSES = {status.value: status for status in SeatStatus}
-
-
-def seat_status(stored: str, held_until: datetime | None, now: datetime) -> SeatStatus:
-    """A hold past its `held_until` frees the seat at once, before any sweeper has run."""
-    status = _SEAT_STATUSES.get(stored) or SeatStatus(stored)  # a lookup: once per seat shown
-    if status is SeatStatus.HELD and (held_until is None or held_until <= now):
-        return SeatStatus.AVAILABLE
-    return status
 
 
 def is_on_sale(starts_at: datetime, now: datetime) -> bool:

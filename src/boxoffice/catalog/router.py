@@ -76,8 +76,9 @@ async def list_seats(schedule_id: str, container: ContainerDep, _pass: ActivePas
 
     async def render() -> bytes:
         async with container.uow(readonly=True) as uow:
-            seats = await service.list_seats(uow, schedule, container.clock.now())
-        return orjson.dumps(seats)
+            return await service.seat_map(
+                uow, schedule, container.clock.now(), container.seat_layouts
+            )
 
     body = await container.seat_maps.get(schedule, container.hot_read_bucket(), render)
     return Response(body, media_type="application/json")

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.exceptions import ConcertNotFound, ScheduleNotFound
+from boxoffice.catalog.seat_map import SeatMap, SeatMaps
 from boxoffice.unit_of_work import UnitOfWork
 
 
@@ -27,11 +28,19 @@ async def list_schedules(
     return [s for s in schedules if domain.is_on_sale(s.starts_at, now) and s.available_seats > 0]
 
 
-async def list_seats(uow: UnitOfWork, schedule_id: int, now: datetime) -> list[domain.Seat]:
-    """A date's seats by number, with their state as of now."""
-    if await uow.catalog.schedule_starts_at(schedule_id) is None:
-        raise ScheduleNotFound(f"There is no date {schedule_id}.")
-    return await uow.catalog.seats(schedule_id, now)
+async def seat_map(uow: UnitOfWork, schedule_id: int, now: datetime, maps: SeatMaps) -> bytes:
+    """A date's seats by number with their state as of now, as the JSON list the API answers.
+
+    The seats' fixed facts are read once per process (`maps`); each map reads only the seats
+    that are taken now.
+    """
+    layout = maps.get(schedule_id)
+    if layout is None:
+        seats = await uow.catalog.seat_layout(schedule_id)
+        if not seats and await uow.catalog.schedule_starts_at(schedule_id) is None:
+            raise ScheduleNotFound(f"There is no date {schedule_id}.")
+        layout = maps.put(schedule_id, SeatMap(seats))
+    return layout.render(await uow.catalog.taken_seats(schedule_id, now))
 
 
 async def create_concert(
