@@ -26,6 +26,7 @@ from boxoffice.platform.hot_routes import HotRoute, fastapi_route_app
 from boxoffice.platform.logging import configure_logging
 from boxoffice.platform.metrics import MetricsMiddleware
 from boxoffice.platform.problems import install_problem_handlers
+from boxoffice.platform.runtime import tune_garbage_collector
 from boxoffice.reservations.router import hot_hold_seats
 from boxoffice.reservations.router import router as reservations_router
 from boxoffice.settings import Settings
@@ -61,7 +62,10 @@ def create_app(
     store: WaitingRoomStore | None = None,
     background: bool = True,
 ) -> FastAPI:
-    """Build the ASGI app. `uvicorn --factory boxoffice.app:create_app` reads the environment."""
+    """Build the ASGI app. `uvicorn --factory boxoffice.app:create_app` reads the environment.
+
+    `boxoffice serve` runs `create_served_app` instead: the same app in a tuned process.
+    """
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
     container = build_container(settings, clock=clock, store=store)
@@ -139,3 +143,14 @@ def _file_endpoint(path: Path) -> Callable[[], Awaitable[FileResponse]]:
 
 
 __all__ = ["Container", "create_app"]
+
+
+def create_served_app() -> FastAPI:
+    """The app as each `boxoffice serve` worker runs it: built, then the process tuned.
+
+    Apart from `create_app` because the tuning is for the whole process (it freezes what exists
+    once the app is built out of garbage collection), which a test building many apps must not do.
+    """
+    app = create_app()
+    tune_garbage_collector()
+    return app

@@ -51,7 +51,7 @@ def serve(
         # Each worker keeps its own metrics; this directory lets /metrics add them up.
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="boxoffice-"))
     uvicorn.run(
-        "boxoffice.app:create_app",
+        "boxoffice.app:create_served_app",
         factory=True,
         host=host,
         port=port,

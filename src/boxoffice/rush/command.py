@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from boxoffice.platform.runtime import tune_garbage_collector
 from boxoffice.rush.config import RushConfig, TargetRefused, check_local_url, read_env_file
 
 __all__ = ["main", "rush_app"]
@@ -161,6 +162,8 @@ def rush(
         )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
+    # Thousands of fans in one process: its garbage collector is tuned like a server's.
+    tune_garbage_collector()
     raise typer.Exit(run_rush(config))
 
 
