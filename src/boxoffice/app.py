@@ -17,6 +17,7 @@ from boxoffice.accounts.router import router as accounts_router
 from boxoffice.background import admission_loop, sweeper_loop
 from boxoffice.bootstrap import Container, build_container
 from boxoffice.catalog.router import admin_router as catalog_admin_router
+from boxoffice.catalog.router import hot_list_seats
 from boxoffice.catalog.router import router as catalog_router
 from boxoffice.payments.router import hot_pay
 from boxoffice.payments.router import router as payments_router
@@ -106,6 +107,7 @@ def _hot_routes() -> list[HotRoute]:
     """The rush's hottest endpoints, served ahead of FastAPI (see `platform.hot_routes`)."""
     return [
         HotRoute("/api/v1/queue/status", hot_queue_status, ["GET"]),
+        HotRoute("/api/v1/schedules/{schedule_id}/seats", hot_list_seats, ["GET"]),
         HotRoute(
             "/api/v1/reservations",
             hot_hold_seats,

@@ -1,13 +1,14 @@
-"""Hot routes (platform/hot_routes.py): a status poll, a hold and a payment served by Starlette
-directly answer exactly as FastAPI's own routes do, are counted under their templates, and stay
-documented; a hold or payment the hot route does not recognize as well formed goes to FastAPI's
-route, body and all."""
+"""Hot routes (platform/hot_routes.py): a status poll, a seat map, a hold and a payment served by
+Starlette directly answer exactly as FastAPI's own routes do, are counted under their
+templates, and stay documented; a hold or payment the hot route does not recognize as well
+formed goes to FastAPI's route, body and all."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -18,13 +19,26 @@ from boxoffice.platform.hot_routes import HotRoute
 from .support import assert_problem
 
 STATUS = "/api/v1/queue/status"
+SEATS = "/api/v1/schedules/{schedule_id}/seats"
 HOLD = "/api/v1/reservations"
 PAY = "/api/v1/payments"
 JSON = {"Content-Type": "application/json"}
+T = TypeVar("T")
 
 
 def _hot_routes(app: Any) -> list[HotRoute]:
     return [route for route in app.router.routes if isinstance(route, HotRoute)]
+
+
+async def _by_fastapi(app: Any, answers: Awaitable[T]) -> T:
+    """`answers` awaited with the hot routes taken out, so FastAPI's own routes serve them."""
+    hot = _hot_routes(app)
+    for route in hot:
+        app.router.routes.remove(route)
+    try:
+        return await answers
+    finally:
+        app.router.routes[:0] = hot
 
 
 async def _answers(shop, fan, client: httpx.AsyncClient) -> list[tuple[int, Any]]:
@@ -52,18 +66,13 @@ async def _answers(shop, fan, client: httpx.AsyncClient) -> list[tuple[int, Any]
 
 async def test_the_hot_status_route_answers_as_fastapis_route_does(app, shop, client) -> None:
     hot = _hot_routes(app)
-    assert [route.path for route in hot] == [STATUS, HOLD, PAY]
+    assert [route.path for route in hot] == [STATUS, SEATS, HOLD, PAY]
     fan = await shop.sign_up()
     await shop.join(fan)
     await shop.sign_up()  # the names below follow on from here in both runs
 
     served_hot = await _answers(shop, fan, client)
-    for route in hot:
-        app.router.routes.remove(route)
-    try:
-        served_by_fastapi = await _answers(shop, fan, client)
-    finally:
-        app.router.routes[:0] = hot
+    served_by_fastapi = await _by_fastapi(app, _answers(shop, fan, client))
 
     assert served_hot == served_by_fastapi
     codes = [body.get("code", status) for status, body in served_hot]
@@ -76,6 +85,66 @@ async def test_the_hot_status_route_answers_as_fastapis_route_does(app, shop, cl
         "QUEUE_TOKEN_INVALID",
         "QUEUE_TOKEN_FORBIDDEN",
         200,
+    ]
+
+
+async def _seat_map_answers(shop, client: httpx.AsyncClient) -> list[tuple[int, Any]]:
+    """Seat maps asked for by every kind of caller and of date id, each answer of the endpoint."""
+    date = await shop.date_on_sale(seat_count=4, price=100)
+    fan, other = await shop.admitted_fan(), await shop.admitted_fan()
+    await shop.hold(other, date["id"], [2])
+    waiting = await shop.sign_up()
+    await shop.join(waiting)  # in line, not admitted
+    auth = fan.auth["Authorization"]
+    seats = SEATS.format(schedule_id=date["id"])
+    cases: list[tuple[str, dict[str, str]]] = [
+        (seats, {}),  # no account
+        (seats, {"Authorization": "Bearer not-a-token"}),
+        (seats, {"Authorization": auth}),  # no pass
+        (seats, {"Authorization": auth, "X-Queue-Token": "forged"}),
+        (seats, {"Authorization": auth, "X-Queue-Token": str(other.queue_token)}),  # another's
+        (seats, waiting.with_pass),  # a pass still in line
+        ("/api/v1/schedules/abc/seats", {}),  # the account is checked before the date
+        *[(SEATS.format(schedule_id=odd), fan.with_pass) for odd in ("abc", "0", "-1", "424242")],
+        (seats, fan.with_pass),
+    ]
+    answers = []
+    for path, headers in cases:
+        response = await client.get(path, headers=headers)
+        answers.append((response.status_code, response.headers["content-type"], response.json()))
+    return answers
+
+
+async def test_the_hot_seat_map_route_answers_as_fastapis_route_does(app, shop, client) -> None:
+    served_hot = await _seat_map_answers(shop, client)
+    served_by_fastapi = await _by_fastapi(app, _seat_map_answers(shop, client))
+
+    def without_ids(answers: list[tuple[int, Any]]) -> list[Any]:
+        return [
+            (status, kind, re.sub(r"\d+", "#", orjson.dumps(body).decode()))
+            for status, kind, body in answers
+        ]
+
+    assert without_ids(served_hot) == without_ids(served_by_fastapi)
+    codes = [
+        body.get("code", status) if status >= 400 else status for status, _, body in served_hot
+    ]
+    assert codes == [
+        "UNAUTHENTICATED",
+        "UNAUTHENTICATED",
+        "QUEUE_TOKEN_INVALID",
+        "QUEUE_TOKEN_INVALID",
+        "QUEUE_TOKEN_FORBIDDEN",
+        "QUEUE_TOKEN_NOT_ACTIVE",
+        "UNAUTHENTICATED",
+        *["SCHEDULE_NOT_FOUND"] * 4,
+        200,
+    ]
+    assert [seat["status"] for seat in served_hot[-1][2]] == [
+        "AVAILABLE",
+        "HELD",
+        "AVAILABLE",
+        "AVAILABLE",
     ]
 
 
@@ -106,6 +175,18 @@ async def test_hot_polls_are_counted_under_their_route_template(shop, client) ->
     metrics = (await client.get("/metrics")).text
 
     assert f'route="{STATUS}",status="200"' in metrics
+
+
+async def test_hot_seat_maps_are_counted_under_their_route_template(shop, client) -> None:
+    date = await shop.date_on_sale(seat_count=2)
+    fan = await shop.admitted_fan()
+    await shop.seat_map(fan, date["id"])
+    await client.get(SEATS.format(schedule_id="abc"), headers=fan.with_pass)
+
+    metrics = (await client.get("/metrics")).text
+
+    assert f'route="{SEATS}",status="200"' in metrics
+    assert f'route="{SEATS}",status="404"' in metrics
 
 
 async def test_the_hot_route_stays_in_the_openapi_document(client) -> None:
@@ -203,12 +284,7 @@ async def test_hot_holds_and_payments_answer_as_fastapis_routes_do(app, shop, cl
         route.fallback = _Counted(route.fallback, handed_on, route.path)
 
     served_hot = await _hold_and_pay_answers(shop, client)
-    for route in hot:
-        app.router.routes.remove(route)
-    try:
-        served_by_fastapi = await _hold_and_pay_answers(shop, client)
-    finally:
-        app.router.routes[:0] = hot
+    served_by_fastapi = await _by_fastapi(app, _hold_and_pay_answers(shop, client))
 
     assert served_hot == served_by_fastapi
     assert [answer[:2] for answer in served_hot] == [

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Response
+from starlette.requests import Request
 
+from boxoffice.accounts.dependencies import user_from_authorization
+from boxoffice.bootstrap import Container
 from boxoffice.catalog import service
 from boxoffice.catalog.domain import Concert, Schedule
 from boxoffice.catalog.exceptions import ConcertNotFound, ScheduleNotFound
@@ -71,7 +74,27 @@ async def list_schedules(
 
 @router.get("/schedules/{schedule_id}/seats", response_model=list[SeatOut])
 async def list_seats(schedule_id: str, container: ContainerDep, _pass: ActivePass) -> Response:
-    """A date's seats by number, with their state now (cached for about a second)."""
+    """A date's seats by number, with their state now (cached for about a second).
+
+    Served by `hot_list_seats` (the same steps without FastAPI's dependency solving); this
+    route stays for the OpenAPI document.
+    """
+    return await _seat_map(container, schedule_id)
+
+
+async def hot_list_seats(request: Request) -> Response:
+    """GET /schedules/{schedule_id}/seats as a plain Starlette endpoint (`platform.hot_routes`):
+    the account, then the pass, then the date, as the route above checks them."""
+    container: Container = request.app.state.container
+    headers = request.headers
+    user_id = user_from_authorization(container, headers.get("authorization"))
+    await container.waiting_room.require_active(
+        user_id, headers.get("x-queue-token"), container.now_ts()
+    )
+    return await _seat_map(container, request.path_params["schedule_id"])
+
+
+async def _seat_map(container: Container, schedule_id: str) -> Response:
     schedule = parse_id(schedule_id, ScheduleNotFound, "date")
 
     async def render() -> bytes:
