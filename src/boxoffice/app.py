@@ -144,9 +144,6 @@ def _file_endpoint(path: Path) -> Callable[[], Awaitable[FileResponse]]:
     return serve_file
 
 
-__all__ = ["Container", "create_app"]
-
-
 def create_served_app() -> FastAPI:
     """The app as each `boxoffice serve` worker runs it: built, then the process tuned.
 
@@ -156,3 +153,6 @@ def create_served_app() -> FastAPI:
     app = create_app()
     tune_garbage_collector()
     return app
+
+
+__all__ = ["Container", "create_app", "create_served_app"]

@@ -88,7 +88,7 @@ async def test_the_hot_status_route_answers_as_fastapis_route_does(app, shop, cl
     ]
 
 
-async def _seat_map_answers(shop, client: httpx.AsyncClient) -> list[tuple[int, Any]]:
+async def _seat_map_answers(shop, client: httpx.AsyncClient) -> list[tuple[int, str, Any]]:
     """Seat maps asked for by every kind of caller and of date id, each answer of the endpoint."""
     date = await shop.date_on_sale(seat_count=4, price=100)
     fan, other = await shop.admitted_fan(), await shop.admitted_fan()
@@ -119,7 +119,7 @@ async def test_the_hot_seat_map_route_answers_as_fastapis_route_does(app, shop, 
     served_hot = await _seat_map_answers(shop, client)
     served_by_fastapi = await _by_fastapi(app, _seat_map_answers(shop, client))
 
-    def without_ids(answers: list[tuple[int, Any]]) -> list[Any]:
+    def without_ids(answers: list[tuple[int, str, Any]]) -> list[Any]:
         return [
             (status, kind, re.sub(r"\d+", "#", orjson.dumps(body).decode()))
             for status, kind, body in answers
