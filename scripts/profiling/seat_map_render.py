@@ -25,7 +25,7 @@ from boxoffice.bootstrap import build_container
 from boxoffice.catalog import service
 from boxoffice.catalog.domain import PriceTier, Seat, SeatStatus
 from boxoffice.catalog.models import Seat as SeatRow
-from boxoffice.catalog.seat_map import SeatMaps
+from boxoffice.catalog.seat_map import SeatLayouts
 from boxoffice.settings import Settings
 
 SEATS = 5_000
@@ -76,11 +76,11 @@ async def main() -> None:
             ]
         return orjson.dumps(seats)
 
-    maps = SeatMaps()
+    layouts = SeatLayouts()
 
     async def encoded() -> bytes:
         async with container.uow(readonly=True) as uow:
-            return await service.seat_map(uow, date.id, datetime.now(UTC), maps)
+            return await service.seat_map(uow, date.id, datetime.now(UTC), layouts)
 
     assert await encoded() == await every_seat(), "the two renders differ"
     for name, render in [("every seat", every_seat), ("encoded", encoded)] * 2:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from boxoffice.catalog.seat_map import SeatMaps
+from boxoffice.catalog.seat_map import SeatLayouts
 from boxoffice.platform.cache import HotReadCache
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.database import create_engine
@@ -44,7 +44,7 @@ class Container:
     admission_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     seat_maps: HotReadCache = field(init=False)
     schedule_lists: HotReadCache = field(init=False)
-    seat_layouts: SeatMaps = field(default_factory=SeatMaps)
+    seat_layouts: SeatLayouts = field(default_factory=SeatLayouts)
 
     def __post_init__(self) -> None:
         refresh_seconds = self.settings.hot_read_refresh_seconds

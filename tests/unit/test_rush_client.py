@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from boxoffice.rush.client import HttpClient
+from boxoffice.rush.client import HttpClient, Reply
 from boxoffice.rush.stats import Recorder
 
 
@@ -35,13 +35,19 @@ async def server() -> AsyncIterator[tuple[str, asyncio.Event]]:
         gate.set()
 
 
+async def _line_holding_its_connection(client: HttpClient) -> asyncio.Task[Reply]:
+    """A line request that keeps the line's one connection until the server's gate opens."""
+    in_line = asyncio.create_task(client.call("slow", "GET", "/slow"))
+    await asyncio.sleep(0.05)
+    return in_line
+
+
 async def test_a_shop_request_passes_a_line_that_holds_every_connection(server) -> None:
     url, gate = server
     recorder = Recorder(perf_counter())
     client = HttpClient(url, 1, recorder, shop_connections=1)
     try:
-        in_line = asyncio.create_task(client.call("slow", "GET", "/slow"))
-        await asyncio.sleep(0.05)  # the line's one connection is now taken
+        in_line = await _line_holding_its_connection(client)
 
         shopping = await asyncio.wait_for(client.call("fast", "GET", "/fast", shop=True), 5)
 
@@ -60,8 +66,7 @@ async def test_without_shop_connections_the_shop_waits_behind_the_line(server) -
     recorder = Recorder(perf_counter())
     client = HttpClient(url, 1, recorder, shop_connections=0)
     try:
-        in_line = asyncio.create_task(client.call("slow", "GET", "/slow"))
-        await asyncio.sleep(0.05)
+        in_line = await _line_holding_its_connection(client)
         shopping = asyncio.create_task(client.call("fast", "GET", "/fast", shop=True))
 
         await asyncio.sleep(0.2)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from boxoffice.catalog.domain import Seat, SeatStatus
-from boxoffice.catalog.seat_map import SeatMap, SeatMaps
+from boxoffice.catalog.seat_map import SeatLayout, SeatLayouts
 
 # Characters JSON escapes or encodes in several bytes, from a fixed alphabet: Hypothesis's full
 # Unicode tables take over a second to build on a fresh checkout, past its health check.
@@ -39,49 +39,49 @@ def taken_of(seats: list[Seat]) -> dict[SeatStatus, list[int]]:
 
 @given(dates())
 def test_a_map_is_byte_for_byte_the_seats_serialized(seats) -> None:
-    assert SeatMap(layout_of(seats)).render(taken_of(seats)) == orjson.dumps(seats)
+    assert SeatLayout(layout_of(seats)).render(taken_of(seats)) == orjson.dumps(seats)
 
 
 @given(dates(), dates())
 def test_one_layout_renders_each_new_state_of_its_seats(seats, later) -> None:
-    seat_map = SeatMap(layout_of(seats))
-    seat_map.render(taken_of(seats))
+    layout = SeatLayout(layout_of(seats))
+    layout.render(taken_of(seats))
     states = {s.number: s.status for s in later}
     now = [
         Seat(s.id, s.number, s.section, s.price, states.get(s.number, SeatStatus.AVAILABLE))
         for s in seats
     ]
 
-    assert seat_map.render(taken_of(now)) == orjson.dumps(now)
+    assert layout.render(taken_of(now)) == orjson.dumps(now)
 
 
 def test_a_taken_number_the_date_does_not_have_is_left_out() -> None:
-    seat_map = SeatMap([(7, 1, "A", 100)])
+    layout = SeatLayout([(7, 1, "A", 100)])
 
-    assert orjson.loads(seat_map.render({SeatStatus.SOLD: [2]})) == [
+    assert orjson.loads(layout.render({SeatStatus.SOLD: [2]})) == [
         {"id": 7, "number": 1, "section": "A", "price": 100, "status": "AVAILABLE"}
     ]
 
 
 def test_a_date_with_no_seats_is_an_empty_list() -> None:
-    assert SeatMap([]).render({}) == b"[]"
+    assert SeatLayout([]).render({}) == b"[]"
 
 
-def test_maps_past_the_seat_budget_drop_the_least_recently_used() -> None:
-    maps = SeatMaps(max_seats=5)
-    first = maps.put(1, SeatMap([(1, 1, "", 1), (2, 2, "", 1)]))
-    maps.put(2, SeatMap([(3, 1, "", 1), (4, 2, "", 1)]))
-    assert maps.get(1) is first  # 1 is now the most recently used
+def test_layouts_past_the_seat_budget_drop_the_least_recently_used() -> None:
+    layouts = SeatLayouts(max_seats=5)
+    first = layouts.put(1, SeatLayout([(1, 1, "", 1), (2, 2, "", 1)]))
+    layouts.put(2, SeatLayout([(3, 1, "", 1), (4, 2, "", 1)]))
+    assert layouts.get(1) is first  # 1 is now the most recently used
 
-    maps.put(3, SeatMap([(5, 1, "", 1), (6, 2, "", 1)]))
+    layouts.put(3, SeatLayout([(5, 1, "", 1), (6, 2, "", 1)]))
 
-    assert maps.get(2) is None
-    assert maps.get(1) is first
-    assert maps.get(3) is not None
+    assert layouts.get(2) is None
+    assert layouts.get(1) is first
+    assert layouts.get(3) is not None
 
 
 def test_a_map_larger_than_the_budget_is_still_kept_alone() -> None:
-    maps = SeatMaps(max_seats=1)
-    big = maps.put(1, SeatMap([(1, 1, "", 1), (2, 2, "", 1)]))
+    layouts = SeatLayouts(max_seats=1)
+    big = layouts.put(1, SeatLayout([(1, 1, "", 1), (2, 2, "", 1)]))
 
-    assert maps.get(1) is big
+    assert layouts.get(1) is big

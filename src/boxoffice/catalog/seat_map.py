@@ -3,7 +3,8 @@
 A seat's id, number, section and price never change after its date is created; only its state
 does. So each process encodes a date's seats once, up to the state, and a map is then those
 pieces joined with each seat's state: a pass of list slicing and one `bytes.join`, where
-building and serializing thousands of objects cost ~12-30 ms a map under a rush of holds.
+building and serializing every seat cost 17-22 ms of CPU a 5,000-seat map, again after each
+burst of holds (scripts/profiling/seat_map_render.py).
 The bytes are the same as `orjson.dumps` of the `Seat` list (a test holds the two together).
 """
 
@@ -21,7 +22,7 @@ _SUFFIXES = {status: status.value.encode() + b'"}' for status in SeatStatus}
 _AVAILABLE = _SUFFIXES[SeatStatus.AVAILABLE]
 
 
-class SeatMap:
+class SeatLayout:
     """One date's seats, encoded up to their state; `render` adds the states."""
 
     __slots__ = ("_positions", "_prefixes")
@@ -57,28 +58,29 @@ class SeatMap:
         return b"[" + b"".join(pieces) + b"]"
 
 
-class SeatMaps:
+class SeatLayouts:
     """The encoded dates of one process, the least recently used dropped past `max_seats`."""
 
     def __init__(self, max_seats: int = 100_000) -> None:
-        # ~110 bytes a seat: 100,000 seats (twenty 5,000-seat dates) is about 11 MB.
+        # ~170 bytes a seat (tracemalloc, 5,000 seats): 100,000 seats, twenty 5,000-seat
+        # dates, is about 17 MB.
         self._max_seats = max_seats
-        self._maps: OrderedDict[int, SeatMap] = OrderedDict()
+        self._layouts: OrderedDict[int, SeatLayout] = OrderedDict()
         self._seats = 0
 
-    def get(self, schedule_id: int) -> SeatMap | None:
-        found = self._maps.get(schedule_id)
+    def get(self, schedule_id: int) -> SeatLayout | None:
+        found = self._layouts.get(schedule_id)
         if found is not None:
-            self._maps.move_to_end(schedule_id)
+            self._layouts.move_to_end(schedule_id)
         return found
 
-    def put(self, schedule_id: int, seat_map: SeatMap) -> SeatMap:
-        previous = self._maps.pop(schedule_id, None)
+    def put(self, schedule_id: int, layout: SeatLayout) -> SeatLayout:
+        previous = self._layouts.pop(schedule_id, None)
         if previous is not None:
             self._seats -= len(previous)
-        self._maps[schedule_id] = seat_map
-        self._seats += len(seat_map)
-        while self._seats > self._max_seats and len(self._maps) > 1:
-            _, dropped = self._maps.popitem(last=False)
+        self._layouts[schedule_id] = layout
+        self._seats += len(layout)
+        while self._seats > self._max_seats and len(self._layouts) > 1:
+            _, dropped = self._layouts.popitem(last=False)
             self._seats -= len(dropped)
-        return seat_map
+        return layout

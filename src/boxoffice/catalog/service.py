@@ -7,7 +7,7 @@ from datetime import datetime
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.exceptions import ConcertNotFound, ScheduleNotFound
-from boxoffice.catalog.seat_map import SeatMap, SeatMaps
+from boxoffice.catalog.seat_map import SeatLayout, SeatLayouts
 from boxoffice.unit_of_work import UnitOfWork
 
 
@@ -28,18 +28,18 @@ async def list_schedules(
     return [s for s in schedules if domain.is_on_sale(s.starts_at, now) and s.available_seats > 0]
 
 
-async def seat_map(uow: UnitOfWork, schedule_id: int, now: datetime, maps: SeatMaps) -> bytes:
+async def seat_map(uow: UnitOfWork, schedule_id: int, now: datetime, layouts: SeatLayouts) -> bytes:
     """A date's seats by number with their state as of now, as the JSON list the API answers.
 
-    The seats' fixed facts are read once per process (`maps`); each map reads only the seats
+    The seats' fixed facts are read once per process (`layouts`); each map reads only the seats
     that are taken now.
     """
-    layout = maps.get(schedule_id)
+    layout = layouts.get(schedule_id)
     if layout is None:
         seats = await uow.catalog.seat_layout(schedule_id)
         if not seats and await uow.catalog.schedule_starts_at(schedule_id) is None:
             raise ScheduleNotFound(f"There is no date {schedule_id}.")
-        layout = maps.put(schedule_id, SeatMap(seats))
+        layout = layouts.put(schedule_id, SeatLayout(seats))
     return layout.render(await uow.catalog.taken_seats(schedule_id, now))
 
 
