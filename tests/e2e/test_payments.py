@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from boxoffice.background import sweep_once
+from boxoffice.payments.domain import PaymentStatus
+from boxoffice.payments.schemas import PaymentOut
 
 from .support import assert_problem, utc
 
@@ -191,6 +193,38 @@ async def test_a_retry_with_the_same_key_replays_the_payment_after_the_pass_is_u
     assert await shop.balance(fan) == 20_000
     assert len(await shop.payments(fan)) == 1
     assert [e["kind"] for e in await shop.ledger(fan)] == ["PAYMENT", "CHARGE"]
+
+
+@pytest.mark.parametrize(("price", "microseconds"), [(1_500, 0), (0, 120), (7, 999_999)])
+async def test_a_payment_and_its_replays_are_the_bytes_the_api_renders(
+    shop, clock, price, microseconds
+) -> None:
+    # On PostgreSQL the database renders and stores the answer (bx_pay_once); it must be the
+    # answer SQLite's path renders with PaymentOut, whatever the amount and the clock's digits.
+    clock.advance(microseconds / 1_000_000)
+    date = await shop.date_on_sale(price=price)
+    fan = await shop.admitted_fan()
+    await shop.charge(fan, 10_000)
+    reservation = await shop.hold(fan, date["id"], [1, 2])
+
+    first = await shop.post_payment(fan, reservation["id"], key="pay-1")
+    pass_used_up = await shop.post_payment(fan, reservation["id"], key="pay-1")
+    await shop.join(fan)
+    await shop.admit()
+    with_a_new_pass = await shop.post_payment(fan, reservation["id"], key="pay-1")
+
+    assert first.status_code == 201
+    rendered = PaymentOut(
+        id=first.json()["id"],
+        reservation_id=reservation["id"],
+        amount=2 * price,
+        status=PaymentStatus.PAID,
+        paid_at=clock.now(),
+    ).model_dump_json()
+    assert first.content == rendered.encode()
+    assert pass_used_up.status_code == with_a_new_pass.status_code == 201
+    assert pass_used_up.content == with_a_new_pass.content == first.content
+    assert await shop.balance(fan) == 10_000 - 2 * price
 
 
 async def test_a_retry_with_a_new_key_after_the_pass_is_used_up_is_expired(shop, hold) -> None:

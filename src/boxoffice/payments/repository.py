@@ -5,24 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic_core import to_json
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.payments.domain import Payment, PaymentStatus
 from boxoffice.payments.models import Payment as PaymentRow
+from boxoffice.platform.idempotency import StoredResponse
 
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """What `pay_at_once` did. Any outcome but PAID leaves writes the caller must roll back."""
+    """What a payment did. Only PAID wrote anything (in steps, the caller rolls back the rest)."""
 
-    outcome: str  # PAID, NOT_PAYABLE (nothing written), SEATS_GONE, INSUFFICIENT
+    # PAID, REPLAY (the key's first answer), KEY_REUSED, NOT_PAYABLE, SEATS_GONE, INSUFFICIENT
+    outcome: str
     amount: int
     payment_id: int | None
+    answer: StoredResponse | None = None  # from bx_pay_once: PAID's answer, or the replayed one
 
 
-_PAY_AT_ONCE = text(
-    "SELECT outcome, amount, payment_id FROM bx_pay(:user_id, :reservation_id, :now)"
+_PAY_ONCE = text(
+    "SELECT outcome, amount, payment_id, status_code, response_body"
+    " FROM bx_pay_once(:user_id, :reservation_id, :now, :key, :request_hash, :paid_at)"
 )
 
 
@@ -44,21 +49,39 @@ class PaymentRepository:
         )
         return Payment(int(result.scalar_one()), reservation_id, amount, PaymentStatus.PAID, now)
 
-    async def pay_at_once(self, user_id: int, reservation_id: int, now: datetime) -> Settlement:
-        """PostgreSQL: confirm the hold, sell its seats, debit, record, in one round trip.
+    async def pay_once(
+        self,
+        user_id: int,
+        reservation_id: int,
+        now: datetime,
+        key: str | None,
+        request_hash: str,
+    ) -> Settlement:
+        """PostgreSQL: the whole payment with its idempotency record as one statement.
 
-        Function bx_pay (migration 0002) runs the steps of `payments.service.pay` in the same
-        order and lock order, inside the caller's transaction.
+        Function bx_pay_once (migration 0003) runs the steps of `payments.service.pay` in the
+        same order and lock order; the caller needs no transaction of its own. It stores the
+        answer the API gives (`PaymentOut`), so it is handed `paid_at` as the API renders it.
         """
         row = (
             await self._connection.execute(
-                _PAY_AT_ONCE,
-                {"user_id": user_id, "reservation_id": reservation_id, "now": now},
+                _PAY_ONCE,
+                {
+                    "user_id": user_id,
+                    "reservation_id": reservation_id,
+                    "now": now,
+                    "key": key,
+                    "request_hash": request_hash,
+                    "paid_at": to_json(now).decode(),
+                },
             )
         ).one()
         outcome = "PAID" if row.outcome == "OK" else str(row.outcome)
+        answer = None
+        if row.response_body is not None:
+            answer = StoredResponse(int(row.status_code), bytes(row.response_body))
         payment_id = None if row.payment_id is None else int(row.payment_id)
-        return Settlement(outcome, int(row.amount or 0), payment_id)
+        return Settlement(outcome, int(row.amount or 0), payment_id, answer)
 
     async def mark(self, reservation_id: int, status: PaymentStatus, now: datetime) -> None:
         await self._connection.execute(

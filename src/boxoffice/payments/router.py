@@ -10,6 +10,7 @@ from starlette.responses import Response
 from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
 from boxoffice.bootstrap import Container
 from boxoffice.payments import service
+from boxoffice.payments.domain import Payment
 from boxoffice.payments.schemas import PaymentOut, PaymentRequest
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import ContainerDep
@@ -20,7 +21,7 @@ from boxoffice.platform.http import (
     stored_json,
     well_formed_body,
 )
-from boxoffice.platform.idempotency import StoredResponse, request_fingerprint, run_idempotent
+from boxoffice.platform.idempotency import Idempotency, StoredResponse, request_fingerprint
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
 from boxoffice.waiting_room.exceptions import QueueTokenExpired
 
@@ -78,17 +79,23 @@ async def _pay(
             raise
         return replay(earlier)
 
-    async def pay_once() -> StoredResponse:
-        payment = await service.pay(uow, user_id, body.reservation_id, now)
-        return stored_json(201, PaymentOut.of(payment))
-
-    async with container.uow() as uow:
-        result = await run_idempotent(
-            uow.idempotency, user_id, idempotency_key, fingerprint, now, pay_once
+    # On PostgreSQL the payment is one statement (bx_pay_once), so it needs no transaction.
+    async with container.uow(autocommit=True) as uow:
+        result = await service.pay(
+            uow,
+            user_id,
+            body.reservation_id,
+            now,
+            Idempotency(idempotency_key, fingerprint),
+            _answer,
         )
         await uow.commit()
     await _after_payment(container, active.pass_id, now.timestamp(), result)
     return replay(result)
+
+
+def _answer(payment: Payment) -> StoredResponse:
+    return stored_json(201, PaymentOut.of(payment))
 
 
 async def _earlier_result(

@@ -67,3 +67,10 @@ class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     status = 409
     title = "Idempotency key reused with a different request"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(
+            detail
+            or "This Idempotency-Key was already used for a different request. "
+            "Use a new key for a new request."
+        )

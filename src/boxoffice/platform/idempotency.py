@@ -28,6 +28,14 @@ class StoredResponse:
     body: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    """A request's Idempotency-Key (None: the client sent none) and its fingerprint."""
+
+    key: str | None
+    fingerprint: str
+
+
 def request_fingerprint(method: str, path: str, payload: object) -> str:
     """A hash of what the request asks for; the same key with another fingerprint is refused."""
     canonical = orjson.dumps([method, path, payload], option=orjson.OPT_SORT_KEYS)
@@ -76,10 +84,7 @@ class IdempotencyRepository:
         if row is None:
             return None
         if row.request_hash != fingerprint:
-            raise IdempotencyKeyReused(
-                "This Idempotency-Key was already used for a different request. "
-                "Use a new key for a new request."
-            )
+            raise IdempotencyKeyReused()
         return StoredResponse(int(row.status_code), bytes(row.response_body))
 
     async def store(self, user_id: int, key: str, response: StoredResponse) -> None:
