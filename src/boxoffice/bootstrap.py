@@ -12,6 +12,7 @@ from boxoffice.catalog.seat_map import SeatLayouts
 from boxoffice.platform.cache import HotReadCache
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.database import create_engine
+from boxoffice.platform.http import TaggedBody
 from boxoffice.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from boxoffice.platform.secrets import Keys, resolve_keys
 from boxoffice.platform.security import PasswordHashing, TokenSigner
@@ -42,8 +43,8 @@ class Container:
     write_lock: asyncio.Lock | None
     limiter: RateLimiter
     admission_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    seat_maps: HotReadCache = field(init=False)
-    schedule_lists: HotReadCache = field(init=False)
+    seat_maps: HotReadCache[TaggedBody] = field(init=False)
+    schedule_lists: HotReadCache[bytes] = field(init=False)
     seat_layouts: SeatLayouts = field(default_factory=SeatLayouts)
 
     def __post_init__(self) -> None:

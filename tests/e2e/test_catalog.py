@@ -122,6 +122,52 @@ async def test_seats_show_held_and_sold(shop) -> None:
     assert await shop.seat_map(holder, date["id"]) == {1: "SOLD", 2: "AVAILABLE", 3: "HELD"}
 
 
+async def test_a_seat_map_the_fan_already_has_is_304_with_no_body(client, shop) -> None:
+    date = await shop.date_on_sale(seat_count=3)
+    fan = await shop.admitted_fan()
+    seats = f"/api/v1/schedules/{date['id']}/seats"
+    first = await client.get(seats, headers=fan.with_pass)
+    etag = first.headers["ETag"]
+
+    again = await client.get(seats, headers={**fan.with_pass, "If-None-Match": etag})
+    weak = await client.get(seats, headers={**fan.with_pass, "If-None-Match": f'"x", W/{etag}'})
+    other = await client.get(seats, headers={**fan.with_pass, "If-None-Match": '"x"'})
+
+    assert first.status_code == 200
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", etag)
+    assert again.headers["Cache-Control"] == "private, no-cache"
+    assert weak.status_code == 304
+    assert (other.status_code, other.content) == (200, first.content)
+
+
+async def test_a_changed_seat_map_has_a_new_tag(client, shop, clock) -> None:
+    date = await shop.date_on_sale(seat_count=3)
+    fan, other = await shop.admitted_fan(), await shop.admitted_fan()
+    seats = f"/api/v1/schedules/{date['id']}/seats"
+    before = await client.get(seats, headers=fan.with_pass)
+    await shop.hold(other, date["id"], [2])
+    clock.advance(1)  # past the second a map is cached for
+
+    after = await client.get(
+        seats, headers={**fan.with_pass, "If-None-Match": before.headers["ETag"]}
+    )
+
+    assert after.status_code == 200
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert [seat["status"] for seat in after.json()] == ["AVAILABLE", "HELD", "AVAILABLE"]
+
+
+async def test_a_refused_seat_map_request_is_refused_whatever_its_tag(client, shop) -> None:
+    date = await shop.date_on_sale(seat_count=3)
+    fan = await shop.admitted_fan()
+    seats = f"/api/v1/schedules/{date['id']}/seats"
+
+    response = await client.get(seats, headers={**fan.auth, "If-None-Match": "*"})
+
+    assert_problem(response, 401, "QUEUE_TOKEN_INVALID")
+
+
 @pytest.mark.parametrize("schedule_id", ODD_IDS)
 async def test_an_unknown_date_of_any_shape_is_404(client, shop, schedule_id) -> None:
     fan = await shop.admitted_fan()

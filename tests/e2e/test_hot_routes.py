@@ -88,8 +88,8 @@ async def test_the_hot_status_route_answers_as_fastapis_route_does(app, shop, cl
     ]
 
 
-async def _seat_map_answers(shop, client: httpx.AsyncClient) -> list[tuple[int, str, Any]]:
-    """Seat maps asked for by every kind of caller and of date id, each answer of the endpoint."""
+async def _seat_map_answers(shop, client: httpx.AsyncClient) -> list[tuple[int, Any, Any]]:
+    """Seat maps asked for by every kind of caller, date id and If-None-Match, each answer."""
     date = await shop.date_on_sale(seat_count=4, price=100)
     fan, other = await shop.admitted_fan(), await shop.admitted_fan()
     await shop.hold(other, date["id"], [2])
@@ -112,6 +112,13 @@ async def _seat_map_answers(shop, client: httpx.AsyncClient) -> list[tuple[int, 
     for path, headers in cases:
         response = await client.get(path, headers=headers)
         answers.append((response.status_code, response.headers["content-type"], response.json()))
+    etag = response.headers["ETag"]
+    for if_none_match in (etag, '"another"', "*"):
+        conditional = {**fan.with_pass, "If-None-Match": if_none_match}
+        response = await client.get(seats, headers=conditional)
+        tagged = (response.headers["ETag"] == etag, response.headers["Cache-Control"])
+        body = response.json() if response.content else None
+        answers.append((response.status_code, tagged, body))
     return answers
 
 
@@ -119,7 +126,7 @@ async def test_the_hot_seat_map_route_answers_as_fastapis_route_does(app, shop, 
     served_hot = await _seat_map_answers(shop, client)
     served_by_fastapi = await _by_fastapi(app, _seat_map_answers(shop, client))
 
-    def without_ids(answers: list[tuple[int, str, Any]]) -> list[Any]:
+    def without_ids(answers: list[tuple[int, Any, Any]]) -> list[Any]:
         return [
             (status, kind, re.sub(r"\d+", "#", orjson.dumps(body).decode()))
             for status, kind, body in answers
@@ -139,8 +146,13 @@ async def test_the_hot_seat_map_route_answers_as_fastapis_route_does(app, shop, 
         "UNAUTHENTICATED",
         *["SCHEDULE_NOT_FOUND"] * 4,
         200,
+        304,  # the tag of the map just read
+        200,
+        304,  # If-None-Match: *
     ]
-    assert [seat["status"] for seat in served_hot[-1][2]] == [
+    assert all(tagged == (True, "private, no-cache") for _, tagged, _ in served_hot[-3:])
+    assert served_hot[-2][2] == served_hot[-4][2]
+    assert [seat["status"] for seat in served_hot[-4][2]] == [
         "AVAILABLE",
         "HELD",
         "AVAILABLE",
@@ -195,6 +207,9 @@ async def test_the_hot_route_stays_in_the_openapi_document(client) -> None:
     operation = document["paths"][STATUS]["get"]
     assert "X-Queue-Token" in [parameter["name"] for parameter in operation["parameters"]]
     assert operation["security"] == [{"HTTPBearer": []}]
+    seat_map = document["paths"][SEATS]["get"]
+    assert "If-None-Match" in [parameter["name"] for parameter in seat_map["parameters"]]
+    assert {"200", "304"} <= set(seat_map["responses"])
 
 
 def _summary(response: httpx.Response) -> tuple[Any, ...]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import orjson
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from starlette.requests import Request
 
 from boxoffice.accounts.dependencies import user_from_authorization
@@ -19,6 +21,7 @@ from boxoffice.catalog.schemas import (
     SeatOut,
 )
 from boxoffice.platform.dependencies import AdminAccess, ContainerDep, parse_id
+from boxoffice.platform.http import TaggedBody, tagged_json
 from boxoffice.waiting_room.dependencies import ActivePass
 
 router = APIRouter(tags=["catalog"])
@@ -72,14 +75,30 @@ async def list_schedules(
     return Response(body, media_type="application/json")
 
 
-@router.get("/schedules/{schedule_id}/seats", response_model=list[SeatOut])
-async def list_seats(schedule_id: str, container: ContainerDep, _pass: ActivePass) -> Response:
-    """A date's seats by number, with their state now (cached for about a second).
+@router.get(
+    "/schedules/{schedule_id}/seats",
+    response_model=list[SeatOut],
+    responses={304: {"description": "Not modified: the map the If-None-Match tag names."}},
+)
+async def list_seats(
+    schedule_id: str,
+    container: ContainerDep,
+    _pass: ActivePass,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            alias="If-None-Match",
+            description="The ETag of a map already held: 304 if it is still the map.",
+        ),
+    ] = None,
+) -> Response:
+    """A date's seats by number, with their state now (cached for about a second), with an
+    ETag: asked again with If-None-Match, an unchanged map answers 304 with no body.
 
     Served by `hot_list_seats` (the same steps without FastAPI's dependency solving); this
     route stays for the OpenAPI document.
     """
-    return await _seat_map(container, schedule_id)
+    return await _seat_map(container, schedule_id, if_none_match)
 
 
 async def hot_list_seats(request: Request) -> Response:
@@ -91,20 +110,23 @@ async def hot_list_seats(request: Request) -> Response:
     await container.waiting_room.require_active(
         user_id, headers.get("x-queue-token"), container.now_ts()
     )
-    return await _seat_map(container, request.path_params["schedule_id"])
+    return await _seat_map(
+        container, request.path_params["schedule_id"], headers.get("if-none-match")
+    )
 
 
-async def _seat_map(container: Container, schedule_id: str) -> Response:
+async def _seat_map(container: Container, schedule_id: str, if_none_match: str | None) -> Response:
     schedule = parse_id(schedule_id, ScheduleNotFound, "date")
 
-    async def render() -> bytes:
+    async def render() -> TaggedBody:
         async with container.uow(readonly=True) as uow:
-            return await service.seat_map(
+            body = await service.seat_map(
                 uow, schedule, container.clock.now(), container.seat_layouts
             )
+        return TaggedBody.of(body)  # hashed once a render, not once a request
 
-    body = await container.seat_maps.get(schedule, container.hot_read_bucket(), render)
-    return Response(body, media_type="application/json")
+    seat_map = await container.seat_maps.get(schedule, container.hot_read_bucket(), render)
+    return tagged_json(seat_map, if_none_match)
 
 
 @admin_router.post("/admin/concerts", status_code=201, response_model=ConcertOut)

@@ -14,19 +14,22 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 _MAX_ENTRIES = 10_000
 
+Value = TypeVar("Value")
+
 
 @dataclass(slots=True)
-class _Entry:
+class _Entry(Generic[Value]):
     bucket: int
     started_at: float  # monotonic: when the computation began, so its data is no older
-    value: asyncio.Future[bytes]
+    value: asyncio.Future[Value]
     stale: bool = False
 
 
-class HotReadCache:
+class HotReadCache(Generic[Value]):
     """Rendered listings by key, such as a date's seat map, for one process."""
 
     def __init__(
@@ -36,18 +39,19 @@ class HotReadCache:
         # and a wall clock can step, yet a stale entry must come due after real time passes.
         self._refresh_seconds = refresh_seconds
         self._monotonic = monotonic
-        self._entries: dict[Hashable, _Entry] = {}
+        self._entries: dict[Hashable, _Entry[Value]] = {}
 
     async def get(
-        self, key: Hashable, bucket: int, compute: Callable[[], Awaitable[bytes]]
-    ) -> bytes:
+        self, key: Hashable, bucket: int, compute: Callable[[], Awaitable[Value]]
+    ) -> Value:
         """The value of `key` in `bucket`, computed once however many ask for it at once."""
         found = self._entries.get(key)
         if found is not None and found.bucket == bucket and not self._due(found):
             return await asyncio.shield(found.value)
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()
-        entry = _Entry(bucket, self._monotonic(), asyncio.get_running_loop().create_future())
+        future: asyncio.Future[Value] = asyncio.get_running_loop().create_future()
+        entry = _Entry(bucket, self._monotonic(), future)
         self._entries[key] = entry
         try:
             value = await compute()
@@ -76,9 +80,9 @@ class HotReadCache:
         for key in list(self._entries):
             self.invalidate(key)
 
-    def _age(self, entry: _Entry) -> float:
+    def _age(self, entry: _Entry[Value]) -> float:
         return self._monotonic() - entry.started_at
 
-    def _due(self, entry: _Entry) -> bool:
+    def _due(self, entry: _Entry[Value]) -> bool:
         """True when a write made `entry` stale and it is old enough to compute again."""
         return entry.stale and self._age(entry) >= self._refresh_seconds

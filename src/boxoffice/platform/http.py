@@ -1,7 +1,9 @@
-"""HTTP helpers shared by routes: idempotency-key header, stored JSON responses."""
+"""HTTP helpers shared by routes: idempotency-key header, stored JSON responses, entity tags."""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import Header
@@ -56,3 +58,38 @@ def stored_json(status_code: int, model: BaseModel) -> StoredResponse:
 
 def replay(response: StoredResponse) -> Response:
     return Response(response.body, response.status_code, media_type="application/json")
+
+
+# A listing a fan re-reads (the seat map) is answered with its entity tag; the browser keeps it
+# and asks again with If-None-Match (no-cache: always ask, private: only the fan's own cache),
+# and an unchanged one costs a 304 with no body instead of the whole map.
+REVALIDATE = "private, no-cache"
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedBody:
+    """A JSON body with its strong entity tag: a hash of its bytes, the same in every process."""
+
+    body: bytes
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> TaggedBody:
+        return cls(body, f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"')
+
+
+def names_etag(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names `etag` (weak comparison, as RFC 9110 has it)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+
+
+def tagged_json(tagged: TaggedBody, if_none_match: str | None) -> Response:
+    """200 with the body, or 304 with none when the client already has it; both with the tag."""
+    headers = {"ETag": tagged.etag, "Cache-Control": REVALIDATE}
+    if names_etag(if_none_match, tagged.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(tagged.body, media_type=JSON, headers=headers)
