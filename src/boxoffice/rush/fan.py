@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from time import perf_counter
 from typing import Any
 
 from boxoffice.rush import endpoints
-from boxoffice.rush.client import HttpClient, Reply, json_body
+from boxoffice.rush.client import HttpClient, Reply, SharedDecodes, json_body
 from boxoffice.rush.config import RushConfig
 from boxoffice.rush.seats import available_numbers, choose_schedule, pick_seats
 from boxoffice.rush.stats import Sale, SalesLedger
@@ -54,6 +54,12 @@ class SaleContext:
     waker: Waker
     stream: StreamSwitch
     rng: random.Random
+    # Free seat numbers by the seat map's ETag: read once per map, not once per fan.
+    seat_maps: SharedDecodes = field(default_factory=lambda: SharedDecodes(_free_numbers))
+
+
+def _free_numbers(seat_map: Any) -> list[int] | None:
+    return available_numbers(seat_map) if isinstance(seat_map, list) else None
 
 
 async def run_fan(account: FanAccount, client: HttpClient, sale: SaleContext) -> FanOutcome:
@@ -168,12 +174,17 @@ class _Fan:
         return None if chosen is None else int(chosen["id"])
 
     async def _available_seats(self, schedule_id: int) -> list[int] | None:
-        reply = await self._call(
-            endpoints.SEATS, "GET", f"{API}/schedules/{schedule_id}/seats", headers=self.headers
+        reply = await self.client.call(
+            endpoints.SEATS,
+            "GET",
+            f"{API}/schedules/{schedule_id}/seats",
+            headers=self.headers,
+            decode=self.sale.seat_maps,
+            shop=self.shop,
         )
         if reply.status != 200 or not isinstance(reply.body, list):
             return None
-        return available_numbers(reply.body)
+        return reply.body
 
     async def _pay(self, reservation: dict[str, Any]) -> FanOutcome:
         reservation_id = int(reservation["id"])

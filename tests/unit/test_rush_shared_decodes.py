@@ -1,0 +1,60 @@
+"""The load generator parses a tagged body once per tag, however many fans read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from boxoffice.rush.client import SharedDecodes
+
+
+class _Counting:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, body: Any) -> Any:
+        self.calls += 1
+        return [seat["number"] for seat in body]
+
+
+def _map(*numbers: int) -> bytes:
+    return orjson.dumps([{"number": n} for n in numbers])
+
+
+def test_the_same_tag_is_parsed_once() -> None:
+    digest = _Counting()
+    decodes = SharedDecodes(digest)
+
+    answers = [decodes.decode('"a"', _map(1, 2)) for _ in range(5)]
+
+    assert answers == [[1, 2]] * 5
+    assert digest.calls == 1
+
+
+def test_another_tag_or_no_tag_is_parsed_again() -> None:
+    digest = _Counting()
+    decodes = SharedDecodes(digest)
+
+    assert decodes.decode('"a"', _map(1)) == [1]
+    assert decodes.decode('"b"', _map(2)) == [2]
+    assert decodes.decode(None, _map(3)) == [3]
+    assert decodes.decode(None, _map(3)) == [3]
+    assert digest.calls == 4
+
+
+def test_the_oldest_tag_goes_first_when_full() -> None:
+    digest = _Counting()
+    decodes = SharedDecodes(digest, size=2)
+    decodes.decode('"a"', _map(1))
+    decodes.decode('"b"', _map(2))
+    decodes.decode('"c"', _map(3))
+
+    decodes.decode('"b"', _map(2))
+    decodes.decode('"a"', _map(1))
+
+    assert digest.calls == 4  # "b" was kept, "a" was parsed again
+
+
+def test_a_body_that_is_not_json_decodes_to_none() -> None:
+    assert SharedDecodes(_Counting()).decode('"a"', b"<html>") is None
