@@ -158,6 +158,40 @@ async def test_a_changed_seat_map_has_a_new_tag(client, shop, clock) -> None:
     assert [seat["status"] for seat in after.json()] == ["AVAILABLE", "HELD", "AVAILABLE"]
 
 
+async def test_a_large_seat_map_is_gzipped_for_a_client_that_takes_it(client, shop) -> None:
+    date = await shop.date_on_sale(seat_count=100)
+    fan = await shop.admitted_fan()
+    seats = f"/api/v1/schedules/{date['id']}/seats"
+    plain = await client.get(seats, headers={**fan.with_pass, "Accept-Encoding": "identity"})
+    zipped = await client.get(seats, headers={**fan.with_pass, "Accept-Encoding": "gzip"})
+
+    again = await client.get(
+        seats,
+        headers={
+            **fan.with_pass,
+            "Accept-Encoding": "gzip",
+            "If-None-Match": zipped.headers["ETag"],
+        },
+    )
+    plain_with_zipped_tag = await client.get(
+        seats,
+        headers={
+            **fan.with_pass,
+            "Accept-Encoding": "identity",
+            "If-None-Match": zipped.headers["ETag"],
+        },
+    )
+
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert int(zipped.headers["Content-Length"]) < len(plain.content) / 4
+    assert zipped.json() == plain.json()  # httpx decodes it
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    assert plain.headers["Vary"] == zipped.headers["Vary"] == "Accept-Encoding"
+    assert (again.status_code, again.content) == (304, b"")
+    assert plain_with_zipped_tag.status_code == 200
+
+
 async def test_a_refused_seat_map_request_is_refused_whatever_its_tag(client, shop) -> None:
     date = await shop.date_on_sale(seat_count=3)
     fan = await shop.admitted_fan()

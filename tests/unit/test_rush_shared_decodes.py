@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import orjson
@@ -58,3 +59,15 @@ def test_the_oldest_tag_goes_first_when_full() -> None:
 
 def test_a_body_that_is_not_json_decodes_to_none() -> None:
     assert SharedDecodes(_Counting()).decode('"a"', b"<html>") is None
+
+
+def test_a_gzipped_body_is_inflated_once_per_tag() -> None:
+    digest = _Counting()
+    decodes = SharedDecodes(digest)
+    zipped = gzip.compress(_map(4, 5))
+
+    answers = [decodes.decode('"a-gzip"', zipped, gzipped=True) for _ in range(3)]
+
+    assert answers == [[4, 5]] * 3
+    assert digest.calls == 1
+    assert decodes.decode('"b"', b"not gzip", gzipped=True) is None

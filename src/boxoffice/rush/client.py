@@ -9,6 +9,7 @@ is taken from the server being measured.
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any, NamedTuple
@@ -72,22 +73,23 @@ class SharedDecodes:
         self._size = size
         self._bodies: dict[str, Any] = {}
 
-    def decode(self, etag: str | None, raw: bytes) -> Any:
-        """`digest` of the body (None if it is not JSON); an untagged body is parsed each time."""
+    def decode(self, etag: str | None, raw: bytes, gzipped: bool = False) -> Any:
+        """`digest` of the body (None if it is not JSON); an untagged body is parsed each time.
+        A gzipped body is inflated only when its tag is new."""
         if etag is None:
-            return self._parse(raw)
+            return self._parse(raw, gzipped)
         found = self._bodies.get(etag)
         if found is None:
-            found = self._parse(raw)
+            found = self._parse(raw, gzipped)
             if len(self._bodies) >= self._size:
                 del self._bodies[next(iter(self._bodies))]  # the oldest: maps change each second
             self._bodies[etag] = found
         return found
 
-    def _parse(self, raw: bytes) -> Any:
+    def _parse(self, raw: bytes, gzipped: bool) -> Any:
         try:
-            return self._digest(orjson.loads(raw))
-        except orjson.JSONDecodeError:
+            return self._digest(orjson.loads(gzip.decompress(raw) if gzipped else raw))
+        except (orjson.JSONDecodeError, OSError, EOFError):  # not JSON, or not gzip
             return None
 
 
@@ -183,22 +185,31 @@ class HttpClient:
             started = perf_counter()
             self.recorder.waited_for_slot(lane, started - queued)
             try:
+                # The body is inflated here only if it is parsed here: a seat map is inflated
+                # once per tag (SharedDecodes), an uncounted one not at all.
                 async with pool.session.request(
-                    method, self.base_url + path, headers=headers, data=body
+                    method,
+                    self.base_url + path,
+                    headers=headers,
+                    data=body,
+                    auto_decompress=False,
                 ) as response:
                     raw = await response.read()
                     status = response.status
                     retry_after = response.headers.get("Retry-After")
                     etag = response.headers.get("ETag")
+                    gzipped = response.headers.get("Content-Encoding") == "gzip"
             except (aiohttp.ClientError, TimeoutError) as error:
                 name = type(error).__name__
                 self.recorder.record(endpoint, started, perf_counter() - started, 0, name)
                 return Reply(0, None, name, None)
             latency = perf_counter() - started
         if isinstance(decode, SharedDecodes) and 200 <= status < 300:
-            decoded, code = decode.decode(etag, raw), ""
+            decoded, code = decode.decode(etag, raw, gzipped), ""
+        elif decode or status >= 300:
+            decoded, code = _decode(gzip.decompress(raw) if gzipped else raw, status)
         else:
-            decoded, code = _decode(raw, status) if decode or status >= 300 else (None, "")
+            decoded, code = None, ""
         self.recorder.record(endpoint, started, latency, status, code)
         return Reply(status, decoded, code, _retry_after(retry_after))
 
