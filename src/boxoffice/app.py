@@ -24,6 +24,7 @@ from boxoffice.payments.router import router as payments_router
 from boxoffice.platform import hot_routes
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.hot_routes import HotRoute, fastapi_route_app
+from boxoffice.platform.lanes import PollLaneMiddleware
 from boxoffice.platform.logging import configure_logging
 from boxoffice.platform.metrics import MetricsMiddleware
 from boxoffice.platform.problems import install_problem_handlers
@@ -95,6 +96,7 @@ def create_app(
     )
     app.state.container = container
     install_problem_handlers(app)
+    app.add_middleware(PollLaneMiddleware, poll_concurrency=settings.poll_concurrency)
     app.add_middleware(MetricsMiddleware)
     app.include_router(_api_router())
     app.include_router(operations.router)
