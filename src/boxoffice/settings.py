@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # Seat maps and date lists are cached per process for this long. A write here makes them
     # stale, and a stale one is rendered again at most this often (0: on the next read).
     # Status polls worked on at once per process (platform/lanes.py); 0: no cap.
-    poll_concurrency: int = Field(8, ge=0)
+    poll_concurrency: int = Field(16, ge=0)
     hot_read_seconds: float = Field(1.0, gt=0, le=10)
     hot_read_refresh_seconds: float = Field(0.2, ge=0, le=10)
     access_token_ttl_seconds: int = Field(3600, ge=60)
