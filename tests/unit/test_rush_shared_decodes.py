@@ -71,3 +71,10 @@ def test_a_gzipped_body_is_inflated_once_per_tag() -> None:
     assert answers == [[4, 5]] * 3
     assert digest.calls == 1
     assert decodes.decode('"b"', b"not gzip", gzipped=True) is None
+
+
+def test_a_corrupt_gzip_body_decodes_to_none() -> None:
+    corrupt = bytearray(gzip.compress(_map(1, 2, 3)))
+    corrupt[10] = 0xFF  # the first deflate block (after the 10-byte header): a reserved type
+
+    assert SharedDecodes(_Counting()).decode('"a"', bytes(corrupt), gzipped=True) is None

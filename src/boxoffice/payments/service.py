@@ -42,9 +42,7 @@ async def pay(
             Payment(settled.payment_id, reservation_id, settled.amount, PaymentStatus.PAID, now)
         )
 
-    return await run_idempotent(
-        uow.idempotency, user_id, idempotency.key, idempotency.fingerprint, now, in_steps
-    )
+    return await run_idempotent(uow.idempotency, user_id, idempotency, now, in_steps)
 
 
 async def _pay_in_one_statement(

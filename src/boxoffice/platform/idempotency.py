@@ -98,15 +98,15 @@ class IdempotencyRepository:
 async def run_idempotent(
     repository: IdempotencyRepository,
     user_id: int,
-    key: str | None,
-    fingerprint: str,
+    idempotency: Idempotency,
     now: datetime,
     action: Callable[[], Awaitable[StoredResponse]],
 ) -> StoredResponse:
     """Run `action` once per key; replay its stored result for a repeat. Caller commits."""
+    key = idempotency.key
     if key is None:
         return await action()
-    replay = await repository.claim(user_id, key, fingerprint, now)
+    replay = await repository.claim(user_id, key, idempotency.fingerprint, now)
     if replay is not None:
         return replay
     response = await action()

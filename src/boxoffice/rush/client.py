@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import zlib
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any, NamedTuple
@@ -89,7 +90,7 @@ class SharedDecodes:
     def _parse(self, raw: bytes, gzipped: bool) -> Any:
         try:
             return self._digest(orjson.loads(gzip.decompress(raw) if gzipped else raw))
-        except (orjson.JSONDecodeError, OSError, EOFError):  # not JSON, or not gzip
+        except (orjson.JSONDecodeError, OSError, EOFError, zlib.error):  # not JSON, or not gzip
             return None
 
 

@@ -11,7 +11,12 @@ from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import ContainerDep
 from boxoffice.platform.http import IdempotencyKey, replay, stored_json
-from boxoffice.platform.idempotency import StoredResponse, request_fingerprint, run_idempotent
+from boxoffice.platform.idempotency import (
+    Idempotency,
+    StoredResponse,
+    request_fingerprint,
+    run_idempotent,
+)
 from boxoffice.platform.limits import MAX_SAFE_INTEGER
 from boxoffice.wallet import service
 from boxoffice.wallet.schemas import BalanceOut, ChargeOut, ChargeRequest, TransactionOut
@@ -46,7 +51,7 @@ async def charge_wallet(
     fingerprint = request_fingerprint("POST", "/wallet/charges", body.model_dump())
     async with container.uow() as uow:
         result = await run_idempotent(
-            uow.idempotency, user_id, idempotency_key, fingerprint, now, charge
+            uow.idempotency, user_id, Idempotency(idempotency_key, fingerprint), now, charge
         )
         await uow.commit()
     metrics.MONEY_CHARGED.inc(body.amount)
