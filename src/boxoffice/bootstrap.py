@@ -19,6 +19,7 @@ from boxoffice.platform.security import PasswordHashing, TokenSigner
 from boxoffice.reservations.service import HoldRules
 from boxoffice.settings import Settings
 from boxoffice.unit_of_work import UnitOfWork
+from boxoffice.waiting_room.admissions import AdmissionWatch
 from boxoffice.waiting_room.domain import QueuePolicy
 from boxoffice.waiting_room.service import WaitingRoom
 from boxoffice.waiting_room.store import WaitingRoomStore
@@ -77,6 +78,7 @@ class Container:
         self.schedule_lists.invalidate_all()
 
     async def close(self) -> None:
+        await self.waiting_room.watch.close()
         await self.limiter.close()
         await self.store.close()
         await self.engine.dispose()
@@ -128,19 +130,21 @@ def build_container(
     signer = TokenSigner(keys.secret_key, settings.access_token_ttl_seconds)
     limiter = build_limiter(settings)
     store = store or build_store(settings, limiter)
+    clock = clock or SystemClock()
+    watch = AdmissionWatch(store, lambda: clock.now().timestamp(), settings.stream_interval_seconds)
     return Container(
         settings=settings,
         keys=keys,
         engine=create_engine(settings),
         store=store,
-        clock=clock or SystemClock(),
+        clock=clock,
         hashing=PasswordHashing(
             PasswordHasher(
                 time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib
             )
         ),
         signer=signer,
-        waiting_room=WaitingRoom(store, signer),
+        waiting_room=WaitingRoom(store, signer, watch),
         hold_rules=HoldRules(
             hold_seconds=settings.hold_seconds,
             max_seats_per_reservation=settings.max_seats_per_reservation,

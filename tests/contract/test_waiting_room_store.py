@@ -243,3 +243,29 @@ async def test_a_view_reports_the_admissions_of_the_last_minute(open_store: Open
 async def test_ping(open_store: OpenStore) -> None:
     store = await open_store()
     assert await store.ping()
+
+
+async def test_admitted_since_lists_the_last_minutes_admissions_oldest_first(
+    open_store: OpenStore,
+) -> None:
+    store = await open_store(policy(max_active=3))
+    first, second, third, fourth = await join_fans(store, 4)
+    assert await store.admitted_since(T0) == []
+    assert await store.admit(T0 + 1) == [first, second, third]
+    assert await store.leave(first, T0 + 2)
+    assert await store.admit(T0 + 3) == [fourth]
+
+    # Every admission after `since`, with its time, whatever became of the pass since.
+    assert await store.admitted_since(T0) == [
+        (first, T0 + 1), (second, T0 + 1), (third, T0 + 1), (fourth, T0 + 3),
+    ]  # fmt: skip
+    assert await store.admitted_since(T0 + 1) == [(fourth, T0 + 3)]
+    assert await store.admitted_since(T0 + 3) == []
+    # Another instance's handle sees the same admissions.
+    assert await (await open_store()).admitted_since(T0 + 2) == [(fourth, T0 + 3)]
+
+    # Admissions older than a minute are forgotten by the next admission (whose slot was
+    # freed by the unclaimed passes' lapse).
+    await store.join(50, "late", T0 + 100)
+    assert await store.admit(T0 + 100) == ["late"]
+    assert await store.admitted_since(T0) == [("late", T0 + 100)]

@@ -186,7 +186,7 @@ async def fan_waiting_behind_one_admitted(shop: Shop) -> tuple[Fan, Fan]:
 
 @pytest.fixture
 def stream_interval() -> float | None:
-    """How often a stream reads the pass; None keeps the default (tests parametrize this)."""
+    """How often the process reads admissions for its streams; None keeps the default."""
     return None
 
 
@@ -197,7 +197,7 @@ def settings(settings: Settings, stream_interval: float | None) -> Settings:
     return settings.model_copy(update={"stream_interval_seconds": stream_interval})
 
 
-# Streams polled every 50 ms, for tests that need not wait half-second rounds.
+# Admissions read every 50 ms, for tests that need not wait half-second rounds.
 fast_polling = pytest.mark.parametrize("stream_interval", [0.05], ids=["poll-every-50ms"])
 
 
@@ -271,6 +271,39 @@ async def test_admission_arrives_within_a_second_and_ends_the_stream(
         assert (active.data["status"], active.data["position"]) == ("ACTIVE", None)
         assert await events.next_event() is None  # the stream ends with admission
         assert events.complete
+
+
+@fast_polling
+async def test_a_waiting_stream_reads_its_pass_at_the_polling_pace_not_every_interval(
+    app: FastAPI, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Thousands of open streams must cost the store no more than the same fans polling:
+    # admission is pushed by the process's one admission reader, the pass read as advised.
+    _, fan = await fan_waiting_behind_one_admitted(shop)
+    reads = 0
+    real_status = shop.container.waiting_room.status
+
+    async def status_read(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return await real_status(*args, **kwargs)
+
+    monkeypatch.setattr(shop.container.waiting_room, "status", status_read)
+    async with open_stream(app, stream_params(fan)) as events:
+        first = await events.next_event()
+        assert first is not None
+        assert first.data["poll_after_seconds"] >= 1
+        reads_at_start = reads
+        await asyncio.sleep(0.6)  # twelve stream intervals
+
+        assert reads - reads_at_start == 0
+        await shop.set_queue_policy(max_active=2)
+        assert len(await shop.admit()) == 1
+        active = await events.next_event(within=WITHIN)
+
+    assert active is not None
+    assert active.data["status"] == "ACTIVE"
+    assert reads - reads_at_start == 1
 
 
 async def test_a_pass_already_active_gets_one_event_and_the_stream_ends(

@@ -10,6 +10,7 @@ from typing import Any
 from boxoffice.platform.security import PassClaims, TokenSigner
 from boxoffice.waiting_room import limits
 from boxoffice.waiting_room import metrics as room_metrics
+from boxoffice.waiting_room.admissions import AdmissionWatch
 from boxoffice.waiting_room.domain import PassStatus, PassView, QueuePolicy, RoomStats, advise
 from boxoffice.waiting_room.exceptions import (
     QueueTokenExpired,
@@ -54,9 +55,10 @@ def describe(view: PassView, token: str, now: float) -> QueueStatus:
 class WaitingRoom:
     """The waiting room as the rest of the service uses it."""
 
-    def __init__(self, store: WaitingRoomStore, signer: TokenSigner) -> None:
+    def __init__(self, store: WaitingRoomStore, signer: TokenSigner, watch: AdmissionWatch) -> None:
         self.store = store
         self._signer = signer
+        self.watch = watch  # who any instance let in, for this process's event streams
         # Join-time estimates of the passes joined through this instance, to measure how far
         # off the estimate was when the pass is admitted here (a sample, on several instances).
         self._estimates: dict[str, tuple[float, int]] = {}
@@ -78,7 +80,9 @@ class WaitingRoom:
         return status, created
 
     def note_admitted(self, pass_ids: list[str], now: float) -> None:
-        """Compare the join-time estimate of each admitted pass with its actual wait."""
+        """Wake this process's streams of the admitted passes, and compare the join-time
+        estimate of each admitted pass with its actual wait."""
+        self.watch.notify(pass_ids)
         for pass_id in pass_ids:
             tracked = self._estimates.pop(pass_id, None)
             if tracked is not None:
@@ -102,6 +106,13 @@ class WaitingRoom:
         if isinstance(found, PollRefused):
             raise limits.rate_limited("status", found.wait_seconds)
         return describe(self._live(found), token, now)
+
+    async def await_admission(self, user_id: int, token: str | None) -> None:
+        """Return once word comes that the pass was admitted (bound it with `asyncio.timeout`).
+
+        A hint for event streams, not an answer: the caller then reads the pass with `status`.
+        """
+        await self.watch.wait(self._claims(user_id, token).pass_id)
 
     async def leave(self, user_id: int, token: str | None, now: float) -> None:
         """Give up the place or the active slot."""

@@ -64,6 +64,15 @@ class WaitingRoomStore(Protocol):
         """Expire lapsed passes, then admit the first waiting ones that slots and rate allow."""
         ...
 
+    async def admitted_since(self, since: float) -> list[tuple[str, float]]:
+        """The passes admitted after `since`, oldest first, as (pass id, admitted_at).
+
+        Only the last minute of admissions is kept. This is how every instance learns whom any
+        instance let in (for its event streams); whether a pass is admitted is still `view`'s
+        answer: the pass may have been used up or have left since.
+        """
+        ...
+
     async def get_policy(self) -> QueuePolicy: ...
 
     async def set_policy(self, policy: QueuePolicy) -> None: ...

@@ -5,6 +5,7 @@ Each method runs without awaiting, so on one event loop every method is atomic.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections import deque
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ class MemoryWaitingRoomStore:
         self._next_seq = 0
         self._tokens = float(policy.burst)
         self._last_refill: float | None = None
-        self._admissions: deque[float] = deque()
+        self._admissions: deque[tuple[float, str]] = deque()  # (admitted_at, pass id)
         self._admitted_total = 0
         self._expired_total = 0
         self._abandoned_total = 0
@@ -133,11 +134,18 @@ class MemoryWaitingRoomStore:
             entry.admitted_at = now
             entry.active_until = now + min(policy.claim_seconds, policy.active_ttl_seconds)
             self._active.add(pass_id)
-            self._admissions.append(now)
+            self._admissions.append((now, pass_id))
             admitted.append(pass_id)
         self._tokens -= count
         self._admitted_total += count
+        self._admitted_since(now - ADMISSION_WINDOW_SECONDS)  # keeps the last minute, as Redis
         return admitted
+
+    async def admitted_since(self, since: float) -> list[tuple[str, float]]:
+        # In time order: only the newest few are read, from the right.
+        newest = reversed(self._admissions)
+        found = list(itertools.takewhile(lambda entry: entry[0] > since, newest))
+        return [(pass_id, at) for at, pass_id in reversed(found)]
 
     async def get_policy(self) -> QueuePolicy:
         return self._policy
@@ -209,7 +217,7 @@ class MemoryWaitingRoomStore:
             self._prequeue.remove(entry.pass_id)
 
     def _admitted_since(self, since: float) -> int:
-        while self._admissions and self._admissions[0] <= since:
+        while self._admissions and self._admissions[0][0] <= since:
             self._admissions.popleft()
         return len(self._admissions)
 
@@ -226,6 +234,6 @@ class MemoryWaitingRoomStore:
             active_until=entry.active_until,
             opens_at=self._policy.opens_at if entry.seq is None else None,
             recent_admissions=self._admitted_since(now - ADMISSION_WINDOW_SECONDS),
-            oldest_admission_at=self._admissions[0] if self._admissions else None,
+            oldest_admission_at=self._admissions[0][0] if self._admissions else None,
             admit_per_minute=self._policy.admit_per_minute,
         )

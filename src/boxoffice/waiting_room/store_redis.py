@@ -34,6 +34,7 @@ __all__ = ["RedisWaitingRoomStore"]
 
 # The order is the KEYS order that lua/common.lua expects.
 _ROOM_KEYS = ("policy", "line", "seq", "active", "prequeue", "bucket", "admissions", "totals")
+_ADMISSIONS = _ROOM_KEYS.index("admissions")
 _SCRIPTS = ("join", "view", "poll", "leave", "admit", "policy", "stats")
 # Scripts that also check the rate limiter's limits get its check function after the prelude.
 _CHECKS_LIMITS = frozenset({"poll"})
@@ -174,6 +175,14 @@ class RedisWaitingRoomStore:
     async def admit(self, now: float) -> list[str]:
         # The seed of the pre-queue shuffle; Redis's seeding takes a 32-bit signed integer.
         return list(await self._run("admit", now, secrets.randbits(31)))
+
+    async def admitted_since(self, since: float) -> list[tuple[str, float]]:
+        # A read of one key, no script: the admissions set (pass id -> admitted_at) that admit
+        # writes and trims to the last minute.
+        found: list[Any] = await self._client.zrangebyscore(
+            self._keys[_ADMISSIONS], f"({since!r}", "+inf", withscores=True
+        )
+        return [(str(pass_id), float(at)) for pass_id, at in found]
 
     async def get_policy(self) -> QueuePolicy:
         """The room's policy; the first instance to ask writes its default if there is none."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from time import monotonic
 
 import orjson
 
@@ -29,18 +31,28 @@ async def status_events(
 ) -> AsyncIterator[bytes]:
     """Yield `status` events on every change, until the pass is ACTIVE, gone, or the client left.
 
-    The store is read every `stream_interval_seconds`, so a fan sees admission within that.
+    Admission is pushed: the process's `AdmissionWatch` wakes the stream within
+    `stream_interval_seconds` of it, whichever instance admitted the fan. The pass itself (its
+    place in line, or its end) is read at the pace a polling fan is told, `poll_after_seconds`,
+    and at least every heartbeat: so a line of thousands of open streams costs the store no
+    more than the same fans polling, and no HTTP request at all.
     """
+    room = container.waiting_room
     interval = container.settings.stream_interval_seconds
     yield _event("status", render(first))
+    current = first
     last = (first.status, first.position)
     quiet = 0.0
-    while first.status is PassStatus.WAITING:
-        await asyncio.sleep(interval)
+    while current.status is PassStatus.WAITING:
+        pause = min(max(interval, float(current.poll_after_seconds)), HEARTBEAT_SECONDS)
+        started = monotonic()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(pause):
+                await room.await_admission(user_id, token)
         if await disconnected():
             return
         try:
-            current = await container.waiting_room.status(user_id, token, container.now_ts())
+            current = await room.status(user_id, token, container.now_ts())
         except DomainError as error:
             problem = {"code": error.code, "status": error.status, "detail": error.detail}
             yield _event("error", orjson.dumps(problem).decode())
@@ -49,10 +61,8 @@ async def status_events(
             last = (current.status, current.position)
             quiet = 0.0
             yield _event("status", render(current))
-            if current.status is PassStatus.ACTIVE:
-                return
         else:
-            quiet += interval
+            quiet += monotonic() - started
             if quiet >= HEARTBEAT_SECONDS:
                 quiet = 0.0
                 yield b": heartbeat\n\n"
