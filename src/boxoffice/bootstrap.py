@@ -127,7 +127,9 @@ def build_container(
 ) -> Container:
     """Wire the service from its settings."""
     keys = resolve_keys(settings)
-    signer = TokenSigner(keys.secret_key, settings.access_token_ttl_seconds)
+    signer = TokenSigner(
+        keys.secret_key, settings.access_token_ttl_seconds, kept=settings.verified_tokens_kept
+    )
     limiter = build_limiter(settings)
     store = store or build_store(settings, limiter)
     clock = clock or SystemClock()

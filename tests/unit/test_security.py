@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boxoffice.platform import security
 from boxoffice.platform.security import PassClaims, PasswordHashing, TokenSigner
 
 KEY = "unit-test-secret-key-of-32-bytes-or-more"
@@ -193,9 +192,8 @@ def test_a_refused_token_is_verified_again_each_time(signer, decodes) -> None:
     assert decodes == [forged, forged]
 
 
-def test_the_verified_tokens_kept_stay_within_the_bound(monkeypatch, decodes) -> None:
-    monkeypatch.setattr(security, "VERIFIED_TOKENS_KEPT", 8)
-    signer = TokenSigner(KEY, TTL)
+def test_the_verified_tokens_kept_stay_within_the_bound(decodes) -> None:
+    signer = TokenSigner(KEY, TTL, kept=8)
     other_instance = TokenSigner(KEY, TTL)
     tokens = [other_instance.issue_access_token(user_id, NOW) for user_id in range(1, 21)]
 
@@ -240,3 +238,16 @@ async def test_a_corrupt_hash_verifies_nothing(hashing) -> None:
 
 async def test_the_same_password_hashes_differently_each_time(hashing) -> None:
     assert await hashing.hash("same password") != await hashing.hash("same password")
+
+
+def test_a_cycle_of_as_many_fans_as_are_kept_is_verified_once_each(decodes) -> None:
+    # Polls come round in a cycle: every fan's tokens must still be kept when their turn returns.
+    signer = TokenSigner(KEY, TTL, kept=8)
+    other_instance = TokenSigner(KEY, TTL)
+    tokens = [other_instance.issue_access_token(user_id, NOW) for user_id in range(1, 9)]
+
+    for _ in range(3):
+        for user_id, token in enumerate(tokens, start=1):
+            assert signer.read_access_token(token, NOW) == user_id
+
+    assert decodes == tokens
