@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from boxoffice.accounts.models import IdType
@@ -18,6 +18,13 @@ class Reservation(Base):
         CheckConstraint("amount >= 0", name="amount"),
         Index("ix_reservation_user_id_id", "user_id", "id"),
         Index("ix_reservation_status_held_until", "status", "held_until"),
+        # Each fan's held reservations alone, for the per-fan hold limit (migration 0004).
+        Index(
+            "ix_reservation_user_id_held",
+            "user_id",
+            postgresql_where=text("status = 'HELD'"),
+            sqlite_where=text("status = 'HELD'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
