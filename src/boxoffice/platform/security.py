@@ -21,7 +21,8 @@ _ALGORITHM = "HS256"
 # token and 280 a pass, instead of some 450 and 540 with the text (tracemalloc), so the default
 # 60,000 of each hold about 28 MiB when full. The bound must exceed the fans who poll one
 # process: polls come round in a cycle, and a least-recently-used cache smaller than the cycle
-# keeps none of it (25,000 fans polling against 20,000 entries verified every poll in full).
+# keeps none of it (a process polled in turn by 25,000 fans would, with 20,000 entries, verify
+# every poll in full).
 VERIFIED_TOKENS_KEPT = 60_000
 _DIGEST_BYTES = 16
 

@@ -6,12 +6,13 @@ Create Date: 2026-11-26 18:45:00
 
 Every hold first counts the seats the fan already holds (bx_hold_seats on PostgreSQL,
 `lock_fan_and_count_held` on SQLite): reservations of the fan that are HELD. With only
-ix_reservation_user_id_id and ix_reservation_status_held_until to choose from, PostgreSQL ANDed
-the two bitmaps, and the status index of a busy sale holds every HELD reservation of every fan
+ix_reservation_user_id_id and ix_reservation_status_held_until to choose from, and statistics
+from earlier in the sale, PostgreSQL ANDed the two bitmaps, and the status index of a busy sale holds every HELD reservation of every fan
 (28,353 entries read for one count in a 10,000-hold run, 1.3 ms, against 0.03 ms here): the
 count cost more than the rest of the hold. This partial index holds only HELD reservations,
 by fan, so the count reads that fan's few. pgbench of bx_hold_seats on that run's database, 8
-clients: 2,290 calls a second before, 5,669 after.
+clients: 2,290 calls a second before, 5,669 after (docs/benchmarks.md: no end-to-end change
+in the benchmark, whose timed step the planner had run with the fan's index alone).
 """
 
 from collections.abc import Sequence
