@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.rush.config import RushConfig, TargetRefused, check_local_url, read_env_file
+from boxoffice.rush.config import (
+    RushConfig,
+    TargetRefused,
+    check_local_url,
+    descriptor_limit_for,
+    read_env_file,
+)
 
 
 @pytest.mark.parametrize(
@@ -77,3 +83,30 @@ def test_config_counts_seats_and_refuses_nonsense(tmp_path: Path) -> None:
         RushConfig(("http://127.0.0.1:8000",), "key", tmp_path, fans=0)
     with pytest.raises(ValueError, match="url"):
         RushConfig((), "key", tmp_path)
+
+
+def _config(tmp_path: Path, **options: object) -> RushConfig:
+    return RushConfig(
+        base_urls=("http://127.0.0.1:8000",), admin_key="k", output_dir=tmp_path, **options
+    )
+
+
+def test_the_open_file_limit_is_raised_to_what_the_streams_need(tmp_path: Path) -> None:
+    polling = _config(tmp_path, fans=25_000, concurrency=25_000)
+    streaming = _config(tmp_path, fans=25_000, concurrency=25_000, stream=True)
+
+    # Polling fans share the pooled connections: the usual limit is enough.
+    assert descriptor_limit_for(polling, 1024, 4096) == 1024
+    # Each streaming fan in flight holds a connection of its own, besides the 64 + 64 pooled.
+    assert descriptor_limit_for(streaming, 1024, None) == 25_000 + 128 + 256
+    assert descriptor_limit_for(streaming, 1024, 30_000) == 25_000 + 128 + 256
+    assert descriptor_limit_for(streaming, 40_000, 40_000) == 40_000  # never lowered
+
+
+def test_a_rush_the_hard_limit_cannot_hold_is_refused_with_what_to_change(tmp_path: Path) -> None:
+    streaming = _config(tmp_path, fans=25_000, concurrency=25_000, stream=True)
+
+    with pytest.raises(ValueError, match=r"25,384 .* only 20,000 .* --concurrency.* --stream"):
+        descriptor_limit_for(streaming, 20_000, 20_000)
+    fewer_at_once = _config(tmp_path, fans=25_000, concurrency=10_000, stream=True)
+    assert descriptor_limit_for(fewer_at_once, 1024, 20_000) == 10_000 + 128 + 256

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from boxoffice.platform.runtime import tune_garbage_collector
-from boxoffice.rush.config import RushConfig, TargetRefused, check_local_url, read_env_file
+from boxoffice.rush.config import (
+    RushConfig,
+    TargetRefused,
+    check_local_url,
+    descriptor_limit_for,
+    read_env_file,
+)
 
 __all__ = ["main", "rush_app"]
 
@@ -160,11 +167,22 @@ def rush(
             progress=progress,
             seed=seed,
         )
+        _allow_open_files(config)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     # Thousands of fans in one process: its garbage collector is tuned like a server's.
     tune_garbage_collector()
     raise typer.Exit(run_rush(config))
+
+
+def _allow_open_files(config: RushConfig) -> None:
+    """Raise this process's open-file limit as far as the rush needs (a load generator's usual
+    first step), or refuse the run before any request if the hard limit is too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    unlimited = hard == resource.RLIM_INFINITY
+    wanted = descriptor_limit_for(config, soft, None if unlimited else hard)
+    if wanted > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def main(args: list[str]) -> None:

@@ -7,9 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["RushConfig", "TargetRefused", "check_local_url", "read_env_file"]
+__all__ = [
+    "RushConfig",
+    "TargetRefused",
+    "check_local_url",
+    "descriptor_limit_for",
+    "read_env_file",
+]
 
 _LOCAL_NAMES = frozenset({"localhost"})
+# Files a rush holds besides its connections: standard streams, the audit's pipes, sockets
+# still closing.
+_SPARE_DESCRIPTORS = 256
 
 
 class TargetRefused(ValueError):
@@ -112,3 +121,23 @@ class RushConfig:
     def total_seats(self) -> int:
         """Seats on sale over every date."""
         return self.dates * self.seats
+
+
+def descriptor_limit_for(config: RushConfig, soft: int, hard: int | None) -> int:
+    """The open-file limit the rush needs, given the process's `soft` and `hard` limits (None:
+    unlimited): its pooled connections and, with `stream`, one connection per fan in flight.
+
+    Never lower than `soft`; a ValueError that says what to change when `hard` is too low.
+    """
+    pooled = (config.connections + config.shop_connections) * len(config.base_urls)
+    streams = min(config.fans, config.concurrency) if config.stream else 0
+    needed = pooled + streams + _SPARE_DESCRIPTORS
+    if needed <= soft:
+        return soft
+    if hard is not None and needed > hard:
+        raise ValueError(
+            f"this rush may hold {needed:,} connections and files at once ({streams:,} event "
+            f"streams, {pooled:,} pooled connections), but this process may open only "
+            f"{hard:,} (ulimit -Hn): lower --concurrency, or run without --stream"
+        )
+    return needed
