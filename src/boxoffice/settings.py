@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     hot_read_refresh_seconds: float = Field(0.2, ge=0, le=10)
     access_token_ttl_seconds: int = Field(3600, ge=60)
     # Access tokens and queue passes kept once verified, per kind and process (platform/security):
-    # more than the fans who poll one process, or every poll verifies both in full.
+    # more than the fans who poll one process in turn, or their tokens are verified again.
     verified_tokens_kept: int = Field(60_000, ge=0)
     # argon2id cost: the defaults are argon2-cffi's (RFC 9106 low-memory); tests and load
     # generators that create thousands of accounts lower them.

@@ -52,6 +52,7 @@ async def test_a_stream_hears_an_admission_made_by_another_instance(cluster: Clu
         await admitted.wait_active(within=10)
         assert (await waiting.join())["position"] == 1
         before = admitted_here(streaming_from)
+        admitted_before = admitted_here(leaving_through)
 
         params = {"token": waiting.queue_token, "access_token": waiting.access}
         async with stream_client.stream("GET", f"{API}/queue/stream", params=params) as events:
@@ -73,3 +74,4 @@ async def test_a_stream_hears_an_admission_made_by_another_instance(cluster: Clu
     assert news["status"] == "ACTIVE"
     assert heard_after < WITHIN
     assert admitted_here(streaming_from) == before  # this instance admitted no one
+    assert admitted_here(leaving_through) == admitted_before + 1  # the other one did
