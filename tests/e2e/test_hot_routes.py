@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.platform.hot_routes import HotRoute
@@ -179,26 +180,62 @@ async def test_a_wrong_method_on_the_hot_path_is_405(client) -> None:
     assert_problem(await client.post(STATUS), 405, "METHOD_NOT_ALLOWED")
 
 
+RequestLabels = tuple[str, str, str]  # method, route, status
+
+
+async def _requests_counted(client: httpx.AsyncClient) -> Counter[RequestLabels]:
+    """The request counts /metrics shows, by (method, route, status), reads of /metrics left out.
+
+    The registry is the process's: earlier tests counted under the same labels, so a test
+    compares two readings instead of looking for a label."""
+    counted: Counter[RequestLabels] = Counter()
+    for family in text_string_to_metric_families((await client.get("/metrics")).text):
+        for sample in family.samples:
+            if sample.name != "boxoffice_http_request_duration_seconds_count":
+                continue
+            labels = (sample.labels["method"], sample.labels["route"], sample.labels["status"])
+            if labels[1] != "/metrics":
+                counted[labels] = int(sample.value)
+    return counted
+
+
+def _counted_since(before: Counter[RequestLabels], after: Counter[RequestLabels]) -> Counter[str]:
+    """What was counted between two readings, every label set that moved."""
+    return Counter(
+        {
+            " ".join(labels): after[labels] - before[labels]
+            for labels in after
+            if after[labels] != before[labels]
+        }
+    )
+
+
 async def test_hot_polls_are_counted_under_their_route_template(shop, client) -> None:
     fan = await shop.sign_up()
     await shop.join(fan)
-    await shop.queue_status(fan)
+    before = await _requests_counted(client)
 
-    metrics = (await client.get("/metrics")).text
+    for _ in range(3):
+        await shop.queue_status(fan)
 
-    assert f'route="{STATUS}",status="200"' in metrics
+    # Each poll once, under the template, and nothing else (not "unmatched", not twice).
+    assert _counted_since(before, await _requests_counted(client)) == {f"GET {STATUS} 200": 3}
 
 
 async def test_hot_seat_maps_are_counted_under_their_route_template(shop, client) -> None:
     date = await shop.date_on_sale(seat_count=2)
     fan = await shop.admitted_fan()
+    before = await _requests_counted(client)
+
     await shop.seat_map(fan, date["id"])
-    await client.get(SEATS.format(schedule_id="abc"), headers=fan.with_pass)
+    await shop.seat_map(fan, date["id"])
+    missing = await client.get(SEATS.format(schedule_id="abc"), headers=fan.with_pass)
+    assert missing.status_code == 404
 
-    metrics = (await client.get("/metrics")).text
-
-    assert f'route="{SEATS}",status="200"' in metrics
-    assert f'route="{SEATS}",status="404"' in metrics
+    assert _counted_since(before, await _requests_counted(client)) == {
+        f"GET {SEATS} 200": 2,
+        f"GET {SEATS} 404": 1,
+    }
 
 
 async def test_the_hot_route_stays_in_the_openapi_document(client) -> None:
@@ -341,13 +378,18 @@ async def test_hot_holds_and_payments_are_counted_under_their_templates(shop, cl
     schedule = (await shop.date_on_sale(seat_count=4))["id"]
     fan = await shop.admitted_fan()
     await shop.charge(fan, 1_000_000)
+    before = await _requests_counted(client)
+
     held = await shop.hold(fan, schedule, [1])
+    taken = await shop.post_hold(fan, schedule, [1])
+    assert taken.status_code == 409
     await shop.pay(fan, held["id"])
 
-    metrics = (await client.get("/metrics")).text
-
-    assert f'route="{HOLD}",status="201"' in metrics
-    assert f'route="{PAY}",status="201"' in metrics
+    assert _counted_since(before, await _requests_counted(client)) == {
+        f"POST {HOLD} 201": 1,
+        f"POST {HOLD} 409": 1,
+        f"POST {PAY} 201": 1,
+    }
 
 
 async def test_listing_holds_and_payments_still_reaches_fastapi(shop, client) -> None:

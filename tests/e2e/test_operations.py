@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from boxoffice.app import create_app
 from boxoffice.bootstrap import default_policy
@@ -102,9 +104,36 @@ async def test_readyz_is_503_when_the_database_does_not_answer(clock, tmp_path) 
     assert alive.status_code == 200
 
 
-async def test_metrics_are_prometheus_text_with_the_services_own(client, shop) -> None:
-    await shop.sign_up()
+RequestLabels = tuple[str, str, str]  # method, route, status
 
+
+async def _readings(client: httpx.AsyncClient) -> tuple[Counter[RequestLabels], float]:
+    """Requests counted by (method, route, status), reads of /metrics left out, and holds
+    created, as /metrics shows them. The registry is the process's and earlier tests counted
+    under the same labels, so a test compares two readings instead of looking for a label."""
+    requests: Counter[RequestLabels] = Counter()
+    holds_created = None
+    for family in text_string_to_metric_families((await client.get("/metrics")).text):
+        for sample in family.samples:
+            if sample.name == "boxoffice_holds_created_total":
+                holds_created = sample.value
+            if sample.name != "boxoffice_http_request_duration_seconds_count":
+                continue
+            labels = (sample.labels["method"], sample.labels["route"], sample.labels["status"])
+            if labels[1] != "/metrics":
+                requests[labels] = int(sample.value)
+    assert holds_created is not None, "the service's own counters are always exported"
+    return requests, holds_created
+
+
+async def test_metrics_are_prometheus_text_with_the_services_own(client, shop) -> None:
+    schedule = (await shop.date_on_sale(seat_count=2))["id"]
+    requests_before, holds_before = await _readings(client)
+
+    fan = await shop.sign_up()
+    await shop.join(fan)
+    await shop.admit()
+    await shop.hold(fan, schedule, [1])
     response = await client.get("/metrics")
 
     assert response.status_code == 200
@@ -113,6 +142,20 @@ async def test_metrics_are_prometheus_text_with_the_services_own(client, shop) -
     assert 'method="POST"' in response.text
     assert 'status="201"' in response.text
     assert "boxoffice_holds_created_total" in response.text
+    # Every request made since the first reading, once, under its route template and status.
+    requests_after, holds_after = await _readings(client)
+    moved = {
+        labels: requests_after[labels] - requests_before[labels]
+        for labels in requests_after
+        if requests_after[labels] != requests_before[labels]
+    }
+    assert moved == {
+        ("POST", "/api/v1/users", "201"): 1,
+        ("POST", "/api/v1/auth/token", "200"): 1,
+        ("POST", "/api/v1/queue/tokens", "201"): 1,
+        ("POST", "/api/v1/reservations", "201"): 1,
+    }
+    assert holds_after - holds_before == 1
 
 
 async def test_the_web_client_is_served_at_the_root(client) -> None:
