@@ -115,15 +115,37 @@ async def test_keys_belong_to_one_fan(shop) -> None:
 
 
 async def test_a_failed_charge_does_not_use_up_its_key(shop) -> None:
-    fan = await shop.sign_up()
+    schedule = (await shop.date_on_sale(seat_count=1, price=50_000))["id"]
+    fan = await shop.admitted_fan()
     for _ in range(MAX_BALANCE // MAX_CHARGE):
         await shop.charge(fan, MAX_CHARGE)
-    refused = await shop.post_charge(fan, 5, key="retry-me")
+    refused = await shop.post_charge(fan, 30_000, key="retry-me")
     assert_problem(refused, 409, "BALANCE_LIMIT_EXCEEDED")
-
-    again = await shop.post_charge(fan, 5, key="retry-me")
-
+    again = await shop.post_charge(fan, 30_000, key="retry-me")
     assert_problem(again, 409, "BALANCE_LIMIT_EXCEEDED")
+    # Paying for a seat makes room under the cap: a stored refusal would now be replayed.
+    await shop.pay(fan, (await shop.hold(fan, schedule, [1]))["id"])
+    assert await shop.balance(fan) == MAX_BALANCE - 50_000
+
+    retried = await shop.post_charge(fan, 30_000, key="retry-me")
+
+    assert retried.status_code == 201, retried.text
+    charged = retried.json()
+    assert charged["amount"] == 30_000
+    assert charged["balance"] == MAX_BALANCE - 50_000 + 30_000
+    ledger = await shop.ledger(fan)
+    assert [(entry["kind"], entry["amount"]) for entry in ledger[:2]] == [
+        ("CHARGE", 30_000),
+        ("PAYMENT", -50_000),
+    ]
+    assert ledger[0]["id"] == charged["transaction_id"]
+    assert len(ledger) == MAX_BALANCE // MAX_CHARGE + 2
+    # The key is used up now: a replay answers the same charge and moves no money.
+    replayed = await shop.post_charge(fan, 30_000, key="retry-me")
+    assert replayed.status_code == 201, replayed.text
+    assert replayed.json() == charged
+    assert await shop.balance(fan) == MAX_BALANCE - 50_000 + 30_000
+    assert await shop.ledger(fan) == ledger
 
 
 @pytest.mark.parametrize("key", ["k", "x" * 255, "2031-01-01T00:00:00Z order#42"])
