@@ -64,30 +64,53 @@ def test_a_debit_may_not_take_the_balance_below_zero(balance, amount, allowed) -
     assert can_debit(balance, amount) is allowed
 
 
-operations = st.lists(
-    st.tuples(st.sampled_from(list(EntryKind)), st.integers(min_value=1, max_value=4_000_000)),
-    max_size=60,
-)
+class ReferenceWallet:
+    """What a wallet must do, written out with plain integers and none of the code under test:
+    a payment is refused when it is more than the balance, a charge or refund when it would lift
+    the balance over the cap; an accepted move changes the balance by exactly its amount."""
+
+    def __init__(self) -> None:
+        self.balance = 0
+
+    def move(self, kind: EntryKind, amount: int) -> int | None:
+        """The change to the balance, or None when the move is refused (nothing changes)."""
+        change = -amount if kind == "PAYMENT" else amount
+        if self.balance + change < 0 or self.balance + change > CAP:
+            return None
+        self.balance += change
+        return change
 
 
-@given(operations)
-def test_a_balance_moved_only_by_allowed_entries_stays_in_bounds_and_equals_its_ledger(ops) -> None:
-    balance = 0
+def _amount_near_a_bound(data: st.DataObject, kind: EntryKind, balance: int) -> int:
+    """Any amount, or one within a unit of what the bound leaves, so exact limits are tried."""
+    room = balance if kind is EntryKind.PAYMENT else CAP - balance
+    anywhere = st.integers(min_value=1, max_value=4_000_000)
+    at_the_bound = st.integers(min_value=max(1, room - 1), max_value=room + 1)
+    return data.draw(anywhere | at_the_bound, label=f"{kind.value} amount")
+
+
+@given(st.data())
+def test_a_wallet_run_by_the_rules_matches_a_reference_wallet(data) -> None:
+    reference = ReferenceWallet()
     ledger: list[int] = []
-    for kind, amount in ops:
+    for _ in range(data.draw(st.integers(min_value=0, max_value=60), label="moves")):
+        kind = data.draw(st.sampled_from(list(EntryKind)), label="kind")
+        amount = _amount_near_a_bound(data, kind, reference.balance)
+        balance = sum(ledger)  # the wallet's balance is the sum of the entries it recorded
+
         allowed = (
             can_debit(balance, amount)
             if kind is EntryKind.PAYMENT
             else can_credit(balance, amount, CAP)
         )
-        if not allowed:
-            continue
-        entry = signed_amount(kind, amount)
-        balance += entry
-        ledger.append(entry)
+        expected = reference.move(kind, amount)
 
-        assert 0 <= balance <= CAP
-    assert balance == sum(ledger)
+        assert allowed is (expected is not None), (kind, amount, balance)
+        if allowed:
+            ledger.append(signed_amount(kind, amount))
+            assert ledger[-1] == expected
+        assert sum(ledger) == reference.balance
+        assert 0 <= sum(ledger) <= CAP
 
 
 @given(balance=st.integers(min_value=0, max_value=CAP), amount=amounts)
