@@ -256,10 +256,32 @@ async def test_an_opening_time_can_be_set_and_cleared(client) -> None:
         ({"active_ttl_seconds": 9}, "active_ttl_seconds"),
         ({"claim_seconds": 4}, "claim_seconds"),
         ({"opens_at": "soon"}, "opens_at"),
+        # A good field beside a bad one is not applied either: the request is refused whole.
+        ({"admit_per_minute": 120, "max_active": 0}, "max_active"),
+        ({"max_active": 7, "claim_seconds": 4}, "claim_seconds"),
+        ({"opens_at": "2031-01-01T09:00:00Z", "active_ttl_seconds": 9}, "active_ttl_seconds"),
+        ({"active_ttl_seconds": 900, "claim_seconds": 30, "opens_at": "soon"}, "opens_at"),
     ],
 )
-async def test_a_bad_policy_is_a_validation_error_and_changes_nothing(client, body, field) -> None:
+async def test_a_bad_policy_is_a_validation_error_and_changes_nothing(
+    client, shop, body, field
+) -> None:
+    await shop.admitted_fan()
+    await shop.join(await shop.sign_up())  # one fan in, one in line: the figures are not all 0
+    before = (await client.get(QUEUE, headers=ADMIN)).json()
+
     response = await client.put(QUEUE, json=body, headers=ADMIN)
 
     assert error_fields(assert_problem(response, 422, "VALIDATION_ERROR")) == {field}
+    after = (await client.get(QUEUE, headers=ADMIN)).json()
+    assert before["policy"] == {
+        "max_active": 100,
+        "admit_per_minute": 6000,
+        "active_ttl_seconds": 600,
+        "claim_seconds": 60,
+        "opens_at": None,
+    }
+    assert after["policy"] == before["policy"]
+    assert (after["waiting"], after["active"]) == (before["waiting"], before["active"]) == (1, 1)
+    assert after == before
     assert (await client.get(QUEUE, headers=ADMIN)).json()["policy"]["max_active"] == 100
