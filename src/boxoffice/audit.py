@@ -24,14 +24,20 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
-        "1. a held or sold seat points at a live reservation that names it",
+        # A lapsed hold is freed lazily, so its seat may stay HELD while the reservation is HELD
+        # too; but whatever marks a reservation EXPIRED or CANCELLED (the sweeper, a cancel)
+        # frees its seats in the same transaction. A hold writes one held_until to both rows:
+        # a seat outliving its reservation would stay blocked, one lapsing first could be sold
+        # twice.
+        "1. a held seat points at a HELD reservation naming it, held as long; a sold seat at a"
+        " CONFIRMED one",
         """
         SELECT s.id FROM seat s
         LEFT JOIN reservation r ON r.id = s.reservation_id
         LEFT JOIN reservation_seat rs ON rs.reservation_id = s.reservation_id AND rs.seat_id = s.id
         WHERE s.status <> 'AVAILABLE' AND (r.id IS NULL OR rs.seat_id IS NULL
            OR (s.status = 'SOLD' AND r.status <> 'CONFIRMED')
-           OR (s.status = 'HELD' AND r.status NOT IN ('HELD', 'EXPIRED')))
+           OR (s.status = 'HELD' AND (r.status <> 'HELD' OR s.held_until <> r.held_until)))
         """,
     ),
     (
@@ -83,6 +89,18 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         WHERE p.amount > 0 AND (SELECT COUNT(*) FROM wallet_transaction t
               WHERE t.reservation_id = p.reservation_id AND t.kind = 'PAYMENT'
                 AND t.amount = -p.amount) <> 1
+        """,
+    ),
+    (
+        # The other way round: money leaves or comes back only as a reservation's payment.
+        "4. every debit and refund matches its reservation's payment in fan and amount, a refund"
+        " a REFUNDED one",
+        """
+        SELECT t.id FROM wallet_transaction t
+        LEFT JOIN payment p ON p.reservation_id = t.reservation_id
+        WHERE t.kind <> 'CHARGE' AND (p.id IS NULL OR p.user_id <> t.user_id
+           OR (t.kind = 'PAYMENT' AND t.amount <> -p.amount)
+           OR (t.kind = 'REFUND' AND (p.status <> 'REFUNDED' OR t.amount <> p.amount)))
         """,
     ),
 )
