@@ -1,0 +1,384 @@
+"""`boxoffice audit` fails on each violation it exists to find, and names the check that found it.
+
+Many race and fault tests take a clean audit as their proof; these show the audit can say no.
+Each case builds one clean sale through the API, shows that the audit passes on it, plants one
+violation with plain SQL (or in the waiting room's own Redis keys), and runs the real command,
+`python -m boxoffice audit`, against the same database and room. It must exit 1, its FAIL line
+must name the check that looks for this violation, and every other check must still say ok: the
+plant is caught by the right check, not by accident. Where one bad fact needs two rows (a sale
+with no money, say), the plant writes both, so that it breaks one invariant and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+import pytest
+from redis import asyncio as redis_asyncio
+from sqlalchemy import text
+
+from boxoffice.audit import DATABASE_CHECKS, AuditReport, audit_store, run_audit
+from boxoffice.background import sweep_once
+from boxoffice.bootstrap import Container
+from boxoffice.settings import Settings
+from tests.conftest import ADMIN_KEY, SECRET_KEY, TEST_SETTINGS, Shop
+
+# The checks by name, as the command prints them.
+SEAT_TWICE = "1. a seat is in at most one live reservation"
+SEAT_OWNER = (
+    "1. a held seat points at a HELD reservation naming it, held as long; a sold seat at a"
+    " CONFIRMED one"
+)
+SEATS_SOLD = "2. every confirmed reservation owns all its seats, SOLD"
+PAID_ONCE = "2. every confirmed reservation has exactly one PAID payment of the seats' total"
+PAID_CONFIRMED = "2. a PAID payment belongs to a confirmed reservation"
+BALANCE = "3. a balance equals the sum of its ledger, within 0 and the cap"
+MOVES_ONCE = "4. money moves at most once per reservation (one payment debit, one refund)"
+ONE_DEBIT = "4. every payment has its one debit"
+DEBIT_PAID = (
+    "4. every debit and refund matches its reservation's payment in fan and amount, a refund"
+    " a REFUNDED one"
+)
+ACTIVE_CAP = "6. no more active passes than the policy's max_active"
+PRICE = 10_000
+
+
+@dataclass(frozen=True)
+class Sale:
+    """A clean state made through the API, and the ids a plant needs (its SQL parameters).
+
+    paid: fan `buyer` bought seats 1 and 2; refunded: fan `refunder` bought seat 3 and cancelled;
+    held: fan `holder` holds seat 4; expired: a hold of seat 5 lapsed and was swept. Seat 6 is
+    free. `holder` and `idler` hold active passes. Seat ids are `seat1`..`seat6`.
+    """
+
+    ids: dict[str, int]
+
+
+async def _clean_sale(shop: Shop, settings: Settings) -> Sale:
+    date = await shop.date_on_sale(seat_count=6, price=PRICE)
+    lapser = await shop.admitted_fan()
+    expired = await shop.hold(lapser, date["id"], [5])
+    # Everything after this runs on the advanced clock; the command's real clock is behind it,
+    # so the holds made below are live for it too.
+    shop.clock.advance(settings.hold_seconds + 1)
+    assert await sweep_once(shop.container) == 1
+
+    buyer = await shop.admitted_fan()
+    await shop.charge(buyer, 100_000)
+    paid = await shop.hold(buyer, date["id"], [1, 2])
+    await shop.pay(buyer, paid["id"])
+
+    refunder = await shop.admitted_fan()
+    await shop.charge(refunder, 100_000)
+    refunded = await shop.hold(refunder, date["id"], [3])
+    await shop.pay(refunder, refunded["id"])
+    cancelled = await shop.cancel(refunder, refunded["id"])
+    assert cancelled.status_code == 200, cancelled.text
+
+    holder = await shop.admitted_fan()
+    await shop.charge(holder, 50_000)
+    held = await shop.hold(holder, date["id"], [4])
+    idler = await shop.admitted_fan()
+
+    async with shop.container.engine.connect() as db:
+        seats = await db.execute(
+            text("SELECT number, id FROM seat WHERE schedule_id = :date"), {"date": date["id"]}
+        )
+        ids = {f"seat{number}": int(seat_id) for number, seat_id in seats}
+    ids |= {
+        "paid": paid["id"],
+        "refunded": refunded["id"],
+        "held": held["id"],
+        "expired": expired["id"],
+        "buyer": buyer.id,
+        "refunder": refunder.id,
+        "holder": holder.id,
+        "idler": idler.id,
+        "cap": settings.wallet_max_balance,
+        "price": PRICE,
+    }
+    return Sale(ids)
+
+
+@pytest.fixture
+async def sale(shop: Shop, settings: Settings) -> Sale:
+    """The clean sale; the audit (the function the command runs) passes on it."""
+    made = await _clean_sale(shop, settings)
+    report = await run_audit(settings)
+    assert report.ok, report.lines()
+    assert len(report.checked) == len(DATABASE_CHECKS) + (1 if settings.redis_url else 0)
+    return made
+
+
+def _audit_env(settings: Settings) -> dict[str, str]:
+    """The command's environment: the test's settings, database and room, nothing of the shell's
+    BOXOFFICE_* (PYTHONPATH stays, so a private copy of the code is the one that runs)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
+    env |= {f"BOXOFFICE_{name.upper()}": str(value) for name, value in TEST_SETTINGS.items()}
+    env |= {
+        "BOXOFFICE_DATABASE_URL": settings.effective_database_url,
+        "BOXOFFICE_DATA_DIR": str(settings.data_dir),
+        "BOXOFFICE_QUEUE_ROOM": settings.queue_room,
+        "BOXOFFICE_SECRET_KEY": SECRET_KEY,
+        "BOXOFFICE_ADMIN_KEY": ADMIN_KEY,
+    }
+    if settings.redis_url:
+        env["BOXOFFICE_REDIS_URL"] = settings.redis_url
+    return env
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    returncode: int
+    lines: list[str]
+
+    def ok(self) -> set[str]:
+        return {line.removeprefix("ok    ") for line in self.lines if line.startswith("ok    ")}
+
+    def failed(self, names: set[str]) -> set[str]:
+        """Which of `names` a FAIL line names."""
+        return {n for n in names for line in self.lines if line.startswith(f"FAIL  {n}: ")}
+
+
+async def _run_audit_command(settings: Settings) -> AuditRun:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "boxoffice",
+        "audit",
+        env=_audit_env(settings),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return AuditRun(process.returncode, output.decode().splitlines())
+
+
+def _all_checks(settings: Settings) -> set[str]:
+    return {name for name, _ in DATABASE_CHECKS} | ({ACTIVE_CAP} if settings.redis_url else set())
+
+
+async def test_the_command_passes_the_clean_sale(sale: Sale, settings: Settings) -> None:
+    run = await _run_audit_command(settings)
+
+    assert run.returncode == 0, run.lines
+    assert run.ok() == _all_checks(settings), run.lines
+    assert run.lines[-1] == "audit passed"
+    if not settings.redis_url:
+        assert "note  6. skipped: the in-process waiting room lives inside the server process" in (
+            run.lines
+        )
+
+
+# --- The plants: one violation each, as plain SQL on the clean sale (parameters: Sale.ids). ---
+
+# A second live reservation names seat 1, which fan `buyer` bought.
+SEAT_IN_TWO_RESERVATIONS = (
+    "INSERT INTO reservation_seat (reservation_id, seat_id, number, price)"
+    " VALUES (:held, :seat1, 1, :price)",
+)
+# Seat 4 SOLD while its reservation is only HELD: no confirmation, no payment.
+SOLD_SEAT_OF_A_HOLD = ("UPDATE seat SET status = 'SOLD', held_until = NULL WHERE id = :seat4",)
+# A sweeper or cancel that marked the reservation and forgot its seat.
+HELD_SEAT_OF_AN_EXPIRED_HOLD = ("UPDATE reservation SET status = 'EXPIRED' WHERE id = :held",)
+HELD_SEAT_OF_A_CANCELLED_HOLD = ("UPDATE reservation SET status = 'CANCELLED' WHERE id = :held",)
+# Seat 4 lapses five minutes before the reservation that holds it: it could be sold twice.
+HELD_SEAT_LAPSING_EARLY = (
+    "UPDATE seat SET held_until = (SELECT created_at FROM reservation WHERE id = :held)"
+    " WHERE id = :seat4",
+)
+# A confirmed reservation whose seat 2 went back on sale.
+CONFIRMED_SEAT_FREED = (
+    "UPDATE seat SET status = 'AVAILABLE', reservation_id = NULL, held_until = NULL"
+    " WHERE id = :seat2",
+)
+# Seat 4 sold and its reservation confirmed, and no money ever moved.
+SALE_WITHOUT_PAYMENT = (
+    "UPDATE reservation SET status = 'CONFIRMED' WHERE id = :held",
+    "UPDATE seat SET status = 'SOLD', held_until = NULL WHERE id = :seat4",
+)
+# Seat 1 of the paid reservation costs one more than was paid for it.
+PAID_LESS_THAN_THE_SEATS = (
+    "UPDATE reservation_seat SET price = price + 1 WHERE reservation_id = :paid AND number = 1",
+)
+# A cancel that freed the seats and kept the money: the payment still PAID, nothing refunded.
+PAID_BOOKING_CANCELLED = (
+    "UPDATE reservation SET status = 'CANCELLED' WHERE id = :paid",
+    "UPDATE seat SET status = 'AVAILABLE', reservation_id = NULL, held_until = NULL"
+    " WHERE reservation_id = :paid",
+)
+BALANCE_OFF_ITS_LEDGER = ("UPDATE wallet SET balance = balance + 1 WHERE user_id = :buyer",)
+# Ledger and balance agree, on a balance past the cap.
+BALANCE_ABOVE_THE_CAP = (
+    "INSERT INTO wallet_transaction (user_id, kind, amount, balance_after, created_at)"
+    " SELECT user_id, 'CHARGE', :cap + 1 - balance, :cap + 1, updated_at FROM wallet"
+    " WHERE user_id = :idler",
+    "UPDATE wallet SET balance = :cap + 1 WHERE user_id = :idler",
+)
+# Ledger and balance agree, on a negative balance. The schema's CHECK constraints forbid it;
+# SQLite can be told to ignore them, as a damaged or hand-edited file might have.
+NEGATIVE_BALANCE = (
+    "PRAGMA ignore_check_constraints = ON",
+    "INSERT INTO wallet_transaction (user_id, kind, amount, balance_after, created_at)"
+    " SELECT user_id, 'CHARGE', -1, -1, updated_at FROM wallet WHERE user_id = :idler",
+    "UPDATE wallet SET balance = -1 WHERE user_id = :idler",
+    "PRAGMA ignore_check_constraints = OFF",
+)
+
+
+def _second_entry(kind: str, reservation: str) -> tuple[str, str]:
+    """Plant a second ledger entry like the reservation's `kind` entry, balance following it."""
+    return (
+        "UPDATE wallet SET balance = balance + (SELECT amount FROM wallet_transaction"
+        f" WHERE reservation_id = :{reservation} AND kind = '{kind}')"
+        f" WHERE user_id = (SELECT user_id FROM reservation WHERE id = :{reservation})",
+        "INSERT INTO wallet_transaction"
+        " (user_id, kind, amount, balance_after, reservation_id, created_at)"
+        " SELECT user_id, kind, amount, balance_after + amount, reservation_id, created_at"
+        f" FROM wallet_transaction WHERE reservation_id = :{reservation} AND kind = '{kind}'",
+    )
+
+
+# The refund of the cancelled booking paid out twice. (The payment table's unique constraint
+# forbids a second payment of one reservation, so money moving twice shows in the ledger.)
+REFUNDED_TWICE = _second_entry("REFUND", "refunded")
+DEBITED_TWICE = _second_entry("PAYMENT", "paid")
+# The paid reservation's debit is gone (and the balance is as if it never happened).
+PAYMENT_WITHOUT_DEBIT = (
+    "UPDATE wallet SET balance = balance + 2 * :price WHERE user_id = :buyer",
+    "DELETE FROM wallet_transaction WHERE reservation_id = :paid AND kind = 'PAYMENT'",
+)
+# Money taken for a hold that was never paid.
+DEBIT_WITHOUT_PAYMENT = (
+    "INSERT INTO wallet_transaction"
+    " (user_id, kind, amount, balance_after, reservation_id, created_at)"
+    " SELECT user_id, 'PAYMENT', 0 - :price, balance - :price, :held, updated_at FROM wallet"
+    " WHERE user_id = :holder",
+    "UPDATE wallet SET balance = balance - :price WHERE user_id = :holder",
+)
+# Money given back for a sale that stands.
+REFUND_OF_A_STANDING_SALE = (
+    "INSERT INTO wallet_transaction"
+    " (user_id, kind, amount, balance_after, reservation_id, created_at)"
+    " SELECT user_id, 'REFUND', 2 * :price, balance + 2 * :price, :paid, updated_at FROM wallet"
+    " WHERE user_id = :buyer",
+    "UPDATE wallet SET balance = balance + 2 * :price WHERE user_id = :buyer",
+)
+
+
+async def _lower_max_active_in_redis(settings: Settings) -> None:
+    """Invariant 6 broken in the room's own Redis keys (store_redis.py, lua/common.lua): the
+    policy's max_active below the passes already active, with no admission at all."""
+    assert settings.redis_url
+    client = redis_asyncio.Redis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        policy = f"bx:{{{settings.queue_room}}}:policy"
+        assert await client.hget(policy, "max_active") == str(TEST_SETTINGS["queue_max_active"])
+        await client.hset(policy, "max_active", "1")
+    finally:
+        await client.aclose()
+
+
+@dataclass(frozen=True)
+class Plant:
+    violation: str
+    caught_by: frozenset[str]
+    statements: tuple[str, ...] = ()
+    in_store: Callable[[Settings], Awaitable[None]] | None = None
+    sqlite_only: bool = False
+
+
+def _plant(violation: str, caught_by: str, *statements: str, also: str | None = None) -> Plant:
+    names = frozenset({caught_by} if also is None else {caught_by, also})
+    return Plant(violation, names, statements)
+
+
+PLANTS = [
+    _plant("seat in two live reservations", SEAT_TWICE, *SEAT_IN_TWO_RESERVATIONS),
+    _plant("seat sold under a hold", SEAT_OWNER, *SOLD_SEAT_OF_A_HOLD),
+    _plant("held seat of an expired hold", SEAT_OWNER, *HELD_SEAT_OF_AN_EXPIRED_HOLD),
+    _plant("held seat of a cancelled hold", SEAT_OWNER, *HELD_SEAT_OF_A_CANCELLED_HOLD),
+    _plant("held seat lapsing before its hold", SEAT_OWNER, *HELD_SEAT_LAPSING_EARLY),
+    _plant("confirmed seat back on sale", SEATS_SOLD, *CONFIRMED_SEAT_FREED),
+    _plant("sale without payment", PAID_ONCE, *SALE_WITHOUT_PAYMENT),
+    _plant("paid less than the seats", PAID_ONCE, *PAID_LESS_THAN_THE_SEATS),
+    _plant("paid, cancelled, not refunded", PAID_CONFIRMED, *PAID_BOOKING_CANCELLED),
+    _plant("balance off its ledger", BALANCE, *BALANCE_OFF_ITS_LEDGER),
+    _plant("balance above the cap", BALANCE, *BALANCE_ABOVE_THE_CAP),
+    replace(_plant("negative balance", BALANCE, *NEGATIVE_BALANCE), sqlite_only=True),
+    _plant("refunded twice", MOVES_ONCE, *REFUNDED_TWICE),
+    # Two debits of one payment: two for the reservation, and not the payment's one debit.
+    _plant("debited twice", MOVES_ONCE, *DEBITED_TWICE, also=ONE_DEBIT),
+    _plant("payment without its debit", ONE_DEBIT, *PAYMENT_WITHOUT_DEBIT),
+    _plant("debit without a payment", DEBIT_PAID, *DEBIT_WITHOUT_PAYMENT),
+    _plant("refund of a standing sale", DEBIT_PAID, *REFUND_OF_A_STANDING_SALE),
+    Plant(
+        "more active passes than allowed",
+        frozenset({ACTIVE_CAP}),
+        in_store=_lower_max_active_in_redis,
+    ),
+]
+
+
+def test_every_check_has_a_plant() -> None:
+    """The table covers every check the audit runs, under the names it prints."""
+    planted = set().union(*(plant.caught_by for plant in PLANTS))
+    assert planted == {name for name, _ in DATABASE_CHECKS} | {ACTIVE_CAP}
+
+
+@pytest.mark.parametrize("plant", PLANTS, ids=lambda plant: plant.violation)
+async def test_the_command_fails_on_a_planted_violation_by_its_check(
+    plant: Plant, sale: Sale, settings: Settings, container: Container
+) -> None:
+    if plant.sqlite_only and not settings.is_sqlite:
+        pytest.skip("the schema's CHECK constraints make this row impossible on PostgreSQL")
+    if plant.in_store is not None:
+        if not settings.redis_url:
+            pytest.skip("the command cannot see the in-process room: see the store test below")
+        await plant.in_store(settings)
+    else:
+        async with container.engine.begin() as db:
+            for statement in plant.statements:
+                await db.execute(text(statement), sale.ids)
+
+    run = await _run_audit_command(settings)
+
+    every_check = _all_checks(settings)
+    assert plant.caught_by <= every_check
+    assert run.returncode == 1, run.lines
+    assert run.failed(every_check) == plant.caught_by, run.lines
+    # One bad row each (the store check counts passes against the lowered max_active of 1).
+    found = "> 1" if plant.in_store else "1 rows, e.g. ("
+    for name in plant.caught_by:
+        assert any(line.startswith(f"FAIL  {name}: ") and found in line for line in run.lines)
+    assert run.ok() == every_check - plant.caught_by, run.lines
+    assert run.lines[-1] == f"audit FAILED: {len(plant.caught_by)}", run.lines
+
+
+async def test_the_store_check_fails_with_more_active_passes_than_allowed(
+    shop: Shop, container: Container
+) -> None:
+    """Invariant 6 on the app's own store, in-process or Redis: the command skips the
+    in-process room (it lives in the server), so here the check itself meets the same plant."""
+    await shop.admitted_fan()
+    await shop.admitted_fan()
+    store = container.store
+    now = shop.clock.now().timestamp()
+    policy = await store.get_policy()
+    await store.set_policy(replace(policy, max_active=2))
+    at_the_cap = AuditReport()
+    await audit_store(store, now, at_the_cap)
+    assert at_the_cap.checked == [ACTIVE_CAP]
+    assert at_the_cap.ok, at_the_cap.lines()
+
+    await store.set_policy(replace(policy, max_active=1))
+    over = AuditReport()
+    await audit_store(store, now, over)
+
+    assert over.violations == [f"{ACTIVE_CAP}: 2 > 1"]
