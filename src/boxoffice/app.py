@@ -23,6 +23,7 @@ from boxoffice.payments.router import hot_pay
 from boxoffice.payments.router import router as payments_router
 from boxoffice.platform import hot_routes
 from boxoffice.platform.clock import Clock
+from boxoffice.platform.deadline import DeadlineMiddleware
 from boxoffice.platform.hot_routes import HotRoute, fastapi_route_app
 from boxoffice.platform.lanes import PollLaneMiddleware
 from boxoffice.platform.logging import configure_logging
@@ -36,6 +37,7 @@ from boxoffice.waiting_room.router import admin_router as queue_admin_router
 from boxoffice.waiting_room.router import hot_queue_status
 from boxoffice.waiting_room.router import router as queue_router
 from boxoffice.waiting_room.store import WaitingRoomStore
+from boxoffice.waiting_room.stream import STREAM_PATH
 from boxoffice.wallet.router import router as wallet_router
 
 WEB_DIR = Path(str(files("boxoffice") / "web"))
@@ -97,6 +99,11 @@ def create_app(
     app.state.container = container
     install_problem_handlers(app)
     app.add_middleware(PollLaneMiddleware, poll_concurrency=settings.poll_concurrency)
+    app.add_middleware(
+        DeadlineMiddleware,
+        seconds=settings.request_deadline_seconds,
+        exempt_paths=frozenset({STREAM_PATH}),
+    )
     app.add_middleware(MetricsMiddleware)
     app.include_router(_api_router())
     app.include_router(operations.router)

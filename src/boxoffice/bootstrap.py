@@ -108,6 +108,7 @@ def build_store(settings: Settings, limiter: RateLimiter) -> WaitingRoomStore:
             room=settings.queue_room,
             default_policy=default_policy(settings),
             pool_size=settings.redis_pool_size,
+            timeout_seconds=settings.request_deadline_seconds,
         )
     assert isinstance(limiter, MemoryRateLimiter), "without Redis the limits are in memory"
     return MemoryWaitingRoomStore(default_policy(settings), limiter)
@@ -117,7 +118,10 @@ def build_limiter(settings: Settings) -> RateLimiter:
     """Limits shared through Redis when configured, else kept in this process."""
     if settings.redis_url:
         return RedisRateLimiter.from_url(
-            settings.redis_url, room=settings.queue_room, pool_size=settings.redis_pool_size
+            settings.redis_url,
+            room=settings.queue_room,
+            pool_size=settings.redis_pool_size,
+            timeout_seconds=settings.request_deadline_seconds,
         )
     return MemoryRateLimiter()
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Awaitable
 
+import orjson
 from fastapi import APIRouter
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -15,10 +18,12 @@ from prometheus_client import (
 from sqlalchemy import text
 from starlette.responses import Response
 
+from boxoffice.bootstrap import Container
 from boxoffice.platform.dependencies import ContainerDep
 from boxoffice.platform.problems import problem_response
 
 router = APIRouter(tags=["operations"])
+JSON = "application/json"
 
 
 @router.get("/healthz")
@@ -27,25 +32,49 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "A backing service does not answer"}})
+async def _check(probe: Awaitable[object], seconds: float) -> str:
+    """ "ok", or what went wrong: an error's class name, "no answer" or "timeout"."""
+    try:
+        async with asyncio.timeout(seconds):
+            return "ok" if await probe else "no answer"
+    except TimeoutError:
+        return "timeout"
+    except Exception as error:  # noqa: BLE001 - any failure means not ready
+        return error.__class__.__name__
+
+
+async def _database_answers(container: Container) -> bool:
+    async with container.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+    return True
+
+
+@router.get(
+    "/readyz",
+    responses={
+        200: {"description": "Every dependency answers: `checks` says ok for each"},
+        503: {"description": "A dependency does not answer: `checks` says which, and how"},
+    },
+)
 async def readyz(container: ContainerDep) -> Response:
-    """200 only when the database and the waiting-room store answer."""
-    failures = []
-    try:
-        async with container.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any failure means not ready
-        failures.append(f"database: {error.__class__.__name__}")
-    try:
-        if not await container.store.ping():
-            failures.append("waiting-room store: no answer")
-    except Exception as error:  # noqa: BLE001 - any failure means not ready
-        failures.append(f"waiting-room store: {error.__class__.__name__}")
+    """200 only when the database and the waiting-room store answer; each one's state either way."""
+    # Within the request's deadline, so that readiness itself answers when a dependency hangs.
+    seconds = container.settings.request_deadline_seconds / 2
+    database, store = await asyncio.gather(
+        _check(_database_answers(container), seconds), _check(container.store.ping(), seconds)
+    )
+    checks = {"database": database, "waiting_room": store}
+    failures = [f"{name}: {state}" for name, state in checks.items() if state != "ok"]
     if failures:
         return problem_response(
-            503, "NOT_READY", "Not ready", "; ".join(failures), headers={"Retry-After": "1"}
+            503,
+            "NOT_READY",
+            "Not ready",
+            "; ".join(failures),
+            headers={"Retry-After": "1"},
+            checks=checks,
         )
-    return Response(b'{"status":"ready"}', media_type="application/json")
+    return Response(orjson.dumps({"status": "ready", "checks": checks}), media_type=JSON)
 
 
 @router.get("/metrics", response_class=Response)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(0, ge=0)
     db_lock_timeout_ms: int = Field(2000, ge=100)
     redis_pool_size: int = Field(50, ge=1)
+    # Every request answers within this many seconds (past it: 503 + Retry-After, see
+    # platform/deadline.py), and no single call to PostgreSQL or Redis waits longer than this
+    # for a connection or an answer, so background work cannot hang on a dependency either.
+    request_deadline_seconds: float = Field(5.0, gt=0, le=60)
     # Longer than the fans' polling interval, so a polling client keeps one connection.
     http_keep_alive_seconds: int = Field(75, ge=1)
     log_level: str = "INFO"

@@ -8,10 +8,12 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from boxoffice.platform.metrics import DEPENDENCY_FAULTS
 from boxoffice.settings import Settings
 
 NAMING_CONVENTION = {
@@ -70,6 +72,24 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+_STALE_POSTGRES = DEPENDENCY_FAULTS.labels("postgresql", "stale_connection")
+
+
+def _replace_closed_connections(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """At checkout, hand back a pooled connection the server has closed, for a fresh one.
+
+    A PostgreSQL restart, failover or `pg_terminate_backend` closes every pooled connection; the
+    driver learns of it from the socket without a round trip. Raising DisconnectionError here
+    makes the pool discard the connection and check out another (or connect anew), so a fault
+    that is already over is never seen by a request. A ping on every checkout would catch more
+    (a peer that vanished without closing) at a round trip per request; those calls time out
+    at the deadline instead.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        _STALE_POSTGRES.inc()
+        raise DisconnectionError("the server closed this pooled connection")
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An async engine for the configured database, tuned for short transactions."""
     url = settings.effective_database_url
@@ -79,17 +99,24 @@ def create_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.db_lock_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(
+    deadline = settings.request_deadline_seconds
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=False,
+        # No call waits past the deadline: for a pooled connection, to connect, or for an answer.
+        pool_timeout=deadline,
         connect_args={
+            "timeout": deadline,
+            "command_timeout": deadline,
             "server_settings": {
                 # A lock we cannot get in time becomes a retryable BUSY instead of a hang.
                 "lock_timeout": str(settings.db_lock_timeout_ms),
                 "idle_in_transaction_session_timeout": "30000",
                 "timezone": "UTC",
-            }
+            },
         },
     )
+    event.listen(engine.sync_engine, "checkout", _replace_closed_connections)
+    return engine

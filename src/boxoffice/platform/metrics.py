@@ -18,6 +18,14 @@ HOLD_CONFLICTS = Counter("boxoffice_hold_conflicts_total", "Holds refused: a sea
 HOLDS_EXPIRED = Counter("boxoffice_holds_expired_total", "Lapsed holds marked EXPIRED.")
 MONEY_CHARGED = Counter("boxoffice_money_charged_total", "Money charged into wallets.")
 MONEY_PAID = Counter("boxoffice_money_paid_total", "Money paid for tickets.")
+# What a storm looks like from here: a dependency's connection found dead and replaced before
+# use (`stale_connection`), a call sent again on a fresh connection (`retried`), a request
+# answered 503 because a dependency failed (`unavailable`) or ran past its deadline (`deadline`).
+DEPENDENCY_FAULTS = Counter(
+    "boxoffice_dependency_faults_total",
+    "Faults of PostgreSQL and Redis seen and handled, by dependency and kind.",
+    ["dependency", "kind"],
+)
 
 
 API_PREFIX = "/api/v1"

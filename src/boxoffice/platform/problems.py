@@ -13,8 +13,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.platform.errors import DomainError
+from boxoffice.platform.metrics import DEPENDENCY_FAULTS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _log = structlog.get_logger(__name__)
@@ -95,8 +97,50 @@ async def _http_error(_: Request, exc: Exception) -> Response:
     )
 
 
+def _dependency_of(exc: Exception) -> str:
+    if isinstance(exc, RedisError):
+        return "redis"
+    dialect = getattr(getattr(exc, "orig", None), "__module__", "") or ""
+    return "sqlite" if "sqlite" in dialect else "postgresql"
+
+
+_REPLAYED = "boxoffice.replayed"
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+class _ServeAgain(Response):
+    """Serves the request once more through the router, on the pool's next connection."""
+
+    def __init__(self, router: ASGIApp) -> None:
+        super().__init__()
+        self._router = router
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[_REPLAYED] = True
+        await self._router(scope, receive, send)
+
+
+def _replayable(request: Request, exc: Exception) -> bool:
+    """A read that failed only because its pooled connection was dead may simply run again.
+
+    After a database restart or failover, a connection can die between its checkout (which
+    replaces the ones already known dead, platform/database.py) and its first statement. The
+    request changed nothing (it is a GET), so it is served again at once, once: the pool has
+    dropped every connection older than the fault, and the fan never sees it was there.
+    """
+    dead_connection = isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, InterfaceError)
+    )
+    return dead_connection and request.method in _SAFE_METHODS and not request.scope.get(_REPLAYED)
+
+
 async def _backend_unavailable(request: Request, exc: Exception) -> Response:
+    dependency = _dependency_of(exc)
+    if _replayable(request, exc):
+        DEPENDENCY_FAULTS.labels(dependency, "retried").inc()
+        return _ServeAgain(request.scope["router"])
     _log.warning("backend_unavailable", path=request.url.path, error=repr(exc))
+    DEPENDENCY_FAULTS.labels(dependency, "unavailable").inc()
     return problem_response(
         503,
         "SERVICE_UNAVAILABLE",
@@ -138,4 +182,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InterfaceError, _backend_unavailable)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(SQLAlchemyTimeoutError, _backend_unavailable)
+    # The driver's own connect and command timeouts, and a refused connection, come unwrapped.
+    app.add_exception_handler(OSError, _backend_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

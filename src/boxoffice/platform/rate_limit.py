@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
+
+from boxoffice.platform.redis import redis_client
 
 # A pacing key that is never set, for checks that pace nothing.
 NO_PACE = "pace:none"
@@ -138,17 +140,12 @@ class RedisRateLimiter:
         self._check = client.register_script(_CHECK)
 
     @classmethod
-    def from_url(cls, url: str, *, room: str, pool_size: int) -> RedisRateLimiter:
+    def from_url(
+        cls, url: str, *, room: str, pool_size: int, timeout_seconds: float = 5.0
+    ) -> RedisRateLimiter:
         # A blocking pool: under a burst, requests wait briefly for a connection, not fail.
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=pool_size,
-            timeout=5.0,
-            socket_timeout=5.0,
-            socket_connect_timeout=5.0,
-            decode_responses=True,
-        )
-        return cls(Redis.from_pool(pool), redis_key_prefix(room))
+        client = redis_client(url, pool_size=pool_size, timeout_seconds=timeout_seconds)
+        return cls(client, redis_key_prefix(room))
 
     async def check(self, pace_key: str, limits: Sequence[Limit], now: float) -> float:
         keys = [self._prefix + pace_key, *(self._prefix + limit.key for limit in limits)]

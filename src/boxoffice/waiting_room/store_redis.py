@@ -19,7 +19,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
 from boxoffice.platform.rate_limit import (
     LUA_CHECK_FUNCTION,
@@ -27,6 +27,7 @@ from boxoffice.platform.rate_limit import (
     redis_counter_args,
     redis_key_prefix,
 )
+from boxoffice.platform.redis import redis_client
 from boxoffice.waiting_room.domain import PassStatus, PassView, QueuePolicy, RoomStats
 from boxoffice.waiting_room.store import PollGuard, PollRefused
 
@@ -38,9 +39,6 @@ _ADMISSIONS = _ROOM_KEYS.index("admissions")
 _SCRIPTS = ("join", "view", "poll", "leave", "admit", "policy", "stats")
 # Scripts that also check the rate limiter's limits get its check function after the prelude.
 _CHECKS_LIMITS = frozenset({"poll"})
-# A request waits this long for a free pooled connection, or for Redis to answer, then fails
-# (and readiness reports it) instead of hanging the request.
-_TIMEOUT_SECONDS = 5.0
 
 _Arg = str | int | float
 
@@ -121,18 +119,17 @@ class RedisWaitingRoomStore:
 
     @classmethod
     def from_url(
-        cls, url: str, *, room: str, default_policy: QueuePolicy, pool_size: int
+        cls,
+        url: str,
+        *,
+        room: str,
+        default_policy: QueuePolicy,
+        pool_size: int,
+        timeout_seconds: float = 5.0,
     ) -> RedisWaitingRoomStore:
         """A store with its own pool of at most `pool_size` connections to the Redis at `url`."""
-        pool = BlockingConnectionPool.from_url(
-            url,
-            max_connections=pool_size,
-            timeout=_TIMEOUT_SECONDS,
-            socket_timeout=_TIMEOUT_SECONDS,
-            socket_connect_timeout=_TIMEOUT_SECONDS,
-            decode_responses=True,
-        )
-        return cls(Redis.from_pool(pool), room=room, default_policy=default_policy)
+        client = redis_client(url, pool_size=pool_size, timeout_seconds=timeout_seconds)
+        return cls(client, room=room, default_policy=default_policy)
 
     async def _run(self, script: str, *args: _Arg) -> Any:
         return await self._scripts[script](keys=self._keys, args=[*self._head, *args])

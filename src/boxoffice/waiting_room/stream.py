@@ -15,6 +15,8 @@ from boxoffice.waiting_room.domain import PassStatus
 from boxoffice.waiting_room.service import QueueStatus
 
 HEARTBEAT_SECONDS = 15.0
+# Served for minutes by design: exempt from the request deadline (platform/deadline.py).
+STREAM_PATH = "/api/v1/queue/stream"
 
 
 def _event(name: str, data: str) -> bytes:

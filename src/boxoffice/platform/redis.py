@@ -1,0 +1,50 @@
+"""The one way this service connects to Redis: bounded waits, and one retry on a fresh connection.
+
+A pooled connection outlives the Redis server it was opened to: after a restart (or a failover)
+every idle connection in the pool is dead, and without a retry the first command on each of
+them fails, so fans would see one 503 per pooled connection for a fault that is already over.
+A connection error is therefore retried once, at once, on a new connection (redis-py closes the
+dead one and reconnects). Every command the service sends may be sent twice this way: each is a
+read, an idempotent write, or a script whose second run finds the first one's effect (joining
+again keeps one's place, leaving twice leaves once, admission re-checks the cap and the rate).
+Timeouts are not retried: a Redis that is slow already took the request's deadline.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from boxoffice.platform.metrics import DEPENDENCY_FAULTS
+
+__all__ = ["redis_client"]
+
+_RETRIED = DEPENDENCY_FAULTS.labels("redis", "retried")
+
+
+class _CountedNoBackoff(NoBackoff):
+    """Retry at once, and count the retry (redis-py asks the backoff once per retry)."""
+
+    def compute(self, failures: int) -> float:
+        _RETRIED.inc()
+        return super().compute(failures)
+
+
+def redis_client(url: str, *, pool_size: int, timeout_seconds: float) -> Redis:
+    """A client with a blocking pool of at most `pool_size` connections; replies are str.
+
+    A command waits at most `timeout_seconds` for a pooled connection, to connect, and for its
+    answer, then fails (and the request answers 503) instead of hanging.
+    """
+    pool = BlockingConnectionPool.from_url(
+        url,
+        max_connections=pool_size,
+        timeout=timeout_seconds,
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+        retry=Retry(_CountedNoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        decode_responses=True,
+    )
+    return Redis.from_pool(pool)

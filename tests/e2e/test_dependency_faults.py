@@ -1,0 +1,246 @@
+"""A dependency that is down, slow or restarted: fans get 503 + Retry-After in time, never a 500
+or a hang, and a fault that is over is not seen at all.
+
+The fault suite (`tests/faults/`) plays the same faults against real servers of its own; these
+are the in-process checks that run with every `make test`, on both backends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+from boxoffice.app import create_app
+from boxoffice.bootstrap import default_policy
+from boxoffice.settings import Settings
+from boxoffice.waiting_room.domain import PassView
+from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
+from tests.conftest import TEST_DATABASE_URL, SettableClock, Shop
+from tests.e2e.support import assert_problem
+from tests.servers import free_port
+
+API = "/api/v1"
+DEADLINE = 0.5
+# The wrong behaviour takes HANG seconds; a right answer comes within the deadline. The margin
+# between them (several seconds) is what a busy machine may take, not a tuned figure.
+HANG = 30.0
+ANSWERED_WITHIN = 10.0
+
+
+def _faults(dependency: str, kind: str) -> float:
+    labels = {"dependency": dependency, "kind": kind}
+    return REGISTRY.get_sample_value("boxoffice_dependency_faults_total", labels) or 0.0
+
+
+@asynccontextmanager
+async def _shop_of(settings: Settings, clock: SettableClock, **wiring: Any) -> AsyncIterator[Shop]:
+    """A Shop on an app of its own, wired as the test needs."""
+    app = create_app(settings, clock=clock, background=False, **wiring)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Shop(client, app.state.container, clock)
+
+
+class _HangingStore(MemoryWaitingRoomStore):
+    """A waiting room that never answers a join, as a Redis behind a dead link would not."""
+
+    async def join(self, user_id: int, pass_id: str, now: float) -> tuple[PassView, bool]:
+        await asyncio.sleep(HANG)
+        raise AssertionError("the deadline should have cut this off")
+
+
+@contextmanager
+def _silent_listener() -> Iterator[int]:
+    """A port that accepts connections and never says a word: a server that hangs."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield int(listener.getsockname()[1])
+
+
+async def test_a_request_past_its_deadline_answers_503_with_retry_after(
+    settings: Settings, clock: SettableClock
+) -> None:
+    settings = settings.model_copy(update={"request_deadline_seconds": DEADLINE})
+    store = _HangingStore(default_policy(settings))
+    before = _faults("any", "deadline")
+
+    async with _shop_of(settings, clock, store=store) as shop:
+        fan = await shop.sign_up()
+        started = time.monotonic()
+        response = await shop.client.post(f"{API}/queue/tokens", headers=fan.auth)
+        elapsed = time.monotonic() - started
+        # The process is not stuck: the next request is served as usual.
+        concerts = await shop.client.get(f"{API}/concerts")
+
+    assert_problem(response, 503, "SERVICE_UNAVAILABLE")
+    assert response.headers["retry-after"] == "1"
+    assert DEADLINE <= elapsed < ANSWERED_WITHIN, elapsed
+    assert _faults("any", "deadline") == before + 1
+    assert concerts.status_code == 200
+
+
+async def test_a_database_that_refuses_connections_answers_503_not_500(
+    settings: Settings, clock: SettableClock
+) -> None:
+    closed = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/boxoffice"
+    broken = settings.model_copy(update={"database_url": closed})
+    before = _faults("postgresql", "unavailable")
+
+    async with _shop_of(broken, clock) as shop:
+        response = await shop.client.get(f"{API}/concerts")
+
+    assert_problem(response, 503, "SERVICE_UNAVAILABLE")
+    assert response.headers["retry-after"] == "1"
+    assert _faults("postgresql", "unavailable") == before + 1
+
+
+async def test_a_database_that_never_answers_is_503_within_the_deadline(
+    settings: Settings, clock: SettableClock
+) -> None:
+    with _silent_listener() as port:
+        hanging = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/boxoffice"
+        broken = settings.model_copy(
+            update={"database_url": hanging, "request_deadline_seconds": DEADLINE}
+        )
+        async with _shop_of(broken, clock) as shop:
+            started = time.monotonic()
+            response = await shop.client.get(f"{API}/concerts")
+            elapsed = time.monotonic() - started
+            ready = await shop.client.get("/readyz")
+
+    assert_problem(response, 503, "SERVICE_UNAVAILABLE")
+    assert elapsed < ANSWERED_WITHIN, elapsed
+    problem = assert_problem(ready, 503, "NOT_READY")
+    assert problem["checks"]["database"] in {"timeout", "TimeoutError"}, problem
+    assert problem["checks"]["waiting_room"] == "ok", problem
+
+
+async def test_readyz_names_each_dependency(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "waiting_room": "ok"},
+    }
+
+
+class _SilentStore(MemoryWaitingRoomStore):
+    async def ping(self) -> bool:
+        return False
+
+
+async def test_readyz_says_which_dependency_is_down(
+    settings: Settings, clock: SettableClock
+) -> None:
+    async with _shop_of(settings, clock, store=_SilentStore(default_policy(settings))) as shop:
+        response = await shop.client.get("/readyz")
+
+    problem = assert_problem(response, 503, "NOT_READY")
+    assert problem["checks"] == {"database": "ok", "waiting_room": "no answer"}
+    assert response.headers["retry-after"] == "1"
+
+
+async def _admin_connection(database_url: str) -> asyncpg.Connection:
+    url = make_url(database_url).set(drivername="postgresql")
+    return await asyncpg.connect(url.render_as_string(hide_password=False))
+
+
+async def _terminate(database_url: str, pids: set[int], *, wait_gone: bool) -> None:
+    """End these backends, as a restart or failover does; with `wait_gone`, until they are."""
+    admin = await _admin_connection(database_url)
+    try:
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", pids)
+        deadline = time.monotonic() + ANSWERED_WITHIN
+        while wait_gone and time.monotonic() < deadline:
+            alive = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", pids
+            )
+            if alive == 0:
+                # Let this event loop read the closed sockets, as it would between requests.
+                await asyncio.sleep(0.05)
+                return
+            await asyncio.sleep(0.01)
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def _pool_on_terminated_backends(
+    settings: Settings, clock: SettableClock, *, wait_gone: bool
+) -> AsyncIterator[Shop]:
+    """A shop whose every pooled connection's server backend has been terminated."""
+    async with _shop_of(settings, clock) as shop:
+        engine = shop.container.engine
+
+        async def pooled_backend() -> int:
+            # Each holds its connection a moment, so that the next one takes another.
+            async with engine.connect() as connection:
+                pid = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+                await asyncio.sleep(0.1)
+                return int(pid)
+
+        pids = set(await asyncio.gather(*(pooled_backend() for _ in range(settings.db_pool_size))))
+        assert len(pids) == settings.db_pool_size
+        await _terminate(settings.effective_database_url, pids, wait_gone=wait_gone)
+        yield shop
+
+
+async def _reads(shop: Shop, count: int) -> list[httpx.Response]:
+    return list(await asyncio.gather(*(shop.client.get(f"{API}/concerts") for _ in range(count))))
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is None, reason="pooled connections are PostgreSQL's")
+async def test_pooled_connections_the_server_closed_are_replaced_at_checkout(
+    settings: Settings, clock: SettableClock
+) -> None:
+    """After a PostgreSQL restart or failover every pooled connection is dead at once."""
+    stale, retried = _faults("postgresql", "stale_connection"), _faults("postgresql", "retried")
+
+    async with _pool_on_terminated_backends(settings, clock, wait_gone=True) as shop:
+        answers = await _reads(shop, 2 * settings.db_pool_size)
+
+    assert [a.status_code for a in answers] == [200] * len(answers), [a.text for a in answers]
+    # Each dead connection was found at checkout, before any statement was sent on it.
+    assert _faults("postgresql", "stale_connection") >= stale + settings.db_pool_size
+    assert _faults("postgresql", "retried") == retried
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is None, reason="pooled connections are PostgreSQL's")
+async def test_a_read_whose_connection_dies_after_checkout_is_served_again(
+    settings: Settings, clock: SettableClock
+) -> None:
+    """The connection passes the checkout and dies before its first statement, as one does
+    when the server goes away at that instant: the read runs again, and the fan never knows."""
+    retried = _faults("postgresql", "retried")
+
+    reads = 5
+    async with _shop_of(settings, clock) as shop:
+        checkouts = 0
+
+        def cut_every_other_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            # Reads go one at a time: each one's first connection is cut, its second is not.
+            nonlocal checkouts
+            checkouts += 1
+            if checkouts % 2 == 1:
+                dbapi_connection.driver_connection._transport.abort()
+
+        event.listen(shop.container.engine.sync_engine, "checkout", cut_every_other_checkout)
+        answers = [await shop.client.get(f"{API}/concerts") for _ in range(reads)]
+
+    assert [a.status_code for a in answers] == [200] * reads, [a.text for a in answers]
+    assert checkouts == 2 * reads
+    assert _faults("postgresql", "retried") == retried + reads

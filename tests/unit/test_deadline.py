@@ -1,0 +1,72 @@
+"""The request deadline: what it cuts off, and what it must leave alone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from boxoffice.platform.deadline import DeadlineMiddleware
+
+DEADLINE = 0.2
+SLOW = 5.0
+
+
+async def _slow_app(scope: Scope, receive: Receive, send: Send) -> None:
+    await asyncio.sleep(SLOW)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"late"})
+
+
+async def _streaming_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Starts its answer at once and ends it after the deadline, as an event stream does."""
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"first ", "more_body": True})
+    await asyncio.sleep(DEADLINE * 2)
+    await send({"type": "http.response.body", "body": b"second"})
+
+
+async def _inner_timeout_app(scope: Scope, receive: Receive, send: Send) -> None:
+    raise TimeoutError("a timeout of the app's own, not the deadline's")
+
+
+def _client(app: DeadlineMiddleware) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+async def test_a_request_past_the_deadline_is_answered_503_at_the_deadline() -> None:
+    app = DeadlineMiddleware(_slow_app, DEADLINE, frozenset())
+    async with _client(app) as client:
+        started = asyncio.get_running_loop().time()
+        response = await client.get("/slow")
+        elapsed = asyncio.get_running_loop().time() - started
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["retry-after"] == "1"
+    assert elapsed < SLOW
+
+
+async def test_an_exempt_path_runs_past_the_deadline() -> None:
+    app = DeadlineMiddleware(_streaming_app, DEADLINE, frozenset({"/stream"}))
+    async with _client(app) as client:
+        response = await client.get("/stream")
+
+    assert (response.status_code, response.text) == (200, "first second")
+
+
+async def test_an_answer_already_begun_is_not_replaced_by_a_problem() -> None:
+    app = DeadlineMiddleware(_streaming_app, DEADLINE, frozenset())
+    async with _client(app) as client:
+        with pytest.raises(TimeoutError):
+            await client.get("/not-exempt")
+
+
+async def test_a_timeout_raised_inside_the_app_is_the_app_s_to_map() -> None:
+    app = DeadlineMiddleware(_inner_timeout_app, DEADLINE, frozenset())
+    async with _client(app) as client:
+        with pytest.raises(TimeoutError, match="of the app's own"):
+            await client.get("/inner")
