@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from boxoffice.audit import run_audit
+from boxoffice.audit import DATABASE_CHECKS, AuditReport, audit_database, run_audit
+from boxoffice.background import sweep_once
+from tests.e2e.support import assert_problem, utc
 
 API = "/api/v1"
 
@@ -87,19 +89,65 @@ async def test_a_fan_goes_from_sign_up_to_a_confirmed_seat(client, shop, setting
     assert report.checked
 
 
-async def test_the_audit_passes_after_holds_expiries_and_refunds(shop, settings) -> None:
+async def test_a_hold_lapses_a_booking_is_cancelled_and_the_audit_agrees(shop, settings) -> None:
+    """Expiry and refund as fans see them over HTTP, then the audit on that same state: first at
+    the shop's own (advanced) clock, then, once the sweeper has run, as `boxoffice audit` runs it
+    on the real clock, which is behind the shop's here."""
     date = await shop.date_on_sale(price=10_000)
-    fans = [await shop.admitted_fan() for _ in range(3)]
-    for fan in fans:
+    buyer, canceller, lapser, rival = [await shop.admitted_fan() for _ in range(4)]
+    for fan in (buyer, canceller, lapser):
         await shop.charge(fan, 50_000)
-    kept = await shop.hold(fans[0], date["id"], [1, 2])
-    await shop.pay(fans[0], kept["id"])
-    refunded = await shop.hold(fans[1], date["id"], [3])
-    await shop.pay(fans[1], refunded["id"])
-    await shop.cancel(fans[1], refunded["id"])
-    await shop.hold(fans[2], date["id"], [4])
-    shop.clock.advance(shop.container.settings.hold_seconds + 1)
+    kept = await shop.hold(buyer, date["id"], [1, 2])
+    await shop.pay(buyer, kept["id"])
+    booked = await shop.hold(canceller, date["id"], [3])
+    payment = await shop.pay(canceller, booked["id"])
+    lapsing = await shop.hold(lapser, date["id"], [4])
+    # The first read claims the rival's pass, so it outlives the hold below.
+    seats = await shop.seat_map(rival, date["id"])
+    assert [seats[n] for n in (1, 2, 3, 4, 5)] == ["SOLD", "SOLD", "SOLD", "HELD", "AVAILABLE"]
 
+    cancelled = await shop.cancel(canceller, booked["id"])
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json() == {**booked, "status": "CANCELLED"}
+    assert (await shop.reservation(canceller, booked["id"]))["status"] == "CANCELLED"
+    assert await shop.balance(canceller) == 50_000
+    ledger = await shop.ledger(canceller)
+    assert [(e["kind"], e["amount"], e["balance_after"]) for e in ledger] == [
+        ("REFUND", 10_000, 50_000),
+        ("PAYMENT", -10_000, 40_000),
+        ("CHARGE", 50_000, 50_000),
+    ]
+    assert [(p["id"], p["status"]) for p in await shop.payments(canceller)] == [
+        (payment["id"], "REFUNDED")
+    ]
+    assert (await shop.seat_map(rival, date["id"]))[3] == "AVAILABLE"
+
+    shop.clock.advance((utc(lapsing["held_until"]) - shop.clock.now()).total_seconds() + 1)
+
+    assert (await shop.reservation(lapser, lapsing["id"]))["status"] == "EXPIRED"
+    assert (await shop.seat_map(rival, date["id"]))[4] == "AVAILABLE"
+    assert_problem(await shop.post_payment(lapser, lapsing["id"]), 409, "HOLD_EXPIRED")
+    assert await shop.balance(lapser) == 50_000
+    assert [e["kind"] for e in await shop.ledger(lapser)] == ["CHARGE"]
+    assert await shop.payments(lapser) == []
+    retaken = await shop.hold(rival, date["id"], [4])
+    assert retaken["status"] == "HELD"
+    assert (await shop.seat_map(rival, date["id"]))[4] == "HELD"
+
+    # The lapsed hold still reads HELD in the database (the sweeper has not run) and names seat
+    # 4 beside the rival's hold: only the shop's own now tells that it is no longer live.
+    at_shop_time = AuditReport()
+    async with shop.container.engine.connect() as connection:
+        await audit_database(
+            connection, shop.clock.now(), settings.wallet_max_balance, at_shop_time
+        )
+    assert at_shop_time.ok, at_shop_time.lines()
+    assert at_shop_time.checked == [name for name, _ in DATABASE_CHECKS]
+
+    assert await sweep_once(shop.container) == 1
+    assert (await shop.reservation(lapser, lapsing["id"]))["status"] == "EXPIRED"
+    assert (await shop.reservation(rival, retaken["id"]))["status"] == "HELD"
+    assert (await shop.seat_map(rival, date["id"]))[4] == "HELD"
     report = await run_audit(settings)
-
     assert report.ok, report.lines()
