@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -98,6 +98,15 @@ class Fan:
 
 def fan_client(cluster: Cluster) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=cluster.url(), timeout=60.0)
+
+
+def on_every_instance(fan: Fan, cluster: Cluster) -> list[Fan]:
+    """The same fan (account and queue pass) once per instance, in `cluster.base_urls` order,
+    each with a client of its own, so that one fan's requests can race across processes."""
+    return [
+        replace(fan, client=httpx.AsyncClient(base_url=url, timeout=60.0), history=[])
+        for url in cluster.base_urls
+    ]
 
 
 async def make_fans(cluster: Cluster, count: int, prefix: str) -> list[Fan]:

@@ -12,10 +12,18 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.integration.cluster import Cluster, start_cluster, stop_cluster
-from tests.integration.fans import admit_all, close_all, create_date, make_fans
+from tests.integration.fans import (
+    Fan,
+    admit_all,
+    close_all,
+    create_date,
+    make_fans,
+    on_every_instance,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -92,19 +100,29 @@ async def test_200_fans_overlapping_sets_never_share_a_seat(cluster: Cluster) ->
 async def test_concurrent_charges_and_payments_move_money_exactly_once(cluster: Cluster) -> None:
     schedule = await create_date(cluster, seats=10, price=30_000)
     (fan,) = await make_fans(cluster, 1, f"money-{uuid.uuid4().hex[:6]}-")
+    everywhere: list[Fan] = []
     try:
         await admit_all([fan])
+        # The same fan (account and pass) on all three instances: request i goes to instance
+        # i % 3, so the five copies of each key (i, i + 20, ... for charges; i, i + 10, ... for
+        # payments) reach every process, and only the database can tell them apart.
+        everywhere = on_every_instance(fan, cluster)
         repeated = [f"charge-{i % 20}" for i in range(100)]  # 20 distinct keys, each 5 times
         started = time.perf_counter()
-        charges = await asyncio.gather(*(fan.charge(1_000, key) for key in repeated))
-        _timed("100 concurrent charges (20 keys x 5)", started)
+        charges = await asyncio.gather(
+            *(everywhere[i % 3].charge(1_000, key) for i, key in enumerate(repeated))
+        )
+        _timed("100 concurrent charges (20 keys x 5) over 3 instances", started)
         assert all(c.status_code == 201 for c in charges), Counter(c.status_code for c in charges)
+        _assert_every_key_on_every_instance(cluster, repeated, charges)
         by_key: dict[str, set[int]] = {}
         for key, charge in zip(repeated, charges, strict=True):
             by_key.setdefault(key, set()).add(charge.json()["transaction_id"])
         assert all(len(ids) == 1 for ids in by_key.values()), "a key moved money twice"
-        wallet = (await fan.client.get("/api/v1/wallet", headers=fan.headers)).json()
-        assert wallet["balance"] == 20 * 1_000
+        assert len(set.union(*by_key.values())) == 20, "two keys shared one charge"
+        for copy in everywhere:
+            wallet = (await copy.client.get("/api/v1/wallet", headers=copy.headers)).json()
+            assert wallet["balance"] == 20 * 1_000
 
         hold = await fan.hold(schedule, [1])
         assert hold.status_code == 201, hold.text
@@ -112,9 +130,22 @@ async def test_concurrent_charges_and_payments_move_money_exactly_once(cluster: 
         keys = [f"pay-{i % 10}" for i in range(50)]  # 10 distinct keys, each 5 times
         more = await fan.charge(50_000)
         assert more.status_code == 201
+        # As many open connections to each instance as payments will go there, so that they all
+        # leave at once instead of some waiting on a TCP handshake while the first one pays.
+        warm = await asyncio.gather(
+            *(
+                everywhere[i % 3].client.get("/api/v1/wallet", headers=fan.headers)
+                for i in range(len(keys))
+            )
+        )
+        assert all(w.status_code == 200 for w in warm)
         started = time.perf_counter()
-        payments = await asyncio.gather(*(fan.pay(reservation, key) for key in keys))
-        _timed("50 concurrent payments of one reservation", started)
+        payments = await asyncio.gather(
+            *(everywhere[i % 3].pay(reservation, key) for i, key in enumerate(keys))
+        )
+        _timed("50 concurrent payments of one reservation over 3 instances", started)
+        _assert_every_key_on_every_instance(cluster, keys, payments)
+        print(f"[race] answers: {Counter((p.status_code, p.json().get('code')) for p in payments)}")
         codes = Counter(
             (p.status_code, p.json().get("code")) for p in payments if p.status_code != 201
         )
@@ -123,13 +154,42 @@ async def test_concurrent_charges_and_payments_move_money_exactly_once(cluster: 
         assert all(
             code in ("RESERVATION_NOT_PAYABLE", "QUEUE_TOKEN_EXPIRED") for _, code in codes
         ), codes
-        wallet = (await fan.client.get("/api/v1/wallet", headers=fan.headers)).json()
-        assert wallet["balance"] == 20 * 1_000 + 50_000 - 30_000
+        assert set(codes) <= {(409, "RESERVATION_NOT_PAYABLE"), (401, "QUEUE_TOKEN_EXPIRED")}
+        # One key paid, and every copy of it, on whichever instance, answers that payment: a copy
+        # that got past the pass waits on the key's record, and one that finds the pass used up
+        # (by this payment, on any instance) is answered from the record. Only the other keys
+        # find the reservation paid or the pass gone.
+        (winning_key,) = {k for k, p in zip(keys, payments, strict=True) if p.status_code == 201}
+        answers = [(p.status_code, p.json()) for p in payments]
+        winning = [a for k, a in zip(keys, answers, strict=True) if k == winning_key]
+        assert len(winning) == 5
+        assert all(a == winning[0] for a in winning), (winning_key, winning)
+        for copy in everywhere:
+            wallet = (await copy.client.get("/api/v1/wallet", headers=copy.headers)).json()
+            assert wallet["balance"] == 20 * 1_000 + 50_000 - 30_000
         ledger = (await fan.client.get("/api/v1/wallet/transactions", headers=fan.headers)).json()
         assert [e["kind"] for e in ledger].count("PAYMENT") == 1
+        assert [e["kind"] for e in ledger].count("CHARGE") == 21
         assert sum(e["amount"] for e in ledger) == wallet["balance"]
         listed = (await fan.client.get("/api/v1/payments", headers=fan.headers)).json()
         assert len(listed) == 1
+        assert [p["id"] for p in listed] == list(paid_ids)
+        confirmed = await fan.client.get(f"/api/v1/reservations/{reservation}", headers=fan.headers)
+        assert confirmed.json()["status"] == "CONFIRMED"
     finally:
-        await close_all([fan])
+        await close_all([fan, *everywhere])
     assert_audit_passes(cluster)
+
+
+def _assert_every_key_on_every_instance(
+    cluster: Cluster, keys: list[str], answers: list[httpx.Response]
+) -> None:
+    """Each instance answered some of the requests, and every key reached all of them."""
+    instances = [f"{a.request.url.scheme}://{a.request.url.netloc.decode()}" for a in answers]
+    served = Counter(instances)
+    assert set(served) == set(cluster.base_urls), served
+    assert all(count >= len(answers) // 4 for count in served.values()), served
+    reached: dict[str, set[str]] = {}
+    for key, instance in zip(keys, instances, strict=True):
+        reached.setdefault(key, set()).add(instance)
+    assert all(len(places) == len(cluster.base_urls) for places in reached.values()), reached
