@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter
+from dataclasses import replace
+
+import pytest
 
 from boxoffice.waiting_room.domain import PassStatus
 from tests.contract.helpers import T0, chi_square_p_value, join_fans, places, policy
@@ -76,25 +80,78 @@ async def test_concurrent_admissions_at_the_opening_shuffle_once_and_lose_no_one
     assert (stats.waiting, stats.active, stats.prequeue) == (35, 5, 0)
 
 
-async def test_the_prequeue_order_is_unbiased(open_store: OpenStore) -> None:
-    """Over many openings, every arrival is equally likely to land at every place in line."""
-    fans, trials = 5, 200
-    store = await open_store(policy(max_active=fans, admit_per_minute=60))
-    counts = [[0] * fans for _ in range(fans)]  # counts[arrival][place]
-    users = itertools.count(1)
-    for trial in range(trials):
-        opening = T0 + 1000 * trial
-        await store.set_policy(policy(max_active=fans, admit_per_minute=60, opens_at=opening))
-        arrivals = []
-        for arrival in range(fans):
-            view, _ = await store.join(next(users), f"pass-{trial}-{arrival}", opening - 10)
-            arrivals.append(view.pass_id)
+# The pre-queue's lottery, tested as a statistician would: many openings of a pre-queue of
+# FANS, and two chi-square tests of the orders they gave. A fair shuffle makes every one of the
+# 120 orders equally likely, so (a) each order turns up OPENINGS / 120 times, and (b) each
+# arrival lands at each place OPENINGS / 5 times. The shuffles draw from a CSPRNG that no test
+# can seed, so the test is a statistical one: each chi-square is held to a false alarm of
+# 0.0005, so that a fair shuffle fails this test about once in a thousand runs on each store.
+# 2,000 openings catch the textbook biased shuffle (`swap(i, randint(0, n - 1))` for every i)
+# 999 times in 1,000, and a shuffle that never puts one arrival last, or one that only rotates,
+# every time (simulated, with the exact distribution of each).
+FANS = 5
+OPENINGS = 2000
+# Upper 0.0005 points of the chi-square distribution, from its regularized incomplete gamma
+# function (scipy's chi2.isf(0.0005, df) gives the same), at (a) 5! - 1 = 119 and (b) (5 - 1)²
+# = 16 degrees of freedom; the second is checked below against the closed form of even ones.
+ALPHA = 0.0005
+CRITICAL_ORDERS = 176.390  # (a); Wilson-Hilferty's approximation gives 176.46
+CRITICAL_PLACES = 41.308  # (b)
+
+
+def _chi_square(observed: list[int], expected: float) -> float:
+    return sum((count - expected) ** 2 / expected for count in observed)
+
+
+async def _orders_at_openings(open_store: OpenStore) -> Counter[tuple[int, ...]]:
+    """How often each order of arrivals (arrival index by place in line) came out of OPENINGS
+    openings of a fresh pre-queue of FANS."""
+    room = policy(max_active=FANS, admit_per_minute=60)  # a burst of five: the whole pre-queue
+    store = await open_store(room)
+    orders: Counter[tuple[int, ...]] = Counter()
+    for opening_no in range(OPENINGS):
+        opening = T0 + 1000 * opening_no  # the last opening's fans have expired by then
+        await store.set_policy(replace(room, opens_at=opening))
+        # Pass ids that read as integers, rising with arrival: Redis then keeps its pre-queue set
+        # in arrival order (an intset), so nothing but the shuffle stands between arrival and
+        # place. With other ids a set's hash order could hide a biased shuffle.
+        first = 1 + FANS * opening_no
+        arrivals = [str(first + arrival) for arrival in range(FANS)]
+        for user_id, pass_id in enumerate(arrivals, start=first):
+            await store.join(user_id, pass_id, opening - 10)
         order = await store.admit(opening)
-        assert sorted(order) == sorted(arrivals)
-        for place, pass_id in enumerate(order):
-            counts[arrivals.index(pass_id)][place] += 1
-            assert await store.use_up(pass_id, opening)
-    expected = trials / fans
-    statistic = sum((cell - expected) ** 2 / expected for row in counts for cell in row)
-    # (fans - 1)² degrees of freedom; a fair shuffle fails this once in a million runs.
-    assert chi_square_p_value(statistic, (fans - 1) ** 2) > 1e-6, counts
+        assert sorted(order) == sorted(arrivals), (order, arrivals)
+        orders[tuple(arrivals.index(pass_id) for pass_id in order)] += 1
+    return orders
+
+
+async def test_the_prequeue_order_is_uniformly_random(open_store: OpenStore) -> None:
+    """Every order of the pre-queue is equally likely, and so every place for every arrival."""
+    orders = await _orders_at_openings(open_store)
+    assert sum(orders.values()) == OPENINGS
+
+    # (a) All 120 orders, each expected OPENINGS / 120 = 16.7 times (119 degrees of freedom).
+    every_order = list(itertools.permutations(range(FANS)))
+    by_order = [orders[order] for order in every_order]
+    statistic_orders = _chi_square(by_order, OPENINGS / len(every_order))
+
+    # (b) Arrival by place, each cell expected OPENINGS / 5 times. Each arrival's row is a
+    # multinomial with 4 degrees of freedom, but the places' columns are tied too (each place
+    # holds one fan per opening), which leaves (5 - 1)² free cells; the plain sum of the 25
+    # cells then averages 20, not 16, and the factor (n - 1) / n makes it a chi-square of 16
+    # (Anderson's statistic for rankings; a simulation of a fair shuffle confirms the 0.0005).
+    by_place = [[0] * FANS for _ in range(FANS)]  # by_place[arrival][place]
+    for order, count in orders.items():
+        for place, arrival in enumerate(order):
+            by_place[arrival][place] += count
+    cells = [count for row in by_place for count in row]
+    statistic_places = (FANS - 1) / FANS * _chi_square(cells, OPENINGS / FANS)
+
+    assert chi_square_p_value(CRITICAL_PLACES, (FANS - 1) ** 2) == pytest.approx(ALPHA, rel=1e-3)
+    verdict = {
+        "orders": (round(statistic_orders, 1), CRITICAL_ORDERS),
+        "places": (round(statistic_places, 1), CRITICAL_PLACES),
+        "arrival by place": by_place,
+    }
+    assert statistic_orders < CRITICAL_ORDERS, verdict
+    assert statistic_places < CRITICAL_PLACES, verdict
