@@ -1,9 +1,9 @@
 """The contract of `RateLimiter`: the same behaviours on this process's memory and on Redis.
 
 The Redis adapter keeps time with key TTLs on the Redis server and ignores `now`, so on Redis
-short windows and paces run out by sleeping (half a second each); the memory adapter follows the
-`now` it is given, so there time moves by hand. tests/unit/test_rate_limit.py holds the memory
-adapter to exact arithmetic on `now`.
+short windows and paces run out on the server's clock while the test checks again and again
+(`Limiters.wait_out`); the memory adapter follows the `now` it is given, so there time moves by
+hand. tests/unit/test_rate_limit.py holds the memory adapter to exact arithmetic on `now`.
 Redis runs where tests/contract/rooms.py says: when BOXOFFICE_TEST_REDIS_URL is set, an
 unreachable Redis fails the test; without it, the Redis variants are skipped.
 """
@@ -30,8 +30,14 @@ from tests.contract.rooms import REDIS_REQUIRED, REDIS_URL
 from tests.servers import drop_room_async
 
 MINUTE = 60.0
-SHORT = 0.5  # a window or pace that a test waits out; long enough for the checks made inside it
-PAST_SHORT = SHORT + 0.1
+# A window or pace that a test waits out. On Redis the checks a test makes inside one must all
+# land before it ends: they are a few round trips of a millisecond or so, so two seconds leave a
+# loaded machine room to stall a thousandfold (at half a second, one stall could end one early).
+SHORT = 2.0
+# How long past the wait it named a refusal may stay in force on Redis before the test fails.
+PATIENCE = 5.0
+# Redis counts a TTL in whole milliseconds from when it answered, and its clock is not this one.
+TTL_SLACK = 0.01
 
 
 class Limiters:
@@ -46,12 +52,31 @@ class Limiters:
     def now(self) -> float:
         return self._now if self.kind == "memory" else time.time()
 
-    async def let_pass(self, seconds: float) -> None:
-        """Time goes by: moved by hand for memory, slept through for Redis's TTLs."""
+    async def wait_out(self, limiter: RateLimiter, pace_key: str, *limits: Limit) -> float:
+        """Time goes by until a refused request passes: moved by hand for memory; on Redis the
+        TTLs run out on the server while this checks every 20 ms. The request must be refused
+        until the wait its first refusal named is over, and pass no later than PATIENCE after.
+        The check that passes is counted, as any other; returns `time.monotonic()` from just
+        before it was sent."""
+        sent = time.monotonic()
+        wait = await self.check(limiter, pace_key, *limits)
+        assert wait > 0, "nothing to wait out"
         if self.kind == "memory":
-            self._now += seconds
-        else:
-            await asyncio.sleep(seconds)
+            self._now += wait - 0.001
+            assert await self.check(limiter, pace_key, *limits) > 0, "ended early"
+            self._now += 0.002
+            last_sent = time.monotonic()
+            assert await self.check(limiter, pace_key, *limits) == 0.0, "did not end"
+            return last_sent
+        while True:
+            last_sent = time.monotonic()
+            if await self.check(limiter, pace_key, *limits) == 0.0:
+                break
+            assert last_sent - sent < wait + PATIENCE, f"not over {PATIENCE} s after"
+            await asyncio.sleep(0.02)
+        # A slow machine only makes the pass come later, never sooner.
+        assert time.monotonic() - sent >= wait - TTL_SLACK, "ended early"
+        return last_sent
 
     async def check(self, limiter: RateLimiter, pace_key: str, *limits: Limit) -> float:
         return await limiter.check(pace_key, list(limits), self.now())
@@ -88,6 +113,14 @@ class Limiters:
         await drop_room_async(REDIS_URL, self.room)
 
 
+def assert_in_force(wait: float, seconds: float, since: float) -> None:
+    """`wait` refuses a request by a window or pace of `seconds` that began after `since` (a
+    `time.monotonic()`): it names what is left of it, which is all of it but the time gone by
+    since. A slow machine only lowers that floor, so this holds however long the checks took."""
+    assert 0 < wait <= seconds
+    assert wait >= seconds - (time.monotonic() - since) - TTL_SLACK, (wait, seconds)
+
+
 @pytest.fixture(params=["memory", "redis"])
 async def limiters(request: pytest.FixtureRequest) -> AsyncIterator[Limiters]:
     handle = Limiters(request.param)
@@ -118,15 +151,17 @@ async def test_requests_up_to_the_limit_pass_and_the_next_waits_out_the_window(
 async def test_the_window_resets_when_it_ends(limiters: Limiters) -> None:
     limiter = await limiters.open()
     limit = Limit("status:user:1", 2, SHORT)
+    opened = time.monotonic()
     assert await limiters.check(limiter, NO_PACE, limit) == 0.0
     assert await limiters.check(limiter, NO_PACE, limit) == 0.0
-    assert 0 < await limiters.check(limiter, NO_PACE, limit) <= SHORT
+    assert_in_force(await limiters.check(limiter, NO_PACE, limit), SHORT, opened)
 
-    await limiters.let_pass(PAST_SHORT)
+    # Refused until the window is over; then the first request of a new window passes...
+    reopened = await limiters.wait_out(limiter, NO_PACE, limit)
 
+    # ... and the new window has a fresh count: one more request passes, the next is refused.
     assert await limiters.check(limiter, NO_PACE, limit) == 0.0
-    assert await limiters.check(limiter, NO_PACE, limit) == 0.0
-    assert 0 < await limiters.check(limiter, NO_PACE, limit) <= SHORT
+    assert_in_force(await limiters.check(limiter, NO_PACE, limit), SHORT, reopened)
 
 
 async def test_counters_are_per_key(limiters: Limiters) -> None:
@@ -152,21 +187,21 @@ async def test_a_refused_request_counts_nothing_after_the_limit_that_refused_it(
 
 async def test_a_paced_client_waits_until_the_pace_ends(limiters: Limiters) -> None:
     limiter = await limiters.open()
+    paced_at = time.monotonic()
     await limiter.pace("pace:1", SHORT, limiters.now())
 
-    assert 0 < await limiters.check(limiter, "pace:1") <= SHORT
+    assert_in_force(await limiters.check(limiter, "pace:1"), SHORT, paced_at)
     assert await limiters.check(limiter, "pace:2") == 0.0
-    await limiters.let_pass(PAST_SHORT)
-    assert await limiters.check(limiter, "pace:1") == 0.0
+    await limiters.wait_out(limiter, "pace:1")
 
 
 async def test_pacing_again_replaces_the_earlier_pace(limiters: Limiters) -> None:
     limiter = await limiters.open()
     await limiter.pace("pace:1", MINUTE, limiters.now())
+    paced_again_at = time.monotonic()
     await limiter.pace("pace:1", SHORT, limiters.now())
-    assert 0 < await limiters.check(limiter, "pace:1") <= SHORT
-    await limiters.let_pass(PAST_SHORT)
-    assert await limiters.check(limiter, "pace:1") == 0.0
+    assert_in_force(await limiters.check(limiter, "pace:1"), SHORT, paced_again_at)
+    await limiters.wait_out(limiter, "pace:1")
 
 
 async def test_a_paced_request_is_refused_before_any_counter_counts_it(
@@ -174,11 +209,15 @@ async def test_a_paced_request_is_refused_before_any_counter_counts_it(
 ) -> None:
     limiter = await limiters.open()
     limit = Limit("status:user:1", 2, MINUTE)
-    await limiter.pace("pace:1", SHORT, limiters.now())
+    # Paced for a minute, so that each of the ten checks meets the pace however slow they are.
+    await limiter.pace("pace:1", MINUTE, limiters.now())
     for _ in range(10):
-        assert 0 < await limiters.check(limiter, "pace:1", limit) <= SHORT
+        assert 0 < await limiters.check(limiter, "pace:1", limit) <= MINUTE
 
-    await limiters.let_pass(PAST_SHORT)
+    # A short pace replaces it (as the test above shows), waited out by checks that name no
+    # counter, so that nothing but the ten refused polls could have touched the account's.
+    await limiter.pace("pace:1", SHORT, limiters.now())
+    await limiters.wait_out(limiter, "pace:1")
 
     # None of the ten refused polls used the window: both of its requests are still there.
     assert await limiters.check(limiter, "pace:1", limit) == 0.0
