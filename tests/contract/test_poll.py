@@ -3,12 +3,14 @@
 Each store is opened with the rate limiter the service gives it (the process's own in memory; in
 Redis, the limiter's keys of the same room), so a join counted by the limiter and a poll counted
 by the store land on the same counters. The store's `now` is the scenario's time; the Redis
-limiter keeps time with key TTLs on the server, so there a pace runs out only by sleeping.
+limiter keeps time with key TTLs on the server, so there a test ends a pace by putting a pace of a
+millisecond in its place and checking until it has run out (`PollRoom.end_pace`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -32,6 +34,7 @@ from tests.contract.helpers import T0, join_fans, policy
 from tests.contract.rooms import DEFAULT_POLICY, REDIS_URL, RedisRoom
 
 MINUTE = 60.0
+PATIENCE = 5.0  # how long a test waits for a one-millisecond pace to run out in Redis
 NOT_PACED = PollGuard(limits=())
 
 
@@ -55,11 +58,19 @@ class PollRoom:
         self.limiter = RedisRateLimiter.from_url(REDIS_URL, room=self._redis.name, pool_size=2)
         return store
 
-    async def let_pass(self, seconds: float) -> float:
-        """Wait out a pace: Redis's TTLs by sleeping; the seconds to add to the store's `now`."""
-        if self.kind == "redis":
-            await asyncio.sleep(seconds)
-        return seconds
+    async def end_pace(self, user_id: int, now: float) -> float:
+        """End the fan's pace at once, and the store's `now` from then on. The limiter's
+        `pace` replaces a pace (tests/contract/test_rate_limiter.py), here by one of a
+        millisecond, which runs out on the scenario's clock in memory and on the server's in
+        Redis; a check that names no counter tells when, and counts nothing."""
+        pace_key = f"pace:{user_id}"
+        await self.limiter.pace(pace_key, 0.001, now)
+        now += 0.002
+        deadline = time.monotonic() + PATIENCE
+        while await self.limiter.check(pace_key, [], now) > 0:
+            assert time.monotonic() < deadline, "the pace never ended"
+            await asyncio.sleep(0.005)
+        return now
 
     async def drop(self) -> None:
         await self.limiter.close()
@@ -143,18 +154,24 @@ async def test_a_refused_poll_reads_nothing_and_counts_on_no_further_counter(
 
 
 async def test_a_paced_poll_counts_on_no_counter(room: PollRoom) -> None:
-    store = await room.open()
-    (pass_id,) = await join_fans(store, 1)
-    guard = paced(1, 0.2, Limit("status:user:1", 2, MINUTE))  # 1 s x 0.2: paced for 200 ms
+    # One admission every ten seconds and the fan fifth in line: told to poll again after 16 s,
+    # paced for all of them (ratio 1), so that every poll below meets the pace however slowly
+    # the machine runs.
+    store = await room.open(policy(admit_per_minute=6, max_active=1))
+    await join_fans(store, 5)
+    guard = paced(5, 1.0, Limit("status:user:5", 2, MINUTE))
 
-    viewed(await store.poll(pass_id, T0 + 1, guard))
+    view = viewed(await store.poll("pass-5", T0 + 1, guard))  # the account's first poll
+    pace = expected_pace(view, T0 + 1, 1.0)
+    assert pace == 16
     for _ in range(3):
-        assert refused_for(await store.poll(pass_id, T0 + 1, guard)) <= 0.2 + 1e-6
-    now = T0 + 1 + await room.let_pass(0.25)
+        assert 0 < refused_for(await store.poll("pass-5", T0 + 1, guard)) <= pace + 1e-6
+    now = await room.end_pace(5, T0 + 1)
 
-    viewed(await store.poll(pass_id, now, guard))  # the account's second poll, not its fifth
-    now += await room.let_pass(0.25)
-    assert refused_for(await store.poll(pass_id, now, guard)) > 0.25  # its third: the window
+    viewed(await store.poll("pass-5", now, guard))  # the account's second poll, not its fifth
+    now = await room.end_pace(5, now)
+    # Its third: refused by the minute's window (the pace is over), for what is left of it.
+    assert MINUTE - 5 < refused_for(await store.poll("pass-5", now, guard)) <= MINUTE
 
 
 async def test_a_join_and_a_poll_count_on_the_same_address_counter(room: PollRoom) -> None:
