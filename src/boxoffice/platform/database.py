@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -72,6 +74,34 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+_OPENED_READ_ONLY = "boxoffice.opened_read_only"
+
+
+def _replace_read_only_connections(engine: AsyncEngine, database: str) -> None:
+    """Replace, at checkout, a connection opened while the database was read-only, once it is not.
+
+    SQLite opens a file it may not write (a chmod, the immutable flag, a read-only mount) for
+    reading only, silently, and that connection refuses every write ever after, even once the
+    file is writable again: the pool would keep it, and answer 503 to writes for good. Whether
+    the file and its WAL are writable (os.access, as SQLite's open finds it) is asked at connect,
+    and again at checkout only for a connection opened read-only.
+    """
+    files = (Path(database), Path(f"{database}-wal"))
+
+    def writable() -> bool:
+        return all(os.access(file, os.W_OK) for file in files if file.exists())
+
+    def on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_OPENED_READ_ONLY] = not writable()
+
+    def on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get(_OPENED_READ_ONLY) and writable():
+            raise DisconnectionError("opened while the database file was read-only")
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "checkout", on_checkout)
+
+
 _STALE_POSTGRES = DEPENDENCY_FAULTS.labels("postgresql", "stale_connection")
 
 
@@ -98,6 +128,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=5, max_overflow=5)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(settings.db_lock_timeout_ms))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        if engine.url.database and engine.url.database != ":memory:":
+            _replace_read_only_connections(engine, engine.url.database)
         return engine
     deadline = settings.request_deadline_seconds
     engine = create_async_engine(
