@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck check lock clean
+.PHONY: install run test faults faults-full lint typecheck check lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "boxoffice needs Python 3.11+"'
@@ -25,6 +25,19 @@ run: install
 test: install
 	@scripts/ensure-chromium
 	$(BIN)/pytest
+
+# The fault suite (tests/faults): instances on a PostgreSQL and a Redis of its own, faults injected
+# mid-sale. `faults` runs the fast scenarios (CI), `faults-full` the slow ones too; each scenario's
+# figures go to bench-results/faults/ and their summary lines are printed at the end, pass or fail.
+faults: install
+	@rm -rf bench-results/faults
+	$(BIN)/pytest tests/faults -m "faults and not slow"; status=$$?; \
+		cat bench-results/faults/*.txt 2>/dev/null; exit $$status
+
+faults-full: install
+	@rm -rf bench-results/faults
+	$(BIN)/pytest tests/faults -m faults; status=$$?; \
+		cat bench-results/faults/*.txt 2>/dev/null; exit $$status
 
 lint: install
 	$(BIN)/ruff check .
