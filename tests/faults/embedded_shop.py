@@ -23,9 +23,9 @@ from tests.servers import BOXOFFICE, boxoffice_server
 
 __all__ = [
     "ADMIN",
-    "AFTER_FAULT",
     "CHARGED",
     "CLIENT_TIMEOUT",
+    "NEW_CONCERT",
     "PRICE",
     "TOP_UP",
     "Fan",
@@ -43,7 +43,7 @@ CLIENT_TIMEOUT = 10.0  # twice the server's REQUEST_DEADLINE_SECONDS (5)
 CHARGED = 200_000
 TOP_UP = 30_000
 PRICE = 50_000
-AFTER_FAULT = "Added after the fault"
+NEW_CONCERT = "Announced on sale day"
 SEATS = 10
 
 Request = Callable[[], httpx.Response]
@@ -203,7 +203,7 @@ class Sale:
                 200,
             ),
             "create concert": (
-                partial(post, "/admin/concerts", json={"title": AFTER_FAULT}, headers=ADMIN),
+                partial(post, "/admin/concerts", json={"title": NEW_CONCERT}, headers=ADMIN),
                 201,
             ),
             "create date": (

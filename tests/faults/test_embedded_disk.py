@@ -39,8 +39,8 @@ import httpx
 import pytest
 
 from tests.faults.embedded_shop import (
-    AFTER_FAULT,
     CHARGED,
+    NEW_CONCERT,
     PRICE,
     TOP_UP,
     Sale,
@@ -91,7 +91,7 @@ def _play(sale: Sale, start_fault: Callable[[], None], end_fault: Callable[[], N
     assert (seats[1], seats[2], seats[3], seats[4]) == ("SOLD", "SOLD", "AVAILABLE", "HELD")
     assert sale.balance(sale.payer) == CHARGED - PRICE
     assert sale.balance(sale.holder) == CHARGED + TOP_UP
-    assert sale.concert_titles().count(AFTER_FAULT) == 1
+    assert sale.concert_titles().count(NEW_CONCERT) == 1
 
 
 def _assert_audit_passes(env: dict[str, str]) -> None:
