@@ -36,6 +36,8 @@ async def admission_loop(container: Container) -> None:
             if now >= stats_due:
                 stats_due = now + STATS_EVERY_SECONDS
                 room_metrics.observe_room(await container.store.stats(now))
+                # Kept by the store, to write back into the room should the store lose it.
+                await container.store.get_policy()
         except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
             _log.warning("admission_failed", error=repr(error))
         container.admission_wakeup.clear()

@@ -21,6 +21,7 @@ from boxoffice.settings import Settings
 from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.waiting_room.admissions import AdmissionWatch
 from boxoffice.waiting_room.domain import QueuePolicy
+from boxoffice.waiting_room.records import SqlPassRecords
 from boxoffice.waiting_room.service import WaitingRoom
 from boxoffice.waiting_room.store import WaitingRoomStore
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
@@ -138,10 +139,16 @@ def build_container(
     store = store or build_store(settings, limiter)
     clock = clock or SystemClock()
     watch = AdmissionWatch(store, lambda: clock.now().timestamp(), settings.stream_interval_seconds)
+    engine = create_engine(settings)
+    write_lock = asyncio.Lock() if settings.is_sqlite else None
+
+    def unit_of_work(readonly: bool) -> UnitOfWork:
+        return UnitOfWork(engine, None if readonly else write_lock, readonly=readonly)
+
     return Container(
         settings=settings,
         keys=keys,
-        engine=create_engine(settings),
+        engine=engine,
         store=store,
         clock=clock,
         hashing=PasswordHashing(
@@ -150,7 +157,13 @@ def build_container(
             )
         ),
         signer=signer,
-        waiting_room=WaitingRoom(store, signer, watch),
+        waiting_room=WaitingRoom(
+            store,
+            signer,
+            watch,
+            SqlPassRecords(unit_of_work),
+            recovery_seconds=settings.queue_recovery_seconds,
+        ),
         hold_rules=HoldRules(
             hold_seconds=settings.hold_seconds,
             max_seats_per_reservation=settings.max_seats_per_reservation,
@@ -160,6 +173,6 @@ def build_container(
         wallet_limits=WalletLimits(
             max_balance=settings.wallet_max_balance, max_charge=settings.wallet_max_charge
         ),
-        write_lock=asyncio.Lock() if settings.is_sqlite else None,
+        write_lock=write_lock,
         limiter=limiter,
     )

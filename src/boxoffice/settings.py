@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     queue_active_ttl_seconds: int = Field(600, ge=10)
     queue_claim_seconds: int = Field(60, ge=5)
     queue_room: str = "main"
+    # After the waiting room's store was lost (a new, empty Redis; a restarted embedded server),
+    # admission waits this long from the first pass that came back, for the others to come back
+    # to their places: longer than the longest poll interval fans are told (30 s).
+    queue_recovery_seconds: float = Field(40.0, ge=0)
     admission_interval_seconds: float = Field(0.5, gt=0)
     sweeper_interval_seconds: float = Field(5.0, gt=0)
 

@@ -15,6 +15,7 @@ from boxoffice.payments.repository import PaymentRepository
 from boxoffice.platform.errors import Busy
 from boxoffice.platform.idempotency import IdempotencyRepository
 from boxoffice.reservations.repository import ReservationRepository
+from boxoffice.waiting_room.repository import PassRecordRepository
 from boxoffice.wallet.repository import WalletRepository
 
 # SQLSTATEs that mean "could not get a lock or a consistent snapshot in time": retryable.
@@ -42,6 +43,7 @@ class UnitOfWork:
     wallets: WalletRepository
     payments: PaymentRepository
     idempotency: IdempotencyRepository
+    passes: PassRecordRepository
 
     def __init__(
         self,
@@ -81,6 +83,7 @@ class UnitOfWork:
         self.wallets = WalletRepository(connection)
         self.payments = PaymentRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
+        self.passes = PassRecordRepository(connection)
         return self
 
     @property

@@ -8,6 +8,7 @@ from boxoffice.payments import models as _payments
 from boxoffice.platform import idempotency_models as _idempotency
 from boxoffice.platform.database import Base
 from boxoffice.reservations import models as _reservations
+from boxoffice.waiting_room import models as _waiting_room
 from boxoffice.wallet import models as _wallet
 
 metadata = Base.metadata
@@ -18,6 +19,7 @@ __all__ = [
     "_idempotency",
     "_payments",
     "_reservations",
+    "_waiting_room",
     "_wallet",
     "metadata",
 ]

@@ -55,6 +55,10 @@ class PasswordHashing:
 class PassClaims:
     user_id: int
     pass_id: str
+    # When the pass joined (the store's exact float) and its place in line: what a lost store
+    # needs to give the place back. Absent from passes signed before they were carried.
+    joined_at: float | None = None
+    place: int | None = None
 
 
 V = TypeVar("V")
@@ -150,17 +154,29 @@ class TokenSigner:
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
             raise _Refused from error
 
-    def issue_pass(self, user_id: int, pass_id: str, now: datetime) -> str:
+    def issue_pass(
+        self,
+        user_id: int,
+        pass_id: str,
+        now: datetime,
+        *,
+        joined_at: float | None = None,
+        place: int | None = None,
+    ) -> str:
+        """A pass issued `now`; with when it joined and its place, it carries what restores it
+        to the line should the waiting room's store be lost."""
         # No expiry in the token: the waiting-room store decides whether a pass is still live,
         # so that a pass can be used up or revoked the moment it is paid with.
-        claims = {
+        claims: dict[str, str | int | float] = {
             "sub": str(user_id),
             "pid": pass_id,
             "aud": _PASS_AUDIENCE,
             "iat": int(now.timestamp()),
         }
+        if joined_at is not None and place is not None:
+            claims |= {"jat": joined_at, "plc": place}
         token = jwt.encode(claims, self._key, algorithm=_ALGORITHM)
-        self._verified_pass.keep(token, PassClaims(user_id=user_id, pass_id=pass_id))
+        self._verified_pass.keep(token, PassClaims(user_id, pass_id, joined_at, place))
         return token
 
     def read_pass(self, token: str) -> PassClaims | None:
@@ -184,6 +200,12 @@ class TokenSigner:
                 audience=_PASS_AUDIENCE,
                 options={"verify_iat": False},  # times are the store's and the service clock's
             )
-            return PassClaims(user_id=int(claims["sub"]), pass_id=str(claims["pid"]))
+            joined_at, place = claims.get("jat"), claims.get("plc")
+            return PassClaims(
+                user_id=int(claims["sub"]),
+                pass_id=str(claims["pid"]),
+                joined_at=None if joined_at is None else float(joined_at),
+                place=None if place is None else int(place),
+            )
         except (jwt.PyJWTError, KeyError, ValueError) as error:
             raise _Refused from error

@@ -49,6 +49,56 @@ class PassView:
     recent_admissions: int = 0
     oldest_admission_at: float | None = None
     admit_per_minute: int = 0
+    # Where the pass stands in line for good, fixed when it joined (see `place_of`): the pass
+    # carries it, signed, so that a lost store can give the place back.
+    place: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PassPlace:
+    """What a signed pass says of itself: enough to put its fan back in line if the store that
+    knew it is lost (a new, empty Redis; a restarted embedded server)."""
+
+    pass_id: str
+    user_id: int
+    joined_at: float
+    place: int
+
+
+class RestoreOutcome(StrEnum):
+    LIVE = "LIVE"  # the store knows the pass: nothing to restore
+    ENDED = "ENDED"  # this room issued the pass (or restored it before) and it ended
+    SUPERSEDED = "SUPERSEDED"  # the fan holds another live pass in this room
+    RESTORABLE = "RESTORABLE"  # from a room that was lost: may come back if it was not spent
+    RESTORED = "RESTORED"  # put back in line at its place
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    outcome: RestoreOutcome
+    view: PassView | None = None
+
+
+MICROSECONDS = 1_000_000
+
+
+def sequence_floor(now: float) -> int:
+    """The lowest join sequence a place taken at `now` may get: the time in microseconds.
+
+    Sequences also grow by one per place, so they are strictly increasing; and because none is
+    below the time, a room made anew after its store was lost numbers every new place after all
+    the places of the room it replaces (fewer than a million joins a second, clocks in step).
+    """
+    return math.floor(now * MICROSECONDS)
+
+
+def place_of(seq: int | None, joined_at: float, opens_at: float | None) -> int:
+    """A pass's place for good: its join sequence, or for a pass that joined the pre-queue the
+    opening (a restored pre-queue pass is placed at the opening, in a random order among
+    them, ahead of everyone who joined after it)."""
+    if seq is not None:
+        return seq
+    return sequence_floor(opens_at if opens_at is not None else joined_at)
 
 
 @dataclass(frozen=True, slots=True)

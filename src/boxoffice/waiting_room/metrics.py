@@ -13,6 +13,10 @@ ESTIMATE_ERROR = Histogram(
     "How far the wait estimate given at joining was from the actual wait, as a share of it.",
     buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0),
 )
+RESTORED = Counter(
+    "boxoffice_queue_restored_total",
+    "Passes put back at their place after the waiting room's store was lost.",
+)
 RATE_LIMITED = Counter(
     "boxoffice_queue_rate_limited_total", "Joins and polls refused by a limit.", ["kind"]
 )

@@ -11,13 +11,22 @@ from boxoffice.platform.security import PassClaims, TokenSigner
 from boxoffice.waiting_room import limits
 from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.admissions import AdmissionWatch
-from boxoffice.waiting_room.domain import PassStatus, PassView, QueuePolicy, RoomStats, advise
+from boxoffice.waiting_room.domain import (
+    PassPlace,
+    PassStatus,
+    PassView,
+    QueuePolicy,
+    RestoreOutcome,
+    RoomStats,
+    advise,
+)
 from boxoffice.waiting_room.exceptions import (
     QueueTokenExpired,
     QueueTokenForbidden,
     QueueTokenInvalid,
     QueueTokenNotActive,
 )
+from boxoffice.waiting_room.records import PassRecords
 from boxoffice.waiting_room.store import PollGuard, PollRefused, WaitingRoomStore
 
 _MAX_TRACKED_ESTIMATES = 100_000
@@ -55,18 +64,32 @@ def describe(view: PassView, token: str, now: float) -> QueueStatus:
 class WaitingRoom:
     """The waiting room as the rest of the service uses it."""
 
-    def __init__(self, store: WaitingRoomStore, signer: TokenSigner, watch: AdmissionWatch) -> None:
+    def __init__(
+        self,
+        store: WaitingRoomStore,
+        signer: TokenSigner,
+        watch: AdmissionWatch,
+        records: PassRecords,
+        recovery_seconds: float,
+    ) -> None:
         self.store = store
         self._signer = signer
         self.watch = watch  # who any instance let in, for this process's event streams
+        self._records = records
+        self._recovery_seconds = recovery_seconds
         # Join-time estimates of the passes joined through this instance, to measure how far
         # off the estimate was when the pass is admitted here (a sample, on several instances).
         self._estimates: dict[str, tuple[float, int]] = {}
 
     def _token(self, view: PassView) -> str:
-        # Signed with the join time as its issue time, so joining again gives the same token.
+        # Signed with the join time as its issue time, so joining again gives the same token;
+        # with the pass's place, so that a lost store can give it back (`_restore`).
         return self._signer.issue_pass(
-            view.user_id, view.pass_id, datetime.fromtimestamp(view.joined_at, UTC)
+            view.user_id,
+            view.pass_id,
+            datetime.fromtimestamp(view.joined_at, UTC),
+            joined_at=view.joined_at,
+            place=view.place or None,
         )
 
     async def join(self, user_id: int, now: float) -> tuple[QueueStatus, bool]:
@@ -105,6 +128,8 @@ class WaitingRoom:
         found = await self.store.poll(claims.pass_id, now, guard)
         if isinstance(found, PollRefused):
             raise limits.rate_limited("status", found.wait_seconds)
+        if found is None:
+            found = await self._restore(claims, now)
         return describe(self._live(found), token, now)
 
     async def await_admission(self, user_id: int, token: str | None) -> None:
@@ -117,6 +142,9 @@ class WaitingRoom:
     async def leave(self, user_id: int, token: str | None, now: float) -> None:
         """Give up the place or the active slot."""
         view = await self._live_pass(user_id, token, now, claim=False)
+        # Written down first: a pass the database knows was left never comes back, even if
+        # the store is lost before (or while) it forgets the pass.
+        await self._records.record_left(user_id, view.pass_id, now)
         await self.store.leave(view.pass_id, now)
 
     async def require_active(self, user_id: int, token: str | None, now: float) -> PassView:
@@ -133,7 +161,29 @@ class WaitingRoom:
     ) -> PassView:
         claims = self._claims(user_id, token)
         fetch = self.store.authorize if claim else self.store.view
-        return self._live(await fetch(claims.pass_id, now))
+        view = await fetch(claims.pass_id, now)
+        if view is None:
+            view = await self._restore(claims, now)  # waiting: nothing to claim
+        return self._live(view)
+
+    async def _restore(self, claims: PassClaims, now: float) -> PassView | None:
+        """A pass the store does not know: back at its place if its store was lost.
+
+        The store decides from the pass's signed join time whether the pass comes from a room
+        that is gone (and was not restored here before); the database, whether its fan gave it
+        up or paid with it since. Only then does it wait in line again, at its place.
+        """
+        if claims.joined_at is None or claims.place is None:
+            return None  # signed before passes carried their place
+        place = PassPlace(claims.pass_id, claims.user_id, claims.joined_at, claims.place)
+        found = await self.store.restore(place, now, self._recovery_seconds, commit=False)
+        if found.outcome is RestoreOutcome.RESTORABLE:
+            if await self._records.spent(place):
+                return None
+            found = await self.store.restore(place, now, self._recovery_seconds, commit=True)
+            if found.outcome is RestoreOutcome.RESTORED:
+                room_metrics.RESTORED.inc()
+        return found.view
 
     def _claims(self, user_id: int, token: str | None) -> PassClaims:
         # From the signature alone, before the store is asked anything.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from boxoffice.platform.rate_limit import Limit
-from boxoffice.waiting_room.domain import PassView, QueuePolicy, RoomStats
+from boxoffice.waiting_room.domain import PassPlace, PassView, QueuePolicy, Restored, RoomStats
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,17 @@ class WaitingRoomStore(Protocol):
 
     async def use_up(self, pass_id: str, now: float) -> bool:
         """End an active pass after a payment, freeing its slot at once."""
+        ...
+
+    async def restore(
+        self, place: PassPlace, now: float, recovery_seconds: float, *, commit: bool
+    ) -> Restored:
+        """A pass this store does not know, from what the pass carries: see RestoreOutcome.
+
+        Only a pass that joined before the room's first place (so a room that was lost) may
+        come back, once, waiting at its place; without `commit` only whether it may. The
+        first restore holds admission back for `recovery_seconds`, for the others to return.
+        """
         ...
 
     async def admit(self, now: float) -> list[str]:

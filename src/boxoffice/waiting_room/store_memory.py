@@ -15,13 +15,18 @@ from sortedcontainers import SortedList
 from boxoffice.platform.rate_limit import NO_PACE, MemoryRateLimiter
 from boxoffice.waiting_room.domain import (
     ADMISSION_WINDOW_SECONDS,
+    PassPlace,
     PassStatus,
     PassView,
     QueuePolicy,
+    Restored,
+    RestoreOutcome,
     RoomStats,
     admissible,
     advise,
+    place_of,
     refill_tokens,
+    sequence_floor,
 )
 from boxoffice.waiting_room.store import PollGuard, PollRefused
 
@@ -36,6 +41,7 @@ class _Pass:
     admitted_at: float | None = None
     active_until: float | None = None
     claimed: bool = False
+    place: int = 0
 
 
 class MemoryWaitingRoomStore:
@@ -51,7 +57,12 @@ class MemoryWaitingRoomStore:
         self._line: SortedList[tuple[int, str]] = SortedList()
         self._prequeue: list[str] = []
         self._active: set[str] = set()
-        self._next_seq = 0
+        # The last join sequence given, and the room's first (fixed by its first join or restore;
+        # see domain.sequence_floor): passes joined before it came from a room that was lost.
+        self._last_seq: int | None = None
+        self._first_seq: int | None = None
+        self._restored: set[str] = set()
+        self._recovering_until: float | None = None
         self._tokens = float(policy.burst)
         self._last_refill: float | None = None
         self._admissions: deque[tuple[float, str]] = deque()  # (admitted_at, pass id)
@@ -60,6 +71,7 @@ class MemoryWaitingRoomStore:
         self._abandoned_total = 0
 
     async def join(self, user_id: int, pass_id: str, now: float) -> tuple[PassView, bool]:
+        self._room_first_seq(now)
         existing = self._live(self._by_user.get(user_id), now)
         if existing is not None:
             return self._view(existing, now), False
@@ -69,7 +81,8 @@ class MemoryWaitingRoomStore:
         if self._policy.opens_at is not None and now < self._policy.opens_at:
             self._prequeue.append(pass_id)
         else:
-            self._enqueue(entry)
+            self._enqueue(entry, now)
+        entry.place = place_of(entry.seq, now, self._policy.opens_at)
         return self._view(entry, now), True
 
     async def view(self, pass_id: str, now: float) -> PassView | None:
@@ -115,12 +128,41 @@ class MemoryWaitingRoomStore:
         self._remove(entry)
         return True
 
+    async def restore(
+        self, place: PassPlace, now: float, recovery_seconds: float, *, commit: bool
+    ) -> Restored:
+        entry = self._live(place.pass_id, now)
+        if entry is not None:
+            return Restored(RestoreOutcome.LIVE, self._view(entry, now))
+        first = self._room_first_seq(now)
+        if sequence_floor(place.joined_at) >= first or place.pass_id in self._restored:
+            return Restored(RestoreOutcome.ENDED)
+        if self._live(self._by_user.get(place.user_id), now) is not None:
+            return Restored(RestoreOutcome.SUPERSEDED)
+        if not commit:
+            return Restored(RestoreOutcome.RESTORABLE)
+        self._restored.add(place.pass_id)
+        entry = _Pass(place.pass_id, place.user_id, place.joined_at, place=place.place)
+        self._passes[entry.pass_id] = entry
+        self._by_user[entry.user_id] = entry.pass_id
+        if self._policy.opens_at is not None and now < self._policy.opens_at:
+            self._prequeue.append(entry.pass_id)
+        else:
+            entry.seq = place.place
+            self._line.add((entry.seq, entry.pass_id))
+        if self._recovering_until is None:
+            self._recovering_until = now + recovery_seconds
+        return Restored(RestoreOutcome.RESTORED, self._view(entry, now))
+
     async def admit(self, now: float) -> list[str]:
         self._expire_active(now)
         policy = self._policy
         if policy.opens_at is not None and now < policy.opens_at:
             return []
-        self._open_prequeue()
+        # After a lost store, nobody is let in until the fans still away came back (restore).
+        if self._recovering_until is not None and now < self._recovering_until:
+            return []
+        self._open_prequeue(now)
         last = now if self._last_refill is None else self._last_refill
         self._tokens = refill_tokens(self._tokens, last, now, policy)
         # Never move the mark back: a clock stepping back would refill one interval twice.
@@ -172,12 +214,17 @@ class MemoryWaitingRoomStore:
     async def close(self) -> None:
         return None
 
-    def _enqueue(self, entry: _Pass) -> None:
-        entry.seq = self._next_seq
-        self._next_seq += 1
+    def _room_first_seq(self, now: float) -> int:
+        if self._first_seq is None:
+            self._first_seq = self._last_seq = sequence_floor(now)
+        return self._first_seq
+
+    def _enqueue(self, entry: _Pass, now: float) -> None:
+        last = self._last_seq if self._last_seq is not None else self._room_first_seq(now)
+        entry.seq = self._last_seq = max(last + 1, sequence_floor(now))
         self._line.add((entry.seq, entry.pass_id))
 
-    def _open_prequeue(self) -> None:
+    def _open_prequeue(self, now: float) -> None:
         # The pre-queue is shuffled exactly once, with a CSPRNG, when the sale opens.
         if not self._prequeue:
             return
@@ -185,7 +232,7 @@ class MemoryWaitingRoomStore:
         secrets.SystemRandom().shuffle(order)
         self._prequeue.clear()
         for pass_id in order:
-            self._enqueue(self._passes[pass_id])
+            self._enqueue(self._passes[pass_id], now)
 
     def _live(self, pass_id: str | None, now: float) -> _Pass | None:
         entry = self._passes.get(pass_id) if pass_id else None
@@ -236,4 +283,5 @@ class MemoryWaitingRoomStore:
             recent_admissions=self._admitted_since(now - ADMISSION_WINDOW_SECONDS),
             oldest_admission_at=self._admissions[0][0] if self._admissions else None,
             admit_per_minute=self._policy.admit_per_minute,
+            place=entry.place,
         )

@@ -28,7 +28,15 @@ from boxoffice.platform.rate_limit import (
     redis_key_prefix,
 )
 from boxoffice.platform.redis import redis_client
-from boxoffice.waiting_room.domain import PassStatus, PassView, QueuePolicy, RoomStats
+from boxoffice.waiting_room.domain import (
+    PassPlace,
+    PassStatus,
+    PassView,
+    QueuePolicy,
+    Restored,
+    RestoreOutcome,
+    RoomStats,
+)
 from boxoffice.waiting_room.store import PollGuard, PollRefused
 
 __all__ = ["RedisWaitingRoomStore"]
@@ -36,7 +44,7 @@ __all__ = ["RedisWaitingRoomStore"]
 # The order is the KEYS order that lua/common.lua expects.
 _ROOM_KEYS = ("policy", "line", "seq", "active", "prequeue", "bucket", "admissions", "totals")
 _ADMISSIONS = _ROOM_KEYS.index("admissions")
-_SCRIPTS = ("join", "view", "poll", "leave", "admit", "policy", "stats")
+_SCRIPTS = ("join", "view", "poll", "leave", "admit", "policy", "stats", "restore")
 # Scripts that also check the rate limiter's limits get its check function after the prelude.
 _CHECKS_LIMITS = frozenset({"poll"})
 
@@ -70,7 +78,7 @@ def _optional_float(value: str) -> float | None:
 
 def _pass_view(fields: list[Any]) -> PassView:
     pass_id, user_id, status, joined_at, position, active_until, opens_at, recent = fields[:8]
-    oldest, admit_per_minute = fields[8:]
+    oldest, admit_per_minute, place = fields[8:]
     return PassView(
         pass_id=pass_id,
         user_id=int(user_id),
@@ -82,6 +90,7 @@ def _pass_view(fields: list[Any]) -> PassView:
         recent_admissions=int(recent),
         oldest_admission_at=_optional_float(oldest),
         admit_per_minute=int(admit_per_minute),
+        place=int(place),
     )
 
 
@@ -169,6 +178,21 @@ class RedisWaitingRoomStore:
     async def use_up(self, pass_id: str, now: float) -> bool:
         return bool(await self._run("leave", pass_id, now, 1))
 
+    async def restore(
+        self, place: PassPlace, now: float, recovery_seconds: float, *, commit: bool
+    ) -> Restored:
+        outcome, *fields = await self._run(
+            "restore",
+            place.pass_id,
+            place.user_id,
+            place.joined_at,
+            place.place,
+            now,
+            recovery_seconds,
+            int(commit),
+        )
+        return Restored(RestoreOutcome(outcome), _pass_view(fields) if fields else None)
+
     async def admit(self, now: float) -> list[str]:
         # The seed of the pre-queue shuffle; Redis's seeding takes a 32-bit signed integer.
         return list(await self._run("admit", now, secrets.randbits(31)))
@@ -183,10 +207,17 @@ class RedisWaitingRoomStore:
 
     async def get_policy(self) -> QueuePolicy:
         """The room's policy; the first instance to ask writes its default if there is none."""
-        return _policy(await self._run("policy"))
+        return self._remember(_policy(await self._run("policy")))
 
     async def set_policy(self, policy: QueuePolicy) -> None:
-        await self._run("policy", *_policy_args(policy))
+        self._remember(_policy(await self._run("policy", *_policy_args(policy))))
+
+    def _remember(self, policy: QueuePolicy) -> QueuePolicy:
+        # The policy this instance last saw is the one it writes into a room that has none:
+        # should Redis lose the room, the admin's policy comes back with the first step any
+        # instance takes, not the settings' default (the admission loop reads it every few s).
+        self._head[1:6] = _policy_args(policy)
+        return policy
 
     async def stats(self, now: float) -> RoomStats:
         figures = [int(value) for value in await self._run("stats", now)]

@@ -5,6 +5,10 @@ local now, seed = tonumber(ARGV[7]), tonumber(ARGV[8])
 expire_active(now)
 local policy = load_policy()
 if policy.opens_at ~= nil and now < policy.opens_at then return {} end
+-- After a lost store, nobody is let in until the fans still away have had time to come back
+-- and take their places (restore.lua): else whoever came back first would go first.
+local recovering_until = tonumber(redis.call('HGET', K_POLICY, 'recovering_until'))
+if recovering_until ~= nil and now < recovering_until then return {} end
 
 -- The pre-queue is emptied by the first admit after the opening, so it is shuffled exactly once.
 -- Fisher-Yates over a PRNG seeded per call (Redis 7 replicates effects, so randomness is allowed).
@@ -15,7 +19,7 @@ if #prequeue > 0 then
     local j = math.random(i)
     prequeue[i], prequeue[j] = prequeue[j], prequeue[i]
   end
-  enqueue(prequeue)
+  enqueue(prequeue, now)
   redis.call('DEL', K_PREQUEUE)
 end
 

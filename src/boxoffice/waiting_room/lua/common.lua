@@ -4,8 +4,11 @@
 --   4 active (zset pass_id -> active_until)   5 prequeue (set)   6 bucket (hash tokens, last_refill)
 --   7 admissions (zset pass_id -> admitted_at)   8 totals (hash admitted, expired, abandoned)
 -- Per pass, a hash PREFIX..'pass:'..id (user_id, status, joined_at, admitted_at, active_until,
--- claimed); per user, PREFIX..'user:'..user_id holding their live pass id. The line's score is the
--- join sequence; whether a waiting pass is in the line or the pre-queue is where its id is.
+-- claimed, place); per user, PREFIX..'user:'..user_id holding their live pass id. The line's score
+-- is the join sequence; whether a waiting pass is in the line or the pre-queue is where its id is.
+-- The policy hash also keeps the room's first sequence ('first_seq': passes joined before it
+-- came from a room that was lost), the passes restored from such a room ('restored' key below)
+-- and, once one was, until when admission waits for the rest to come back ('recovering_until').
 -- poll.lua alone gets more KEYS after these: the rate limiter's (its own namespace, same tag).
 -- ARGV[1] is the room's key prefix (for the per-pass and per-user keys, same hash tag);
 -- ARGV[2..6] the default policy, written only if the room has none yet; ARGV[7..] the command's.
@@ -14,7 +17,8 @@ local K_POLICY, K_LINE, K_SEQ, K_ACTIVE = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_PREQUEUE, K_BUCKET, K_ADMISSIONS, K_TOTALS = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local PREFIX = ARGV[1]
 local WINDOW = 60
-local PASS_FIELDS = { 'user_id', 'status', 'joined_at', 'admitted_at', 'active_until', 'claimed' }
+local PASS_FIELDS = { 'user_id', 'status', 'joined_at', 'admitted_at', 'active_until', 'claimed',
+  'place' }
 
 local function fmt(x)
   if x == nil then return '' end
@@ -43,7 +47,8 @@ local function load_pass(id)
   local f = redis.call('HMGET', pass_key(id), unpack(PASS_FIELDS))
   if not f[1] then return nil end
   return { id = id, user_id = f[1], status = f[2], joined_at = tonumber(f[3]),
-    admitted_at = tonumber(f[4]), active_until = tonumber(f[5]), claimed = f[6] == '1' }
+    admitted_at = tonumber(f[4]), active_until = tonumber(f[5]), claimed = f[6] == '1',
+    place = f[7] or '0' }
 end
 
 local function remove_pass(entry)
@@ -91,8 +96,8 @@ local function oldest_admission_since(since)
 end
 
 -- The pass as PassView fields: id, user_id, status, joined_at, position, active_until, opens_at,
--- recent_admissions, oldest_admission_at, admit_per_minute; '' stands for None. A waiting pass
--- not in line is in the pre-queue.
+-- recent_admissions, oldest_admission_at, admit_per_minute, place; '' stands for None. A waiting
+-- pass not in line is in the pre-queue.
 local function render(entry, now, policy)
   local position, opens_at = '', ''
   if entry.status == 'WAITING' then
@@ -101,19 +106,40 @@ local function render(entry, now, policy)
   end
   return { entry.id, entry.user_id, entry.status, fmt(entry.joined_at), position,
     fmt(entry.active_until), opens_at, admitted_since(now - WINDOW),
-    oldest_admission_since(now - WINDOW), policy.admit_per_minute }
+    oldest_admission_since(now - WINDOW), policy.admit_per_minute, entry.place }
 end
 
--- New places at the back of the line, in the order given: the line is scored by a join sequence,
--- so a position is ZRANK + 1. Added a thousand at a time, as the opening may bring very many.
-local function enqueue(ids)
-  local first = redis.call('INCRBY', K_SEQ, #ids) - #ids
+-- As domain.sequence_floor: the time in microseconds, the lowest sequence a place taken now gets.
+local function sequence_floor(now) return math.floor(now * 1000000) end
+
+-- The room's first sequence, fixed by the first step that numbers a place or restores one. A room
+-- that numbered places before rooms had one (a room kept across an upgrade) restores nothing.
+local function first_seq(now)
+  local first = redis.call('HGET', K_POLICY, 'first_seq')
+  if first then return tonumber(first) end
+  first = 0
+  if redis.call('EXISTS', K_SEQ) == 0 then
+    first = sequence_floor(now)
+    redis.call('SET', K_SEQ, fmt(first))
+  end
+  redis.call('HSET', K_POLICY, 'first_seq', fmt(first))
+  return first
+end
+
+-- New places at the back of the line, in the order given, numbered from the last sequence + 1 or
+-- the time in microseconds, whichever is higher; a position is ZRANK + 1. Added a thousand at a
+-- time, as the opening may bring very many. Returns the first sequence given.
+local function enqueue(ids, now)
+  first_seq(now)
+  local first = math.max(tonumber(redis.call('GET', K_SEQ)) + 1, sequence_floor(now))
+  redis.call('SET', K_SEQ, fmt(first + #ids - 1))
   for start = 1, #ids, 1000 do
     local scored = {}
     for i = start, math.min(start + 999, #ids) do
-      scored[#scored + 1] = first + i
+      scored[#scored + 1] = fmt(first + i - 1)
       scored[#scored + 1] = ids[i]
     end
     redis.call('ZADD', K_LINE, unpack(scored))
   end
+  return first
 end

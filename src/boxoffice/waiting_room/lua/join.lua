@@ -3,19 +3,24 @@
 -- or in the pre-queue while the sale has not opened. Returns {created (0|1), PassView fields...}.
 local user_id, new_id, now = ARGV[7], ARGV[8], tonumber(ARGV[9])
 local policy = load_policy()
+first_seq(now)  -- fixed by the room's first join (or restore): every pass it issues joins after
 local existing = live_pass(redis.call('GET', user_key(user_id)), now)
 if existing ~= nil then
   local view = render(existing, now, policy)
   table.insert(view, 1, 0)
   return view
 end
-redis.call('HSET', pass_key(new_id), 'user_id', user_id, 'status', 'WAITING', 'joined_at', fmt(now))
-redis.call('SET', user_key(user_id), new_id)
+-- The place is fixed now, as domain.place_of: the join sequence, or the opening for the pre-queue.
+local place
 if policy.opens_at ~= nil and now < policy.opens_at then
   redis.call('SADD', K_PREQUEUE, new_id)
+  place = sequence_floor(policy.opens_at)
 else
-  enqueue({ new_id })
+  place = enqueue({ new_id }, now)
 end
+redis.call('HSET', pass_key(new_id), 'user_id', user_id, 'status', 'WAITING', 'joined_at', fmt(now),
+  'place', fmt(place))
+redis.call('SET', user_key(user_id), new_id)
 local view = render(load_pass(new_id), now, policy)
 table.insert(view, 1, 1)
 return view

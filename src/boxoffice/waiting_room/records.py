@@ -1,0 +1,43 @@
+"""What the waiting room asks of the SQL database: the passes that must not come back.
+
+The store (Redis, or this process's memory) holds the line; the SQL database outlives it. When
+the store is lost, a signed pass may put its fan back at their place (`WaitingRoom`), unless
+the fan gave it up (written here when they leave) or used it up (known from their payments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from boxoffice.unit_of_work import UnitOfWork
+from boxoffice.waiting_room.domain import PassPlace
+
+
+class PassRecords(Protocol):
+    async def record_left(self, user_id: int, pass_id: str, now: float) -> None:
+        """Note, durably, that the fan gave this pass up."""
+        ...
+
+    async def spent(self, place: PassPlace) -> bool:
+        """Whether the pass was given up or used up: then it never comes back."""
+        ...
+
+
+class SqlPassRecords:
+    """PassRecords in the service's SQL database, each call its own short unit of work."""
+
+    def __init__(self, unit_of_work: Callable[[bool], UnitOfWork]) -> None:
+        """`unit_of_work(readonly)` opens one."""
+        self._unit_of_work = unit_of_work
+
+    async def record_left(self, user_id: int, pass_id: str, now: float) -> None:
+        async with self._unit_of_work(False) as uow:
+            await uow.passes.record_left(user_id, pass_id, datetime.fromtimestamp(now, UTC))
+            await uow.commit()
+
+    async def spent(self, place: PassPlace) -> bool:
+        joined_at = datetime.fromtimestamp(place.joined_at, UTC)
+        async with self._unit_of_work(True) as uow:
+            return await uow.passes.spent(place.user_id, place.pass_id, joined_at)
