@@ -29,13 +29,22 @@ HELD = sa.text("status = 'HELD'")
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_reservation_user_id_held",
-        "reservation",
-        ["user_id"],
-        postgresql_where=HELD,
-        sqlite_where=HELD,
-    )
+    context = op.get_context()
+    if context.dialect.name != "postgresql":
+        op.create_index("ix_reservation_user_id_held", "reservation", ["user_id"], sqlite_where=HELD)
+        return
+    # Built CONCURRENTLY, outside the migration's transaction: a plain CREATE INDEX would block
+    # every hold and payment of a live sale until the whole table is read. A build that fails
+    # leaves an invalid index: drop it (DROP INDEX CONCURRENTLY) and migrate again.
+    with context.autocommit_block():
+        op.create_index(
+            "ix_reservation_user_id_held",
+            "reservation",
+            ["user_id"],
+            postgresql_where=HELD,
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
 
 
 def downgrade() -> None:

@@ -1,0 +1,102 @@
+"""`boxoffice migrate` on a live deployment blocks no hold or payment of the sale going on.
+
+The classic outage: a migration's plain CREATE INDEX waits behind a transaction still open on
+the table, and every write queued behind it waits too, so a sale stalls for as long as the
+slowest transaction plus the whole build. A migration must let writes through meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from alembic import command
+from sqlalchemy.engine import make_url
+
+from boxoffice.platform.migrate import alembic_config
+from boxoffice.settings import Settings
+from tests.integration.cluster import DATABASE_URL, _admin_sql
+
+pytestmark = pytest.mark.integration
+# The revision before the first that builds an index on a table in use (0004).
+BEFORE_INDEXES = "0003"
+WRITE_WAITS_AT_MOST_MS = 2000
+
+
+@pytest.fixture
+async def database_url() -> AsyncIterator[str]:
+    assert DATABASE_URL is not None
+    name = f"bx_migrate_{uuid.uuid4().hex[:12]}"
+    await _admin_sql(f"CREATE DATABASE {name}")
+    yield make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    await _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _plain(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _a_fan_with_holds(connection: asyncpg.Connection) -> list[int]:
+    user_id = await connection.fetchval(
+        "INSERT INTO user_account (username, password_hash, created_at) "
+        "VALUES ('fan', 'x', now()) RETURNING id"
+    )
+    concert = await connection.fetchval(
+        "INSERT INTO concert (title, venue, description, created_at) "
+        "VALUES ('Live', '', '', now()) RETURNING id"
+    )
+    schedule = await connection.fetchval(
+        "INSERT INTO schedule (concert_id, starts_at, total_seats, created_at) "
+        "VALUES ($1, now() + interval '30 days', 1, now()) RETURNING id",
+        concert,
+    )
+    holds = await connection.fetch(
+        "INSERT INTO reservation (user_id, schedule_id, amount, status, held_until, "
+        "created_at, updated_at) SELECT $1, $2, 0, 'HELD', now(), now(), now() "
+        "FROM generate_series(1, 2) RETURNING id",
+        user_id,
+        schedule,
+    )
+    return [int(row["id"]) for row in holds]
+
+
+async def test_migrating_a_live_database_lets_the_sale_write_meanwhile(database_url: str) -> None:
+    settings = Settings(database_url=database_url, secret_key="s" * 40, admin_key="a" * 40)
+    config = alembic_config(settings)
+    await asyncio.to_thread(command.upgrade, config, BEFORE_INDEXES)
+    slow = await asyncpg.connect(_plain(database_url))
+    sale = await asyncpg.connect(_plain(database_url))
+    try:
+        locked, other = await _a_fan_with_holds(sale)
+        # A transaction of the sale still open on the table when the migration starts.
+        open_transaction = slow.transaction()
+        await open_transaction.start()
+        await slow.execute("UPDATE reservation SET updated_at = now() WHERE id = $1", locked)
+
+        migrated = threading.Event()
+        migration = asyncio.create_task(
+            asyncio.to_thread(lambda: (command.upgrade(config, "head"), migrated.set()))
+        )
+        await asyncio.sleep(1.0)  # the migration is now waiting on the open transaction
+        assert not migrated.is_set(), "the migration did not wait for the open transaction"
+
+        # Meanwhile the sale goes on: another hold changes, not queued behind the build.
+        await sale.execute(f"SET lock_timeout = {WRITE_WAITS_AT_MOST_MS}")
+        await sale.execute(
+            "UPDATE reservation SET status = 'CANCELLED', updated_at = now() WHERE id = $1", other
+        )
+
+        await open_transaction.commit()
+        await asyncio.wait_for(migration, timeout=60)
+        valid = await sale.fetchval(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = "
+            "'ix_reservation_user_id_held'::regclass"
+        )
+        assert valid is True
+    finally:
+        await slow.close()
+        await sale.close()
