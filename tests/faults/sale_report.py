@@ -25,6 +25,7 @@ class KindStats:
     failures: int = 0
     failures_by: Counter[str] = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)  # any 5xx but 503: must stay empty
+    without_retry_after: int = 0  # 503s that did not say when to retry: must stay 0
     gave_up: int = 0  # retries or the deadline ran out; the outcome is unknown to the fan
     first_failure_at: float | None = None
     last_failure_at: float | None = None
@@ -75,6 +76,10 @@ class SaleReport:
     @property
     def server_errors(self) -> list[str]:
         return [e for k in self.kinds.values() for e in k.server_errors]
+
+    @property
+    def without_retry_after(self) -> int:
+        return sum(k.without_retry_after for k in self.kinds.values())
 
     @property
     def gave_up(self) -> int:

@@ -113,6 +113,8 @@ class ShopClient:
                 stats.failed(self.report.now(), str(response.status_code))
                 # Past a deadline the work may be done whole (design.md), so a 503 may too.
                 ambiguous = True
+                if response.status_code == 503 and "retry-after" not in response.headers:
+                    stats.without_retry_after += 1
                 if response.status_code != 503:
                     stats.server_errors.append(
                         f"{response.status_code} {method} {path} on {base}: {response.text[:300]}"
