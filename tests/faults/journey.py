@@ -19,6 +19,7 @@ from tests.faults.shop_client import Answer, ShopClient
 __all__ = ["FanRecord", "Journey", "StepFailed"]
 
 HOLD_TRIES = 10
+NOT_ACTIVE = "QUEUE_TOKEN_NOT_ACTIVE"
 
 
 @dataclass
@@ -37,6 +38,7 @@ class FanRecord:
     payment_id: int | None = None
     payment_retried: bool = False  # a payment attempt failed before the final answer
     refusal: str | None = None
+    sent_back: int = 0  # told the pass waits in line again, and went back to wait
     outcome: str = "unfinished"
 
     @property
@@ -131,13 +133,18 @@ class Journey:
 
     async def hold(self) -> bool:
         """Hold `wanted` free seats (fewer if fewer are left); False when none are left."""
-        for _ in range(HOLD_TRIES):
+        tries = 0
+        while tries < HOLD_TRIES:
             answer = await self.shop.request(
                 "seat_map",
                 "GET",
                 f"/schedules/{self.schedule_id}/seats",
                 headers=self.fan.with_pass,
             )
+            if answer.code == NOT_ACTIVE:
+                await self._back_in_line()
+                continue
+            tries += 1
             free = [
                 s["number"] for s in _expect(answer, "seat_map", 200) if s["status"] == "AVAILABLE"
             ]
@@ -154,11 +161,20 @@ class Journey:
             # A hold is not idempotent: after a lost answer, see whether it went through.
             if held.ambiguous and await self._adopt_held():
                 return True
+            if held.code == NOT_ACTIVE:
+                await self._back_in_line()
+                continue
             if held.code != "SEAT_UNAVAILABLE":
                 _expect(held, "hold", 201)
             # Taken by someone quicker: look again in a moment, as a person would.
             await asyncio.sleep(self.rng.uniform(0.1, 0.4))
         raise StepFailed("refused:hold:too_many_tries")
+
+    async def _back_in_line(self) -> None:
+        """The pass waits in line again (its room's store was lost, and it came back at its
+        place): wait to be let in again, as the web client goes back to the queue page."""
+        self.fan.sent_back += 1
+        await self.wait_active()
 
     async def _adopt_held(self) -> bool:
         listed = await self.shop.request(
@@ -175,16 +191,22 @@ class Journey:
         self.fan.amount = int(reservation["amount"])
 
     async def pay(self) -> None:
+        # One key for every attempt, also after being sent back to the line: a refusal for a
+        # pass not active stores nothing, and an earlier attempt that did pay is then replayed.
         headers = {**self.fan.with_pass, "Idempotency-Key": f"pay-{uuid.uuid4().hex}"}
-        answer = await self.shop.request(
-            "pay",
-            "POST",
-            "/payments",
-            json={"reservation_id": self.fan.reservation_id},
-            headers=headers,
-            instance=self.payment_instance(),
-        )
-        self.fan.payment_retried = answer.attempts > 1
+        while True:
+            answer = await self.shop.request(
+                "pay",
+                "POST",
+                "/payments",
+                json={"reservation_id": self.fan.reservation_id},
+                headers=headers,
+                instance=self.payment_instance(),
+            )
+            self.fan.payment_retried = self.fan.payment_retried or answer.attempts > 1
+            if answer.code != NOT_ACTIVE:
+                break
+            await self._back_in_line()
         if answer.response is None:
             raise StepFailed("gave_up:pay")
         if answer.status != 201:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,12 @@ import httpx
 
 from tests.faults.sale_report import SaleReport
 
-__all__ = ["API", "Answer", "ShopClient"]
+__all__ = ["API", "Answer", "ShopClient", "Watcher"]
 
 API = "/api/v1"
 RETRY_AFTER_CAP = 5.0
+# Called with the request kind and each response an attempt got (its request and `elapsed` on it).
+Watcher = Callable[[str, httpx.Response], None]
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class ShopClient:
         # As many requests at once as a few dozen browsers send: enough for every race, while
         # two loaded cores still answer each in well under the timeout when nothing is wrong.
         self._in_flight = asyncio.Semaphore(max_in_flight)
+        # A scenario's own record of what fans were told, beyond the report's counts.
+        self.watchers: list[Watcher] = []
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -104,6 +109,8 @@ class ShopClient:
                 pause = min(0.2 * attempt, 2.0)
             else:
                 stats.slowest_seconds = max(stats.slowest_seconds, time.monotonic() - sent)
+                for watch in self.watchers:
+                    watch(kind, response)
                 if response.status_code == 429:  # told to slow down, not a failure: same place
                     attempt -= 1
                     await asyncio.sleep(_retry_after(response, 1.0))
