@@ -24,6 +24,7 @@ from boxoffice.payments.router import router as payments_router
 from boxoffice.platform import hot_routes
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.deadline import DeadlineMiddleware
+from boxoffice.platform.draining import Draining
 from boxoffice.platform.hot_routes import HotRoute, fastapi_route_app
 from boxoffice.platform.lanes import PollLaneMiddleware
 from boxoffice.platform.logging import configure_logging
@@ -73,6 +74,7 @@ def create_app(
     settings = settings or Settings()
     configure_logging(settings.log_level, settings.log_json)
     container = build_container(settings, clock=clock, store=store)
+    draining = Draining()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -83,7 +85,9 @@ def create_app(
                 asyncio.create_task(sweeper_loop(container), name="sweeper"),
             ]
         try:
-            yield
+            # The server's SIGTERM now also ends the event streams at once (platform.draining).
+            with draining.on_signals():
+                yield
         finally:
             for task in tasks:
                 task.cancel()
@@ -97,6 +101,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.container = container
+    app.state.draining = draining
     install_problem_handlers(app)
     app.add_middleware(PollLaneMiddleware, poll_concurrency=settings.poll_concurrency)
     app.add_middleware(

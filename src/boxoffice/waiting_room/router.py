@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
 from boxoffice.bootstrap import Container
 from boxoffice.platform.dependencies import AdminAccess, ContainerDep
+from boxoffice.platform.draining import Draining
 from boxoffice.platform.errors import Unauthenticated
 from boxoffice.platform.http import JSON
 from boxoffice.waiting_room import limits
@@ -104,8 +105,9 @@ async def queue_stream(
     pass_token = token or x_queue_token
     first = await container.waiting_room.status(user_id, pass_token, container.now_ts())
     assert pass_token is not None
+    draining: Draining = request.app.state.draining
     events = status_events(
-        container, user_id, pass_token, first, request.is_disconnected, _status_event
+        container, user_id, pass_token, first, request.is_disconnected, _status_event, draining
     )
     return StreamingResponse(
         events,

@@ -1,15 +1,21 @@
-"""Server-sent events for a fan's pass: pushed when it changes, with heartbeats in between."""
+"""Server-sent events for a fan's pass: pushed when it changes, with heartbeats in between.
+
+A process that is stopping (a rolling restart) ends each stream at once with a `reconnect` event
+whose `retry` field tells an EventSource how long to wait before it connects again, through the
+load balancer, to an instance that serves on: the fan's place is in the store, not here.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from time import monotonic
 
 import orjson
 
 from boxoffice.bootstrap import Container
+from boxoffice.platform.draining import Draining
 from boxoffice.platform.errors import DomainError
 from boxoffice.waiting_room.domain import PassStatus
 from boxoffice.waiting_room.service import QueueStatus
@@ -17,10 +23,21 @@ from boxoffice.waiting_room.service import QueueStatus
 HEARTBEAT_SECONDS = 15.0
 # Served for minutes by design: exempt from the request deadline (platform/deadline.py).
 STREAM_PATH = "/api/v1/queue/stream"
+# How long a stream ended by a stopping process tells its client to wait before connecting
+# again, drawn per stream: the fans of an instance that stops come back to the others spread
+# over a few seconds, not all in the same instant.
+RECONNECT_MS = (500, 3000)
+RECONNECT_DETAIL = "This server is restarting. Connect again: your place in line is kept."
 
 
 def _event(name: str, data: str) -> bytes:
     return f"event: {name}\ndata: {data}\n\n".encode()
+
+
+def _reconnect_event() -> bytes:
+    wait_ms = random.randint(*RECONNECT_MS)  # noqa: S311 - a spread of load, not a secret
+    data = orjson.dumps({"detail": RECONNECT_DETAIL, "retry_ms": wait_ms}).decode()
+    return f"retry: {wait_ms}\n".encode() + _event("reconnect", data)
 
 
 async def status_events(
@@ -30,8 +47,10 @@ async def status_events(
     first: QueueStatus,
     disconnected: Callable[[], Awaitable[bool]],
     render: Callable[[QueueStatus], str],
+    draining: Draining,
 ) -> AsyncIterator[bytes]:
-    """Yield `status` events on every change, until the pass is ACTIVE, gone, or the client left.
+    """Yield `status` events on every change, until the pass is ACTIVE, gone, or the client left
+    (or the process stops: then a `reconnect` event ends the stream).
 
     Admission is pushed: the process's `AdmissionWatch` wakes the stream within
     `stream_interval_seconds` of it, whichever instance admitted the fan. The pass itself (its
@@ -49,8 +68,11 @@ async def status_events(
         pause = min(max(interval, float(current.poll_after_seconds)), HEARTBEAT_SECONDS)
         started = monotonic()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(pause):
+            async with draining.timeout(pause):
                 await room.await_admission(user_id, token)
+        if draining.started:
+            yield _reconnect_event()
+            return
         if await disconnected():
             return
         try:
