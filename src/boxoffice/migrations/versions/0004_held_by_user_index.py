@@ -31,7 +31,9 @@ HELD = sa.text("status = 'HELD'")
 def upgrade() -> None:
     context = op.get_context()
     if context.dialect.name != "postgresql":
-        op.create_index("ix_reservation_user_id_held", "reservation", ["user_id"], sqlite_where=HELD)
+        op.create_index(
+            "ix_reservation_user_id_held", "reservation", ["user_id"], sqlite_where=HELD
+        )
         return
     # Built CONCURRENTLY, outside the migration's transaction: a plain CREATE INDEX would block
     # every hold and payment of a live sale until the whole table is read. A build that fails
