@@ -98,9 +98,11 @@ class ShopClient:
             attempt += 1
             base = self.base_urls[index % len(self.base_urls)]
             stats.attempts += 1
-            sent = time.monotonic()
             try:
                 async with self._in_flight:
+                    # Timed from here: the wait for a place among those in flight is the
+                    # client's own, not the servers'.
+                    sent = time.monotonic()
                     response = await self._client.request(method, f"{base}{API}{path}", **kwargs)
             except httpx.TransportError as error:
                 stats.failed(self.report.now(), type(error).__name__)
