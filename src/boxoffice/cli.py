@@ -14,6 +14,10 @@ import uvicorn
 from boxoffice.platform.secrets import ConfigurationError, resolve_keys
 from boxoffice.settings import Settings
 
+# How long a stopping server waits for the requests in flight before it cancels them. Event
+# streams do not count against it: they end at once on SIGTERM (platform/draining.py).
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
 app = typer.Typer(help="boxoffice: concert tickets sold fairly under a rush.", no_args_is_help=True)
 
 
@@ -58,7 +62,7 @@ def serve(
         workers=workers,
         access_log=False,
         log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=settings.http_keep_alive_seconds,
     )
 
