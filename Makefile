@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test faults faults-full lint typecheck check lock clean
+.PHONY: install run test faults faults-full soak lint typecheck check lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "boxoffice needs Python 3.11+"'
@@ -38,6 +38,13 @@ faults-full: install
 	@rm -rf bench-results/faults
 	$(BIN)/pytest tests/faults -m faults; status=$$?; \
 		cat bench-results/faults/*.txt 2>/dev/null; exit $$status
+
+# The soak (not in CI): a steady mixed load for MINUTES on a PostgreSQL and Redis of its own;
+# fails on 10 % growth of any process's RSS, open files or connections after warm-up, or any 5xx.
+# Results in bench-results/soak/; docs/operations.md keeps the last 30-minute run's figures.
+MINUTES ?= 30
+soak: install
+	scripts/soak --minutes $(MINUTES)
 
 lint: install
 	$(BIN)/ruff check .
