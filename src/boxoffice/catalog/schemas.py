@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Self
 
-from pydantic import BaseModel, Field, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from boxoffice.catalog.domain import PriceTier, SeatStatus
-from boxoffice.platform.limits import MAX_PRICE
+from boxoffice.platform.limits import MAX_PRICE, ClientTime
 from boxoffice.platform.limits import MAX_SEAT_NUMBER as MAX_SEATS_PER_DATE
 
 
@@ -35,15 +35,10 @@ class PriceTierIn(BaseModel):
 class ScheduleCreate(BaseModel):
     """A date: `seat_count` seats at one `price`, or `price_tiers` numbered in order."""
 
-    starts_at: datetime
+    starts_at: ClientTime
     seat_count: StrictInt | None = Field(None, ge=1, le=MAX_SEATS_PER_DATE)
     price: StrictInt | None = Field(None, ge=0, le=MAX_PRICE)
     price_tiers: list[PriceTierIn] | None = Field(None, min_length=1, max_length=50)
-
-    @field_validator("starts_at")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     @model_validator(mode="after")
     def _seats_given_once(self) -> Self:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, StrictInt
 
+from boxoffice.platform.limits import ClientTime
 from boxoffice.waiting_room.domain import PassStatus
 
 
@@ -32,7 +33,7 @@ class PolicyUpdate(BaseModel):
     admit_per_minute: StrictInt | None = Field(None, ge=1, le=10_000_000)
     active_ttl_seconds: StrictInt | None = Field(None, ge=10, le=86_400)
     claim_seconds: StrictInt | None = Field(None, ge=5, le=86_400)
-    opens_at: datetime | None = None
+    opens_at: ClientTime | None = None
 
 
 class RoomOut(BaseModel):
