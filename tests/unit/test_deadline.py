@@ -32,6 +32,29 @@ async def _inner_timeout_app(scope: Scope, receive: Receive, send: Send) -> None
     raise TimeoutError("a timeout of the app's own, not the deadline's")
 
 
+CLEANUP = 2.0
+cleaned_up = asyncio.Event()
+
+
+async def _slow_to_clean_up_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Cancelled, it cleans up at length before it stops, as SQLAlchemy does when it gives up
+    on a PostgreSQL connection: a graceful close, shielded, up to 2 s on a dead link."""
+    try:
+        await asyncio.sleep(SLOW)
+    finally:
+        await asyncio.shield(asyncio.sleep(CLEANUP))
+        cleaned_up.set()
+
+
+async def _answers_when_cancelled_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Cancelled, it still tries to answer (an error page on the way out)."""
+    try:
+        await asyncio.sleep(SLOW)
+    finally:
+        await send({"type": "http.response.start", "status": 500, "headers": []})
+        await send({"type": "http.response.body", "body": b"too late"})
+
+
 def _client(app: DeadlineMiddleware) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=True)
     return httpx.AsyncClient(transport=transport, base_url="http://test")
@@ -48,6 +71,30 @@ async def test_a_request_past_the_deadline_is_answered_503_at_the_deadline() -> 
     assert response.json()["code"] == "SERVICE_UNAVAILABLE"
     assert response.headers["retry-after"] == "1"
     assert elapsed < SLOW
+
+
+async def test_the_503_does_not_wait_for_the_cut_off_work_to_clean_up() -> None:
+    cleaned_up.clear()
+    app = DeadlineMiddleware(_slow_to_clean_up_app, DEADLINE, frozenset())
+    async with _client(app) as client:
+        started = asyncio.get_running_loop().time()
+        response = await client.get("/slow-to-clean-up")
+        elapsed = asyncio.get_running_loop().time() - started
+
+    assert (response.status_code, response.headers["retry-after"]) == (503, "1")
+    assert elapsed < DEADLINE + CLEANUP / 2
+    # The work still cleans up, in the background.
+    assert not cleaned_up.is_set()
+    await asyncio.wait_for(cleaned_up.wait(), CLEANUP * 5)
+
+
+async def test_what_the_cut_off_work_sends_on_its_way_out_goes_nowhere() -> None:
+    app = DeadlineMiddleware(_answers_when_cancelled_app, DEADLINE, frozenset())
+    async with _client(app) as client:
+        response = await client.get("/answers-when-cancelled")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "SERVICE_UNAVAILABLE"
 
 
 async def test_an_exempt_path_runs_past_the_deadline() -> None:

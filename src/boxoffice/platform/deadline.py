@@ -9,11 +9,18 @@ at all: a transaction cancelled before its commit is rolled back; one whose comm
 sent may have happened, which is why the answer tells the client to retry with the same
 Idempotency-Key (a money-moving retry then replays the first result, see platform/idempotency).
 Event streams are exempt: they live for minutes by design and bound their own reads.
+
+The 503 goes out at the deadline, not once the cancelled work has cleaned up: that cleanup may
+itself wait on the dependency that made the request late (SQLAlchemy closes a PostgreSQL
+connection it gives up on gracefully first, shielded from cancellation, for up to 2 s; on a
+partitioned link it waits all of that). The cancelled work finishes in the background, and
+whatever it still tries to send is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +32,19 @@ __all__ = ["DeadlineMiddleware"]
 
 _log = structlog.get_logger(__name__)
 _DEADLINE_HITS = DEPENDENCY_FAULTS.labels("any", "deadline")
+# Cancelled work still cleaning up, kept referenced until it is done (asyncio holds tasks weakly).
+_CLEANING_UP: set[asyncio.Future[None]] = set()
+
+
+def _finish_in_background(work: asyncio.Future[None]) -> None:
+    _CLEANING_UP.add(work)
+    work.add_done_callback(_cleaned_up)
+
+
+def _cleaned_up(work: asyncio.Future[None]) -> None:
+    _CLEANING_UP.discard(work)
+    if not work.cancelled() and work.exception() is not None:
+        _log.warning("cut_off_work_failed", error=repr(work.exception()))
 
 
 class DeadlineMiddleware:
@@ -39,28 +59,41 @@ class DeadlineMiddleware:
         if scope["type"] != "http" or scope["path"] in self._exempt:
             await self.app(scope, receive, send)
             return
-        started = False
+        started = cut_off = False
 
         async def send_and_note(message: Message) -> None:
             nonlocal started
+            if cut_off:
+                return  # the deadline's 503 is the answer
             started = started or message["type"] == "http.response.start"
             await send(message)
 
+        work = asyncio.ensure_future(self.app(scope, receive, send_and_note))
         try:
-            async with asyncio.timeout(self._seconds) as deadline:
-                await self.app(scope, receive, send_and_note)
-        except TimeoutError:
-            # Only our own deadline is answered here; a timeout from inside is the app's.
-            if not deadline.expired() or started:
-                raise
-            _DEADLINE_HITS.inc()
-            _log.warning("deadline_exceeded", path=scope["path"], seconds=self._seconds)
-            response = problem_response(
-                503,
-                "SERVICE_UNAVAILABLE",
-                "Service unavailable",
-                "The service could not answer in time. Retry shortly; a payment or a charge "
-                "retried with the same Idempotency-Key moves money at most once.",
-                headers={"Retry-After": "1"},
-            )
-            await response(scope, receive, send)
+            await asyncio.wait({work}, timeout=self._seconds)
+        except asyncio.CancelledError:
+            work.cancel()  # the server gave up on the request (the client went away)
+            raise
+        if work.done():
+            # The app's own answer, or its own exception (a timeout of its own included).
+            work.result()
+            return
+        work.cancel()
+        if started:
+            # An answer already begun cannot be replaced by a problem: it ends here.
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+            raise TimeoutError(f"no answer within {self._seconds} s; one had begun")
+        cut_off = True
+        _finish_in_background(work)
+        _DEADLINE_HITS.inc()
+        _log.warning("deadline_exceeded", path=scope["path"], seconds=self._seconds)
+        response = problem_response(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "Service unavailable",
+            "The service could not answer in time. Retry shortly; a payment or a charge "
+            "retried with the same Idempotency-Key moves money at most once.",
+            headers={"Retry-After": "1"},
+        )
+        await response(scope, receive, send)
