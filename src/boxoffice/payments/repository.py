@@ -79,7 +79,9 @@ class PaymentRepository:
         outcome = "PAID" if row.outcome == "OK" else str(row.outcome)
         answer = None
         if row.response_body is not None:
-            answer = StoredResponse(int(row.status_code), bytes(row.response_body))
+            answer = StoredResponse(
+                int(row.status_code), bytes(row.response_body), replayed=outcome == "REPLAY"
+            )
         payment_id = None if row.payment_id is None else int(row.payment_id)
         return Settlement(outcome, int(row.amount or 0), payment_id, answer)
 

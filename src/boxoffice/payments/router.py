@@ -117,7 +117,7 @@ async def _after_payment(
             container.admission_wakeup.set()
     except Exception as error:  # noqa: BLE001 - the payment stands; the pass then lapses by TTL
         _log.warning("pass_use_up_failed", error=repr(error))
-    if result.status_code == 201:
+    if result.status_code == 201 and not result.replayed:
         metrics.MONEY_PAID.inc(PaymentOut.model_validate_json(result.body).amount)
 
 

@@ -26,6 +26,9 @@ from boxoffice.platform.idempotency_models import IdempotencyRecord
 class StoredResponse:
     status_code: int
     body: bytes
+    # True for a key's first answer given again: nothing was done this time (metrics count
+    # only what moved).
+    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,7 @@ class IdempotencyRepository:
             return None
         if row.request_hash != fingerprint:
             raise IdempotencyKeyReused()
-        return StoredResponse(int(row.status_code), bytes(row.response_body))
+        return StoredResponse(int(row.status_code), bytes(row.response_body), replayed=True)
 
     async def store(self, user_id: int, key: str, response: StoredResponse) -> None:
         await self._connection.execute(

@@ -54,7 +54,8 @@ async def charge_wallet(
             uow.idempotency, user_id, Idempotency(idempotency_key, fingerprint), now, charge
         )
         await uow.commit()
-    metrics.MONEY_CHARGED.inc(body.amount)
+    if not result.replayed:
+        metrics.MONEY_CHARGED.inc(body.amount)
     return replay(result)
 
 
