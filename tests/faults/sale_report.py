@@ -29,9 +29,12 @@ class KindStats:
     gave_up: int = 0  # retries or the deadline ran out; the outcome is unknown to the fan
     first_failure_at: float | None = None
     last_failure_at: float | None = None
+    failed_sent_at: list[float] = field(default_factory=list)  # when each failed attempt left
     slowest_seconds: float = 0.0
 
-    def failed(self, at: float, reason: str) -> None:
+    def failed(self, at: float, reason: str, sent_at: float | None = None) -> None:
+        if sent_at is not None:
+            self.failed_sent_at.append(sent_at)
         self.failures += 1
         self.failures_by[reason] += 1
         self.first_failure_at = at if self.first_failure_at is None else self.first_failure_at
@@ -88,6 +91,11 @@ class SaleReport:
     def last_failure_at(self) -> float | None:
         times = [k.last_failure_at for k in self.kinds.values() if k.last_failure_at is not None]
         return max(times, default=None)
+
+    def failures_sent_after(self, mark: str) -> int:
+        """Failed attempts sent after mark `mark` (a heal): no part of the fault was theirs."""
+        since = self.marks[mark]
+        return sum(at > since for k in self.kinds.values() for at in k.failed_sent_at)
 
     def seconds_to_heal(self, since: str) -> float:
         """From mark `since` to the last failed attempt after it (0: nothing failed after)."""

@@ -103,9 +103,10 @@ class ShopClient:
                     # Timed from here: the wait for a place among those in flight is the
                     # client's own, not the servers'.
                     sent = time.monotonic()
+                    sent_at = self.report.now()
                     response = await self._client.request(method, f"{base}{API}{path}", **kwargs)
             except httpx.TransportError as error:
-                stats.failed(self.report.now(), type(error).__name__)
+                stats.failed(self.report.now(), type(error).__name__, sent_at)
                 # A refused connection sent nothing; any later error may follow a delivery.
                 ambiguous = ambiguous or not isinstance(error, httpx.ConnectError)
                 pause = min(0.2 * attempt, 2.0)
@@ -119,7 +120,7 @@ class ShopClient:
                     continue
                 if response.status_code < 500:
                     return Answer(response, attempt, ambiguous)
-                stats.failed(self.report.now(), str(response.status_code))
+                stats.failed(self.report.now(), str(response.status_code), sent_at)
                 # Past a deadline the work may be done whole (design.md), so a 503 may too.
                 ambiguous = True
                 if response.status_code == 503 and "retry-after" not in response.headers:
