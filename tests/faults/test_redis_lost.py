@@ -73,7 +73,7 @@ class Variant:
         return 2 * self.fans  # more than fans want (1 or 2 each): every fan who stays pays
 
 
-FAST = Variant("redis_lost", 180, 12, 5.0, 80, everyone_back_first=False)
+FAST = Variant("redis_lost", 180, 12, 5.0, 60, everyone_back_first=False)
 SLOW = Variant("redis_lost_long_pause", 360, 12, LONGEST_POLL_SECONDS + 5, 200, True)
 
 
