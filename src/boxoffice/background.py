@@ -25,10 +25,13 @@ STATS_EVERY_SECONDS = 2.0
 async def admission_loop(container: Container) -> None:
     """Admit fans every interval, or at once when a slot is freed in this process."""
     interval = container.settings.admission_interval_seconds
+    recovery = container.settings.queue_recovery_seconds
     stats_due = 0.0
+    room = ""  # the room's mark as this instance last saw it (see hold_if_replaced)
     while True:
         try:
             now = container.now_ts()
+            room = await container.store.hold_if_replaced(room, now, recovery)
             admitted = await container.store.admit(now)
             if admitted:
                 room_metrics.ADMITTED.inc(len(admitted))

@@ -20,6 +20,7 @@ from boxoffice.waiting_room.domain import (
 from boxoffice.waiting_room.store import WaitingRoomStore
 from tests.contract.helpers import T0, join_fans, places, policy
 from tests.contract.rooms import DEFAULT_POLICY, MemoryRoom, RedisRoom
+from tests.servers import drop_room_async
 
 RECOVERY = 40.0
 LATER = T0 + 100  # the store was lost, and made anew, a while after the fans joined
@@ -162,3 +163,30 @@ async def test_a_pre_queue_pass_comes_back_at_the_opening_ahead_of_later_joiners
     newcomer, _ = await store.join(99, "after-the-opening", LATER)
     assert await _restore(store, early) is RestoreOutcome.RESTORED
     assert await places(store, [early.pass_id, newcomer.pass_id], LATER) == [1, 2]
+
+
+async def test_a_replaced_room_holds_admission_until_the_lost_line_is_back(
+    redis_room: RedisRoom,
+) -> None:
+    """A fan who joins the new room before any fan of the lost one came back waits too."""
+    store = await redis_room.open(policy(max_active=2))
+    await join_fans(store, 2)
+    mark = await store.hold_if_replaced("", T0 + 1, RECOVERY)
+    assert mark != ""
+    assert await store.hold_if_replaced(mark, T0 + 1, RECOVERY) == mark
+    assert len(await store.admit(T0 + 1)) == 2, "the room this instance knows: nothing held"
+
+    await drop_room_async(redis_room.url, redis_room.name)  # Redis lost the room
+    newcomer, _ = await store.join(99, "first-after-the-loss", LATER)
+
+    assert await store.hold_if_replaced(mark, LATER, RECOVERY) != mark
+    assert await store.admit(LATER + 1) == []
+    assert await store.admit(LATER + RECOVERY) == [newcomer.pass_id]
+
+
+async def test_an_instance_that_never_saw_the_room_holds_nothing(new_room: OpenRoom) -> None:
+    store = await new_room()
+    (joined,) = await join_fans(store, 1)
+    mark = await store.hold_if_replaced("", T0 + 1, RECOVERY)
+    assert await store.hold_if_replaced(mark, T0 + 1, RECOVERY) == mark
+    assert await store.admit(T0 + 1) == [joined]

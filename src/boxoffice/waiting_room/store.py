@@ -71,6 +71,19 @@ class WaitingRoomStore(Protocol):
         """
         ...
 
+    async def hold_if_replaced(
+        self, known_first_seq: str, now: float, recovery_seconds: float
+    ) -> str:
+        """The room's first sequence ('' while it has none), as an opaque mark of the room.
+
+        A mark other than `known_first_seq` (the one this caller last saw; '' if never) means
+        the room it knew was lost and replaced: admission is then held `recovery_seconds`, as
+        after a first restore, so that nobody who joins the new room goes ahead of the fans of
+        the lost one still on their way back. Every instance's admission loop asks before it
+        admits; an in-process room is lost only with its process, so it never finds one.
+        """
+        ...
+
     async def admit(self, now: float) -> list[str]:
         """Expire lapsed passes, then admit the first waiting ones that slots and rate allow."""
         ...

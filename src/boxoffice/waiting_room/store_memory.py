@@ -154,6 +154,12 @@ class MemoryWaitingRoomStore:
             self._recovering_until = now + recovery_seconds
         return Restored(RestoreOutcome.RESTORED, self._view(entry, now))
 
+    async def hold_if_replaced(
+        self, known_first_seq: str, now: float, recovery_seconds: float
+    ) -> str:
+        # This room lives as long as its process: a caller in the same process saw no other.
+        return "" if self._first_seq is None else str(self._first_seq)
+
     async def admit(self, now: float) -> list[str]:
         self._expire_active(now)
         policy = self._policy

@@ -44,7 +44,7 @@ __all__ = ["RedisWaitingRoomStore"]
 # The order is the KEYS order that lua/common.lua expects.
 _ROOM_KEYS = ("policy", "line", "seq", "active", "prequeue", "bucket", "admissions", "totals")
 _ADMISSIONS = _ROOM_KEYS.index("admissions")
-_SCRIPTS = ("join", "view", "poll", "leave", "admit", "policy", "stats", "restore")
+_SCRIPTS = ("join", "view", "poll", "leave", "admit", "policy", "stats", "restore", "replaced")
 # Scripts that also check the rate limiter's limits get its check function after the prelude.
 _CHECKS_LIMITS = frozenset({"poll"})
 
@@ -192,6 +192,11 @@ class RedisWaitingRoomStore:
             int(commit),
         )
         return Restored(RestoreOutcome(outcome), _pass_view(fields) if fields else None)
+
+    async def hold_if_replaced(
+        self, known_first_seq: str, now: float, recovery_seconds: float
+    ) -> str:
+        return str(await self._run("replaced", known_first_seq, now, recovery_seconds))
 
     async def admit(self, now: float) -> list[str]:
         # The seed of the pre-queue shuffle; Redis's seeding takes a 32-bit signed integer.
