@@ -44,8 +44,11 @@ async def admission_loop(container: Container) -> None:
         except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
             _log.warning("admission_failed", error=repr(error))
         container.admission_wakeup.clear()
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for, cancelled in the same turn as
+        # the wake-up comes, returns and loses the cancel, and the loop would hold shutdown.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(container.admission_wakeup.wait(), interval)
+            async with asyncio.timeout(interval):
+                await container.admission_wakeup.wait()
 
 
 async def sweep_once(container: Container) -> int:
