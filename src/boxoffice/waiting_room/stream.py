@@ -25,7 +25,8 @@ HEARTBEAT_SECONDS = 15.0
 STREAM_PATH = "/api/v1/queue/stream"
 # How long a stream ended by a stopping process tells its client to wait before connecting
 # again, drawn per stream: the fans of an instance that stops come back to the others spread
-# over a few seconds, not all in the same instant.
+# over a few seconds, not all in the same instant. Half a second at least: by then the server
+# has closed its socket (uvicorn looks every 0.1 s), so the new connection goes elsewhere.
 RECONNECT_MS = (500, 3000)
 RECONNECT_DETAIL = "This server is restarting. Connect again: your place in line is kept."
 
