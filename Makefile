@@ -27,17 +27,19 @@ test: install
 	$(BIN)/pytest
 
 # The fault suite (tests/faults): instances on a PostgreSQL and a Redis of its own, Debian's nginx
-# in front of them, faults injected mid-sale. `faults` runs the fast scenarios (CI), `faults-full`
-# the slow ones too; each scenario's figures go to bench-results/faults/ and their summary lines
-# are printed at the end, pass or fail.
+# in front of them (and Chromium on the fans' page), faults injected mid-sale. `faults` runs the
+# fast scenarios (CI), `faults-full` the slow ones too; each scenario's figures go to
+# bench-results/faults/ and their summary lines are printed at the end, pass or fail.
 faults: install
 	@scripts/ensure-nginx
+	@scripts/ensure-chromium
 	@rm -rf bench-results/faults
 	$(BIN)/pytest tests/faults -m "faults and not slow"; status=$$?; \
 		cat bench-results/faults/*.txt 2>/dev/null; exit $$status
 
 faults-full: install
 	@scripts/ensure-nginx
+	@scripts/ensure-chromium
 	@rm -rf bench-results/faults
 	$(BIN)/pytest tests/faults -m faults; status=$$?; \
 		cat bench-results/faults/*.txt 2>/dev/null; exit $$status

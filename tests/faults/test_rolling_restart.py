@@ -12,15 +12,18 @@ The line is slowed (ADMIT_PER_MINUTE) while the instances restart, so that the s
 join behind every fan of the sale, are still waiting when the last instance has restarted; then
 the line is let go, and the sale and the streams end.
 
-Two shorter tests hold the parts: one instance, given SIGTERM while a request is held in flight
+Shorter tests hold the parts: one instance, given SIGTERM while a request is held in flight
 (its database answers held by a FaultProxy), finishes that request, refuses new connections
-and ends its stream at once; and behind nginx each client is counted by its own address.
+and ends its stream at once; the fans' page itself, in Chromium, stays live through a rolling
+restart (its EventSource connects again by itself); and behind nginx each client is counted by
+its own address.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from collections import Counter
@@ -31,9 +34,11 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import Locator, Page, async_playwright
 
 from boxoffice.cli import GRACEFUL_SHUTDOWN_SECONDS
 from boxoffice.waiting_room.stream import RECONNECT_MS
+from tests.browser.support import FAILED_4XX
 from tests.faults.checks import assert_sale_clean
 from tests.faults.conftest import MakeInstances, MakeProxy
 from tests.faults.instances import Instances
@@ -57,6 +62,10 @@ ADMIT_PER_MINUTE = 180
 STREAMS_PER_INSTANCE = 2  # at least, before the first restart
 MOST_STREAMS_PER_INSTANCE = 12  # nginx's turns are shared with the sale: some luck is needed
 PATIENCE = 60.0  # for anything the test waits on (the sale has its own deadline)
+# Debian's Chromium, as the browser tests drive it (tests/browser/conftest.py).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
+LIVE = "Live updates"  # the page's word for following the line on the event stream
 # The sale's POSTs: nginx sends one to another instance only if the first never got it.
 SENT_ONCE_BY_NGINX = {"sign_up", "log_in", "charge", "join", "hold", "pay", "admin"}
 
@@ -442,3 +451,92 @@ async def test_the_instances_see_the_address_nginx_saw_not_what_a_client_claims(
     assert await join_from("127.0.0.2", claimed="198.51.100.7") == 429  # over its budget
     # Another address has its own budget: the instance did not count nginx's address.
     assert await join_from("127.0.0.3") == 201
+
+
+async def _until_text(locator: Locator, prefix: str) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not (await locator.text_content() or "").startswith(prefix):
+        assert time.monotonic() < deadline, f"the page never said {prefix!r}"
+        await asyncio.sleep(0.1)
+
+
+async def _until_true(page: Page, expression: str) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not await page.evaluate(expression):
+        assert time.monotonic() < deadline, f"never true on the page: {expression}"
+        await asyncio.sleep(0.1)
+
+
+async def _keep_asking(http: httpx.AsyncClient, statuses: Counter[str]) -> None:
+    """A monitor's GET /readyz through nginx, ten times a second: some traffic for nginx to
+    send to a restarted instance, and every answer counted (a transport error by its name)."""
+    while True:
+        try:
+            statuses[str((await http.get("/readyz")).status_code)] += 1
+        except httpx.TransportError as error:
+            statuses[type(error).__name__] += 1
+        await asyncio.sleep(0.1)
+
+
+async def test_the_web_client_follows_its_place_live_through_a_rolling_restart(
+    make_instances: MakeInstances, make_nginx: MakeNginx
+) -> None:
+    """The fans' page itself, in Debian's Chromium, through nginx: its EventSource, ended by
+    each instance that stops, connects again by itself and stays live (it never falls back to
+    polling), and the page moves on when the fan's turn comes."""
+    instances = make_instances(2)
+    nginx = make_nginx(instances)
+    report = SaleReport("web_client_rolling_restart", 1, 0, len(instances.ports))
+    answers: Counter[str] = Counter()
+    tasks: list[asyncio.Task[Any]] = []
+    async with (
+        httpx.AsyncClient(base_url=nginx.url, timeout=10) as http,
+        async_playwright() as driver,
+        _cancelled_at_the_end(tasks),
+    ):
+        await _room(http, instances.admin_key, max_active=1)
+        await _fan_in_line(http)  # takes the one slot
+        access, pass_token = await _fan_in_line(http)  # first in line behind it
+        tasks.append(asyncio.create_task(_keep_asking(http, answers)))
+        browser = await driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        page = await browser.new_page()
+        problems: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(message.text)
+                if message.type == "error" and not FAILED_4XX.match(message.text)
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        # The tab of a fan who joined: it resumes on the line (see web/app.js).
+        saved = {"accessToken": access, "username": "fan", "pass": {"token": pass_token}}
+        await page.add_init_script(
+            "".join(
+                f"sessionStorage.setItem('boxoffice.{name}', {json.dumps(json.dumps(value))});"
+                for name, value in saved.items()
+            )
+        )
+        await page.goto(nginx.url)
+        mode = page.locator("#queue-mode")
+        await _until_text(mode, LIVE)
+
+        restarts = await _rolling_restart(instances, nginx, report, 1)
+
+        streams = [line for line in nginx.lines() if line.path == f"{API}/queue/stream"]
+        assert len(streams) >= 1, "no stream of the page was ended by a restart"
+        assert {line.status for line in streams} == {200}, streams
+        assert (await mode.text_content() or "").startswith(LIVE), "the page fell back to polling"
+        await _room(http, instances.admin_key, max_active=2)  # the fan's turn
+        await _until_true(
+            page, "JSON.parse(sessionStorage.getItem('boxoffice.pass'))?.status === 'ACTIVE'"
+        )
+        await browser.close()
+
+    assert not problems, problems
+    assert all(restart.exit_seconds < DRAINED_WITHIN for restart in restarts), restarts
+    # The monitor never saw an instance stop: nginx answered every one of its requests 200.
+    assert set(answers) == {"200"}, answers
