@@ -14,7 +14,8 @@ from typing import Literal
 
 import pytest
 
-from boxoffice.background import admission_loop, sweeper_loop
+from boxoffice import background
+from boxoffice.background import admission_loop, sweep_once, sweeper_loop
 from boxoffice.bootstrap import Container
 
 from .test_queue_stream import PATIENCE, until
@@ -66,8 +67,18 @@ async def test_the_admission_loop_stops_when_cancelled_while_waiting(
     assert await _stops_when_cancelled(loop)
 
 
-async def test_the_sweeper_stops_when_cancelled(container: Container) -> None:
+async def test_the_sweeper_stops_when_cancelled_between_sweeps(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    swept = asyncio.Event()
+
+    async def sweep_and_tell(container: Container) -> int:
+        found = await sweep_once(container)
+        swept.set()
+        return found
+
+    monkeypatch.setattr(background, "sweep_once", sweep_and_tell)
     sweeper = asyncio.create_task(sweeper_loop(container))
-    await asyncio.sleep(0)  # under way: sweeping, or waiting for its next round
+    await asyncio.wait_for(swept.wait(), PATIENCE)  # now waiting for its next round
 
     assert await _stops_when_cancelled(sweeper)
