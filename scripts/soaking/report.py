@@ -221,7 +221,8 @@ def judge(
     """The verdict and its reasons."""
     found = figures(samples, seconds)
     reasons = [
-        f"{f.process}: {f.figure} grew {f.growth:.1f} % ({f.warm:g} -> {f.end:g})"
+        f"{f.process}: {f.figure} grew {f.growth:.1f} % "
+        f"({_number(f.warm, f.figure)} -> {_number(f.end, f.figure)})"
         for f in found
         if not f.passed
     ]

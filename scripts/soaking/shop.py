@@ -9,7 +9,6 @@ retried, so every 5xx the server sends is seen.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from yarl import URL
 
 __all__ = ["API", "Reply", "Shop", "Traffic"]
 
@@ -115,14 +115,23 @@ class Shop:
 
     async def open_connections(self, count: int) -> None:
         """Open `count` keep-alive connections now, one every 20 ms: the pool then stays at
-        `count` (aiohttp reuses its connections in turn, so none idles out under load), and the
-        servers' connection figures show their own, not the load generator's warming up.
-        Spaced, not a burst, so the workers sharing the listening socket each accept some."""
-        async with contextlib.AsyncExitStack() as held:
+        `count` (aiohttp reuses its idle connections in turn, so none idles out under load),
+        and the servers' connection figures show their own, not the load generator's warming
+        up. Spaced, not a burst, so that the workers sharing the listening socket each accept
+        some. Each is held until all are open (a request would hand its connection back as
+        soon as its answer is in, and the next would reuse it), then given back idle."""
+        connector = self._session.connector
+        assert connector is not None
+        loop = asyncio.get_running_loop()
+        held = []
+        try:
             for _ in range(count):
-                # Inside the `async with`, the answer unread, the connection stays taken.
-                await held.enter_async_context(self._session.get(f"{self.base_url}/healthz"))
+                request = aiohttp.ClientRequest("GET", URL(f"{self.base_url}/healthz"), loop=loop)
+                held.append(await connector.connect(request, [], self._session.timeout))
                 await asyncio.sleep(0.02)
+        finally:
+            for connection in held:
+                connection.release()
 
     async def close(self) -> None:
         await self._session.close()
