@@ -367,6 +367,10 @@ async def _wait_for_upstream_bytes(proxy: FaultProxy, more_than: int) -> None:
     await _until(lambda: proxy.forwarded["upstream"] > more_than, "the request reached PostgreSQL")
 
 
+# In `make faults-full` only, until its open bug is found: in one CI run of 5e17ea8 the instance,
+# SIGTERM'd with a request held in flight, took 20 s to exit (killed), where every other run
+# exited within a second. The rolling-restart scenario above keeps drains in CI.
+@pytest.mark.slow
 async def test_sigterm_finishes_requests_in_flight_refuses_new_ones_and_ends_streams_at_once(
     make_instances: MakeInstances, make_proxy: MakeProxy, own_postgres: OwnPostgres
 ) -> None:
