@@ -54,10 +54,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def boxoffice_server(
+def served(
     env: Mapping[str, str], log: Path, prepare: Sequence[str] = ("migrate",)
-) -> Iterator[str]:
-    """Run the `prepare` commands, then `boxoffice serve` on a free port; yields its URL."""
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run the `prepare` commands, then `boxoffice serve` on a free port; yields its URL and
+    process (for tests that signal it), and stops it at the end if it still runs."""
     with log.open("wb") as output:
         for step in prepare:
             subprocess.run(
@@ -73,9 +74,18 @@ def boxoffice_server(
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(process, url, log)
-        yield url
+        yield url, process
     finally:
         stop(process)
+
+
+@contextlib.contextmanager
+def boxoffice_server(
+    env: Mapping[str, str], log: Path, prepare: Sequence[str] = ("migrate",)
+) -> Iterator[str]:
+    """`served`, for tests that need only the URL."""
+    with served(env, log, prepare) as (url, _):
+        yield url
 
 
 def _room_pattern(room: str) -> str:

@@ -18,6 +18,8 @@ import aiohttp
 import orjson
 from yarl import URL
 
+from boxoffice.rush.client import decode_answer
+
 __all__ = ["API", "Reply", "Shop", "Traffic"]
 
 API = "/api/v1"
@@ -182,7 +184,7 @@ class Shop:
             name = type(error).__name__
             self.traffic.record(endpoint, 0, name, time.monotonic() - started)
             return Reply(0, None, name)
-        decoded, code = _decode(raw, status)
+        decoded, code = decode_answer(raw, status)
         self.traffic.record(endpoint, status, code, time.monotonic() - started)
         if status >= 500:
             self.traffic.note_server_error(f"{status} {method} {path}: {raw[:300]!r}")
@@ -196,7 +198,7 @@ class Shop:
             url = f"{self.base_url}{API}/queue/stream"
             async with self._streams.get(url, headers=headers) as response:
                 status = response.status
-                code = "" if status < 400 else _decode(await response.read(), status)[1]
+                code = "" if status < 400 else decode_answer(await response.read(), status)[1]
                 self.traffic.record("GET /queue/stream", status, code, time.monotonic() - started)
                 if status != 200:
                     return f"status {status}"
@@ -218,17 +220,6 @@ def _session(connections: int, timeout: aiohttp.ClientTimeout) -> aiohttp.Client
         timeout=timeout,
         cookie_jar=aiohttp.DummyCookieJar(),
     )
-
-
-def _decode(raw: bytes, status: int) -> tuple[Any, str]:
-    if not raw:
-        return None, ""
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None, "NOT_JSON" if status >= 400 else ""
-    code = body.get("code", "") if status >= 400 and isinstance(body, dict) else ""
-    return body, str(code)
 
 
 def _seconds(value: str | None, default: float) -> float:

@@ -27,7 +27,7 @@ from fastapi import FastAPI
 from boxoffice.cli import GRACEFUL_SHUTDOWN_SECONDS
 from boxoffice.platform.draining import Draining
 from boxoffice.waiting_room.stream import RECONNECT_MS
-from tests.servers import BOXOFFICE, drop_room, free_port, wait_until_ready
+from tests.servers import drop_room, served
 
 from .test_queue_stream import (
     OWN_PACE,
@@ -112,27 +112,14 @@ class RealServer:
 
 @pytest.fixture
 def real_server(tmp_path: Path) -> Iterator[RealServer]:
-    """`boxoffice serve` on a free port (migrated first), killed at the end if still running."""
+    """`boxoffice serve` on a free port (migrated first), stopped at the end if still running."""
     room = f"test-drain-{uuid.uuid4().hex}"
     env = _server_env(tmp_path / "data", room)
     log = tmp_path / "server.log"
-    port = free_port()
-    with log.open("wb") as output:
-        subprocess.run([*BOXOFFICE, "migrate"], env=env, stdout=output, check=True)
-        process = subprocess.Popen(
-            [*BOXOFFICE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_ready(process, url, log)
-        yield RealServer(url, process, log)
+        with served(env, log) as (url, process):
+            yield RealServer(url, process, log)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
         if TEST_REDIS_URL:
             drop_room(TEST_REDIS_URL, room)
 

@@ -48,7 +48,8 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _decode(raw: bytes, status: int) -> tuple[Any, str]:
+def decode_answer(raw: bytes, status: int) -> tuple[Any, str]:
+    """An answer's JSON body (None if empty or not JSON) and its problem `code` ("" below 400)."""
     if not raw:
         return None, ""
     try:
@@ -208,7 +209,7 @@ class HttpClient:
         if isinstance(decode, SharedDecodes) and 200 <= status < 300:
             decoded, code = decode.decode(etag, raw, gzipped), ""
         elif decode or status >= 300:
-            decoded, code = _decode(gzip.decompress(raw) if gzipped else raw, status)
+            decoded, code = decode_answer(gzip.decompress(raw) if gzipped else raw, status)
         else:
             decoded, code = None, ""
         self.recorder.record(endpoint, started, latency, status, code)
