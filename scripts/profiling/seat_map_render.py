@@ -76,7 +76,7 @@ async def main() -> None:
             ]
         return orjson.dumps(seats)
 
-    layouts = SeatLayouts()
+    layouts = SeatLayouts(100_000)
 
     async def encoded() -> bytes:
         async with container.uow(readonly=True) as uow:

@@ -87,6 +87,20 @@ def figures(samples: list[dict[str, Any]], seconds: float) -> list[Figure]:
     return found
 
 
+def cache_fill(samples: list[dict[str, Any]], seconds: float) -> list[str]:
+    """Each bounded cache's entries (over the workers) after warm-up and at the end: a figure
+    still climbing towards its bound at the end is warm-up that has not finished."""
+    warm = _window(samples, WARM_FROM * seconds, WARM_TO * seconds)
+    end = _window(samples, END_FROM * seconds, math.inf)
+    names = sorted({name for s in samples for name in s["room"].get("caches", {})})
+
+    def median(chosen: list[dict[str, Any]], name: str) -> float:
+        found = [s["room"]["caches"][name] for s in chosen if name in s["room"].get("caches", {})]
+        return statistics.median(found) if found else 0.0
+
+    return [f"{name}: {median(warm, name):,.0f} -> {median(end, name):,.0f}" for name in names]
+
+
 def _values(chosen: list[dict[str, Any]], process: str, figure: str) -> list[float]:
     found = (_value(s, process, figure) for s in chosen)
     return [v for v in found if v is not None] or [0.0]
@@ -275,6 +289,13 @@ def markdown(meta: dict[str, Any], verdict: dict[str, Any], traffic: dict[str, A
     cpu = ", ".join(f"{name} {share:g} %" for name, share in meta["cpu_percent"].items())
     lines += ["", f"CPU from warm-up to the end, % of one core: {cpu}"]
     lines += ["", *(f"- {line}" for line in meta["groups"])]
+    if meta["caches"]:
+        lines += [
+            "",
+            "Bounded per-process caches, entries over the workers after warm-up -> at the end "
+            "(`boxoffice_process_cache_entries`; bounds per worker in Served): "
+            + "; ".join(meta["caches"]),
+        ]
     classes = ", ".join(f"{k} {v:,}" for k, v in sorted(traffic["by_class"].items()))
     lines += [
         "",

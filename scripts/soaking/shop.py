@@ -33,6 +33,7 @@ class Reply:
     body: Any
     code: str  # the problem document's `code`, or the exception's name when status is 0
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes = b""
 
 
 @dataclass
@@ -188,7 +189,7 @@ class Shop:
         self.traffic.record(endpoint, status, code, time.monotonic() - started)
         if status >= 500:
             self.traffic.note_server_error(f"{status} {method} {path}: {raw[:300]!r}")
-        return Reply(status, decoded, code, answer_headers)
+        return Reply(status, decoded, code, answer_headers, raw)
 
     async def stream_until_active(self, headers: dict[str, str]) -> str:
         """Listen to GET /queue/stream until an event says ACTIVE: "ACTIVE", or why not."""

@@ -63,9 +63,19 @@ async def sweep_once(container: Container) -> int:
             return total
 
 
+def observe_caches(container: Container) -> None:
+    """Publish how full this process's bounded caches are."""
+    access_tokens, passes = container.signer.kept
+    metrics.CACHE_ENTRIES.labels("verified_access_tokens").set(access_tokens)
+    metrics.CACHE_ENTRIES.labels("verified_passes").set(passes)
+    metrics.CACHE_ENTRIES.labels("seat_layout_seats").set(container.seat_layouts.seats)
+    metrics.CACHE_ENTRIES.labels("wait_estimates").set(container.waiting_room.tracked_estimates)
+
+
 async def sweeper_loop(container: Container) -> None:
-    """Run the sweeper every interval, forever."""
+    """Run the sweeper every interval, forever; publish the caches' fill as it goes."""
     while True:
+        observe_caches(container)
         try:
             swept = await sweep_once(container)
             if swept:

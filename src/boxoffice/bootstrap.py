@@ -47,9 +47,10 @@ class Container:
     admission_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     seat_maps: HotReadCache[TaggedBody] = field(init=False)
     schedule_lists: HotReadCache[bytes] = field(init=False)
-    seat_layouts: SeatLayouts = field(default_factory=SeatLayouts)
+    seat_layouts: SeatLayouts = field(init=False)
 
     def __post_init__(self) -> None:
+        self.seat_layouts = SeatLayouts(self.settings.seat_layouts_kept_seats)
         refresh_seconds = self.settings.hot_read_refresh_seconds
         self.seat_maps = HotReadCache(refresh_seconds)
         self.schedule_lists = HotReadCache(refresh_seconds)
@@ -163,6 +164,7 @@ def build_container(
             watch,
             SqlPassRecords(unit_of_work),
             recovery_seconds=settings.queue_recovery_seconds,
+            estimates_kept=settings.wait_estimates_kept,
         ),
         hold_rules=HoldRules(
             hold_seconds=settings.hold_seconds,

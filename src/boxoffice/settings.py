@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     # Access tokens and queue passes kept once verified, per kind and process (platform/security):
     # more than the fans who poll one process in turn, or their tokens are verified again.
     verified_tokens_kept: int = Field(60_000, ge=0)
+    # Encoded seat layouts kept per process, counted in seats (~170 bytes each): the least
+    # recently read date is dropped past it. Twenty 5,000-seat dates by default.
+    seat_layouts_kept_seats: int = Field(100_000, ge=1)
+    # Join-time wait estimates kept per process to measure their error when the pass is
+    # admitted (a sample: the oldest is dropped past it).
+    wait_estimates_kept: int = Field(10_000, ge=0)
     # argon2id cost: the defaults are argon2-cffi's (RFC 9106 low-memory); tests and load
     # generators that create thousands of accounts lower them.
     password_time_cost: int = Field(3, ge=1)

@@ -13,9 +13,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from boxoffice.app import create_app
+from boxoffice.background import observe_caches
 from boxoffice.bootstrap import default_policy
 from boxoffice.settings import Settings
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
+from tests.conftest import API
 
 from .support import assert_problem
 
@@ -221,3 +223,35 @@ async def test_malformed_json_is_a_validation_error(client, shop, content) -> No
 
     assert_problem(response, 422, "VALIDATION_ERROR")
     assert await shop.balance(fan) == 0
+
+
+async def _cache_entries(client: httpx.AsyncClient) -> dict[str, float]:
+    found = {}
+    for family in text_string_to_metric_families((await client.get("/metrics")).text):
+        for sample in family.samples:
+            if sample.name == "boxoffice_process_cache_entries":
+                found[sample.labels["cache"]] = sample.value
+    return found
+
+
+async def test_metrics_show_how_full_each_bounded_cache_is(client, shop, container) -> None:
+    schedule = (await shop.date_on_sale(seat_count=3))["id"]
+    fan = await shop.admitted_fan()
+    waiting = await shop.sign_up()
+    await shop.join(waiting)
+    await shop.seat_map(fan, schedule)
+
+    observe_caches(container)
+    filled = await _cache_entries(client)
+    tracked = container.waiting_room.tracked_estimates
+    left = await client.delete(f"{API}/queue/tokens/current", headers=waiting.with_pass)
+    observe_caches(container)
+    after_leaving = await _cache_entries(client)
+
+    assert filled["verified_access_tokens"] >= 2
+    assert filled["verified_passes"] >= 2
+    assert filled["seat_layout_seats"] == 3
+    assert filled["wait_estimates"] == tracked >= 1
+    assert left.status_code == 204
+    # A pass that leaves takes its join-time estimate with it: nothing lingers for it.
+    assert after_leaving["wait_estimates"] == filled["wait_estimates"] - 1

@@ -61,9 +61,9 @@ class SeatLayout:
 class SeatLayouts:
     """The encoded dates of one process, the least recently used dropped past `max_seats`."""
 
-    def __init__(self, max_seats: int = 100_000) -> None:
-        # ~170 bytes a seat (tracemalloc, 5,000 seats): 100,000 seats, twenty 5,000-seat
-        # dates, is about 17 MB.
+    def __init__(self, max_seats: int) -> None:
+        # ~170 bytes a seat (tracemalloc, 5,000 seats): 100,000 seats (the default setting,
+        # twenty 5,000-seat dates) is about 17 MB.
         self._max_seats = max_seats
         self._layouts: OrderedDict[int, SeatLayout] = OrderedDict()
         self._seats = 0
@@ -73,6 +73,11 @@ class SeatLayouts:
         if found is not None:
             self._layouts.move_to_end(schedule_id)
         return found
+
+    @property
+    def seats(self) -> int:
+        """The seats of the dates kept."""
+        return self._seats
 
     def put(self, schedule_id: int, layout: SeatLayout) -> SeatLayout:
         previous = self._layouts.pop(schedule_id, None)

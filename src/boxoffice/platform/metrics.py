@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Histogram(
@@ -25,6 +25,14 @@ DEPENDENCY_FAULTS = Counter(
     "boxoffice_dependency_faults_total",
     "Faults of PostgreSQL and Redis seen and handled, by dependency and kind.",
     ["dependency", "kind"],
+)
+# The per-process caches, each bounded by a setting: what a worker's memory grows with over a
+# long day, read to tell a cache filling towards its bound from a leak (docs/operations.md).
+CACHE_ENTRIES = Gauge(
+    "boxoffice_process_cache_entries",
+    "Entries in each bounded per-process cache (seat layouts: in seats), by process.",
+    ["cache"],
+    multiprocess_mode="liveall",
 )
 
 

@@ -112,6 +112,11 @@ class TokenSigner:
         self._verified_access: _Verified[tuple[int, int]] = _Verified(kept)
         self._verified_pass: _Verified[PassClaims] = _Verified(kept)
 
+    @property
+    def kept(self) -> tuple[int, int]:
+        """How many access tokens and passes this process keeps verified now."""
+        return len(self._verified_access), len(self._verified_pass)
+
     def issue_access_token(self, user_id: int, now: datetime) -> str:
         # Whole seconds, as the token carries it.
         expires_at = int((now + timedelta(seconds=self.access_ttl_seconds)).timestamp())

@@ -29,8 +29,6 @@ from boxoffice.waiting_room.exceptions import (
 from boxoffice.waiting_room.records import PassRecords
 from boxoffice.waiting_room.store import PollGuard, PollRefused, WaitingRoomStore
 
-_MAX_TRACKED_ESTIMATES = 100_000
-
 
 @dataclass(frozen=True, slots=True)
 class QueueStatus:
@@ -71,6 +69,7 @@ class WaitingRoom:
         watch: AdmissionWatch,
         records: PassRecords,
         recovery_seconds: float,
+        estimates_kept: int,
     ) -> None:
         self.store = store
         self._signer = signer
@@ -78,8 +77,10 @@ class WaitingRoom:
         self._records = records
         self._recovery_seconds = recovery_seconds
         # Join-time estimates of the passes joined through this instance, to measure how far
-        # off the estimate was when the pass is admitted here (a sample, on several instances).
+        # off the estimate was when the pass is admitted here (a sample, on several instances;
+        # the oldest dropped past `estimates_kept`: passes left or lapsed elsewhere linger).
         self._estimates: dict[str, tuple[float, int]] = {}
+        self._estimates_kept = estimates_kept
 
     def _token(self, view: PassView) -> str:
         # Signed with the join time as its issue time, so joining again gives the same token;
@@ -96,8 +97,8 @@ class WaitingRoom:
         """Join the line, or get one's live pass back (joining again never loses a place)."""
         view, created = await self.store.join(user_id, secrets.token_urlsafe(16), now)
         status = describe(view, self._token(view), now)
-        if created and view.position is not None:
-            if len(self._estimates) >= _MAX_TRACKED_ESTIMATES:
+        if created and view.position is not None and self._estimates_kept:
+            if len(self._estimates) >= self._estimates_kept:
                 self._estimates.pop(next(iter(self._estimates)))
             self._estimates[view.pass_id] = (now, status.estimated_wait_seconds)
         return status, created
@@ -112,6 +113,11 @@ class WaitingRoom:
                 joined_at, estimate = tracked
                 actual = now - joined_at
                 room_metrics.ESTIMATE_ERROR.observe(abs(estimate - actual) / max(actual, 1.0))
+
+    @property
+    def tracked_estimates(self) -> int:
+        """The join-time estimates this process keeps now."""
+        return len(self._estimates)
 
     async def status(self, user_id: int, token: str | None, now: float) -> QueueStatus:
         """The pass's place in line or its active window."""
@@ -146,6 +152,7 @@ class WaitingRoom:
         # the store is lost before (or while) it forgets the pass.
         await self._records.record_left(user_id, view.pass_id, now)
         await self.store.leave(view.pass_id, now)
+        self._estimates.pop(view.pass_id, None)
 
     async def require_active(self, user_id: int, token: str | None, now: float) -> PassView:
         """The caller's ACTIVE pass, or the contract's error for why it is not."""
