@@ -30,6 +30,7 @@ from boxoffice.platform.lanes import PollLaneMiddleware
 from boxoffice.platform.logging import configure_logging
 from boxoffice.platform.metrics import MetricsMiddleware
 from boxoffice.platform.problems import install_problem_handlers
+from boxoffice.platform.request_size import RequestSizeMiddleware
 from boxoffice.platform.runtime import tune_garbage_collector
 from boxoffice.reservations.router import hot_hold_seats
 from boxoffice.reservations.router import router as reservations_router
@@ -108,6 +109,12 @@ def create_app(
         DeadlineMiddleware,
         seconds=settings.request_deadline_seconds,
         exempt_paths=frozenset({STREAM_PATH}),
+    )
+    # Outside every route and credential check; inside the metrics, which count its refusals.
+    app.add_middleware(
+        RequestSizeMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
     )
     app.add_middleware(MetricsMiddleware)
     app.include_router(_api_router())

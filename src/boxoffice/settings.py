@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # platform/deadline.py), and no single call to PostgreSQL or Redis waits longer than this
     # for a connection or an answer, so background work cannot hang on a dependency either.
     request_deadline_seconds: float = Field(5.0, gt=0, le=60)
+    # Hostile clients (docs/security.md). What a request may be, checked before any route or
+    # credential: a body past `max_body_bytes` answers 413, headers past `max_header_bytes` 431.
+    max_body_bytes: int = Field(65536, ge=1024)
+    max_header_bytes: int = Field(16384, ge=1024)
     # Longer than the fans' polling interval, so a polling client keeps one connection.
     http_keep_alive_seconds: int = Field(75, ge=1)
     log_level: str = "INFO"

@@ -6,13 +6,13 @@ import asyncio
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from boxoffice.accounts.repository import AccountRepository
 from boxoffice.catalog.repository import CatalogRepository
 from boxoffice.payments.repository import PaymentRepository
-from boxoffice.platform.errors import Busy
+from boxoffice.platform.errors import AccountGone, Busy
 from boxoffice.platform.idempotency import IdempotencyRepository
 from boxoffice.reservations.repository import ReservationRepository
 from boxoffice.waiting_room.repository import PassRecordRepository
@@ -28,6 +28,17 @@ def _is_retryable(error: DBAPIError) -> bool:
     if sqlstate in _RETRYABLE_SQLSTATES:
         return True
     return "database is locked" in str(original)
+
+
+def _names_a_missing_account(error: IntegrityError) -> bool:
+    """A row written for an account that does not exist. The API checks every other reference
+    (dates, seats, reservations) before writing, under lock, so the one a request can miss is
+    its own account's: on PostgreSQL the error names it; SQLite's names no table."""
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    if sqlstate is not None:
+        return bool(sqlstate == "23503" and "user_account" in str(original))
+    return "FOREIGN KEY constraint failed" in str(original)
 
 
 class UnitOfWork:
@@ -110,6 +121,8 @@ class UnitOfWork:
             await self._connection.close()
         finally:
             self._release()
+        if isinstance(exc, IntegrityError) and _names_a_missing_account(exc):
+            raise AccountGone() from exc
         if isinstance(exc, DBAPIError) and _is_retryable(exc):
             raise Busy() from exc
 

@@ -57,6 +57,14 @@ class Unauthenticated(DomainError):
         self.headers = {"WWW-Authenticate": "Bearer"}
 
 
+class AccountGone(Unauthenticated):
+    """A validly signed token whose account the database does not have (deleted, or a database
+    started afresh under the same secret key): refused like any bad token."""
+
+    def __init__(self) -> None:
+        super().__init__("This account no longer exists. Sign up again, or log in.")
+
+
 class AdminUnauthorized(DomainError):
     code = "ADMIN_UNAUTHORIZED"
     status = 401

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from boxoffice.platform.errors import AccountGone
 from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.wallet.domain import EntryKind, LedgerEntry
 from boxoffice.wallet.exceptions import BalanceLimitExceeded, ChargeTooLarge
@@ -25,7 +26,8 @@ class Balance:
 async def get_balance(uow: UnitOfWork, user_id: int) -> Balance:
     """The caller's balance."""
     found = await uow.wallets.balance(user_id)
-    assert found is not None, "every account has a wallet from sign-up"
+    if found is None:  # every account has a wallet from sign-up
+        raise AccountGone()
     return Balance(*found)
 
 
@@ -47,6 +49,8 @@ async def charge(
         )
     balance = await uow.wallets.credit(user_id, amount, limits.max_balance, now)
     if balance is None:
+        if await uow.wallets.balance(user_id) is None:
+            raise AccountGone()
         raise BalanceLimitExceeded(
             f"A balance may not exceed {limits.max_balance}. Charge a smaller amount."
         )

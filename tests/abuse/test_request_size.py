@@ -1,0 +1,152 @@
+"""What a request may be: a body past the limit is refused (413 PAYLOAD_TOO_LARGE) before it is
+read further or authenticated, headers past theirs answer 431, and bodies that are deep, broken
+or not UTF-8 answer a 4xx problem, never a 500. Once, a 50 MB JSON charge was read and answered
+201, an unauthenticated 50 MB hold was read in full before its 401, and an 8 MB header passed."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import ADMIN_KEY, API, SECRET_KEY, Shop
+from tests.e2e.support import assert_problem
+from tests.servers import served
+
+LIMIT = 65536  # BOXOFFICE_MAX_BODY_BYTES' default
+
+
+async def test_a_charge_past_the_body_limit_is_refused_and_moves_no_money(shop: Shop) -> None:
+    fan = await shop.sign_up()
+    padding = "x" * LIMIT
+    body = f'{{"amount": 10000, "note": "{padding}"}}'.encode()
+
+    response = await shop.client.post(
+        f"{API}/wallet/charges",
+        content=body,
+        headers={**fan.auth, "Content-Type": "application/json"},
+    )
+
+    problem = assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
+    assert problem["limit"] == LIMIT
+    assert await shop.balance(fan) == 0
+    assert await shop.ledger(fan) == []
+
+
+async def test_a_large_body_is_refused_before_authentication(shop: Shop) -> None:
+    response = await shop.client.post(
+        f"{API}/reservations",
+        content=b"[" + b"1," * LIMIT + b"1]",
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
+
+
+async def test_a_chunked_body_without_a_length_is_cut_at_the_limit(shop: Shop) -> None:
+    fan = await shop.sign_up()
+    sent = 0
+
+    async def chunks() -> Iterator[bytes]:  # type: ignore[misc]
+        nonlocal sent
+        yield b'{"amount": 10000, "note": "'
+        for _ in range(64):  # 1 MiB in all, if it were all read
+            sent += 1
+            yield b"x" * 16384
+        yield b'"}'
+
+    response = await shop.client.post(
+        f"{API}/wallet/charges",
+        content=chunks(),
+        headers={**fan.auth, "Content-Type": "application/json"},
+    )
+
+    assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
+    assert await shop.balance(fan) == 0
+
+
+async def test_a_body_just_within_the_limit_is_served(shop: Shop) -> None:
+    fan = await shop.sign_up()
+    body = b'{"amount": 10000}' + b" " * (LIMIT - 17)
+
+    response = await shop.client.post(
+        f"{API}/wallet/charges",
+        content=body,
+        headers={**fan.auth, "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 201, response.text
+
+
+async def test_headers_past_their_limit_answer_431(shop: Shop) -> None:
+    response = await shop.client.get(f"{API}/concerts", headers={"X-Padding": "x" * 20_000})
+
+    assert_problem(response, 431, "HEADERS_TOO_LARGE")
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("deeply nested", b'{"amount": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"),
+        ("not UTF-8", b'{"amount": 100, "x": "\xff\xfe\xfa"}'),
+        ("truncated", b'{"amount": 1'),
+    ],
+)
+async def test_broken_bodies_are_a_client_error_not_a_500(
+    shop: Shop, name: str, body: bytes
+) -> None:
+    fan = await shop.sign_up()
+
+    response = await shop.client.post(
+        f"{API}/wallet/charges",
+        content=body[: LIMIT - 1],
+        headers={**fan.auth, "Content-Type": "application/json"},
+    )
+
+    assert 400 <= response.status_code < 500, (name, response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await shop.balance(fan) == 0
+
+
+@pytest.fixture(scope="module")
+def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp_path = tmp_path_factory.mktemp("request-size")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
+    env.update(
+        BOXOFFICE_DATA_DIR=str(tmp_path / "data"),
+        BOXOFFICE_SECRET_KEY=SECRET_KEY,
+        BOXOFFICE_ADMIN_KEY=ADMIN_KEY,
+        BOXOFFICE_LOG_LEVEL="WARNING",
+    )
+    with served(env, tmp_path / "server.log") as (url, _):
+        yield url
+
+
+def test_a_served_instance_answers_413_without_waiting_for_the_body(served_url: str) -> None:
+    """Over a real socket: 50 MB announced, none of it sent. The answer comes at once, so the
+    service did not wait to read the body (nor ask who sent it)."""
+    host, port = served_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(
+            b"POST /api/v1/reservations HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n"
+        )
+        started = time.monotonic()
+        answer = sock.recv(65536)
+        waited = time.monotonic() - started
+
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"PAYLOAD_TOO_LARGE" in body
+    assert waited < 2
+
+
+def test_a_served_instance_refuses_huge_headers(served_url: str) -> None:
+    response = httpx.get(f"{served_url}{API}/concerts", headers={"X-Padding": "x" * 1_000_000})
+
+    assert response.status_code == 431
+    assert response.json()["code"] == "HEADERS_TOO_LARGE"
