@@ -20,13 +20,14 @@ from starlette.responses import Response
 
 from boxoffice.bootstrap import Container
 from boxoffice.platform.dependencies import ContainerDep
-from boxoffice.platform.problems import problem_response
+from boxoffice.platform.openapi import problem_responses
+from boxoffice.platform.problems import NOT_READY, problem_response
 
 router = APIRouter(tags=["operations"])
 JSON = "application/json"
 
 
-@router.get("/healthz")
+@router.get("/healthz", responses=problem_responses())
 async def healthz() -> dict[str, str]:
     """200 while the process lives."""
     return {"status": "ok"}
@@ -53,7 +54,7 @@ async def _database_answers(container: Container) -> bool:
     "/readyz",
     responses={
         200: {"description": "Every dependency answers: `checks` says ok for each"},
-        503: {"description": "A dependency does not answer: `checks` says which, and how"},
+        **problem_responses(NOT_READY),
     },
 )
 async def readyz(container: ContainerDep) -> Response:
@@ -67,9 +68,9 @@ async def readyz(container: ContainerDep) -> Response:
     failures = [f"{name}: {state}" for name, state in checks.items() if state != "ok"]
     if failures:
         return problem_response(
-            503,
-            "NOT_READY",
-            "Not ready",
+            NOT_READY.status,
+            NOT_READY.code,
+            NOT_READY.title,
             "; ".join(failures),
             headers={"Retry-After": "1"},
             checks=checks,
@@ -77,7 +78,7 @@ async def readyz(container: ContainerDep) -> Response:
     return Response(orjson.dumps({"status": "ready", "checks": checks}), media_type=JSON)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get("/metrics", response_class=Response, responses=problem_responses())
 async def metrics_text() -> Response:
     """Prometheus text; with several workers, the sum over all of them."""
     registry = REGISTRY

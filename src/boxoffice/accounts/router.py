@@ -8,13 +8,21 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from boxoffice.accounts import service
+from boxoffice.accounts.exceptions import BadCredentials, UsernameTaken
 from boxoffice.accounts.schemas import TokenOut, UserCreate, UserOut
 from boxoffice.platform.dependencies import ContainerDep
+from boxoffice.platform.errors import Busy, RateLimited
+from boxoffice.platform.openapi import READS_BODY, problem_responses
 
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/users", status_code=201, response_model=UserOut)
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserOut,
+    responses=problem_responses(UsernameTaken, *READS_BODY, RateLimited, Busy),
+)
 async def sign_up(body: UserCreate, container: ContainerDep) -> UserOut:
     """Create an account (and its empty wallet)."""
     async with container.uow() as uow:
@@ -30,7 +38,11 @@ async def sign_up(body: UserCreate, container: ContainerDep) -> UserOut:
     return UserOut(id=account.id, username=account.username)
 
 
-@router.post("/auth/token", response_model=TokenOut)
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses=problem_responses(BadCredentials, *READS_BODY, RateLimited, Busy),
+)
 async def log_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], container: ContainerDep
 ) -> TokenOut:

@@ -21,8 +21,12 @@ from boxoffice.catalog.schemas import (
     SeatOut,
 )
 from boxoffice.platform.dependencies import AdminAccess, ContainerDep, parse_id
+from boxoffice.platform.errors import AdminUnauthorized, Busy, Unauthenticated
 from boxoffice.platform.http import TaggedBody, tagged_json
+from boxoffice.platform.openapi import READS_BODY, problem_responses
+from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.waiting_room.dependencies import ActivePass
+from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
 
 router = APIRouter(tags=["catalog"])
 admin_router = APIRouter(tags=["admin"], dependencies=[AdminAccess])
@@ -48,7 +52,7 @@ def _schedule_out(schedule: Schedule) -> ScheduleOut:
     )
 
 
-@router.get("/concerts", response_model=list[ConcertOut])
+@router.get("/concerts", response_model=list[ConcertOut], responses=problem_responses(Busy))
 async def list_concerts(container: ContainerDep) -> list[ConcertOut]:
     """Every concert; no account needed."""
     async with container.uow(readonly=True) as uow:
@@ -56,7 +60,13 @@ async def list_concerts(container: ContainerDep) -> list[ConcertOut]:
     return [_concert_out(c) for c in concerts]
 
 
-@router.get("/concerts/{concert_id}/schedules", response_model=list[ScheduleOut])
+@router.get(
+    "/concerts/{concert_id}/schedules",
+    response_model=list[ScheduleOut],
+    responses=problem_responses(
+        Unauthenticated, *ACTIVE_PASS_ERRORS, ConcertNotFound, VALIDATION_ERROR, Busy
+    ),
+)
 async def list_schedules(
     concert_id: str, container: ContainerDep, _pass: ActivePass, all: bool = False
 ) -> Response:
@@ -78,7 +88,12 @@ async def list_schedules(
 @router.get(
     "/schedules/{schedule_id}/seats",
     response_model=list[SeatOut],
-    responses={304: {"description": "Not modified: the map the If-None-Match tag names."}},
+    responses={
+        304: {"description": "Not modified: the map the If-None-Match tag names."},
+        **problem_responses(
+            Unauthenticated, *ACTIVE_PASS_ERRORS, ScheduleNotFound, VALIDATION_ERROR, Busy
+        ),
+    },
 )
 async def list_seats(
     request: Request,
@@ -141,7 +156,12 @@ async def _seat_map(
     return tagged_json(seat_map, if_none_match, accept_encoding)
 
 
-@admin_router.post("/admin/concerts", status_code=201, response_model=ConcertOut)
+@admin_router.post(
+    "/admin/concerts",
+    status_code=201,
+    response_model=ConcertOut,
+    responses=problem_responses(AdminUnauthorized, *READS_BODY, Busy),
+)
 async def create_concert(body: ConcertCreate, container: ContainerDep) -> ConcertOut:
     """Add a concert."""
     async with container.uow() as uow:
@@ -153,7 +173,10 @@ async def create_concert(body: ConcertCreate, container: ContainerDep) -> Concer
 
 
 @admin_router.post(
-    "/admin/concerts/{concert_id}/schedules", status_code=201, response_model=ScheduleOut
+    "/admin/concerts/{concert_id}/schedules",
+    status_code=201,
+    response_model=ScheduleOut,
+    responses=problem_responses(AdminUnauthorized, ConcertNotFound, *READS_BODY, Busy),
 )
 async def add_schedule(
     concert_id: str, body: ScheduleCreate, container: ContainerDep

@@ -11,9 +11,11 @@ from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorizati
 from boxoffice.bootstrap import Container
 from boxoffice.payments import service
 from boxoffice.payments.domain import Payment
+from boxoffice.payments.exceptions import HoldExpired, ReservationNotPayable
 from boxoffice.payments.schemas import PaymentOut, PaymentRequest
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import ContainerDep
+from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
 from boxoffice.platform.http import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     IdempotencyKey,
@@ -22,14 +24,33 @@ from boxoffice.platform.http import (
     well_formed_body,
 )
 from boxoffice.platform.idempotency import Idempotency, StoredResponse, request_fingerprint
+from boxoffice.platform.openapi import READS_BODY, problem_responses
+from boxoffice.reservations.exceptions import ReservationNotFound
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
 from boxoffice.waiting_room.exceptions import QueueTokenExpired
+from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
+from boxoffice.wallet.exceptions import InsufficientBalance
 
 router = APIRouter(tags=["payments"])
 _log = structlog.get_logger(__name__)
 
 
-@router.post("/payments", status_code=201, response_model=PaymentOut)
+@router.post(
+    "/payments",
+    status_code=201,
+    response_model=PaymentOut,
+    responses=problem_responses(
+        Unauthenticated,
+        *ACTIVE_PASS_ERRORS,
+        ReservationNotFound,
+        HoldExpired,
+        ReservationNotPayable,
+        InsufficientBalance,
+        IdempotencyKeyReused,
+        *READS_BODY,
+        Busy,
+    ),
+)
 async def pay(
     body: PaymentRequest,
     user_id: CurrentUserId,
@@ -121,7 +142,11 @@ async def _after_payment(
         metrics.MONEY_PAID.inc(PaymentOut.model_validate_json(result.body).amount)
 
 
-@router.get("/payments", response_model=list[PaymentOut])
+@router.get(
+    "/payments",
+    response_model=list[PaymentOut],
+    responses=problem_responses(Unauthenticated, Busy),
+)
 async def list_payments(user_id: CurrentUserId, container: ContainerDep) -> list[PaymentOut]:
     """The caller's payments, newest first."""
     async with container.uow(readonly=True) as uow:

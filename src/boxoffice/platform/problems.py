@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -20,6 +21,26 @@ from boxoffice.platform.metrics import DEPENDENCY_FAULTS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A problem answered outside the domain errors (which carry the same three on the class)."""
+
+    status: int
+    code: str
+    title: str
+
+
+VALIDATION_ERROR = Problem(422, "VALIDATION_ERROR", "Invalid request")
+# A body that cannot be read at all (not UTF-8; a form that does not parse), from FastAPI.
+BAD_REQUEST = Problem(400, "BAD_REQUEST", "The body could not be read")
+# Answered by the request-size limits (platform/request_size.py) before any route runs.
+PAYLOAD_TOO_LARGE = Problem(413, "PAYLOAD_TOO_LARGE", "Request body too large")
+HEADERS_TOO_LARGE = Problem(431, "HEADERS_TOO_LARGE", "Request headers too large")
+# The database or Redis down, or the request's deadline passed (platform/deadline.py).
+SERVICE_UNAVAILABLE = Problem(503, "SERVICE_UNAVAILABLE", "Service unavailable")
+NOT_READY = Problem(503, "NOT_READY", "Not ready")
 
 _HTTP_CODES = {
     400: "BAD_REQUEST",
@@ -77,9 +98,9 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
     errors = _field_errors(exc)
     fields = ", ".join(sorted({e["field"] for e in errors}))
     return problem_response(
-        422,
-        "VALIDATION_ERROR",
-        "Invalid request",
+        VALIDATION_ERROR.status,
+        VALIDATION_ERROR.code,
+        VALIDATION_ERROR.title,
         f"Fix these fields and send again: {fields}.",
         errors=errors,
     )
@@ -142,9 +163,9 @@ async def _backend_unavailable(request: Request, exc: Exception) -> Response:
     _log.warning("backend_unavailable", path=request.url.path, error=repr(exc))
     DEPENDENCY_FAULTS.labels(dependency, "unavailable").inc()
     return problem_response(
-        503,
-        "SERVICE_UNAVAILABLE",
-        "Service unavailable",
+        SERVICE_UNAVAILABLE.status,
+        SERVICE_UNAVAILABLE.code,
+        SERVICE_UNAVAILABLE.title,
         "A backing service did not answer; nothing was changed. Retry shortly.",
         headers={"Retry-After": "1"},
     )

@@ -8,19 +8,47 @@ from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
 from boxoffice.bootstrap import Container
+from boxoffice.catalog.exceptions import ScheduleNotFound
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import ContainerDep, parse_id
+from boxoffice.platform.errors import Busy, Unauthenticated
 from boxoffice.platform.http import JSON, well_formed_body
+from boxoffice.platform.openapi import READS_BODY, problem_responses
+from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.reservations import service
 from boxoffice.reservations.domain import Reservation
-from boxoffice.reservations.exceptions import ReservationNotFound, SeatUnavailable
+from boxoffice.reservations.exceptions import (
+    HoldLimitExceeded,
+    ReservationNotCancellable,
+    ReservationNotFound,
+    ScheduleClosed,
+    SeatNotFound,
+    SeatUnavailable,
+)
 from boxoffice.reservations.schemas import HoldRequest, ReservationOut
 from boxoffice.waiting_room.dependencies import ActivePass
+from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
+from boxoffice.wallet.exceptions import BalanceLimitExceeded
 
 router = APIRouter(tags=["reservations"])
 
 
-@router.post("/reservations", status_code=201, response_model=ReservationOut)
+@router.post(
+    "/reservations",
+    status_code=201,
+    response_model=ReservationOut,
+    responses=problem_responses(
+        Unauthenticated,
+        *ACTIVE_PASS_ERRORS,
+        ScheduleNotFound,
+        SeatNotFound,
+        SeatUnavailable,
+        HoldLimitExceeded,
+        ScheduleClosed,
+        *READS_BODY,
+        Busy,
+    ),
+)
 async def hold_seats(
     body: HoldRequest, user_id: CurrentUserId, container: ContainerDep, _pass: ActivePass
 ) -> ReservationOut:
@@ -69,7 +97,11 @@ async def _hold(container: Container, user_id: int, body: HoldRequest) -> Reserv
     return reservation
 
 
-@router.get("/reservations", response_model=list[ReservationOut])
+@router.get(
+    "/reservations",
+    response_model=list[ReservationOut],
+    responses=problem_responses(Unauthenticated, Busy),
+)
 async def list_reservations(
     user_id: CurrentUserId, container: ContainerDep
 ) -> list[ReservationOut]:
@@ -79,7 +111,11 @@ async def list_reservations(
     return [ReservationOut.of(r) for r in reservations]
 
 
-@router.get("/reservations/{reservation_id}", response_model=ReservationOut)
+@router.get(
+    "/reservations/{reservation_id}",
+    response_model=ReservationOut,
+    responses=problem_responses(Unauthenticated, ReservationNotFound, VALIDATION_ERROR, Busy),
+)
 async def get_reservation(
     reservation_id: str, user_id: CurrentUserId, container: ContainerDep
 ) -> ReservationOut:
@@ -90,7 +126,18 @@ async def get_reservation(
     return ReservationOut.of(reservation)
 
 
-@router.post("/reservations/{reservation_id}/cancel", response_model=ReservationOut)
+@router.post(
+    "/reservations/{reservation_id}/cancel",
+    response_model=ReservationOut,
+    responses=problem_responses(
+        Unauthenticated,
+        ReservationNotFound,
+        ReservationNotCancellable,
+        BalanceLimitExceeded,
+        VALIDATION_ERROR,
+        Busy,
+    ),
+)
 async def cancel_reservation(
     reservation_id: str, user_id: CurrentUserId, container: ContainerDep
 ) -> ReservationOut:

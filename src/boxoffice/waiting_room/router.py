@@ -13,12 +13,15 @@ from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorizati
 from boxoffice.bootstrap import Container
 from boxoffice.platform.dependencies import AdminAccess, ContainerDep
 from boxoffice.platform.draining import Draining
-from boxoffice.platform.errors import Unauthenticated
+from boxoffice.platform.errors import AdminUnauthorized, Busy, RateLimited, Unauthenticated
 from boxoffice.platform.http import JSON
+from boxoffice.platform.openapi import READS_BODY, problem_responses
+from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.waiting_room import limits
 from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
 from boxoffice.waiting_room.domain import QueuePolicy, RoomStats
+from boxoffice.waiting_room.openapi import PASS_ERRORS
 from boxoffice.waiting_room.schemas import PolicyOut, PolicyUpdate, QueueStatusOut, RoomOut
 from boxoffice.waiting_room.service import QueueStatus
 from boxoffice.waiting_room.stream import status_events
@@ -40,7 +43,10 @@ def _client_ip(request: Request) -> str:
     "/queue/tokens",
     status_code=201,
     response_model=QueueStatusOut,
-    responses={200: {"model": QueueStatusOut, "description": "The caller's existing live pass"}},
+    responses={
+        200: {"model": QueueStatusOut, "description": "The caller's existing live pass"},
+        **problem_responses(Unauthenticated, RateLimited),
+    },
 )
 async def join_queue(user_id: CurrentUserId, container: ContainerDep, request: Request) -> Response:
     """Join the line; joining again returns the live pass with its place kept."""
@@ -53,7 +59,11 @@ async def join_queue(user_id: CurrentUserId, container: ContainerDep, request: R
     return Response(_status_json(status), 201 if created else 200, media_type=JSON)
 
 
-@router.get("/queue/status", response_model=QueueStatusOut)
+@router.get(
+    "/queue/status",
+    response_model=QueueStatusOut,
+    responses=problem_responses(Unauthenticated, *PASS_ERRORS, RateLimited, VALIDATION_ERROR, Busy),
+)
 async def queue_status(
     user_id: CurrentUserId,
     container: ContainerDep,
@@ -85,7 +95,10 @@ async def _poll(container: Container, user_id: int, token: str | None, client_ip
 @router.get(
     "/queue/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        **problem_responses(Unauthenticated, *PASS_ERRORS, VALIDATION_ERROR, Busy),
+    },
 )
 async def queue_stream(
     container: ContainerDep,
@@ -126,7 +139,11 @@ def _status_event(status: QueueStatus) -> str:
     return _status_json(status).decode()
 
 
-@router.delete("/queue/tokens/current", status_code=204)
+@router.delete(
+    "/queue/tokens/current",
+    status_code=204,
+    responses=problem_responses(Unauthenticated, *PASS_ERRORS, VALIDATION_ERROR, Busy),
+)
 async def leave_queue(
     user_id: CurrentUserId, container: ContainerDep, token: QueueTokenHeader = None
 ) -> Response:
@@ -156,13 +173,21 @@ def _room_out(policy: QueuePolicy, stats: RoomStats) -> RoomOut:
     )
 
 
-@admin_router.get("/admin/queue", response_model=RoomOut)
+@admin_router.get(
+    "/admin/queue",
+    response_model=RoomOut,
+    responses=problem_responses(AdminUnauthorized, VALIDATION_ERROR),
+)
 async def get_room(container: ContainerDep) -> RoomOut:
     """The admission policy with the room's live figures."""
     return _room_out(*await container.waiting_room.policy_with_stats(container.now_ts()))
 
 
-@admin_router.put("/admin/queue", response_model=RoomOut)
+@admin_router.put(
+    "/admin/queue",
+    response_model=RoomOut,
+    responses=problem_responses(AdminUnauthorized, *READS_BODY),
+)
 async def update_room(body: PolicyUpdate, container: ContainerDep) -> RoomOut:
     """Change any part of the admission policy; every instance applies it at once."""
     changes = body.model_dump(exclude_unset=True)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import ContainerDep
+from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
 from boxoffice.platform.http import IdempotencyKey, replay, stored_json
 from boxoffice.platform.idempotency import (
     Idempotency,
@@ -18,13 +19,18 @@ from boxoffice.platform.idempotency import (
     run_idempotent,
 )
 from boxoffice.platform.limits import MAX_SAFE_INTEGER
+from boxoffice.platform.openapi import READS_BODY, problem_responses
+from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.wallet import service
+from boxoffice.wallet.exceptions import BalanceLimitExceeded, ChargeTooLarge
 from boxoffice.wallet.schemas import BalanceOut, ChargeOut, ChargeRequest, TransactionOut
 
 router = APIRouter(tags=["wallet"])
 
 
-@router.get("/wallet", response_model=BalanceOut)
+@router.get(
+    "/wallet", response_model=BalanceOut, responses=problem_responses(Unauthenticated, Busy)
+)
 async def get_wallet(user_id: CurrentUserId, container: ContainerDep) -> BalanceOut:
     """The caller's balance."""
     async with container.uow(readonly=True) as uow:
@@ -32,7 +38,19 @@ async def get_wallet(user_id: CurrentUserId, container: ContainerDep) -> Balance
     return BalanceOut(balance=balance.balance, currency=balance.currency)
 
 
-@router.post("/wallet/charges", status_code=201, response_model=ChargeOut)
+@router.post(
+    "/wallet/charges",
+    status_code=201,
+    response_model=ChargeOut,
+    responses=problem_responses(
+        Unauthenticated,
+        BalanceLimitExceeded,
+        ChargeTooLarge,
+        IdempotencyKeyReused,
+        *READS_BODY,
+        Busy,
+    ),
+)
 async def charge_wallet(
     body: ChargeRequest,
     user_id: CurrentUserId,
@@ -59,7 +77,11 @@ async def charge_wallet(
     return replay(result)
 
 
-@router.get("/wallet/transactions", response_model=list[TransactionOut])
+@router.get(
+    "/wallet/transactions",
+    response_model=list[TransactionOut],
+    responses=problem_responses(Unauthenticated, VALIDATION_ERROR, Busy),
+)
 async def list_transactions(
     user_id: CurrentUserId,
     container: ContainerDep,

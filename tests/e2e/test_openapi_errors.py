@@ -1,0 +1,156 @@
+"""The served OpenAPI document lists every error a route can answer, as problem+json.
+
+Contract v1.1: "Every error status a route can answer appears in /openapi.json as
+application/problem+json." Generated clients learn the error codes from it: each error status
+carries the shared ProblemDetails schema with `code` narrowed to the codes named for it.
+tests/fuzz checks the other direction on a served instance: no answer outside the document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from boxoffice.platform.errors import DomainError, NotFound
+from boxoffice.platform.openapi import PROBLEM_DETAILS_SCHEMA
+from boxoffice.platform.problems import PROBLEM_MEDIA_TYPE
+from tests.conftest import API
+
+# From ../shared/api-contract.md: the codes the contract names for each route.
+CONTRACT_CODES: dict[str, set[str]] = {
+    f"POST {API}/users": {"USERNAME_TAKEN", "RATE_LIMITED", "PAYLOAD_TOO_LARGE"},
+    f"POST {API}/auth/token": {"BAD_CREDENTIALS", "RATE_LIMITED", "PAYLOAD_TOO_LARGE"},
+    f"POST {API}/queue/tokens": {"UNAUTHENTICATED", "RATE_LIMITED"},
+    f"GET {API}/queue/status": {"QUEUE_TOKEN_EXPIRED", "RATE_LIMITED"},
+    f"GET {API}/concerts/{{concert_id}}/schedules": {"CONCERT_NOT_FOUND"},
+    f"GET {API}/schedules/{{schedule_id}}/seats": {"SCHEDULE_NOT_FOUND"},
+    f"POST {API}/reservations": {
+        "SEAT_UNAVAILABLE",
+        "SCHEDULE_NOT_FOUND",
+        "SEAT_NOT_FOUND",
+        "HOLD_LIMIT_EXCEEDED",
+        "SCHEDULE_CLOSED",
+    },
+    f"GET {API}/reservations/{{reservation_id}}": {"RESERVATION_NOT_FOUND"},
+    f"POST {API}/reservations/{{reservation_id}}/cancel": {"RESERVATION_NOT_FOUND"},
+    f"POST {API}/wallet/charges": {
+        "VALIDATION_ERROR",
+        "BALANCE_LIMIT_EXCEEDED",
+        "IDEMPOTENCY_KEY_REUSED",
+    },
+    f"POST {API}/payments": {
+        "HOLD_EXPIRED",
+        "RESERVATION_NOT_PAYABLE",
+        "INSUFFICIENT_BALANCE",
+        "IDEMPOTENCY_KEY_REUSED",
+        "QUEUE_TOKEN_EXPIRED",
+    },
+    "GET /readyz": {"NOT_READY"},
+}
+# The [pass] routes: an ACTIVE pass of the caller's own.
+ACTIVE_PASS = {
+    "QUEUE_TOKEN_INVALID",
+    "QUEUE_TOKEN_NOT_ACTIVE",
+    "QUEUE_TOKEN_EXPIRED",
+    "QUEUE_TOKEN_FORBIDDEN",
+}
+PASS_ROUTES = {
+    f"GET {API}/concerts/{{concert_id}}/schedules",
+    f"GET {API}/schedules/{{schedule_id}}/seats",
+    f"POST {API}/reservations",
+    f"POST {API}/payments",
+}
+
+
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def _codes(response: dict[str, Any]) -> list[str]:
+    schema = response["content"][PROBLEM_MEDIA_TYPE]["schema"]
+    return list(schema["allOf"][1]["properties"]["code"]["enum"])
+
+
+def _declared(operation: dict[str, Any]) -> dict[str, int]:
+    """Each code the operation lists, with its status."""
+    return {
+        code: int(status)
+        for status, response in operation["responses"].items()
+        if int(status) >= 400
+        for code in _codes(response)
+    }
+
+
+@pytest.fixture
+async def document(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    return dict(response.json())
+
+
+async def test_every_error_is_problem_json_with_the_shared_schema(
+    document: dict[str, Any],
+) -> None:
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    for name, operation in _operations(document):
+        errors = {s: r for s, r in operation["responses"].items() if int(s) >= 400}
+        assert errors, name
+        for status, response in errors.items():
+            assert list(response["content"]) == [PROBLEM_MEDIA_TYPE], (name, status)
+            schema = response["content"][PROBLEM_MEDIA_TYPE]["schema"]
+            assert schema["allOf"][0] == PROBLEM_DETAILS_SCHEMA, (name, status)
+            codes = _codes(response)
+            assert codes, (name, status)
+            for code in codes:
+                assert f"`{code}`" in response["description"], (name, status, code)
+            if int(status) in (429, 503):
+                assert "Retry-After" in response["headers"], (name, status)
+
+
+async def test_each_route_lists_the_errors_it_can_answer(document: dict[str, Any]) -> None:
+    for name, operation in _operations(document):
+        declared = _declared(operation)
+        expected = {"HEADERS_TOO_LARGE", "SERVICE_UNAVAILABLE"}
+        parameters = operation.get("parameters", [])
+        if "requestBody" in operation:
+            expected |= {"PAYLOAD_TOO_LARGE", "BAD_REQUEST", "VALIDATION_ERROR"}
+        if parameters:
+            expected.add("VALIDATION_ERROR")
+        if {"HTTPBearer": []} in operation.get("security", []):
+            expected.add("UNAUTHENTICATED")
+        if "admin" in operation.get("tags", []):
+            expected.add("ADMIN_UNAUTHORIZED")
+        if any(p["name"] == "X-Queue-Token" for p in parameters):
+            expected |= {"QUEUE_TOKEN_INVALID", "QUEUE_TOKEN_EXPIRED", "QUEUE_TOKEN_FORBIDDEN"}
+        if name in PASS_ROUTES:
+            expected |= ACTIVE_PASS
+        expected |= CONTRACT_CODES.get(name, set())
+        assert expected <= set(declared), (name, expected - set(declared))
+        if any(p["in"] == "path" for p in parameters):
+            assert any(c.endswith("_NOT_FOUND") and s == 404 for c, s in declared.items()), name
+
+
+def _domain_errors(kind: type[DomainError] = DomainError) -> Iterator[type[DomainError]]:
+    for subclass in kind.__subclasses__():
+        yield subclass
+        yield from _domain_errors(subclass)
+
+
+async def test_every_domain_error_is_listed_where_it_can_be_answered(
+    document: dict[str, Any],
+) -> None:
+    """Each error the problem handlers map (platform/problems.py) is declared by a route, with
+    its own status; a new error no route declares fails here."""
+    listed: dict[str, set[int]] = {}
+    for _, operation in _operations(document):
+        for code, status in _declared(operation).items():
+            listed.setdefault(code, set()).add(status)
+    for error in _domain_errors():
+        if error.__module__.startswith("tests.") or error is NotFound:
+            continue  # NotFound: a generic base that nothing raises (each resource has its own)
+        assert error.status in listed.get(error.code, set()), (error.__name__, error.code)
