@@ -22,6 +22,7 @@ from boxoffice.catalog.router import router as catalog_router
 from boxoffice.payments.router import hot_pay
 from boxoffice.payments.router import router as payments_router
 from boxoffice.platform import hot_routes
+from boxoffice.platform.client_address import TrustedProxiesMiddleware
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.deadline import DeadlineMiddleware
 from boxoffice.platform.draining import Draining
@@ -117,6 +118,7 @@ def create_app(
         max_header_bytes=settings.max_header_bytes,
     )
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(TrustedProxiesMiddleware, trusted=settings.trusted_networks)
     app.include_router(_api_router())
     app.include_router(operations.router)
     hot_routes.install(app, _hot_routes())

@@ -155,7 +155,8 @@ def build_container(
         hashing=PasswordHashing(
             PasswordHasher(
                 time_cost=settings.password_time_cost, memory_cost=settings.password_memory_kib
-            )
+            ),
+            at_once=settings.password_hashes_at_once,
         ),
         signer=signer,
         waiting_room=WaitingRoom(

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 
 from boxoffice.platform.secrets import ConfigurationError, resolve_keys
 from boxoffice.settings import Settings
@@ -22,7 +23,16 @@ app = typer.Typer(help="boxoffice: concert tickets sold fairly under a rush.", n
 
 
 def _settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as error:
+        # Each problem by its variable, never with the value given: it may be a key.
+        problems = "; ".join(
+            f"BOXOFFICE_{'_'.join(str(part) for part in found['loc']).upper()}: {found['msg']}"
+            for found in error.errors(include_input=False, include_url=False)
+        )
+        _fail(f"invalid settings: {problems}")
+        raise  # not reached: _fail exits
 
 
 def _fail(message: str) -> None:
@@ -50,7 +60,10 @@ def serve(
         return
     backend = "SQLite + in-process waiting room" if settings.is_embedded else "PostgreSQL/Redis"
     typer.echo(f"boxoffice on {backend}: http://{host}:{port}")
-    typer.echo(f"admin key: {keys.admin_key}")
+    if keys.admin_key_kept_at is not None:
+        # Generated for the embedded default, so the newcomer can open the admin page; a key
+        # set in the environment is never printed (it would land in every log).
+        typer.echo(f"admin key: {keys.admin_key} (generated, kept in {keys.admin_key_kept_at})")
     if workers > 1:
         # Each worker keeps its own metrics; this directory lets /metrics add them up.
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="boxoffice-"))
@@ -61,6 +74,9 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,
+        # X-Forwarded-For is read by the app, from BOXOFFICE_TRUSTED_PROXIES only
+        # (platform/client_address.py), not from uvicorn's FORWARDED_ALLOW_IPS.
+        proxy_headers=False,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=settings.http_keep_alive_seconds,

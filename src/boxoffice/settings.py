@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from boxoffice.platform.client_address import Network, parse_networks
 
 
 class Settings(BaseSettings):
@@ -69,6 +71,8 @@ class Settings(BaseSettings):
     # generators that create thousands of accounts lower them.
     password_time_cost: int = Field(3, ge=1)
     password_memory_kib: int = Field(65536, ge=32)  # argon2: 8 KiB per lane, 4 lanes
+    # Hashes worked on at once per process (each takes its memory cost); the rest wait a turn.
+    password_hashes_at_once: int = Field(2, ge=1)
     db_pool_size: int = Field(10, ge=1)
     # Overflow connections are closed when returned to a full pool: under a rush that is a new
     # connection for many requests, so by default a request waits for one of the pool's.
@@ -83,6 +87,16 @@ class Settings(BaseSettings):
     # credential: a body past `max_body_bytes` answers 413, headers past `max_header_bytes` 431.
     max_body_bytes: int = Field(65536, ge=1024)
     max_header_bytes: int = Field(16384, ge=1024)
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed for the
+    # client's address, as every per-address limit counts it; nothing by default.
+    trusted_proxies: str = ""
+    # Per minute; 0 turns one off (load generators sign up thousands from one address). Past
+    # `login_failures_per_username` wrong passwords, the name is refused for the rest of the
+    # minute whoever asks; past `admin_failures_per_ip` wrong admin keys, the address is.
+    signup_limit_per_ip: int = Field(10, ge=0)
+    login_limit_per_ip: int = Field(30, ge=0)
+    login_failures_per_username: int = Field(10, ge=0)
+    admin_failures_per_ip: int = Field(10, ge=0)
     # Longer than the fans' polling interval, so a polling client keeps one connection.
     http_keep_alive_seconds: int = Field(75, ge=1)
     log_level: str = "INFO"
@@ -94,6 +108,17 @@ class Settings(BaseSettings):
         if self.hot_read_refresh_seconds > self.hot_read_seconds:
             raise ValueError("hot_read_refresh_seconds must not exceed hot_read_seconds")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        parse_networks(value)  # refuse a typo at start, not at the first forwarded request
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[Network, ...]:
+        """`trusted_proxies` as networks."""
+        return parse_networks(self.trusted_proxies)
 
     @property
     def effective_database_url(self) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from boxoffice.accounts import service
+from boxoffice.accounts import limits, service
 from boxoffice.accounts.exceptions import BadCredentials, UsernameTaken
 from boxoffice.accounts.schemas import TokenOut, UserCreate, UserOut
-from boxoffice.platform.dependencies import ContainerDep
+from boxoffice.platform.dependencies import ContainerDep, client_ip
 from boxoffice.platform.errors import Busy, RateLimited
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 
@@ -23,16 +23,16 @@ router = APIRouter(tags=["accounts"])
     response_model=UserOut,
     responses=problem_responses(UsernameTaken, *READS_BODY, RateLimited, Busy),
 )
-async def sign_up(body: UserCreate, container: ContainerDep) -> UserOut:
+async def sign_up(body: UserCreate, container: ContainerDep, request: Request) -> UserOut:
     """Create an account (and its empty wallet)."""
+    now = container.clock.now()
+    await limits.guard_sign_up(
+        container.limiter, container.settings, client_ip(request), now.timestamp()
+    )
+    password_hash = await container.hashing.hash(body.password)  # before the transaction
     async with container.uow() as uow:
         account = await service.sign_up(
-            uow,
-            container.hashing,
-            body.username,
-            body.password,
-            container.settings.wallet_currency,
-            container.clock.now(),
+            uow, body.username, password_hash, container.settings.wallet_currency, now
         )
         await uow.commit()
     return UserOut(id=account.id, username=account.username)
@@ -44,16 +44,21 @@ async def sign_up(body: UserCreate, container: ContainerDep) -> UserOut:
     responses=problem_responses(BadCredentials, *READS_BODY, RateLimited, Busy),
 )
 async def log_in(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], container: ContainerDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    container: ContainerDep,
+    request: Request,
 ) -> TokenOut:
     """OAuth2 password grant: an access token for the account."""
+    now = container.clock.now()
+    limiter, settings = container.limiter, container.settings
+    await limits.guard_log_in(limiter, settings, client_ip(request), form.username, now.timestamp())
     async with container.uow(readonly=True) as uow:
+        account = await service.find_account(uow, form.username)
+    try:
         token = await service.log_in(
-            uow,
-            container.hashing,
-            container.signer,
-            form.username,
-            form.password,
-            container.clock.now(),
+            account, container.hashing, container.signer, form.password, now
         )
+    except BadCredentials:
+        await limits.failed_log_in(limiter, settings, form.username, now.timestamp())
+        raise
     return TokenOut(access_token=token, expires_in=container.signer.access_ttl_seconds)

@@ -13,6 +13,7 @@ from fastapi import Depends, Header, Request
 
 from boxoffice.bootstrap import Container
 from boxoffice.platform.errors import AdminUnauthorized, DomainError
+from boxoffice.platform.rate_limit import Lockout, refused
 
 
 async def get_container(request: Request) -> Container:
@@ -25,15 +26,29 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 
 async def require_admin(
     container: ContainerDep,
+    request: Request,
     x_admin_key: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
-    """Admin endpoints need the configured admin key in `X-Admin-Key`."""
+    """Admin endpoints need the configured admin key in `X-Admin-Key`; an address that sent
+    too many wrong ones is refused for the rest of the minute, before its key is compared."""
+    failures = Lockout(container.limiter, "admin", container.settings.admin_failures_per_ip)
+    address, now = client_ip(request), container.now_ts()
+    wait = await failures.check(address, now)
+    if wait > 0:
+        raise refused("admin", wait, f"Too many wrong admin keys: wait {max(1, round(wait))} s.")
     expected = container.keys.admin_key.encode()
     if not x_admin_key or not hmac.compare_digest(x_admin_key.encode(), expected):
+        await failures.failed(address, now)
         raise AdminUnauthorized("Send the admin key as 'X-Admin-Key'.")
 
 
 AdminAccess = Depends(require_admin)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address for per-address limits (a trusted proxy's word for it, if any:
+    platform/client_address.py has put it in the scope)."""
+    return request.client.host if request.client else "unknown"
 
 
 def parse_id(raw: str, not_found: type[DomainError], what: str) -> int:

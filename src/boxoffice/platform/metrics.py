@@ -26,6 +26,11 @@ DEPENDENCY_FAULTS = Counter(
     "Faults of PostgreSQL and Redis seen and handled, by dependency and kind.",
     ["dependency", "kind"],
 )
+# Requests refused by a limit on accounts and keys: sign-ups and log-ins per address, a
+# username after failed log-ins, an address after failed admin keys.
+REFUSED = Counter(
+    "boxoffice_rate_limited_total", "Requests refused by an account or key limit.", ["kind"]
+)
 # The per-process caches, each bounded by a setting: what a worker's memory grows with over a
 # long day, read to tell a cache filling towards its bound from a leak (docs/operations.md).
 CACHE_ENTRIES = Gauge(

@@ -16,6 +16,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from boxoffice.platform.errors import RateLimited
+from boxoffice.platform.metrics import REFUSED
 from boxoffice.platform.redis import redis_client
 
 # A pacing key that is never set, for checks that pace nothing.
@@ -157,3 +159,41 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+class Lockout:
+    """Failures of one kind (wrong passwords for a username, wrong admin keys from an address)
+    counted per minute; past `limit`, the key is locked for the rest of that minute. `check`
+    looks at the lock (with any per-request counters, in the same step) before the attempt is
+    even tried, so a locked key learns nothing from its next guesses."""
+
+    WINDOW_SECONDS = 60.0
+
+    def __init__(self, limiter: RateLimiter, kind: str, limit: int) -> None:
+        self._limiter = limiter
+        self._kind = kind
+        self._limit = limit
+
+    def _lock_key(self, key: str) -> str:
+        return f"lock:{self._kind}:{key}" if self._limit else NO_PACE
+
+    async def check(self, key: str, now: float, counters: Sequence[Limit] = ()) -> float:
+        """0 if the attempt may be tried (counted on `counters`), else seconds to wait."""
+        if not counters and not self._limit:
+            return 0.0
+        return await self._limiter.check(self._lock_key(key), counters, now)
+
+    async def failed(self, key: str, now: float) -> None:
+        """Count a failure; the one past the limit locks the key until its window ends."""
+        if not self._limit:
+            return
+        counter = Limit(f"failed:{self._kind}:{key}", self._limit, self.WINDOW_SECONDS)
+        wait = await self._limiter.check(NO_PACE, [counter], now)
+        if wait > 0:
+            await self._limiter.pace(self._lock_key(key), wait, now)
+
+
+def refused(kind: str, wait: float, detail: str) -> RateLimited:
+    """429 RATE_LIMITED with Retry-After in whole seconds, counted by kind."""
+    REFUSED.labels(kind).inc()
+    return RateLimited(detail, retry_after=max(1, math.ceil(wait)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from boxoffice.settings import Settings
 
@@ -18,6 +19,8 @@ class ConfigurationError(RuntimeError):
 class Keys:
     secret_key: str = field(repr=False)
     admin_key: str = field(repr=False)
+    # Where a generated admin key is kept; None when it came from the settings.
+    admin_key_kept_at: Path | None = None
 
 
 def resolve_keys(settings: Settings) -> Keys:
@@ -38,16 +41,18 @@ def resolve_keys(settings: Settings) -> Keys:
             "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
     stored = _load_or_create(settings)
-    return Keys(secret or stored.secret_key, admin or stored.admin_key)
+    if admin:
+        return Keys(secret or stored.secret_key, admin)
+    return replace(stored, secret_key=secret or stored.secret_key)
 
 
 def _load_or_create(settings: Settings) -> Keys:
     path = settings.data_dir / "secrets.json"
     if path.exists():
         data = json.loads(path.read_text())
-        return Keys(data["secret_key"], data["admin_key"])
+        return Keys(data["secret_key"], data["admin_key"], path)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    keys = Keys(secrets.token_urlsafe(32), secrets.token_urlsafe(24))
+    keys = Keys(secrets.token_urlsafe(32), secrets.token_urlsafe(32), path)
     # Written with O_EXCL so two processes starting at once agree on one pair of keys.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -28,16 +28,20 @@ _DIGEST_BYTES = 16
 
 
 class PasswordHashing:
-    """argon2id hashing, run off the event loop because it is deliberately slow."""
+    """argon2id hashing, run off the event loop because it is deliberately slow, `at_once` at
+    most: each hash takes its memory cost (64 MiB by default) and a core for its time, so a
+    burst of sign-ups and log-ins queues here instead of exhausting the machine; a request
+    that waits past its deadline gives up its turn."""
 
-    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, hasher: PasswordHasher | None = None, *, at_once: int = 2) -> None:
         self._hasher = hasher or PasswordHasher()
         # A fixed hash to verify against when the user does not exist, so that a login for an
         # unknown name takes as long as one with a wrong password.
         self._dummy_hash = self._hasher.hash("boxoffice-dummy-password")
+        self._turns = anyio.CapacityLimiter(at_once)
 
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+        return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self._turns)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         def _verify() -> bool:
@@ -48,7 +52,7 @@ class PasswordHashing:
             except (VerificationError, InvalidHashError):
                 return False
 
-        return await anyio.to_thread.run_sync(_verify)
+        return await anyio.to_thread.run_sync(_verify, limiter=self._turns)
 
 
 @dataclass(frozen=True, slots=True)

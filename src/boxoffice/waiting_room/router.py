@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
 from boxoffice.bootstrap import Container
-from boxoffice.platform.dependencies import AdminAccess, ContainerDep
+from boxoffice.platform.dependencies import AdminAccess, ContainerDep, client_ip
 from boxoffice.platform.draining import Draining
 from boxoffice.platform.errors import AdminUnauthorized, Busy, RateLimited, Unauthenticated
 from boxoffice.platform.http import JSON
@@ -35,10 +35,6 @@ def _status_json(status: QueueStatus) -> bytes:
     return orjson.dumps(status, option=orjson.OPT_UTC_Z)
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post(
     "/queue/tokens",
     status_code=201,
@@ -51,7 +47,7 @@ def _client_ip(request: Request) -> str:
 async def join_queue(user_id: CurrentUserId, container: ContainerDep, request: Request) -> Response:
     """Join the line; joining again returns the live pass with its place kept."""
     now = container.now_ts()
-    await limits.guard(container.limiter, container.settings, user_id, _client_ip(request), now)
+    await limits.guard(container.limiter, container.settings, user_id, client_ip(request), now)
     status, created = await container.waiting_room.join(user_id, now)
     if created:
         room_metrics.JOINED.inc()
@@ -75,7 +71,7 @@ async def queue_status(
     Polling sooner than `poll_after_seconds` allows is answered 429 without touching the line.
     Served by `hot_queue_status` (the same steps without FastAPI's dependency solving).
     """
-    return await _poll(container, user_id, token, _client_ip(request))
+    return await _poll(container, user_id, token, client_ip(request))
 
 
 async def hot_queue_status(request: Request) -> Response:
@@ -83,7 +79,7 @@ async def hot_queue_status(request: Request) -> Response:
     container: Container = request.app.state.container
     headers = request.headers
     user_id = user_from_authorization(container, headers.get("authorization"))
-    return await _poll(container, user_id, headers.get("x-queue-token"), _client_ip(request))
+    return await _poll(container, user_id, headers.get("x-queue-token"), client_ip(request))
 
 
 async def _poll(container: Container, user_id: int, token: str | None, client_ip: str) -> Response:

@@ -1,0 +1,59 @@
+"""Limits on sign-up and log-in: per client address, and per username after failed log-ins.
+
+Sign-ups cost an argon2 hash each and every account may hold seats, so one address may open only
+so many a minute. Log-ins are counted per address too, and wrong passwords per username: past
+the limit the name is refused for the rest of the minute, whoever asks, before its password is
+even checked, so guessing one fan's password from many addresses gains nothing either.
+"""
+
+from __future__ import annotations
+
+from boxoffice.platform.rate_limit import NO_PACE, Limit, Lockout, RateLimiter, refused
+from boxoffice.settings import Settings
+
+WINDOW_SECONDS = 60.0
+_USERNAME_KEY_LENGTH = 64  # usernames are at most 32; a longer guess still gets one key
+
+
+def _username(username: str) -> str:
+    return username.lower()[:_USERNAME_KEY_LENGTH]
+
+
+async def guard_sign_up(
+    limiter: RateLimiter, settings: Settings, client_ip: str, now: float
+) -> None:
+    """Raise RateLimited if this address signed up too often this minute."""
+    if not settings.signup_limit_per_ip:
+        return
+    limit = Limit(f"signup:ip:{client_ip}", settings.signup_limit_per_ip, WINDOW_SECONDS)
+    wait = await limiter.check(NO_PACE, [limit], now)
+    if wait > 0:
+        raise refused(
+            "signup", wait, f"Too many sign-ups from your address: wait {max(1, round(wait))} s."
+        )
+
+
+def _failures(limiter: RateLimiter, settings: Settings) -> Lockout:
+    return Lockout(limiter, "login", settings.login_failures_per_username)
+
+
+async def guard_log_in(
+    limiter: RateLimiter, settings: Settings, client_ip: str, username: str, now: float
+) -> None:
+    """Raise RateLimited if this address logged in too often, or the username is locked."""
+    per_ip = settings.login_limit_per_ip
+    counters = [Limit(f"login:ip:{client_ip}", per_ip, WINDOW_SECONDS)] if per_ip else []
+    wait = await _failures(limiter, settings).check(_username(username), now, counters)
+    if wait > 0:
+        raise refused(
+            "login",
+            wait,
+            f"Too many log-in attempts: wait {max(1, round(wait))} s, then try again.",
+        )
+
+
+async def failed_log_in(
+    limiter: RateLimiter, settings: Settings, username: str, now: float
+) -> None:
+    """Count a wrong password for the username."""
+    await _failures(limiter, settings).failed(_username(username), now)

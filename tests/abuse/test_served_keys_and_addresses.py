@@ -1,0 +1,132 @@
+"""Against a real `boxoffice serve`: keys set in the environment never reach its output, a bad
+setting is reported without its value, wrong admin keys are limited per address, and the
+server itself believes no X-Forwarded-For (uvicorn's default trusted 127.0.0.1's)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import API, PASSWORD, SECRET_KEY
+from tests.servers import BOXOFFICE, served
+
+ADMIN_KEY = "abuse-suite-admin-key-0123456789abcdef"
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    log: Path
+
+
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
+    env.update(
+        BOXOFFICE_DATA_DIR=str(data_dir),
+        BOXOFFICE_SECRET_KEY=SECRET_KEY,
+        BOXOFFICE_ADMIN_KEY=ADMIN_KEY,
+        BOXOFFICE_PASSWORD_TIME_COST="1",
+        BOXOFFICE_PASSWORD_MEMORY_KIB="64",
+        BOXOFFICE_SIGNUP_LIMIT_PER_IP="0",
+        BOXOFFICE_LOGIN_LIMIT_PER_IP="0",
+        BOXOFFICE_QUEUE_LIMIT_PER_IP="5",
+        BOXOFFICE_ADMIN_FAILURES_PER_IP="3",
+        BOXOFFICE_LOG_LEVEL="INFO",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("served-abuse")
+    log = root / "server.log"
+    with served(_env(root / "data"), log) as (url, _):
+        yield Served(url, log)
+
+
+def test_a_key_from_the_environment_is_never_printed(server: Served) -> None:
+    output = server.log.read_text()
+    assert "boxoffice on" in output
+    assert ADMIN_KEY not in output
+    assert SECRET_KEY not in output
+
+
+def test_a_generated_admin_key_is_printed_with_where_it_is_kept(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data")
+    del env["BOXOFFICE_ADMIN_KEY"], env["BOXOFFICE_SECRET_KEY"]
+    with served(env, tmp_path / "server.log"):
+        pass
+
+    printed = [
+        line for line in (tmp_path / "server.log").read_text().splitlines() if "admin key" in line
+    ]
+    assert len(printed) == 1
+    assert "secrets.json" in printed[0]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("BOXOFFICE_SECRET_KEY", "short-but-secret-value"),
+        ("BOXOFFICE_TRUSTED_PROXIES", "10.0.0.1, not-a-proxy-secret"),
+    ],
+)
+def test_a_bad_setting_is_named_without_its_value(
+    tmp_path: Path, variable: str, value: str
+) -> None:
+    finished = subprocess.run(
+        [*BOXOFFICE, "serve", "--port", "1"],
+        env=_env(tmp_path, **{variable: value}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode == 2
+    assert variable in finished.stderr
+    assert value not in finished.stderr + finished.stdout
+    assert "Traceback" not in finished.stderr
+
+
+def test_wrong_admin_keys_are_limited_per_address(server: Served) -> None:
+    # BOXOFFICE_ADMIN_FAILURES_PER_IP=3: the fourth wrong key locks the address.
+    wrong = [
+        httpx.get(f"{server.url}{API}/admin/queue", headers={"X-Admin-Key": f"guess-{n}"})
+        for n in range(4)
+    ]
+    right = httpx.get(f"{server.url}{API}/admin/queue", headers={"X-Admin-Key": ADMIN_KEY})
+
+    assert [r.status_code for r in wrong] == [401, 401, 401, 401]
+    assert right.status_code == 429
+    assert right.json()["code"] == "RATE_LIMITED"
+    assert 1 <= int(right.headers["Retry-After"]) <= 60
+
+
+def test_the_server_believes_no_forwarded_address_of_its_own_accord(server: Served) -> None:
+    answers = []
+    for number in range(6):
+        name = f"rotating_{number}"
+        httpx.post(f"{server.url}{API}/users", json={"username": name, "password": PASSWORD})
+        token = httpx.post(
+            f"{server.url}{API}/auth/token", data={"username": name, "password": PASSWORD}
+        ).json()["access_token"]
+        answers.append(
+            httpx.post(
+                f"{server.url}{API}/queue/tokens",
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "X-Forwarded-For": f"203.0.113.{number}",
+                },
+            )
+        )
+
+    assert [a.status_code for a in answers[:5]] == [201] * 5
+    assert answers[5].status_code == 429
