@@ -77,6 +77,8 @@ def _server_settings(args: argparse.Namespace) -> dict[str, str]:
         "hold_seconds": "30",
         # Every fan comes from 127.0.0.1: no per-address limit.
         "queue_limit_per_ip": "0",
+        "signup_limit_per_ip": "0",
+        "login_limit_per_ip": "0",
         # argon2id still, but cheap: a new fan signs up every few seconds on two cores.
         "password_time_cost": "1",
         "password_memory_kib": "64",

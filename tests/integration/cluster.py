@@ -78,6 +78,8 @@ def start_cluster(instances: int = 3, **settings: Any) -> Cluster:
         "BOXOFFICE_ADMIN_KEY": admin_key,
         "BOXOFFICE_PASSWORD_TIME_COST": "1",
         "BOXOFFICE_PASSWORD_MEMORY_KIB": "64",
+        "BOXOFFICE_SIGNUP_LIMIT_PER_IP": "0",
+        "BOXOFFICE_LOGIN_LIMIT_PER_IP": "0",
         "BOXOFFICE_ADMISSION_INTERVAL_SECONDS": "0.1",
         "BOXOFFICE_LOG_LEVEL": "WARNING",
         # Three instances share one PostgreSQL (100 connections by default) with the test run.

@@ -21,7 +21,7 @@ from boxoffice.catalog.schemas import (
     SeatOut,
 )
 from boxoffice.platform.dependencies import AdminAccess, ContainerDep, parse_id
-from boxoffice.platform.errors import AdminUnauthorized, Busy, Unauthenticated
+from boxoffice.platform.errors import ADMIN_ERRORS, Busy, Unauthenticated
 from boxoffice.platform.http import TaggedBody, tagged_json
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
@@ -160,7 +160,7 @@ async def _seat_map(
     "/admin/concerts",
     status_code=201,
     response_model=ConcertOut,
-    responses=problem_responses(AdminUnauthorized, *READS_BODY, Busy),
+    responses=problem_responses(*ADMIN_ERRORS, *READS_BODY, Busy),
 )
 async def create_concert(body: ConcertCreate, container: ContainerDep) -> ConcertOut:
     """Add a concert."""
@@ -176,7 +176,7 @@ async def create_concert(body: ConcertCreate, container: ContainerDep) -> Concer
     "/admin/concerts/{concert_id}/schedules",
     status_code=201,
     response_model=ScheduleOut,
-    responses=problem_responses(AdminUnauthorized, ConcertNotFound, *READS_BODY, Busy),
+    responses=problem_responses(*ADMIN_ERRORS, ConcertNotFound, *READS_BODY, Busy),
 )
 async def add_schedule(
     concert_id: str, body: ScheduleCreate, container: ContainerDep

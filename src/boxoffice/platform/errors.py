@@ -71,6 +71,11 @@ class AdminUnauthorized(DomainError):
     title = "Admin key missing or wrong"
 
 
+# What an admin route can answer about its key: missing or wrong, or (after too many wrong
+# ones) the address locked for the minute.
+ADMIN_ERRORS: tuple[type[DomainError], ...] = (AdminUnauthorized, RateLimited)
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     status = 409

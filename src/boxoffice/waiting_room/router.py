@@ -13,7 +13,7 @@ from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorizati
 from boxoffice.bootstrap import Container
 from boxoffice.platform.dependencies import AdminAccess, ContainerDep, client_ip
 from boxoffice.platform.draining import Draining
-from boxoffice.platform.errors import AdminUnauthorized, Busy, RateLimited, Unauthenticated
+from boxoffice.platform.errors import ADMIN_ERRORS, Busy, RateLimited, Unauthenticated
 from boxoffice.platform.http import JSON
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
@@ -172,7 +172,7 @@ def _room_out(policy: QueuePolicy, stats: RoomStats) -> RoomOut:
 @admin_router.get(
     "/admin/queue",
     response_model=RoomOut,
-    responses=problem_responses(AdminUnauthorized, VALIDATION_ERROR),
+    responses=problem_responses(*ADMIN_ERRORS, VALIDATION_ERROR),
 )
 async def get_room(container: ContainerDep) -> RoomOut:
     """The admission policy with the room's live figures."""
@@ -182,7 +182,7 @@ async def get_room(container: ContainerDep) -> RoomOut:
 @admin_router.put(
     "/admin/queue",
     response_model=RoomOut,
-    responses=problem_responses(AdminUnauthorized, *READS_BODY),
+    responses=problem_responses(*ADMIN_ERRORS, *READS_BODY),
 )
 async def update_room(body: PolicyUpdate, container: ContainerDep) -> RoomOut:
     """Change any part of the admission policy; every instance applies it at once."""
