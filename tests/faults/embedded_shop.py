@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 API = "/api/v1"
-ADMIN_KEY = "disk-fault-admin"
+ADMIN_KEY = "disk-fault-admin-key-0123456789abcdef"
 ADMIN = {"X-Admin-Key": ADMIN_KEY}
 PASSWORD = "correct horse battery"
 CLIENT_TIMEOUT = 10.0  # twice the server's REQUEST_DEADLINE_SECONDS (5)
@@ -59,6 +59,8 @@ def embedded_env(data_dir: Path) -> dict[str, str]:
         "BOXOFFICE_PASSWORD_TIME_COST": "1",
         "BOXOFFICE_PASSWORD_MEMORY_KIB": "64",
         "BOXOFFICE_QUEUE_LIMIT_PER_IP": "0",
+        "BOXOFFICE_SIGNUP_LIMIT_PER_IP": "0",
+        "BOXOFFICE_LOGIN_LIMIT_PER_IP": "0",
         # The test polls a waiting pass back to back, and reads its own writes back at once.
         "BOXOFFICE_POLL_PACE_RATIO": "0",
         "BOXOFFICE_HOT_READ_REFRESH_SECONDS": "0",

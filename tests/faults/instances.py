@@ -36,13 +36,15 @@ def _environment(database_url: str, redis_url: str, **settings: Any) -> dict[str
         "BOXOFFICE_REDIS_URL": redis_url,
         "BOXOFFICE_QUEUE_ROOM": f"faults-{uuid.uuid4().hex[:12]}",
         "BOXOFFICE_SECRET_KEY": secrets.token_urlsafe(32),
-        "BOXOFFICE_ADMIN_KEY": secrets.token_urlsafe(16),
+        "BOXOFFICE_ADMIN_KEY": secrets.token_urlsafe(32),
         # argon2id still, but cheap: a few hundred fans sign up on two cores.
         "BOXOFFICE_PASSWORD_TIME_COST": "1",
         "BOXOFFICE_PASSWORD_MEMORY_KIB": "64",
         "BOXOFFICE_ADMISSION_INTERVAL_SECONDS": "0.1",
         # Every fan of the suite comes from 127.0.0.1: no per-IP limit.
         "BOXOFFICE_QUEUE_LIMIT_PER_IP": "0",
+        "BOXOFFICE_SIGNUP_LIMIT_PER_IP": "0",
+        "BOXOFFICE_LOGIN_LIMIT_PER_IP": "0",
         "BOXOFFICE_QUEUE_MAX_ACTIVE": "100",
         "BOXOFFICE_QUEUE_ADMIT_PER_MINUTE": "60000",
         "BOXOFFICE_DB_POOL_SIZE": "8",
