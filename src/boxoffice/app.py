@@ -22,6 +22,7 @@ from boxoffice.catalog.router import router as catalog_router
 from boxoffice.payments.router import hot_pay
 from boxoffice.payments.router import router as payments_router
 from boxoffice.platform import hot_routes
+from boxoffice.platform.api_docs import install_api_docs
 from boxoffice.platform.client_address import TrustedProxiesMiddleware
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.deadline import DeadlineMiddleware
@@ -33,6 +34,7 @@ from boxoffice.platform.metrics import MetricsMiddleware
 from boxoffice.platform.problems import install_problem_handlers
 from boxoffice.platform.request_size import RequestSizeMiddleware
 from boxoffice.platform.runtime import tune_garbage_collector
+from boxoffice.platform.security_headers import SecurityHeadersMiddleware
 from boxoffice.reservations.router import hot_hold_seats
 from boxoffice.reservations.router import router as reservations_router
 from boxoffice.settings import Settings
@@ -41,6 +43,7 @@ from boxoffice.waiting_room.router import hot_queue_status
 from boxoffice.waiting_room.router import router as queue_router
 from boxoffice.waiting_room.store import WaitingRoomStore
 from boxoffice.waiting_room.stream import STREAM_PATH
+from boxoffice.waiting_room.stream_slots import StreamSlots
 from boxoffice.wallet.router import router as wallet_router
 
 WEB_DIR = Path(str(files("boxoffice") / "web"))
@@ -101,9 +104,14 @@ def create_app(
         version=__version__,
         summary="Concert tickets sold fairly under a rush: a waiting room in front of a shop.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package instead (platform/api_docs.py)
+        redoc_url=None,
     )
     app.state.container = container
     app.state.draining = draining
+    app.state.stream_slots = StreamSlots(
+        settings.stream_max_per_pass, settings.stream_max_per_account
+    )
     install_problem_handlers(app)
     app.add_middleware(PollLaneMiddleware, poll_concurrency=settings.poll_concurrency)
     app.add_middleware(
@@ -119,8 +127,11 @@ def create_app(
     )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(TrustedProxiesMiddleware, trusted=settings.trusted_networks)
+    # Last added, so outermost: every answer carries the headers, a refusal by any middleware too.
+    app.add_middleware(SecurityHeadersMiddleware)
     app.include_router(_api_router())
     app.include_router(operations.router)
+    install_api_docs(app)
     hot_routes.install(app, _hot_routes())
     _serve_web_client(app)
     return app

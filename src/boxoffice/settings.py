@@ -87,6 +87,14 @@ class Settings(BaseSettings):
     # credential: a body past `max_body_bytes` answers 413, headers past `max_header_bytes` 431.
     max_body_bytes: int = Field(65536, ge=1024)
     max_header_bytes: int = Field(16384, ge=1024)
+    # Event streams (docs/security.md): a browser opens one with a stream ticket good for this
+    # long, never with its access token in the URL; at most this many tickets per account a
+    # minute (0: no limit). Open streams per pass and per account, per process: past either cap
+    # the oldest of them is closed (a fan who reloads keeps the new one).
+    stream_ticket_seconds: int = Field(30, ge=5, le=300)
+    stream_tickets_per_account: int = Field(30, ge=0)
+    stream_max_per_pass: int = Field(2, ge=1)
+    stream_max_per_account: int = Field(4, ge=1)
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed for the
     # client's address, as every per-address limit counts it; nothing by default.
     trusted_proxies: str = ""

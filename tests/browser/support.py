@@ -34,6 +34,16 @@ HOLD_SECONDS = 8
 ADMITTED_WITHIN_MS = 15_000
 # Chromium logs every 4xx answer as a console error; those are the contract's errors, expected.
 FAILED_4XX = re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d\b")
+# Run in every page before its own scripts: each Content-Security-Policy violation is a console
+# error, which fails the test (`Pages`), and is kept in `window.cspViolations`.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (event) => {
+  const text = `CSP violation: ${event.violatedDirective} refused ${event.blockedURI || 'inline'}`
+    + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber}`;
+  (window.cspViolations ??= []).push(text);
+  console.error(text);
+});
+"""
 # `boxoffice demo` makes concert 1 with dates 1, 2 and 3 (VIP 1-10, R 11-30, S 31-50).
 DEMO_CONCERT = 1
 
@@ -118,6 +128,9 @@ class Pages:
             timezone_id="Asia/Seoul",
         )
         self.contexts.append(context)
+        # Chromium logs a refusal by the Content-Security-Policy as a console error too; this
+        # makes sure of it, with what was refused and by which directive.
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
         page = context.new_page()
         page.set_default_timeout(10_000)
         number = len(self.contexts)

@@ -50,16 +50,18 @@ OWN_PACE = stream_module.HEARTBEAT_SECONDS
 
 @dataclass(frozen=True)
 class Event:
-    name: str  # "status", "error", or "comment" for a heartbeat line
+    name: str  # "status", "error", "replaced", or "comment" for a heartbeat line
     data: Any
+    retry_ms: int | None = None  # the `retry:` field, if the event has one
 
 
 def _parse(block: str) -> Event:
     if block.startswith(":"):
         return Event("comment", block[1:].strip())
     fields = dict(line.split(": ", 1) for line in block.splitlines())
+    retry = fields.pop("retry", None)
     assert set(fields) == {"event", "data"}, block
-    return Event(fields["event"], json.loads(fields["data"]))
+    return Event(fields["event"], json.loads(fields["data"]), None if retry is None else int(retry))
 
 
 class EventStream:

@@ -1,4 +1,4 @@
-"""Password hashing (argon2) and signed tokens (HS256 JWT) for accounts and queue passes."""
+"""Password hashing (argon2) and signed tokens (HS256 JWT): access, queue passes, stream tickets."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _ACCESS_AUDIENCE = "boxoffice:access"
 _PASS_AUDIENCE = "boxoffice:queue-pass"  # noqa: S105 - an audience name, not a secret
+# A stream ticket opens one pass's event stream and is good for nothing else: its own audience
+# keeps it from passing for an access token or a pass, and theirs from passing for it.
+_STREAM_AUDIENCE = "boxoffice:queue-stream"
 _ALGORITHM = "HS256"
 # Tokens kept once verified, per kind (a fan sends the same two on every request), by a 16-byte
 # BLAKE2b digest of the token rather than its text: with its claims about 210 bytes an access
@@ -63,6 +66,15 @@ class PassClaims:
     # needs to give the place back. Absent from passes signed before they were carried.
     joined_at: float | None = None
     place: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTicket:
+    """Who may open the event stream of which pass, until when (epoch seconds)."""
+
+    user_id: int
+    pass_id: str
+    expires_at: int
 
 
 V = TypeVar("V")
@@ -162,6 +174,40 @@ class TokenSigner:
             return int(claims["sub"]), int(claims["exp"])
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
             raise _Refused from error
+
+    def issue_stream_ticket(
+        self, user_id: int, pass_id: str, now: datetime, ttl_seconds: int
+    ) -> tuple[str, StreamTicket]:
+        """A ticket (and its claims) for the event stream of one fan's pass, for `ttl_seconds`."""
+        expires_at = int(now.timestamp()) + ttl_seconds
+        claims = {
+            "sub": str(user_id),
+            "pid": pass_id,
+            "aud": _STREAM_AUDIENCE,
+            "iat": int(now.timestamp()),
+            "exp": expires_at,
+        }
+        ticket = jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+        return ticket, StreamTicket(user_id, pass_id, expires_at)
+
+    def read_stream_ticket(self, ticket: str, now: datetime) -> StreamTicket | None:
+        """The claims of a stream ticket this service signed, unexpired at `now`; else None.
+
+        Not kept once verified: a ticket is read once for each stream it opens.
+        """
+        try:
+            claims = jwt.decode(
+                ticket,
+                self._key,
+                algorithms=[_ALGORITHM],
+                audience=_STREAM_AUDIENCE,
+                options={"verify_exp": False, "verify_iat": False, "require": ["exp", "sub"]},
+            )
+            found = StreamTicket(int(claims["sub"]), str(claims["pid"]), int(claims["exp"]))
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+            return None
+        # The service's clock, as for access tokens.
+        return found if found.expires_at > now.timestamp() else None
 
     def issue_pass(
         self,

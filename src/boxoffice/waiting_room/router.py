@@ -17,7 +17,7 @@ from boxoffice.platform.errors import ADMIN_ERRORS, Busy, RateLimited, Unauthent
 from boxoffice.platform.http import JSON
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
-from boxoffice.waiting_room import limits
+from boxoffice.waiting_room import limits, stream_access
 from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
 from boxoffice.waiting_room.domain import QueuePolicy, RoomStats
@@ -25,6 +25,8 @@ from boxoffice.waiting_room.openapi import PASS_ERRORS
 from boxoffice.waiting_room.schemas import PolicyOut, PolicyUpdate, QueueStatusOut, RoomOut
 from boxoffice.waiting_room.service import QueueStatus
 from boxoffice.waiting_room.stream import status_events
+from boxoffice.waiting_room.stream_access import StreamTicketOut
+from boxoffice.waiting_room.stream_slots import StreamSlots
 
 router = APIRouter(tags=["waiting room"])
 admin_router = APIRouter(tags=["admin"], dependencies=[AdminAccess])
@@ -88,6 +90,22 @@ async def _poll(container: Container, user_id: int, token: str | None, client_ip
     return Response(_status_json(status), media_type=JSON)
 
 
+@router.post(
+    "/queue/stream-tickets",
+    status_code=201,
+    response_model=StreamTicketOut,
+    # PASS_ERRORS as on the other routes that take a pass, though a ticket reads only its
+    # signature: the stream it opens answers for the pass's state.
+    responses=problem_responses(Unauthenticated, *PASS_ERRORS, RateLimited, VALIDATION_ERROR),
+)
+async def open_stream_ticket(
+    user_id: CurrentUserId, container: ContainerDep, token: QueueTokenHeader = None
+) -> StreamTicketOut:
+    """A ticket, good for a few seconds, to open this pass's event stream from a browser
+    (an EventSource sends no headers, and a URL is no place for the access token)."""
+    return await stream_access.issue_ticket(container, user_id, token)
+
+
 @router.get(
     "/queue/stream",
     response_class=StreamingResponse,
@@ -102,21 +120,36 @@ async def queue_stream(
     token: Annotated[
         str | None, Query(description="The queue pass (EventSource sends no headers)")
     ] = None,
-    access_token: Annotated[str | None, Query(description="The account's access token")] = None,
+    ticket: Annotated[
+        str | None, Query(description="A stream ticket from POST /queue/stream-tickets")
+    ] = None,
+    access_token: Annotated[
+        str | None,
+        Query(
+            deprecated=True,
+            description="The account's access token: proxies log URLs, send `ticket` instead",
+        ),
+    ] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_queue_token: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> StreamingResponse:
-    """Server-sent events: a `status` event whenever the pass changes, heartbeats between."""
-    bearer = access_token or _bearer(authorization)
-    user_id = container.signer.read_access_token(bearer, container.clock.now()) if bearer else None
-    if user_id is None:
-        raise Unauthenticated("Send the access token as 'access_token' or a Bearer header.")
+    """Server-sent events: a `status` event whenever the pass changes, heartbeats between.
+
+    A browser opens it with `token` (the pass) and `ticket`; other clients may send the
+    `Authorization` and `X-Queue-Token` headers instead. A pass holds `STREAM_MAX_PER_PASS`
+    open streams per instance (an account `STREAM_MAX_PER_ACCOUNT`): past that the oldest ends
+    with a `replaced` event.
+    """
     pass_token = token or x_queue_token
+    bearer = access_token or _bearer(authorization)
+    user_id = stream_access.stream_user(container, ticket, bearer, pass_token)
     first = await container.waiting_room.status(user_id, pass_token, container.now_ts())
     assert pass_token is not None
     draining: Draining = request.app.state.draining
+    slots: StreamSlots = request.app.state.stream_slots
+    disconnected = request.is_disconnected
     events = status_events(
-        container, user_id, pass_token, first, request.is_disconnected, _status_event, draining
+        container, user_id, pass_token, first, disconnected, _status_event, draining, slots
     )
     return StreamingResponse(
         events,

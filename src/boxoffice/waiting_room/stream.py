@@ -3,6 +3,9 @@
 A process that is stopping (a rolling restart) ends each stream at once with a `reconnect` event
 whose `retry` field tells an EventSource how long to wait before it connects again, through the
 load balancer, to an instance that serves on: the fan's place is in the store, not here.
+
+A stream past its pass's or its account's cap of open streams (`stream_slots`) ends with a
+`replaced` event, whose `retry` asks a client that does not know the event to wait a minute.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from boxoffice.platform.draining import Draining
 from boxoffice.platform.errors import DomainError
 from boxoffice.waiting_room.domain import PassStatus
 from boxoffice.waiting_room.service import QueueStatus
+from boxoffice.waiting_room.stream_slots import StreamSlot, StreamSlots
 
 HEARTBEAT_SECONDS = 15.0
 # Served for minutes by design: exempt from the request deadline (platform/deadline.py).
@@ -29,10 +33,20 @@ STREAM_PATH = "/api/v1/queue/stream"
 # has closed its socket (uvicorn looks every 0.1 s), so the new connection goes elsewhere.
 RECONNECT_MS = (500, 3000)
 RECONNECT_DETAIL = "This server is restarting. Connect again: your place in line is kept."
+REPLACED_RETRY_MS = 60_000
+REPLACED_DETAIL = (
+    "This pass was opened in another window, which gets the live updates now. Your place in "
+    "line is kept; check it here with GET /queue/status."
+)
 
 
 def _event(name: str, data: str) -> bytes:
     return f"event: {name}\ndata: {data}\n\n".encode()
+
+
+def _replaced_event() -> bytes:
+    data = orjson.dumps({"detail": REPLACED_DETAIL, "retry_ms": REPLACED_RETRY_MS}).decode()
+    return f"retry: {REPLACED_RETRY_MS}\n".encode() + _event("replaced", data)
 
 
 def _reconnect_event() -> bytes:
@@ -49,9 +63,11 @@ async def status_events(
     disconnected: Callable[[], Awaitable[bool]],
     render: Callable[[QueueStatus], str],
     draining: Draining,
+    slots: StreamSlots,
 ) -> AsyncIterator[bytes]:
     """Yield `status` events on every change, until the pass is ACTIVE, gone, or the client left
-    (or the process stops: then a `reconnect` event ends the stream).
+    (or the process stops: then a `reconnect` event ends the stream; or a newer stream of the
+    pass or the account takes this one's place under its cap: then a `replaced` event does).
 
     Admission is pushed: the process's `AdmissionWatch` wakes the stream within
     `stream_interval_seconds` of it, whichever instance admitted the fan. The pass itself (its
@@ -59,6 +75,29 @@ async def status_events(
     and at least every heartbeat: so a line of thousands of open streams costs the store no
     more than the same fans polling, and no HTTP request at all.
     """
+    claims = container.signer.read_pass(token)
+    assert claims is not None  # the first status was read with it
+    # Taken here, in the generator, so that its `finally` frees it however the stream ends.
+    slot = slots.open(user_id, claims.pass_id)
+    try:
+        async for event in _events(
+            container, user_id, token, first, disconnected, render, draining, slot
+        ):
+            yield event
+    finally:
+        slots.close(slot)
+
+
+async def _events(
+    container: Container,
+    user_id: int,
+    token: str,
+    first: QueueStatus,
+    disconnected: Callable[[], Awaitable[bool]],
+    render: Callable[[QueueStatus], str],
+    draining: Draining,
+    slot: StreamSlot,
+) -> AsyncIterator[bytes]:
     room = container.waiting_room
     interval = container.settings.stream_interval_seconds
     yield _event("status", render(first))
@@ -69,10 +108,13 @@ async def status_events(
         pause = min(max(interval, float(current.poll_after_seconds)), HEARTBEAT_SECONDS)
         started = monotonic()
         with contextlib.suppress(TimeoutError):
-            async with draining.timeout(pause):
+            async with draining.timeout(pause), slot.bound():
                 await room.await_admission(user_id, token)
         if draining.started:
             yield _reconnect_event()
+            return
+        if slot.replaced:
+            yield _replaced_event()
             return
         if await disconnected():
             return

@@ -8,7 +8,7 @@ import { clearError, showError, showNotice } from './feedback.js';
 import { clock, roughDuration, secondsUntil } from './format.js';
 import { go, showScreen } from './screens.js';
 import { credentials, forgetPass, session, updatePass } from './session.js';
-import { listen, streamOffered } from './stream.js';
+import { TICKET_PATH, listen, streamOffered } from './stream.js';
 
 const PASS_ERRORS = new Set(['QUEUE_TOKEN_EXPIRED', 'QUEUE_TOKEN_INVALID', 'QUEUE_TOKEN_FORBIDDEN']);
 const ANNOUNCE_EVERY_MS = 15_000;
@@ -88,9 +88,11 @@ async function follow(signal) {
   if (await streamOffered() && !signal.aborted) {
     setMode('Live updates: this page changes as soon as the line moves.');
     const pass = session.pass;
-    const outcome = await listen({
-      passToken: pass.token, accessToken: session.accessToken, signal, onUpdate: onStreamUpdate,
-    });
+    const newTicket = async () => {
+      const options = { ...credentials({ withPass: true }), method: 'POST', signal, retries: 0 };
+      return (await request(TICKET_PATH, options)).ticket;
+    };
+    const outcome = await listen({ passToken: pass.token, newTicket, signal, onUpdate: onStreamUpdate });
     if (outcome !== 'failed') return;
   }
   poll(signal);

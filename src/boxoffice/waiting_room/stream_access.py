@@ -1,0 +1,87 @@
+"""Who may open a pass's event stream: a stream ticket, never the access token in the URL.
+
+A browser's EventSource sends no headers, so whatever credential it carries is in the URL, and
+URLs end up in the logs of every proxy on the way. The access token there would let whoever
+reads those logs act as the fan for an hour: pay, cancel, read the wallet. A stream ticket
+(`POST /queue/stream-tickets`, with the access token and the pass in headers) is good only to
+open the stream of that one pass of that one fan, for `stream_ticket_seconds`. Clients that can
+send headers (the load generator) send `Authorization` and `X-Queue-Token` and need no ticket.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, Field
+
+from boxoffice.bootstrap import Container
+from boxoffice.platform.errors import RateLimited, Unauthenticated
+from boxoffice.platform.rate_limit import NO_PACE, Limit
+from boxoffice.waiting_room.exceptions import QueueTokenForbidden, QueueTokenInvalid
+
+__all__ = ["StreamTicketOut", "issue_ticket", "stream_user"]
+
+WINDOW_SECONDS = 60.0
+
+
+class StreamTicketOut(BaseModel):
+    ticket: str = Field(description="Send as `ticket` to GET /api/v1/queue/stream, with `token`")
+    expires_in: int = Field(description="Seconds the ticket may open a stream for")
+
+
+async def issue_ticket(
+    container: Container, user_id: int, pass_token: str | None
+) -> StreamTicketOut:
+    """A ticket to open the stream of the caller's own pass (whatever its state: the stream
+    itself answers for that)."""
+    settings = container.settings
+    now = container.clock.now()
+    if settings.stream_tickets_per_account:
+        limit = Limit(f"stream:user:{user_id}", settings.stream_tickets_per_account, WINDOW_SECONDS)
+        wait = await container.limiter.check(NO_PACE, (limit,), now.timestamp())
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait))
+            raise RateLimited(f"Too many stream tickets: wait {retry_after} s.", retry_after)
+    pass_id = _own_pass_id(container, user_id, pass_token)
+    ticket, _ = container.signer.issue_stream_ticket(
+        user_id, pass_id, now, settings.stream_ticket_seconds
+    )
+    return StreamTicketOut(ticket=ticket, expires_in=settings.stream_ticket_seconds)
+
+
+def stream_user(
+    container: Container, ticket: str | None, bearer: str | None, pass_token: str | None
+) -> int:
+    """The fan a stream is opened for: by a ticket for this very pass, or by a Bearer header."""
+    now = container.clock.now()
+    if ticket is not None:
+        claims = container.signer.read_stream_ticket(ticket, now)
+        if claims is None:
+            raise Unauthenticated(
+                "This stream ticket is not valid or has expired: get a new one from "
+                "POST /api/v1/queue/stream-tickets."
+            )
+        if pass_token is not None and _pass_id(container, pass_token) not in (None, claims.pass_id):
+            raise QueueTokenForbidden("This stream ticket is for another queue pass.")
+        return claims.user_id
+    user_id = container.signer.read_access_token(bearer, now) if bearer else None
+    if user_id is None:
+        raise Unauthenticated("Send a stream ticket as 'ticket', or a Bearer header.")
+    return user_id
+
+
+def _pass_id(container: Container, pass_token: str) -> str | None:
+    claims = container.signer.read_pass(pass_token)
+    return None if claims is None else claims.pass_id
+
+
+def _own_pass_id(container: Container, user_id: int, pass_token: str | None) -> str:
+    # From the signature alone: the stream reads the pass's state when it is opened.
+    claims = container.signer.read_pass(pass_token) if pass_token else None
+    if claims is None:
+        raise QueueTokenInvalid(
+            "Send the queue pass from POST /api/v1/queue/tokens as 'X-Queue-Token'."
+        )
+    if claims.user_id != user_id:
+        raise QueueTokenForbidden("This queue pass belongs to another account.")
+    return claims.pass_id
