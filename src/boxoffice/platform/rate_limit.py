@@ -76,6 +76,10 @@ class MemoryRateLimiter:
             self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
         return 0.0
 
+    def paced_for(self, key: str, now: float) -> float:
+        """Seconds the client behind `key` is still asked to wait (0: none)."""
+        return max(0.0, self._paced.get(key, 0.0) - now)
+
     def pace_now(self, key: str, seconds: float, now: float) -> None:
         """`pace` without yielding to the event loop."""
         if len(self._paced) > self._MAX_KEYS:

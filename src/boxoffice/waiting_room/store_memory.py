@@ -92,6 +92,11 @@ class MemoryWaitingRoomStore:
     async def poll(
         self, pass_id: str, now: float, guard: PollGuard
     ) -> PassView | PollRefused | None:
+        if guard.pace_key and self._limiter.paced_for(guard.pace_key, now) > 0:
+            # The pace is for a waiting pass: admitted since, the fan is not kept waiting.
+            entry = self._live(pass_id, now)
+            if entry is not None and entry.status is PassStatus.ACTIVE:
+                self._limiter.pace_now(guard.pace_key, 0, now)
         wait = self._limiter.check_now(guard.pace_key or NO_PACE, guard.limits, now)
         if wait > 0:
             return PollRefused(wait)
