@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
 from collections.abc import Awaitable
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -20,6 +21,7 @@ from starlette.responses import Response
 
 from boxoffice.bootstrap import Container
 from boxoffice.platform.dependencies import ContainerDep
+from boxoffice.platform.errors import MetricsUnauthorized
 from boxoffice.platform.openapi import problem_responses
 from boxoffice.platform.problems import NOT_READY, problem_response
 
@@ -78,9 +80,16 @@ async def readyz(container: ContainerDep) -> Response:
     return Response(orjson.dumps({"status": "ready", "checks": checks}), media_type=JSON)
 
 
-@router.get("/metrics", response_class=Response, responses=problem_responses())
-async def metrics_text() -> Response:
-    """Prometheus text; with several workers, the sum over all of them."""
+@router.get("/metrics", response_class=Response, responses=problem_responses(MetricsUnauthorized))
+async def metrics_text(container: ContainerDep, request: Request) -> Response:
+    """Prometheus text; with several workers, the sum over all of them. With a metrics token
+    configured, only for `Authorization: Bearer <token>`: the figures include money totals."""
+    token = container.settings.metrics_token
+    if token is not None:
+        expected = f"Bearer {token.get_secret_value()}".encode()
+        sent = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(sent, expected):
+            raise MetricsUnauthorized()
     registry = REGISTRY
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()

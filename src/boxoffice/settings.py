@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     # At least 32 bytes: HS256 wants a key as long as its hash.
     secret_key: SecretStr | None = Field(None, min_length=32)
     admin_key: SecretStr | None = None
+    # When set, GET /metrics needs `Authorization: Bearer <token>` (Prometheus' `authorization`).
+    metrics_token: SecretStr | None = Field(None, min_length=32)
 
     hold_seconds: int = Field(300, ge=5)
     max_seats_per_reservation: int = Field(4, ge=1)

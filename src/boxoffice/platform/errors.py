@@ -71,6 +71,16 @@ class AdminUnauthorized(DomainError):
     title = "Admin key missing or wrong"
 
 
+class MetricsUnauthorized(DomainError):
+    code = "METRICS_UNAUTHORIZED"
+    status = 401
+    title = "Metrics token missing or wrong"
+
+    def __init__(self) -> None:
+        super().__init__("Send the metrics token (BOXOFFICE_METRICS_TOKEN) as a Bearer token.")
+        self.headers = {"WWW-Authenticate": "Bearer"}
+
+
 # What an admin route can answer about its key: missing or wrong, or (after too many wrong
 # ones) the address locked for the minute.
 ADMIN_ERRORS: tuple[type[DomainError], ...] = (AdminUnauthorized, RateLimited)

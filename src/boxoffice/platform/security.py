@@ -38,10 +38,10 @@ class PasswordHashing:
 
     def __init__(self, hasher: PasswordHasher | None = None, *, at_once: int = 2) -> None:
         self._hasher = hasher or PasswordHasher()
+        self._turns = anyio.CapacityLimiter(at_once)
         # A fixed hash to verify against when the user does not exist, so that a login for an
         # unknown name takes as long as one with a wrong password.
         self._dummy_hash = self._hasher.hash("boxoffice-dummy-password")
-        self._turns = anyio.CapacityLimiter(at_once)
 
     async def hash(self, password: str) -> str:
         return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self._turns)
