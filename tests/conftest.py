@@ -36,7 +36,7 @@ TEST_REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL") or None
 
 # PyJWT warns about HMAC keys under 32 bytes, and warnings are errors here.
 SECRET_KEY = "test-secret-for-signing-tokens-0123456789"
-ADMIN_KEY = "test-admin"
+ADMIN_KEY = "test-admin-key-0123456789abcdefghij"
 ADMIN = {"X-Admin-Key": ADMIN_KEY}
 PASSWORD = "correct horse battery"
 API = "/api/v1"

@@ -39,7 +39,7 @@ class Deployment:
         self.workers = workers
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.admin_key = secrets.token_urlsafe(16)
+        self.admin_key = secrets.token_urlsafe(32)
         self.postgres = OwnPostgres()
         self.redis = OwnRedis(persistent=True)  # AOF fsynced every second, as production runs it
         self.log = folder / "serve.log"

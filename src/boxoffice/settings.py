@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # At least 32 bytes: HS256 wants a key as long as its hash.
     secret_key: SecretStr | None = Field(None, min_length=32)
-    admin_key: SecretStr | None = None
+    # At least 32 characters too: it opens every admin route (wrong ones are limited per
+    # address, `admin_failures_per_ip`, but a short key would still fall to a patient guesser).
+    admin_key: SecretStr | None = Field(None, min_length=32)
     # When set, GET /metrics needs `Authorization: Bearer <token>` (Prometheus' `authorization`).
     metrics_token: SecretStr | None = Field(None, min_length=32)
 

@@ -27,7 +27,7 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 SECRET_KEY = "browser-test-secret-for-signing-tokens-0123456789"
-ADMIN_KEY = "browser-test-admin-key"
+ADMIN_KEY = "browser-test-admin-key-0123456789ab"
 PASSWORD = "correct horse battery"
 HOLD_SECONDS = 8
 # A fan is let in within the admission loop's 0.2 s and the line's next update; with room to spare.

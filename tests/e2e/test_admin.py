@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.conftest import ADMIN, ADMIN_KEY
+
 from .support import assert_problem, error_fields, utc
 
 CONCERTS = "/api/v1/admin/concerts"
 QUEUE = "/api/v1/admin/queue"
-ADMIN = {"X-Admin-Key": "test-admin"}
 STARTS_AT = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 
 
@@ -29,7 +30,7 @@ def _admin_requests(concert_id: int) -> list[tuple[str, str, object]]:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"X-Admin-Key": ""}, {"X-Admin-Key": "wrong"}, {"X-Admin-Key": "test-admin "}],
+    [{}, {"X-Admin-Key": ""}, {"X-Admin-Key": "wrong"}, {"X-Admin-Key": f"{ADMIN_KEY} "}],
     ids=["missing", "empty", "wrong", "almost"],
 )
 async def test_every_admin_endpoint_needs_the_admin_key(client, shop, headers) -> None:

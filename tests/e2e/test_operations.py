@@ -94,7 +94,7 @@ async def _aiosqlite_threads_done() -> None:
 async def test_readyz_is_503_when_the_database_does_not_answer(clock, tmp_path) -> None:
     unreachable = f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'boxoffice.db'}"
     broken = Settings(
-        data_dir=tmp_path, database_url=unreachable, secret_key="s" * 40, admin_key="admin"
+        data_dir=tmp_path, database_url=unreachable, secret_key="s" * 40, admin_key="a" * 40
     )
 
     async with _client_of(broken, clock) as client:

@@ -553,7 +553,7 @@ async def test_another_fans_or_a_spent_pass_is_refused(
 
 TEST_DATABASE_URL = os.environ.get("BOXOFFICE_TEST_DATABASE_URL") or None
 TEST_REDIS_URL = os.environ.get("BOXOFFICE_TEST_REDIS_URL") or None
-SERVER_ADMIN_KEY = "stream-test-admin"
+SERVER_ADMIN_KEY = "stream-test-admin-key-0123456789ab"
 
 
 @dataclass(frozen=True)

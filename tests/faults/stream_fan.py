@@ -71,7 +71,8 @@ class StreamFan:
 
     def __init__(self, base_url: str, access_token: str, pass_token: str) -> None:
         self.url = f"{base_url}{API}/queue/stream"
-        self.params = {"token": pass_token, "access_token": access_token}
+        # As a client that can send headers does (a browser sends a stream ticket instead).
+        self.headers = {"Authorization": f"Bearer {access_token}", "X-Queue-Token": pass_token}
         self.connections: list[StreamConnection] = []
         self.active = asyncio.Event()
         self.first_status = asyncio.Event()
@@ -104,7 +105,7 @@ class StreamFan:
                 await asyncio.sleep(AFTER_FAILURE_SECONDS)
 
     async def _listen(self, client: httpx.AsyncClient, connection: StreamConnection) -> None:
-        async with client.stream("GET", self.url, params=self.params) as response:
+        async with client.stream("GET", self.url, headers=self.headers) as response:
             connection.status = response.status_code
             connection.instance = response.headers.get("x-upstream", "").split(", ")[-1]
             if response.status_code != 200:

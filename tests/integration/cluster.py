@@ -68,7 +68,7 @@ def start_cluster(instances: int = 3, **settings: Any) -> Cluster:
     database = f"bx_it_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin_sql(f"CREATE DATABASE {database}"))
     database_url = make_url(DATABASE_URL).set(database=database)
-    admin_key = secrets.token_urlsafe(16)
+    admin_key = secrets.token_urlsafe(32)
     env = {
         **os.environ,
         "BOXOFFICE_DATABASE_URL": database_url.render_as_string(hide_password=False),

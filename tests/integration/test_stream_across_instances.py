@@ -63,11 +63,14 @@ async def test_a_stream_hears_an_admission_made_by_another_instance(cluster: Clu
         before = admitted_here(streaming_from)
         admitted_before = admitted_here(leaving_through)
 
-        params = {"token": waiting.queue_token, "access_token": waiting.access}
+        headers = {
+            "Authorization": f"Bearer {waiting.access}",
+            "X-Queue-Token": waiting.queue_token,
+        }
         # Reads of the stream may wait as long as its own pace; the test's deadline governs.
         timeout = HEARTBEAT_SECONDS + 10
         async with stream_client.stream(
-            "GET", f"{API}/queue/stream", params=params, timeout=timeout
+            "GET", f"{API}/queue/stream", headers=headers, timeout=timeout
         ) as events:
             assert events.status_code == 200
             statuses = (

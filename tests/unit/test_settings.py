@@ -53,7 +53,15 @@ def test_settings_come_from_boxoffice_variables(monkeypatch, tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("hold_seconds", 0), ("queue_max_active", 0), ("wallet_max_charge", -1)]
+    ("name", "value"),
+    [
+        ("hold_seconds", 0),
+        ("queue_max_active", 0),
+        ("wallet_max_charge", -1),
+        ("admin_key", "a"),  # keys: at least 32 characters
+        ("admin_key", "a" * 31),
+        ("secret_key", "s" * 31),
+    ],
 )
 def test_nonsense_values_are_refused(name, value) -> None:
     with pytest.raises(ValueError):
@@ -83,16 +91,16 @@ def test_each_data_directory_gets_its_own_keys(tmp_path) -> None:
 
 
 def test_configured_keys_win_and_nothing_is_written(tmp_path) -> None:
-    keys = resolve_keys(Settings(data_dir=tmp_path, secret_key="s" * 40, admin_key="admin"))
+    keys = resolve_keys(Settings(data_dir=tmp_path, secret_key="s" * 40, admin_key="a" * 40))
 
-    assert (keys.secret_key, keys.admin_key) == ("s" * 40, "admin")
+    assert (keys.secret_key, keys.admin_key) == ("s" * 40, "a" * 40)
     assert not (tmp_path / "secrets.json").exists()
 
 
 def test_one_configured_key_is_kept_and_the_other_generated(tmp_path) -> None:
-    keys = resolve_keys(Settings(data_dir=tmp_path, admin_key="my-admin-key"))
+    keys = resolve_keys(Settings(data_dir=tmp_path, admin_key="my-admin-key-" * 3))
 
-    assert keys.admin_key == "my-admin-key"
+    assert keys.admin_key == "my-admin-key-" * 3
     assert keys.secret_key == json.loads((tmp_path / "secrets.json").read_text())["secret_key"]
 
 
@@ -107,7 +115,7 @@ def test_one_configured_key_is_kept_and_the_other_generated(tmp_path) -> None:
 )
 @pytest.mark.parametrize(
     "keys",
-    [{}, {"secret_key": "s" * 40}, {"admin_key": "admin"}],
+    [{}, {"secret_key": "s" * 40}, {"admin_key": "a" * 40}],
     ids=["no keys", "no admin key", "no secret key"],
 )
 def test_production_backends_refuse_to_start_without_both_keys(tmp_path, backends, keys) -> None:
@@ -130,7 +138,7 @@ def test_production_backends_start_with_both_keys(tmp_path) -> None:
         database_url=POSTGRES,
         redis_url=REDIS,
         secret_key="s" * 40,
-        admin_key="a",
+        admin_key="a" * 32,
     )
 
-    assert resolve_keys(settings).admin_key == "a"
+    assert resolve_keys(settings).admin_key == "a" * 32
