@@ -36,14 +36,20 @@ ROOT = Path(__file__).resolve().parents[2]
 STOP_SECONDS = 45  # for the fans in flight when the time is up
 PRICE = 10_000
 CONNECTIONS = 48  # the load generator's keep-alive connections, opened before the load
-# The per-process caches' bounds, sized to this load's live set (240 fans, two or three dates
-# on sale) with room to spare, so that every cache is full within the first few minutes and
-# "after warm-up" means what it says. At the service's defaults (sized for a stadium rush) they
-# go on filling for hours at this load (docs/operations.md), which --default-caches shows.
+# The per-process caches' and pools' bounds, sized to this load (240 fans, two or three dates
+# on sale, ~220 requests/s) with room to spare, so that each is full within the first few
+# minutes and "after warm-up" means what it says. At the service's defaults (sized for a
+# stadium rush) the caches go on filling for hours at this load, and the pools grow whenever a
+# busy machine slows answers down, up to their bounds (docs/operations.md): --default-caches
+# keeps the defaults.
 SMALL_CACHES = {
     "verified_tokens_kept": "600",  # per kind: 2.5 x the fans; ~180 new fans a minute
     "seat_layouts_kept_seats": "3000",  # five dates of 600; ~2.7 new dates a minute
     "wait_estimates_kept": "500",  # ~200 passes a minute leave or lapse unseen by a worker
+    # ~1 request in flight on average; a run on a busy machine had 3-4 connections per worker
+    # open by minute 4 (of 10 allowed), all 10 by minute 10.
+    "db_pool_size": "4",
+    "redis_pool_size": "4",  # each of a worker's two Redis clients
 }
 
 
@@ -61,7 +67,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--default-caches",
         action="store_true",
-        help="keep the service's default cache bounds (they fill over hours, not in warm-up)",
+        help="keep the service's default cache and pool bounds (they fill over hours)",
     )
     return parser.parse_args()
 
