@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -18,6 +19,28 @@ from redis.exceptions import RedisError
 
 SERVER_START_SECONDS = 30
 BOXOFFICE = [sys.executable, "-m", "boxoffice"]
+
+
+def server_env(
+    data_dir: Path, *, secret_key: str, admin_key: str, **settings: str
+) -> dict[str, str]:
+    """The environment of a test's `boxoffice serve`: the shell's without any BOXOFFICE_*
+    variable, plus its data folder and keys, cheap argon2 (fans sign up by the dozen), no
+    sign-up or log-in limit per address (they all come from 127.0.0.1; tests/abuse turns the
+    limits on), warnings only, and `settings` by their names in Settings (`queue_max_active`)."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("BOXOFFICE_")}
+    env.update(
+        BOXOFFICE_DATA_DIR=str(data_dir),
+        BOXOFFICE_SECRET_KEY=secret_key,
+        BOXOFFICE_ADMIN_KEY=admin_key,
+        BOXOFFICE_PASSWORD_TIME_COST="1",
+        BOXOFFICE_PASSWORD_MEMORY_KIB="64",
+        BOXOFFICE_SIGNUP_LIMIT_PER_IP="0",
+        BOXOFFICE_LOGIN_LIMIT_PER_IP="0",
+        BOXOFFICE_LOG_LEVEL="WARNING",
+    )
+    env.update({f"BOXOFFICE_{name.upper()}": value for name, value in settings.items()})
+    return env
 
 
 def free_port() -> int:

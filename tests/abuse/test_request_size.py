@@ -5,7 +5,6 @@ or not UTF-8 answer a 4xx problem, never a 500. Once, a 50 MB JSON charge was re
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 
 from tests.conftest import ADMIN_KEY, API, SECRET_KEY, Shop
 from tests.e2e.support import assert_problem
-from tests.servers import served
+from tests.servers import served, server_env
 
 LIMIT = 65536  # BOXOFFICE_MAX_BODY_BYTES' default
 
@@ -115,13 +114,7 @@ async def test_broken_bodies_are_a_client_error_not_a_500(
 @pytest.fixture(scope="module")
 def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp_path = tmp_path_factory.mktemp("request-size")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
-    env.update(
-        BOXOFFICE_DATA_DIR=str(tmp_path / "data"),
-        BOXOFFICE_SECRET_KEY=SECRET_KEY,
-        BOXOFFICE_ADMIN_KEY=ADMIN_KEY,
-        BOXOFFICE_LOG_LEVEL="WARNING",
-    )
+    env = server_env(tmp_path / "data", secret_key=SECRET_KEY, admin_key=ADMIN_KEY)
     with served(env, tmp_path / "server.log") as (url, _):
         yield url
 

@@ -4,7 +4,6 @@ server itself believes no X-Forwarded-For (uvicorn's default trusted 127.0.0.1's
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import API, PASSWORD, SECRET_KEY
-from tests.servers import BOXOFFICE, served
+from tests.servers import BOXOFFICE, served, server_env
 
 ADMIN_KEY = "abuse-suite-admin-key-0123456789abcdef"
 
@@ -26,21 +25,15 @@ class Served:
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BOXOFFICE_")}
-    env.update(
-        BOXOFFICE_DATA_DIR=str(data_dir),
-        BOXOFFICE_SECRET_KEY=SECRET_KEY,
-        BOXOFFICE_ADMIN_KEY=ADMIN_KEY,
-        BOXOFFICE_PASSWORD_TIME_COST="1",
-        BOXOFFICE_PASSWORD_MEMORY_KIB="64",
-        BOXOFFICE_SIGNUP_LIMIT_PER_IP="0",
-        BOXOFFICE_LOGIN_LIMIT_PER_IP="0",
-        BOXOFFICE_QUEUE_LIMIT_PER_IP="5",
-        BOXOFFICE_ADMIN_FAILURES_PER_IP="3",
-        BOXOFFICE_LOG_LEVEL="INFO",
+    env = server_env(
+        data_dir,
+        secret_key=SECRET_KEY,
+        admin_key=ADMIN_KEY,
+        queue_limit_per_ip="5",
+        admin_failures_per_ip="3",
+        log_level="INFO",
     )
-    env.update(extra)
-    return env
+    return env | extra
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ API marks its event loop as running between calls, which the asyncio tests elsew
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
 from tests.browser.support import ADMIN_KEY, HOLD_SECONDS, SECRET_KEY, Api, Pages, Server
-from tests.servers import boxoffice_server
+from tests.servers import boxoffice_server, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -33,23 +32,15 @@ expect.set_options(timeout=5_000)
 
 
 def _server_env(data_dir: Path) -> dict[str, str]:
-    """The shell's environment without any BOXOFFICE_* variable, plus what these tests need."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("BOXOFFICE_")}
-    env.update(
-        BOXOFFICE_DATA_DIR=str(data_dir),
-        BOXOFFICE_SECRET_KEY=SECRET_KEY,
-        BOXOFFICE_ADMIN_KEY=ADMIN_KEY,
-        BOXOFFICE_HOLD_SECONDS=str(HOLD_SECONDS),  # a hold expires inside a test
-        BOXOFFICE_QUEUE_MAX_ACTIVE="1",  # one fan shops while the next waits in line
-        BOXOFFICE_ADMISSION_INTERVAL_SECONDS="0.2",
-        BOXOFFICE_PASSWORD_TIME_COST="1",
-        BOXOFFICE_PASSWORD_MEMORY_KIB="64",
-        # Every journey signs up its fans from 127.0.0.1 (tests/abuse tests these limits).
-        BOXOFFICE_SIGNUP_LIMIT_PER_IP="0",
-        BOXOFFICE_LOGIN_LIMIT_PER_IP="0",
-        BOXOFFICE_LOG_LEVEL="WARNING",
+    """What these tests need of the server, beside what every test server has."""
+    return server_env(
+        data_dir,
+        secret_key=SECRET_KEY,
+        admin_key=ADMIN_KEY,
+        hold_seconds=str(HOLD_SECONDS),  # a hold expires inside a test
+        queue_max_active="1",  # one fan shops while the next waits in line
+        admission_interval_seconds="0.2",
     )
-    return env
 
 
 @pytest.fixture(scope="package")

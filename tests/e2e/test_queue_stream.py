@@ -29,7 +29,7 @@ from starlette.types import Message
 from boxoffice.bootstrap import Container
 from boxoffice.settings import Settings
 from boxoffice.waiting_room import stream as stream_module
-from tests.servers import boxoffice_server, drop_room
+from tests.servers import boxoffice_server, drop_room, server_env
 
 from .support import altered_token, assert_problem
 
@@ -565,17 +565,13 @@ class Served:
 def _server_env(data_dir: Path, room: str) -> dict[str, str]:
     """The shell's environment without BOXOFFICE_*, plus this server's; on PostgreSQL and Redis
     when the run is (a room of its own), else the embedded default."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("BOXOFFICE_")}
-    env.update(
-        BOXOFFICE_DATA_DIR=str(data_dir),
-        BOXOFFICE_SECRET_KEY=f"stream-test-secret-{uuid.uuid4().hex}",
-        BOXOFFICE_ADMIN_KEY=SERVER_ADMIN_KEY,
-        BOXOFFICE_PASSWORD_TIME_COST="1",
-        BOXOFFICE_PASSWORD_MEMORY_KIB="64",
-        BOXOFFICE_ADMISSION_INTERVAL_SECONDS="0.1",
-        BOXOFFICE_QUEUE_MAX_ACTIVE="1",
-        BOXOFFICE_QUEUE_LIMIT_PER_IP="0",
-        BOXOFFICE_LOG_LEVEL="WARNING",
+    env = server_env(
+        data_dir,
+        secret_key=f"stream-test-secret-{uuid.uuid4().hex}",
+        admin_key=SERVER_ADMIN_KEY,
+        admission_interval_seconds="0.1",
+        queue_max_active="1",
+        queue_limit_per_ip="0",
     )
     if TEST_DATABASE_URL and TEST_REDIS_URL:
         env.update(

@@ -13,7 +13,6 @@ backend here (30 examples an operation and mode, ~10 s of it starting the instan
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 import uuid
@@ -39,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
 from boxoffice.app import create_app
 from boxoffice.settings import Settings
 from tests.conftest import ADMIN_KEY, PASSWORD, SECRET_KEY, TEST_DATABASE_URL, TEST_REDIS_URL
-from tests.servers import drop_room, served
+from tests.servers import drop_room, served, server_env
 
 # Requests per operation and generation mode (valid, invalid); 25 operations.
 EXAMPLES_PER_OPERATION = 30
@@ -58,20 +57,14 @@ def _server_env(data_dir: Path, room: str) -> dict[str, str]:
     """The shell's environment without BOXOFFICE_*, plus a shop that lets the fuzzer in at once:
     limits that would refuse the fuzzer's own set-up requests are off (0), and admission is
     quick; every limit's own 429 stays documented and checked where a request meets it."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("BOXOFFICE_")}
-    env.update(
-        BOXOFFICE_DATA_DIR=str(data_dir),
-        BOXOFFICE_SECRET_KEY=SECRET_KEY,
-        BOXOFFICE_ADMIN_KEY=ADMIN_KEY,
-        BOXOFFICE_PASSWORD_TIME_COST="1",
-        BOXOFFICE_PASSWORD_MEMORY_KIB="64",
-        BOXOFFICE_ADMISSION_INTERVAL_SECONDS="0.05",
-        BOXOFFICE_QUEUE_LIMIT_PER_IP="0",
-        BOXOFFICE_JOIN_LIMIT_PER_ACCOUNT="0",
-        BOXOFFICE_POLL_PACE_RATIO="0",
-        BOXOFFICE_SIGNUP_LIMIT_PER_IP="0",
-        BOXOFFICE_LOGIN_LIMIT_PER_IP="0",
-        BOXOFFICE_LOG_LEVEL="WARNING",
+    env = server_env(
+        data_dir,
+        secret_key=SECRET_KEY,
+        admin_key=ADMIN_KEY,
+        admission_interval_seconds="0.05",
+        queue_limit_per_ip="0",
+        join_limit_per_account="0",
+        poll_pace_ratio="0",
     )
     if TEST_DATABASE_URL:
         env.update(BOXOFFICE_DATABASE_URL=TEST_DATABASE_URL)
