@@ -4,7 +4,7 @@ reading and serializing every seat, as the map was rendered before 2026-11-26.
     createdb -h 127.0.0.1 -U postgres seatmap_bench
     export BOXOFFICE_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/seatmap_bench \\
         BOXOFFICE_SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(32))') \\
-        BOXOFFICE_ADMIN_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(24))')
+        BOXOFFICE_ADMIN_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(32))')
     .venv/bin/boxoffice migrate && .venv/bin/python scripts/profiling/seat_map_render.py
 
 A scratch database only: to set seat states without holds and payments it drops the seat
