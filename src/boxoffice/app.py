@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
 
+import structlog
 from fastapi import APIRouter, FastAPI
 from starlette.responses import FileResponse
 from starlette.staticfiles import StaticFiles
@@ -47,6 +48,8 @@ from boxoffice.waiting_room.stream_slots import StreamSlots
 from boxoffice.wallet.router import router as wallet_router
 
 WEB_DIR = Path(str(files("boxoffice") / "web"))
+BACKGROUND_STOP_SECONDS = 5.0
+_log = structlog.get_logger(__name__)
 
 
 def _api_router() -> APIRouter:
@@ -96,7 +99,12 @@ def create_app(
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Bounded: a loop that lost its cancel anyway (platform/cancellation.py) costs a
+            # logged, slower stop, not a process that waits until it is killed.
+            if tasks:
+                _done, running = await asyncio.wait(tasks, timeout=BACKGROUND_STOP_SECONDS)
+                for stuck in running:
+                    _log.warning("background_task_did_not_stop", task=stuck.get_name())
             await container.close()
 
     app = FastAPI(

@@ -13,6 +13,7 @@ import structlog
 
 from boxoffice.bootstrap import Container
 from boxoffice.platform import metrics
+from boxoffice.platform.cancellation import stop_if_cancelled
 from boxoffice.waiting_room import metrics as room_metrics
 
 _log = structlog.get_logger(__name__)
@@ -20,19 +21,6 @@ SWEEP_BATCH = 500
 
 
 STATS_EVERY_SECONDS = 2.0
-
-
-def _stop_if_cancelled() -> None:
-    """Raise the cancellation a call inside the loop lost, so the loop stops all the same.
-
-    redis-py sends each command under Python 3.11's `asyncio.wait_for`, which returns the
-    send's result, dropping the CancelledError, when the cancel lands in the turn the send
-    completes; the task still counts the request (`Task.cancelling`). A loop that went on
-    would hold the lifespan's shutdown, which waits for it, until the process is killed.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 async def admission_loop(container: Container) -> None:
@@ -56,7 +44,7 @@ async def admission_loop(container: Container) -> None:
                 await container.store.get_policy()
         except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
             _log.warning("admission_failed", error=repr(error))
-        _stop_if_cancelled()
+        stop_if_cancelled()
         container.admission_wakeup.clear()
         # asyncio.timeout, not wait_for: Python 3.11's wait_for, cancelled in the same turn as
         # the wake-up comes, returns and loses the cancel, and the loop would hold shutdown.
@@ -97,5 +85,5 @@ async def sweeper_loop(container: Container) -> None:
                 metrics.HOLDS_EXPIRED.inc(swept)
         except Exception as error:  # noqa: BLE001 - the loop must outlive a database hiccup
             _log.warning("sweep_failed", error=repr(error))
-        _stop_if_cancelled()
+        stop_if_cancelled()
         await asyncio.sleep(container.settings.sweeper_interval_seconds)

@@ -79,13 +79,21 @@ class UnitOfWork:
             self._holding_lock = True
         try:
             connection = await self._engine.connect()
+        except BaseException:
+            self._release()
+            raise
+        try:
             if self._autocommit and connection.dialect.name == "postgresql":
                 # Reads, and work that is one statement (a server-side function), need no
                 # transaction of their own: autocommit spares the BEGIN and COMMIT round trips.
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
             await connection.begin()
         except BaseException:
-            self._release()
+            # Failed or cancelled after the checkout: the connection goes back to the pool.
+            try:
+                await connection.close()
+            finally:
+                self._release()
             raise
         self._connection = connection
         self.accounts = AccountRepository(connection)

@@ -452,8 +452,9 @@ async def test_the_instances_see_the_address_nginx_saw_not_what_a_client_claims(
     make_instances: MakeInstances, make_nginx: MakeNginx
 ) -> None:
     """The per-IP limit of joins, behind nginx: each client address has its own budget (nginx
-    passes it in X-Forwarded-For), and a client cannot claim another address to get more."""
-    instances = make_instances(1, queue_limit_per_ip=2)
+    passes it in X-Forwarded-For, believed from nginx alone: BOXOFFICE_TRUSTED_PROXIES), and a
+    client cannot claim another address to get more."""
+    instances = make_instances(1, queue_limit_per_ip=2, trusted_proxies="127.0.0.1")
     nginx = make_nginx(instances)
 
     async def join_from(address: str, claimed: str | None = None) -> int:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 
 import structlog
 
+from boxoffice.platform.cancellation import stop_if_cancelled
 from boxoffice.waiting_room.store import WaitingRoomStore
 
 __all__ = ["AdmissionWatch"]
@@ -99,5 +100,6 @@ class AdmissionWatch:
                 await self.read_once()
             except Exception as error:  # noqa: BLE001 - streams fall back on their own reads
                 _log.warning("admission_watch_failed", error=repr(error))
+            stop_if_cancelled()  # a cancel the store's call lost (platform/cancellation.py)
             await asyncio.sleep(self._interval)
         self._last_read = None
