@@ -23,7 +23,7 @@ from boxoffice.bootstrap import Container
 from boxoffice.platform.dependencies import ContainerDep
 from boxoffice.platform.errors import MetricsUnauthorized
 from boxoffice.platform.openapi import problem_responses
-from boxoffice.platform.problems import NOT_READY, problem_response
+from boxoffice.platform.problems import NOT_READY
 
 router = APIRouter(tags=["operations"])
 JSON = "application/json"
@@ -69,10 +69,7 @@ async def readyz(container: ContainerDep) -> Response:
     checks = {"database": database, "waiting_room": store}
     failures = [f"{name}: {state}" for name, state in checks.items() if state != "ok"]
     if failures:
-        return problem_response(
-            NOT_READY.status,
-            NOT_READY.code,
-            NOT_READY.title,
+        return NOT_READY.answer(
             "; ".join(failures),
             headers={"Retry-After": "1"},
             checks=checks,

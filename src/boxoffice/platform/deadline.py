@@ -26,7 +26,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
-from boxoffice.platform.problems import problem_response
+from boxoffice.platform.problems import SERVICE_UNAVAILABLE
 
 __all__ = ["DeadlineMiddleware"]
 
@@ -88,10 +88,7 @@ class DeadlineMiddleware:
         _finish_in_background(work)
         _DEADLINE_HITS.inc()
         _log.warning("deadline_exceeded", path=scope["path"], seconds=self._seconds)
-        response = problem_response(
-            503,
-            "SERVICE_UNAVAILABLE",
-            "Service unavailable",
+        response = SERVICE_UNAVAILABLE.answer(
             "The service could not answer in time. Retry shortly; a payment or a charge "
             "retried with the same Idempotency-Key moves money at most once.",
             headers={"Retry-After": "1"},

@@ -31,6 +31,10 @@ class Problem:
     code: str
     title: str
 
+    def answer(self, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+        """This problem as a problem+json response."""
+        return problem_response(self.status, self.code, self.title, detail, headers, **extra)
+
 
 VALIDATION_ERROR = Problem(422, "VALIDATION_ERROR", "Invalid request")
 # A body that cannot be read at all (not UTF-8; a form that does not parse), from FastAPI.
@@ -43,11 +47,11 @@ SERVICE_UNAVAILABLE = Problem(503, "SERVICE_UNAVAILABLE", "Service unavailable")
 NOT_READY = Problem(503, "NOT_READY", "Not ready")
 
 _HTTP_CODES = {
-    400: "BAD_REQUEST",
+    BAD_REQUEST.status: BAD_REQUEST.code,
     401: "UNAUTHENTICATED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
-    413: "PAYLOAD_TOO_LARGE",
+    PAYLOAD_TOO_LARGE.status: PAYLOAD_TOO_LARGE.code,  # a body past the limit, read by a route
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 
@@ -162,10 +166,7 @@ async def _backend_unavailable(request: Request, exc: Exception) -> Response:
         return _ServeAgain(request.scope["router"])
     _log.warning("backend_unavailable", path=request.url.path, error=repr(exc))
     DEPENDENCY_FAULTS.labels(dependency, "unavailable").inc()
-    return problem_response(
-        SERVICE_UNAVAILABLE.status,
-        SERVICE_UNAVAILABLE.code,
-        SERVICE_UNAVAILABLE.title,
+    return SERVICE_UNAVAILABLE.answer(
         "A backing service did not answer; nothing was changed. Retry shortly.",
         headers={"Retry-After": "1"},
     )

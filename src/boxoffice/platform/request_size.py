@@ -14,7 +14,7 @@ from fastapi import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from boxoffice.platform.problems import problem_response
+from boxoffice.platform.problems import HEADERS_TOO_LARGE, PAYLOAD_TOO_LARGE
 
 
 class _BodyTooLarge(HTTPException):
@@ -77,10 +77,7 @@ class RequestSizeMiddleware:
             if name == b"content-length":
                 declared = value
         if header_bytes > self._max_headers:
-            return problem_response(
-                431,
-                "HEADERS_TOO_LARGE",
-                "Request headers too large",
+            return HEADERS_TOO_LARGE.answer(
                 f"A request's headers may be at most {self._max_headers} bytes in all.",
                 limit=self._max_headers,
                 headers={"Connection": "close"},
@@ -93,10 +90,7 @@ class RequestSizeMiddleware:
         await self._body_too_large()(scope, receive, send)
 
     def _body_too_large(self) -> Response:
-        return problem_response(
-            413,
-            "PAYLOAD_TOO_LARGE",
-            "Request body too large",
+        return PAYLOAD_TOO_LARGE.answer(
             f"A request body may be at most {self._max_body} bytes.",
             limit=self._max_body,
             # The client may still be sending: the connection is not worth keeping.
