@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test faults faults-full soak lint typecheck check lock clean
+.PHONY: install run test screenshots faults faults-full soak lint typecheck check lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "boxoffice needs Python 3.11+"'
@@ -25,6 +25,12 @@ run: install
 test: install
 	@scripts/ensure-chromium
 	$(BIN)/pytest
+
+# The web client's screenshots in docs/screenshots, taken afresh by the browser tests (a plain
+# `make test` writes them to a scratch folder: tests never rewrite tracked files).
+screenshots: install
+	@scripts/ensure-chromium
+	BOXOFFICE_TEST_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/browser
 
 # The fault suite (tests/faults): instances on a PostgreSQL and a Redis of its own, Debian's nginx
 # in front of them (and Chromium on the fans' page), faults injected mid-sale. `faults` runs the
