@@ -28,9 +28,7 @@ async def guard_sign_up(
     limit = Limit(f"signup:ip:{client_ip}", settings.signup_limit_per_ip, WINDOW_SECONDS)
     wait = await limiter.check(NO_PACE, [limit], now)
     if wait > 0:
-        raise refused(
-            "signup", wait, f"Too many sign-ups from your address: wait {max(1, round(wait))} s."
-        )
+        raise refused("signup", wait, "Too many sign-ups from your address")
 
 
 def _failures(limiter: RateLimiter, settings: Settings) -> Lockout:
@@ -45,11 +43,7 @@ async def guard_log_in(
     counters = [Limit(f"login:ip:{client_ip}", per_ip, WINDOW_SECONDS)] if per_ip else []
     wait = await _failures(limiter, settings).check(_username(username), now, counters)
     if wait > 0:
-        raise refused(
-            "login",
-            wait,
-            f"Too many log-in attempts: wait {max(1, round(wait))} s, then try again.",
-        )
+        raise refused("login", wait, "Too many log-in attempts")
 
 
 async def failed_log_in(

@@ -35,7 +35,7 @@ async def require_admin(
     address, now = client_ip(request), container.now_ts()
     wait = await failures.check(address, now)
     if wait > 0:
-        raise refused("admin", wait, f"Too many wrong admin keys: wait {max(1, round(wait))} s.")
+        raise refused("admin", wait, "Too many wrong admin keys")
     expected = container.keys.admin_key.encode()
     if not x_admin_key or not hmac.compare_digest(x_admin_key.encode(), expected):
         await failures.failed(address, now)

@@ -197,7 +197,9 @@ class Lockout:
             await self._limiter.pace(self._lock_key(key), wait, now)
 
 
-def refused(kind: str, wait: float, detail: str) -> RateLimited:
-    """429 RATE_LIMITED with Retry-After in whole seconds, counted by kind."""
+def refused(kind: str, wait: float, reason: str) -> RateLimited:
+    """429 RATE_LIMITED ("<reason>: wait N s.") with Retry-After N in whole seconds, counted by
+    kind."""
     REFUSED.labels(kind).inc()
-    return RateLimited(detail, retry_after=max(1, math.ceil(wait)))
+    retry_after = max(1, math.ceil(wait))
+    return RateLimited(f"{reason}: wait {retry_after} s.", retry_after=retry_after)

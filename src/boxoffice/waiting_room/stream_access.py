@@ -10,13 +10,11 @@ send headers (the load generator) send `Authorization` and `X-Queue-Token` and n
 
 from __future__ import annotations
 
-import math
-
 from pydantic import BaseModel, Field
 
 from boxoffice.bootstrap import Container
-from boxoffice.platform.errors import RateLimited, Unauthenticated
-from boxoffice.platform.rate_limit import NO_PACE, Limit
+from boxoffice.platform.errors import Unauthenticated
+from boxoffice.platform.rate_limit import NO_PACE, Limit, refused
 from boxoffice.waiting_room.exceptions import QueueTokenForbidden, QueueTokenInvalid
 
 __all__ = ["StreamTicketOut", "issue_ticket", "stream_user"]
@@ -40,8 +38,7 @@ async def issue_ticket(
         limit = Limit(f"stream:user:{user_id}", settings.stream_tickets_per_account, WINDOW_SECONDS)
         wait = await container.limiter.check(NO_PACE, (limit,), now.timestamp())
         if wait > 0:
-            retry_after = max(1, math.ceil(wait))
-            raise RateLimited(f"Too many stream tickets: wait {retry_after} s.", retry_after)
+            raise refused("stream_ticket", wait, "Too many stream tickets")
     pass_id = _own_pass_id(container, user_id, pass_token)
     ticket, _ = container.signer.issue_stream_ticket(
         user_id, pass_id, now, settings.stream_ticket_seconds
