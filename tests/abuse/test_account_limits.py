@@ -94,7 +94,8 @@ async def test_a_username_is_locked_after_failed_log_ins_from_anywhere(
     with_the_right_password = await _log_in(shop, "target_fan")
     other_name = await _log_in(shop, "bystander_fan")
 
-    assert [a.status_code for a in wrong] == [401, 401, 401, 401]
+    # Three guesses checked; the fourth is refused untried.
+    assert [a.status_code for a in wrong] == [401, 401, 401, 429]
     # Locked before the password is checked: the right one learns nothing either.
     assert_problem(with_the_right_password, 429, "RATE_LIMITED")
     _retry_after(with_the_right_password)
@@ -102,6 +103,29 @@ async def test_a_username_is_locked_after_failed_log_ins_from_anywhere(
     if shop.container.settings.redis_url is None:  # Redis keeps its own time: TTLs
         clock.advance(61)
         assert (await _log_in(shop, "target_fan")).status_code == 200
+
+
+@limits(login_failures_per_username=5)
+async def test_guesses_sent_all_at_once_are_held_to_the_limit_too(shop: Shop) -> None:
+    """Each attempt counts before its password is checked: 30 guesses in flight together get 5
+    checks, not 30 (the failures of the first ones were once counted only after their check)."""
+    await shop.sign_up("rushed_fan")
+
+    answers = await asyncio.gather(
+        *(_log_in(shop, "rushed_fan", f"guess number {n}") for n in range(30))
+    )
+
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [401] * 5 + [429] * 25
+
+
+@limits(login_failures_per_username=2)
+async def test_right_passwords_do_not_count_as_failures(shop: Shop) -> None:
+    await shop.sign_up("regular_fan")
+
+    answers = [await _log_in(shop, "regular_fan") for _ in range(6)]
+
+    assert [a.status_code for a in answers] == [200] * 6
 
 
 async def test_a_sign_up_hashes_outside_the_transaction(shop: Shop) -> None:

@@ -3,7 +3,9 @@
 Sign-ups cost an argon2 hash each and every account may hold seats, so one address may open only
 so many a minute. Log-ins are counted per address too, and wrong passwords per username: past
 the limit the name is refused for the rest of the minute, whoever asks, before its password is
-even checked, so guessing one fan's password from many addresses gains nothing either.
+even checked, so guessing one fan's password from many addresses gains nothing either. Each
+attempt counts as a failure before it is checked (and is given back once right), so guesses
+sent all at once are held to the limit as well as guesses sent one after the other.
 """
 
 from __future__ import annotations
@@ -38,16 +40,15 @@ def _failures(limiter: RateLimiter, settings: Settings) -> Lockout:
 async def guard_log_in(
     limiter: RateLimiter, settings: Settings, client_ip: str, username: str, now: float
 ) -> None:
-    """Raise RateLimited if this address logged in too often, or the username is locked."""
+    """Count this attempt on the address and, until it proves right, as a failure of the
+    username; raise RateLimited if either is past its limit (the password is then not checked)."""
     per_ip = settings.login_limit_per_ip
     counters = [Limit(f"login:ip:{client_ip}", per_ip, WINDOW_SECONDS)] if per_ip else []
-    wait = await _failures(limiter, settings).check(_username(username), now, counters)
+    wait = await _failures(limiter, settings).attempt(_username(username), now, counters)
     if wait > 0:
         raise refused("login", wait, "Too many log-in attempts")
 
 
-async def failed_log_in(
-    limiter: RateLimiter, settings: Settings, username: str, now: float
-) -> None:
-    """Count a wrong password for the username."""
-    await _failures(limiter, settings).failed(_username(username), now)
+async def logged_in(limiter: RateLimiter, settings: Settings, username: str, now: float) -> None:
+    """The password was right: the attempt is not a failure of the username."""
+    await _failures(limiter, settings).succeeded(_username(username), now)

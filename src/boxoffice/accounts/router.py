@@ -54,11 +54,6 @@ async def log_in(
     await limits.guard_log_in(limiter, settings, client_ip(request), form.username, now.timestamp())
     async with container.uow(readonly=True) as uow:
         account = await service.find_account(uow, form.username)
-    try:
-        token = await service.log_in(
-            account, container.hashing, container.signer, form.password, now
-        )
-    except BadCredentials:
-        await limits.failed_log_in(limiter, settings, form.username, now.timestamp())
-        raise
+    token = await service.log_in(account, container.hashing, container.signer, form.password, now)
+    await limits.logged_in(limiter, settings, form.username, now.timestamp())
     return TokenOut(access_token=token, expires_in=container.signer.access_ttl_seconds)

@@ -33,13 +33,13 @@ async def require_admin(
     too many wrong ones is refused for the rest of the minute, before its key is compared."""
     failures = Lockout(container.limiter, "admin", container.settings.admin_failures_per_ip)
     address, now = client_ip(request), container.now_ts()
-    wait = await failures.check(address, now)
+    wait = await failures.attempt(address, now)
     if wait > 0:
         raise refused("admin", wait, "Too many wrong admin keys")
     expected = container.keys.admin_key.encode()
     if not x_admin_key or not hmac.compare_digest(x_admin_key.encode(), expected):
-        await failures.failed(address, now)
         raise AdminUnauthorized("Send the admin key as 'X-Admin-Key'.")
+    await failures.succeeded(address, now)
 
 
 AdminAccess = Depends(require_admin)

@@ -42,6 +42,11 @@ class RateLimiter(Protocol):
         """Ask the client behind `key` to wait `seconds` before its next request."""
         ...
 
+    async def give_back(self, limit: Limit, now: float) -> None:
+        """Take back one request counted on `limit` in its current window (an attempt that
+        turned out not to count, such as a log-in with the right password)."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -59,6 +64,11 @@ class MemoryRateLimiter:
 
     async def pace(self, key: str, seconds: float, now: float) -> None:
         self.pace_now(key, seconds, now)
+
+    async def give_back(self, limit: Limit, now: float) -> None:
+        ends, count = self._windows.get(limit.key, (0.0, 0))
+        if now < ends and count > 0:
+            self._windows[limit.key] = (ends, count - 1)
 
     def check_now(self, pace_key: str, limits: Sequence[Limit], now: float) -> float:
         """`check` without yielding to the event loop, for a caller whose step must stay atomic."""
@@ -118,6 +128,15 @@ return check_limits(KEYS[1], counter_keys, ARGV)
 )
 
 
+# Decrement a live counter, never below zero and never one whose window has ended (it is gone).
+_GIVE_BACK = """
+if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return 0
+"""
+
+
 def redis_key_prefix(room: str) -> str:
     """The prefix of every limiter key in Redis: in a namespace of its own under the waiting
     room's hash tag, so limits and room share one Cluster slot and one script may touch both."""
@@ -144,6 +163,7 @@ class RedisRateLimiter:
         self._client = client
         self._prefix = prefix
         self._check = client.register_script(_CHECK)
+        self._give_back = client.register_script(_GIVE_BACK)
 
     @classmethod
     def from_url(
@@ -161,15 +181,20 @@ class RedisRateLimiter:
     async def pace(self, key: str, seconds: float, now: float) -> None:
         await self._client.set(self._prefix + key, 1, px=_pace_ms(seconds))
 
+    async def give_back(self, limit: Limit, now: float) -> None:
+        await self._give_back(keys=[self._prefix + limit.key])
+
     async def close(self) -> None:
         await self._client.aclose()
 
 
 class Lockout:
-    """Failures of one kind (wrong passwords for a username, wrong admin keys from an address)
-    counted per minute; past `limit`, the key is locked for the rest of that minute. `check`
-    looks at the lock (with any per-request counters, in the same step) before the attempt is
-    even tried, so a locked key learns nothing from its next guesses."""
+    """At most `limit` failed attempts of one kind (wrong passwords for a username, wrong admin
+    keys from an address) per key a minute. Every attempt is counted *before* it is tried, in
+    the same step as any per-request counters, and given back only once it succeeded: so
+    attempts sent all at once cannot slip past the count while the first ones are still being
+    checked, and the attempt past the limit is refused untried (429) for the rest of the
+    minute, the right one too, so a locked key learns nothing from its next guesses."""
 
     WINDOW_SECONDS = 60.0
 
@@ -178,23 +203,20 @@ class Lockout:
         self._kind = kind
         self._limit = limit
 
-    def _lock_key(self, key: str) -> str:
-        return f"lock:{self._kind}:{key}" if self._limit else NO_PACE
+    def _failures(self, key: str) -> Limit:
+        return Limit(f"failed:{self._kind}:{key}", self._limit, self.WINDOW_SECONDS)
 
-    async def check(self, key: str, now: float, counters: Sequence[Limit] = ()) -> float:
-        """0 if the attempt may be tried (counted on `counters`), else seconds to wait."""
-        if not counters and not self._limit:
+    async def attempt(self, key: str, now: float, counters: Sequence[Limit] = ()) -> float:
+        """0 if the attempt may be tried (counted, with `counters`), else seconds to wait."""
+        limits = [*counters, self._failures(key)] if self._limit else list(counters)
+        if not limits:
             return 0.0
-        return await self._limiter.check(self._lock_key(key), counters, now)
+        return await self._limiter.check(NO_PACE, limits, now)
 
-    async def failed(self, key: str, now: float) -> None:
-        """Count a failure; the one past the limit locks the key until its window ends."""
-        if not self._limit:
-            return
-        counter = Limit(f"failed:{self._kind}:{key}", self._limit, self.WINDOW_SECONDS)
-        wait = await self._limiter.check(NO_PACE, [counter], now)
-        if wait > 0:
-            await self._limiter.pace(self._lock_key(key), wait, now)
+    async def succeeded(self, key: str, now: float) -> None:
+        """The attempt was right: it is not a failure."""
+        if self._limit:
+            await self._limiter.give_back(self._failures(key), now)
 
 
 def refused(kind: str, wait: float, reason: str) -> RateLimited:
