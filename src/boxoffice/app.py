@@ -102,8 +102,12 @@ def create_app(
             # Bounded: a loop that lost its cancel anyway (platform/cancellation.py) costs a
             # logged, slower stop, not a process that waits until it is killed.
             if tasks:
-                _done, running = await asyncio.wait(tasks, timeout=BACKGROUND_STOP_SECONDS)
+                done, running = await asyncio.wait(tasks, timeout=BACKGROUND_STOP_SECONDS)
+                for ended in done:
+                    if not ended.cancelled() and ended.exception() is not None:
+                        _log.warning("background_task_failed", task=ended.get_name())
                 for stuck in running:
+                    stuck.cancel()  # once more; it may yet stop as the process ends
                     _log.warning("background_task_did_not_stop", task=stuck.get_name())
             await container.close()
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from boxoffice.bootstrap import Container
+from boxoffice.platform.client_address import limit_key
 from boxoffice.platform.errors import AdminUnauthorized, DomainError
 from boxoffice.platform.rate_limit import Lockout, refused
 
@@ -46,9 +47,9 @@ AdminAccess = Depends(require_admin)
 
 
 def client_ip(request: Request) -> str:
-    """The client's address for per-address limits (a trusted proxy's word for it, if any:
-    platform/client_address.py has put it in the scope)."""
-    return request.client.host if request.client else "unknown"
+    """What per-address limits count the client by: its address (a trusted proxy's word for
+    it, if any: platform/client_address.py has put it in the scope), an IPv6 one by its /64."""
+    return limit_key(request.client.host) if request.client else "unknown"
 
 
 def parse_id(raw: str, not_found: type[DomainError], what: str) -> int:

@@ -77,13 +77,16 @@ class StreamSlots:
     def open(self, user_id: int, pass_id: str) -> StreamSlot:
         """Take a place for a new stream, replacing the oldest over either cap."""
         slot = StreamSlot(user_id, pass_id)
-        for slots, cap in (
-            (self._by_pass.setdefault(pass_id, []), self._per_pass),
-            (self._by_account.setdefault(user_id, []), self._per_account),
-        ):
-            slots.append(slot)
-            while len(slots) > cap:
-                self._replace(slots[0])
+        # Each index looked up in turn: replacing a slot under one cap may drop the other
+        # index's (then empty) list, which a list taken beforehand would no longer be.
+        slots = self._by_pass.setdefault(pass_id, [])
+        slots.append(slot)
+        while len(slots) > self._per_pass:
+            self._replace(slots[0])
+        slots = self._by_account.setdefault(user_id, [])
+        slots.append(slot)
+        while len(slots) > self._per_account:
+            self._replace(slots[0])
         OPEN.inc()
         return slot
 
