@@ -13,7 +13,6 @@ from __future__ import annotations
 from boxoffice.platform.rate_limit import NO_PACE, Limit, Lockout, RateLimiter, refused
 from boxoffice.settings import Settings
 
-WINDOW_SECONDS = 60.0
 _USERNAME_KEY_LENGTH = 64  # usernames are at most 32; a longer guess still gets one key
 
 
@@ -27,7 +26,7 @@ async def guard_sign_up(
     """Raise RateLimited if this address signed up too often this minute."""
     if not settings.signup_limit_per_ip:
         return
-    limit = Limit(f"signup:ip:{client_ip}", settings.signup_limit_per_ip, WINDOW_SECONDS)
+    limit = Limit.per_minute(f"signup:ip:{client_ip}", settings.signup_limit_per_ip)
     wait = await limiter.check(NO_PACE, [limit], now)
     if wait > 0:
         raise refused("signup", wait, "Too many sign-ups from your address")
@@ -43,7 +42,7 @@ async def guard_log_in(
     """Count this attempt on the address and, until it proves right, as a failure of the
     username; raise RateLimited if either is past its limit (the password is then not checked)."""
     per_ip = settings.login_limit_per_ip
-    counters = [Limit(f"login:ip:{client_ip}", per_ip, WINDOW_SECONDS)] if per_ip else []
+    counters = [Limit.per_minute(f"login:ip:{client_ip}", per_ip)] if per_ip else []
     wait = await _failures(limiter, settings).attempt(_username(username), now, counters)
     if wait > 0:
         raise refused("login", wait, "Too many log-in attempts")

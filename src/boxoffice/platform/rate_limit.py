@@ -32,6 +32,11 @@ class Limit:
     limit: int
     window_seconds: float
 
+    @classmethod
+    def per_minute(cls, key: str, limit: int) -> Limit:
+        """Every limit the settings name is per minute."""
+        return cls(key, limit, 60.0)
+
 
 class RateLimiter(Protocol):
     async def check(self, pace_key: str, limits: Sequence[Limit], now: float) -> float:
@@ -196,15 +201,13 @@ class Lockout:
     checked, and the attempt past the limit is refused untried (429) for the rest of the
     minute, the right one too, so a locked key learns nothing from its next guesses."""
 
-    WINDOW_SECONDS = 60.0
-
     def __init__(self, limiter: RateLimiter, kind: str, limit: int) -> None:
         self._limiter = limiter
         self._kind = kind
         self._limit = limit
 
     def _failures(self, key: str) -> Limit:
-        return Limit(f"failed:{self._kind}:{key}", self._limit, self.WINDOW_SECONDS)
+        return Limit.per_minute(f"failed:{self._kind}:{key}", self._limit)
 
     async def attempt(self, key: str, now: float, counters: Sequence[Limit] = ()) -> float:
         """0 if the attempt may be tried (counted, with `counters`), else seconds to wait."""

@@ -11,8 +11,6 @@ from boxoffice.settings import Settings
 from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.store import PollGuard
 
-WINDOW_SECONDS = 60.0
-
 
 def _limits(
     settings: Settings, kind: Literal["join", "status"], user_id: int, client_ip: str
@@ -22,10 +20,10 @@ def _limits(
     )
     limits = []
     if per_account:
-        limits.append(Limit(f"{kind}:user:{user_id}", per_account, WINDOW_SECONDS))
+        limits.append(Limit.per_minute(f"{kind}:user:{user_id}", per_account))
     # One counter per address for joins and polls alike.
     if settings.queue_limit_per_ip:
-        limits.append(Limit(f"ip:{client_ip}", settings.queue_limit_per_ip, WINDOW_SECONDS))
+        limits.append(Limit.per_minute(f"ip:{client_ip}", settings.queue_limit_per_ip))
     return tuple(limits)
 
 

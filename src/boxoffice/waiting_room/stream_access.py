@@ -19,8 +19,6 @@ from boxoffice.waiting_room.exceptions import QueueTokenForbidden, QueueTokenInv
 
 __all__ = ["StreamTicketOut", "issue_ticket", "stream_user"]
 
-WINDOW_SECONDS = 60.0
-
 
 class StreamTicketOut(BaseModel):
     ticket: str = Field(description="Send as `ticket` to GET /api/v1/queue/stream, with `token`")
@@ -35,7 +33,7 @@ async def issue_ticket(
     settings = container.settings
     now = container.clock.now()
     if settings.stream_tickets_per_account:
-        limit = Limit(f"stream:user:{user_id}", settings.stream_tickets_per_account, WINDOW_SECONDS)
+        limit = Limit.per_minute(f"stream:user:{user_id}", settings.stream_tickets_per_account)
         wait = await container.limiter.check(NO_PACE, (limit,), now.timestamp())
         if wait > 0:
             raise refused("stream_ticket", wait, "Too many stream tickets")
