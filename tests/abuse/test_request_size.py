@@ -8,10 +8,12 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from boxoffice.platform.request_size import RequestSizeMiddleware
 from tests.conftest import ADMIN_KEY, API, SECRET_KEY, Shop
 from tests.e2e.support import assert_problem
 from tests.servers import served, server_env
@@ -146,3 +148,34 @@ def test_a_served_instance_refuses_huge_headers(served_url: str) -> None:
 
     assert response.status_code == 431
     assert response.json()["code"] == "HEADERS_TOO_LARGE"
+
+
+async def test_a_body_past_the_limit_after_the_answer_began_ends_it_as_a_disconnect() -> None:
+    """An event stream reads its request only to hear the client leave; a body sent there past
+    the limit ends the stream quietly instead of raising inside an answer already begun."""
+    heard: list[str] = []
+    chunks = [
+        {"type": "http.request", "body": b"x" * 40_000, "more_body": True},
+        {"type": "http.request", "body": b"x" * 40_000, "more_body": True},
+    ]
+
+    async def stream(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while (message := await receive())["type"] != "http.disconnect":
+            heard.append(message["type"])
+        heard.append("left")
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0)
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    middleware = RequestSizeMiddleware(stream, max_body_bytes=LIMIT, max_header_bytes=16384)
+    await middleware({"type": "http", "headers": []}, receive, send)
+
+    assert heard == ["http.request", "left"]
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]

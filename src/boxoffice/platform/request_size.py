@@ -53,6 +53,10 @@ class RequestSizeMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self._max_body:
+                    if started:
+                        # Answering already (an event stream listening for its client to go):
+                        # a body past the limit now ends the request as if the client left.
+                        return {"type": "http.disconnect"}
                     raise _BodyTooLarge(self._max_body)
             return message
 
