@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from boxoffice.settings import Settings
 from boxoffice.waiting_room import stream as stream_module
 from tests.conftest import Fan, Shop
-from tests.e2e.test_queue_stream import EventStream, open_stream, stream_params
+from tests.e2e.test_queue_stream import EventStream, open_stream
 
 
 @pytest.fixture
@@ -29,7 +29,10 @@ def settings(settings: Settings, caps: tuple[int, int]) -> Settings:
 
 
 async def _opened(stack: contextlib.AsyncExitStack, app: FastAPI, fan: Fan) -> EventStream:
-    events = await stack.enter_async_context(open_stream(app, stream_params(fan)))
+    # With headers, as a client that can send them does (a ticket each would meet their limit).
+    assert fan.queue_token is not None
+    stream = open_stream(app, {"token": fan.queue_token}, fan.auth)
+    events = await stack.enter_async_context(stream)
     assert events.status == 200
     first = await events.next_event()
     assert first is not None

@@ -166,10 +166,13 @@ def _bearer(fan: Fan) -> str:
     return fan.auth["Authorization"].removeprefix("Bearer ")
 
 
-def stream_params(fan: Fan) -> dict[str, str]:
-    """What an EventSource sends: both tokens in the query (it cannot send headers)."""
+async def stream_query(shop: Shop, fan: Fan) -> dict[str, str]:
+    """What an EventSource sends (it cannot send headers): the pass, and a stream ticket the
+    page asked for with the fan's headers, in the query."""
     assert fan.queue_token is not None
-    return {"token": fan.queue_token, "access_token": _bearer(fan)}
+    answer = await shop.client.post("/api/v1/queue/stream-tickets", headers=fan.with_pass)
+    assert answer.status_code == 201, answer.text
+    return {"token": fan.queue_token, "ticket": answer.json()["ticket"]}
 
 
 def open_stream(
@@ -290,7 +293,7 @@ async def test_the_stream_answers_server_sent_events_starting_with_the_status(
     await shop.join(fan)
     polled = await shop.queue_status(fan)
 
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         first = await events.next_event()
 
         assert events.status == 200
@@ -323,7 +326,7 @@ async def test_admission_is_pushed_by_the_admission_reader_and_ends_the_stream(
     fan = await fan_waiting_far_back(shop)
     log = StreamLog(shop.container, fan, monkeypatch)
 
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         first = await events.next_event()
         assert first is not None
         assert (first.data["status"], first.data["position"]) == ("WAITING", 5)
@@ -362,7 +365,7 @@ async def test_a_waiting_stream_reads_its_pass_at_the_polling_pace_not_every_int
     # admission is pushed by the process's one admission reader, the pass read as advised.
     fan = await fan_waiting_far_back(shop)
     log = StreamLog(shop.container, fan, monkeypatch)
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         first = await events.next_event()
         assert first is not None
         assert first.data["poll_after_seconds"] > OWN_PACE
@@ -386,7 +389,7 @@ async def test_a_pass_already_active_gets_one_event_and_the_stream_ends(
 ) -> None:
     fan = await shop.admitted_fan()
 
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         only = await events.next_event()
         assert only is not None
         assert (only.name, only.data["status"]) == ("status", "ACTIVE")
@@ -401,7 +404,7 @@ async def test_a_move_up_the_line_is_sent_as_a_new_status(
     await shop.join(ahead)
     await shop.join(fan)
 
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         first = await events.next_event()
         assert first is not None
         assert first.data["position"] == 2
@@ -423,7 +426,7 @@ async def test_nothing_is_sent_while_nothing_changes_but_heartbeats(
     fan = await shop.sign_up()
     await shop.join(fan)
 
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         await events.next_event()
         beats = [await events.next_event() for _ in range(2)]
 
@@ -439,7 +442,7 @@ async def test_a_pass_that_ends_while_streaming_gets_an_error_event(
     fan = await shop.sign_up()
     await shop.join(fan)
 
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         await events.next_event()
         assert (await client.delete(LEAVE, headers=fan.with_pass)).status_code == 204
 
@@ -458,7 +461,7 @@ async def test_the_stream_stops_when_the_client_goes_away(
     watch = shop.container.waiting_room.watch
     fan = await fan_waiting_far_back(shop)
     log = StreamLog(shop.container, fan, monkeypatch)
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         await events.next_event()
         await until(lambda: watch.waiting == 1, "the stream waits on the admission reader")
         log.mark("gone")
@@ -489,11 +492,13 @@ async def test_without_a_valid_access_token_the_stream_is_unauthenticated(
     forged = altered_token(access, sub="999999")
     cases = {
         "missing": ({"token": fan.queue_token}, {}),
-        "forged in the query": ({"token": fan.queue_token, "access_token": forged}, {}),
-        "garbage in the query": ({"token": fan.queue_token, "access_token": "nope"}, {}),
+        "the access token in the query": ({"token": fan.queue_token, "access_token": access}, {}),
+        "forged ticket": ({"token": fan.queue_token, "ticket": forged}, {}),
+        "garbage ticket": ({"token": fan.queue_token, "ticket": "nope"}, {}),
+        "access token as ticket": ({"token": fan.queue_token, "ticket": access}, {}),
         "forged header": ({}, {"Authorization": f"Bearer {forged}", "X-Queue-Token": "x"}),
         "not a bearer": ({}, {"Authorization": f"Basic {access}", "X-Queue-Token": "x"}),
-        "pass as access": ({"token": fan.queue_token, "access_token": fan.queue_token}, {}),
+        "pass as access": ({}, {"Authorization": f"Bearer {fan.queue_token}"}),
     }
     for name, (params, headers) in cases.items():
         async with open_stream(app, params, headers) as events:
@@ -505,9 +510,12 @@ async def test_without_a_valid_access_token_the_stream_is_unauthenticated(
 async def test_an_expired_access_token_is_unauthenticated(app: FastAPI, shop: Shop) -> None:
     fan = await shop.sign_up()
     await shop.join(fan)
+    query = await stream_query(shop, fan)
     shop.clock.advance(shop.container.settings.access_token_ttl_seconds + 1)
 
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, headers={**fan.auth, "X-Queue-Token": query["token"]}) as events:
+        await assert_stream_refused(events, 401, "UNAUTHENTICATED")
+    async with open_stream(app, query) as events:  # the ticket long expired too
         await assert_stream_refused(events, 401, "UNAUTHENTICATED")
 
 
@@ -517,14 +525,14 @@ async def test_a_missing_or_forged_pass_is_invalid(app: FastAPI, shop: Shop) -> 
     assert fan.queue_token is not None
     access = _bearer(fan)
     cases = {
-        "missing": {"access_token": access},
-        "garbage": {"access_token": access, "token": "not-a-pass"},
-        "altered": {"access_token": access, "token": altered_token(fan.queue_token, pid="x")},
-        "truncated": {"access_token": access, "token": fan.queue_token[:-3]},
-        "access as pass": {"access_token": access, "token": access},
+        "missing": {},
+        "garbage": {"token": "not-a-pass"},
+        "altered": {"token": altered_token(fan.queue_token, pid="x")},
+        "truncated": {"token": fan.queue_token[:-3]},
+        "access as pass": {"token": access},
     }
     for name, params in cases.items():
-        async with open_stream(app, params) as events:
+        async with open_stream(app, params, fan.auth) as events:
             assert events.status == 401, name
             await assert_stream_refused(events, 401, "QUEUE_TOKEN_INVALID")
     async with open_stream(app, headers={**fan.auth, "X-Queue-Token": "not-a-pass"}) as events:
@@ -539,12 +547,12 @@ async def test_another_fans_or_a_spent_pass_is_refused(
     await shop.join(other)
     assert owner.queue_token is not None
 
-    borrowed = {"token": owner.queue_token, "access_token": _bearer(other)}
-    async with open_stream(app, borrowed) as events:
+    borrowed = {"token": owner.queue_token}
+    async with open_stream(app, borrowed, other.auth) as events:
         await assert_stream_refused(events, 403, "QUEUE_TOKEN_FORBIDDEN")
 
     assert (await client.delete(LEAVE, headers=owner.with_pass)).status_code == 204
-    async with open_stream(app, stream_params(owner)) as events:
+    async with open_stream(app, await stream_query(shop, owner)) as events:
         await assert_stream_refused(events, 401, "QUEUE_TOKEN_EXPIRED")
 
 
@@ -605,10 +613,15 @@ async def _served_fan(http: httpx.AsyncClient) -> dict[str, str]:
     assert created.status_code == 201, created.text
     login = await http.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert login.status_code == 200, login.text
-    access = login.json()["access_token"]
-    joined = await http.post("/api/v1/queue/tokens", headers={"Authorization": f"Bearer {access}"})
+    auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    joined = await http.post("/api/v1/queue/tokens", headers=auth)
     assert joined.status_code == 201, joined.text
-    return {"token": joined.json()["token"], "access_token": access}
+    token = joined.json()["token"]
+    ticket = await http.post(
+        "/api/v1/queue/stream-tickets", headers={**auth, "X-Queue-Token": token}
+    )
+    assert ticket.status_code == 201, ticket.text
+    return {"token": token, "ticket": ticket.json()["ticket"]}
 
 
 async def _next_event(lines: Any) -> tuple[Event, float]:

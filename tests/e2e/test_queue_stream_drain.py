@@ -38,7 +38,7 @@ from .test_queue_stream import (
     _server_env,
     fan_waiting_far_back,
     open_stream,
-    stream_params,
+    stream_query,
     until,
 )
 
@@ -71,7 +71,7 @@ async def test_draining_ends_a_waiting_stream_at_once_with_a_reconnect_hint(
 ) -> None:
     draining: Draining = app.state.draining
     fan = await fan_waiting_far_back(shop)  # its stream reads the pass only every OWN_PACE
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         first = await events.next_event()
         assert first is not None
         assert (first.name, first.data["status"]) == ("status", "WAITING")
@@ -94,7 +94,7 @@ async def test_a_stream_opened_while_draining_gets_its_status_and_the_hint(
     fan = await fan_waiting_far_back(shop)
     app.state.draining.start()
 
-    async with open_stream(app, stream_params(fan)) as events:
+    async with open_stream(app, await stream_query(shop, fan)) as events:
         first = await events.next_event()
         rest = await events.body()
 

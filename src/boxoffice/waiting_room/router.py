@@ -123,13 +123,6 @@ async def queue_stream(
     ticket: Annotated[
         str | None, Query(description="A stream ticket from POST /queue/stream-tickets")
     ] = None,
-    access_token: Annotated[
-        str | None,
-        Query(
-            deprecated=True,
-            description="The account's access token: proxies log URLs, send `ticket` instead",
-        ),
-    ] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_queue_token: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> StreamingResponse:
@@ -141,7 +134,7 @@ async def queue_stream(
     with a `replaced` event.
     """
     pass_token = token or x_queue_token
-    bearer = access_token or _bearer(authorization)
+    bearer = _bearer(authorization)
     user_id = stream_access.stream_user(container, ticket, bearer, pass_token)
     first = await container.waiting_room.status(user_id, pass_token, container.now_ts())
     assert pass_token is not None
