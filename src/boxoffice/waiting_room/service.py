@@ -129,7 +129,7 @@ class WaitingRoom:
         self, user_id: int, token: str | None, now: float, guard: PollGuard
     ) -> QueueStatus:
         """`status` for a fan's poll: limits, the pass and the pace in one step of the store."""
-        claims = self._claims(user_id, token)
+        claims = self.own_pass(user_id, token)
         assert token is not None  # _claims accepted it: it is this pass's own token
         found = await self.store.poll(claims.pass_id, now, guard)
         if isinstance(found, PollRefused):
@@ -143,7 +143,7 @@ class WaitingRoom:
 
         A hint for event streams, not an answer: the caller then reads the pass with `status`.
         """
-        await self.watch.wait(self._claims(user_id, token).pass_id)
+        await self.watch.wait(self.own_pass(user_id, token).pass_id)
 
     async def leave(self, user_id: int, token: str | None, now: float) -> None:
         """Give up the place or the active slot."""
@@ -166,7 +166,7 @@ class WaitingRoom:
     async def _live_pass(
         self, user_id: int, token: str | None, now: float, *, claim: bool
     ) -> PassView:
-        claims = self._claims(user_id, token)
+        claims = self.own_pass(user_id, token)
         fetch = self.store.authorize if claim else self.store.view
         view = await fetch(claims.pass_id, now)
         if view is None:
@@ -192,8 +192,9 @@ class WaitingRoom:
                 room_metrics.RESTORED.inc()
         return found.view
 
-    def _claims(self, user_id: int, token: str | None) -> PassClaims:
-        # From the signature alone, before the store is asked anything.
+    def own_pass(self, user_id: int, token: str | None) -> PassClaims:
+        """The claims of the caller's own pass, from its signature alone (before the store is
+        asked anything); the contract's error for a pass that is missing, forged or another's."""
         claims = self._signer.read_pass(token) if token else None
         if claims is None:
             raise QueueTokenInvalid(

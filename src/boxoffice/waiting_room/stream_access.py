@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from boxoffice.bootstrap import Container
 from boxoffice.platform.errors import Unauthenticated
 from boxoffice.platform.rate_limit import NO_PACE, Limit, refused
-from boxoffice.waiting_room.exceptions import QueueTokenForbidden, QueueTokenInvalid
+from boxoffice.waiting_room.exceptions import QueueTokenForbidden
 
 __all__ = ["StreamTicketOut", "issue_ticket", "stream_user"]
 
@@ -37,7 +37,8 @@ async def issue_ticket(
         wait = await container.limiter.check(NO_PACE, (limit,), now.timestamp())
         if wait > 0:
             raise refused("stream_ticket", wait, "Too many stream tickets")
-    pass_id = _own_pass_id(container, user_id, pass_token)
+    # From the signature alone: the stream reads the pass's state when it is opened.
+    pass_id = container.waiting_room.own_pass(user_id, pass_token).pass_id
     ticket, _ = container.signer.issue_stream_ticket(
         user_id, pass_id, now, settings.stream_ticket_seconds
     )
@@ -68,15 +69,3 @@ def stream_user(
 def _pass_id(container: Container, pass_token: str) -> str | None:
     claims = container.signer.read_pass(pass_token)
     return None if claims is None else claims.pass_id
-
-
-def _own_pass_id(container: Container, user_id: int, pass_token: str | None) -> str:
-    # From the signature alone: the stream reads the pass's state when it is opened.
-    claims = container.signer.read_pass(pass_token) if pass_token else None
-    if claims is None:
-        raise QueueTokenInvalid(
-            "Send the queue pass from POST /api/v1/queue/tokens as 'X-Queue-Token'."
-        )
-    if claims.user_id != user_id:
-        raise QueueTokenForbidden("This queue pass belongs to another account.")
-    return claims.pass_id
