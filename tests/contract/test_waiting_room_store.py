@@ -240,6 +240,28 @@ async def test_a_view_reports_the_admissions_of_the_last_minute(open_store: Open
     assert later.recent_admissions == 0
 
 
+async def test_admissions_are_stamped_in_the_order_the_line_was_let_in(
+    open_store: OpenStore,
+) -> None:
+    """Every instance admits on its own schedule with the `now` it read a moment before its
+    step ran, so steps do not run in the order of their `now`: a step whose `now` is behind the
+    last one's stamps its admissions with the last one's time, never earlier than a fan let in
+    before them."""
+    store = await open_store(policy(max_active=1))
+    first, second, third = await join_fans(store, 3)
+    assert await store.admit(T0 + 10) == [first]
+    assert await store.use_up(first, T0 + 10)
+    assert await store.admit(T0 + 9) == [second]  # read its `now` a second before the last step
+    assert await store.admitted_since(T0) == [(first, T0 + 10), (second, T0 + 10)]
+    lagging = await store.view(second, T0 + 9)
+    assert lagging is not None
+    assert lagging.active_until == T0 + 10 + DEFAULT_POLICY.claim_seconds
+    # A step that is not behind stamps its own time.
+    assert await store.use_up(second, T0 + 11)
+    assert await store.admit(T0 + 11) == [third]
+    assert (await store.admitted_since(T0 + 10))[-1] == (third, T0 + 11)
+
+
 async def test_ping(open_store: OpenStore) -> None:
     store = await open_store()
     assert await store.ping()

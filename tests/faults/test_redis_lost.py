@@ -194,7 +194,10 @@ def _passed_by(
             joined_earlier = places[earlier] < places[later]
             in_line = back_at is None or back_at.get(earlier, 0.0) <= later_at
             if joined_earlier and in_line and later_at < earlier_at:
-                found.append(f"{later} admitted at {later_at:.2f} before {earlier}")
+                found.append(
+                    f"{later} (place {places[later]}) admitted at {later_at:.3f} before"
+                    f" {earlier} (place {places[earlier]}, admitted at {earlier_at:.3f})"
+                )
     return found
 
 

@@ -176,18 +176,19 @@ class MemoryWaitingRoomStore:
         self._open_prequeue(now)
         last = now if self._last_refill is None else self._last_refill
         self._tokens = refill_tokens(self._tokens, last, now, policy)
-        # Never move the mark back: a clock stepping back would refill one interval twice.
-        self._last_refill = max(last, now)
+        # Never move the mark back: a clock stepping back would refill one interval twice. The
+        # admissions are stamped with it, so their times follow the order of the line.
+        mark = self._last_refill = max(last, now)
         count = admissible(policy.max_active - len(self._active), self._tokens, len(self._line))
         admitted: list[str] = []
         for _ in range(count):
             _, pass_id = self._line.pop(0)
             entry = self._passes[pass_id]
             entry.status = PassStatus.ACTIVE
-            entry.admitted_at = now
-            entry.active_until = now + min(policy.claim_seconds, policy.active_ttl_seconds)
+            entry.admitted_at = mark
+            entry.active_until = mark + min(policy.claim_seconds, policy.active_ttl_seconds)
             self._active.add(pass_id)
-            self._admissions.append((now, pass_id))
+            self._admissions.append((mark, pass_id))
             admitted.append(pass_id)
         self._tokens -= count
         self._admitted_total += count

@@ -28,27 +28,29 @@ local bucket = redis.call('HMGET', K_BUCKET, 'tokens', 'last_refill')
 local tokens = tonumber(bucket[1]) or policy.burst
 local last_refill = tonumber(bucket[2]) or now
 tokens = math.min(policy.burst, tokens + math.max(0, now - last_refill) * policy.rate)
+-- Instances' clocks differ a little, and a caller's `now` was read a moment before its script
+-- runs: the refill mark never moves back, or a lagging caller would let the next one refill the
+-- same interval twice and admit faster than the rate; and admissions are stamped with that
+-- mark, so that their times follow the order the line was let in, whoever let them in.
+local mark = math.max(last_refill, now)
 local free_slots = policy.max_active - redis.call('ZCARD', K_ACTIVE)
 local count = math.max(0, math.min(free_slots, math.floor(tokens), redis.call('ZCARD', K_LINE)))
 
 local admitted = {}
 if count > 0 then
   local popped = redis.call('ZPOPMIN', K_LINE, count)
-  local active_until = fmt(now + math.min(policy.claim_seconds, policy.active_ttl_seconds))
+  local active_until = fmt(mark + math.min(policy.claim_seconds, policy.active_ttl_seconds))
   for i = 1, #popped, 2 do
     local id = popped[i]
-    redis.call('HSET', pass_key(id), 'status', 'ACTIVE', 'admitted_at', fmt(now),
+    redis.call('HSET', pass_key(id), 'status', 'ACTIVE', 'admitted_at', fmt(mark),
       'active_until', active_until)
     redis.call('ZADD', K_ACTIVE, active_until, id)
-    redis.call('ZADD', K_ADMISSIONS, fmt(now), id)
+    redis.call('ZADD', K_ADMISSIONS, fmt(mark), id)
     table.insert(admitted, id)
   end
   redis.call('HINCRBY', K_TOTALS, 'admitted_total', count)
 end
--- Instances' clocks differ a little: the refill mark never moves back, or a lagging caller would
--- let the next one refill the same interval twice and admit faster than the rate.
-redis.call('HSET', K_BUCKET, 'tokens', fmt(tokens - count), 'last_refill',
-  fmt(math.max(last_refill, now)))
+redis.call('HSET', K_BUCKET, 'tokens', fmt(tokens - count), 'last_refill', fmt(mark))
 -- Older admissions no longer count towards admitted_last_minute; trimming keeps the set small.
 redis.call('ZREMRANGEBYSCORE', K_ADMISSIONS, '-inf', fmt(now - WINDOW))
 return admitted
