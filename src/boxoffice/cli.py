@@ -1,4 +1,4 @@
-"""The `boxoffice` command: serve, migrate, demo, audit, rush."""
+"""The `boxoffice` command: serve, migrate, demo, audit, rush (and serve-bare, its yardstick)."""
 
 from __future__ import annotations
 
@@ -67,8 +67,13 @@ def serve(
     if workers > 1:
         # Each worker keeps its own metrics; this directory lets /metrics add them up.
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="boxoffice-"))
+    _run("boxoffice.app:create_served_app", settings, host, port, workers)
+
+
+def _run(factory: str, settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the app `factory` makes: the product, or a bare app under the very same server."""
     uvicorn.run(
-        "boxoffice.app:create_served_app",
+        factory,
         factory=True,
         host=host,
         port=port,
@@ -81,6 +86,26 @@ def serve(
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=settings.http_keep_alive_seconds,
     )
+
+
+@app.command("serve-bare")
+def serve_bare(
+    kind: Annotated[
+        str, typer.Argument(help="nothing | redis | postgres | redis_postgres: its round trips")
+    ],
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+) -> None:
+    """Serve a bare app (GET / after the round trips it is named for, nothing else) under the
+    server and options `serve` uses: the physical limit `boxoffice rush --ceiling` measures."""
+    from boxoffice.bare import KIND_VARIABLE, BareApp
+
+    slugs = [bare.slug for bare in BareApp]
+    if kind not in slugs:
+        _fail(f"no bare app {kind!r}; choose one of {', '.join(slugs)}")
+    os.environ[KIND_VARIABLE] = kind  # read by every worker's factory
+    _run("boxoffice.bare:create_app", _settings(), host, port, workers)
 
 
 @app.command()

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from boxoffice.bare import BareApp
 from boxoffice.rush.audit import AuditResult
+from boxoffice.rush.bare_servers import BareFigure
 from boxoffice.rush.benchdoc import cpu_cores, peak_rss_mib, render, write
 from boxoffice.rush.ceiling import Ceiling
 from boxoffice.rush.config import RushConfig
@@ -77,6 +79,11 @@ def _rush_report(tmp_path: Path) -> dict[str, Any]:
         ledger=SalesLedger(1),
         audit=AuditResult(True, True, 0, "audit passed"),
         isolated=isolated,
+        bare_apps=[
+            BareFigure(BareApp.NOTHING, Ceiling(2500, 1.0, 2500.0, summarize([0.001]), 0, 0.1)),
+            BareFigure(BareApp.REDIS, Ceiling(1600, 1.0, 1600.0, summarize([0.002]), 0, 0.1)),
+            BareFigure(BareApp.POSTGRES, None, "not measured: exited at start: boom"),
+        ],
     )
 
 
@@ -111,9 +118,26 @@ def _run_dir(tmp_path: Path) -> Path:
 def test_the_page_rates_endpoints_alone_against_the_targets(tmp_path: Path) -> None:
     page = render(_run_dir(tmp_path))
     assert "`BOXOFFICE_POLL_PACE_RATIO=0.01`: never refuses" in page
-    assert "| GET /queue/status alone × ceiling | ≥ 0.5 | 0.800 | met |" in page
-    assert "| POST /queue/tokens alone × ceiling | ≥ 0.25 | – | not measured |" in page
-    assert "| GET /queue/status | 5,000 | 800 | 800.0 | 800.0 | 0.800 | ≥ 0.5 |" in page
+    why = "one Redis round trip (limits, pass and pace in one Lua step)"
+    missed = "missed by 0.1 (1.2× needed)"
+    assert (
+        f"| GET /queue/status | one Redis ({why}) | 1,600.0 | 800.0 | 0.500 | ≥ 0.6 | {missed} |"
+        in page
+    )
+    assert "| GET /healthz | bare (no I/O) | 2,500.0 | 1,000.0 | 0.400 | ≥ 0.7 |" in page
+    assert "| POST /queue/tokens | one Redis (" in page
+    assert "| 1,600.0 | – | – | ≥ 0.5 | not measured |" in page  # join: its app ran, it did not
+    hold = "| POST /reservations | one Redis + one PostgreSQL ("
+    assert hold in page
+    assert "| – | – | – | ≥ 0.5 | one Redis + one PostgreSQL app not measured |" in page
+    assert (
+        "bare apps (req/s) | bare: 2,500.0; one Redis: 1,600.0; one PostgreSQL: not measured"
+        in page
+    )
+    assert (
+        "| GET /queue/status | 5,000 | 800 | 800.0 | 800.0 | 0.800 | one Redis | 0.500 | ≥ 0.6 |"
+        in page
+    )
     assert "Note: POST /queue/tokens: all 10 prepared requests were sent" in page
     assert "endpoint in the sale" in page
 
@@ -140,7 +164,11 @@ def test_writing_creates_a_missing_page(tmp_path: Path) -> None:
 def test_the_rush_report_shows_the_endpoints_alone_with_their_verdicts(tmp_path: Path) -> None:
     markdown = render_markdown(_rush_report(tmp_path))
     assert "## Endpoints alone" in markdown
-    assert "| GET /queue/status | 5,000 | 800 | 800.0 | 800.0 | 0.800 | ≥ 0.5 |" in markdown
-    assert "| met |" in markdown
+    assert (
+        "| GET /queue/status | 5,000 | 800 | 800.0 | 800.0 | 0.800 | one Redis | 0.500 |"
+        in markdown
+    )
+    assert "| one PostgreSQL | – | – | – | – | not measured: exited at start: boom |" in markdown
+    assert "| missed by 0.1 (1.2× needed) |" in markdown
     assert "## Endpoints during the sale" in markdown
     assert "Phase: 70 s in all (provisioning 3 s)." in markdown

@@ -18,7 +18,13 @@ from typing import Any
 
 from boxoffice.rush import endpoints
 from boxoffice.rush.docsection import splice
-from boxoffice.rush.markdown import connection_count, connection_waits, isolated_table, table
+from boxoffice.rush.markdown import (
+    bare_app_lines,
+    connection_count,
+    connection_waits,
+    isolated_table,
+    table,
+)
 from boxoffice.rush.targets import target_rows
 
 __all__ = ["peak_rss_mib", "render", "write"]
@@ -80,6 +86,7 @@ def _figures(
     audit = report["audit"]
     return [
         ["ceiling, GET /healthz (req/s)", ceiling.get("per_second")],
+        ["bare apps (req/s)", _bare_text(report)],
         ["tickets sold / seats", f"{sale['tickets_sold']:,} / {sale['seats']:,}"],
         [
             "first sale / sold out (s from opening)",
@@ -111,6 +118,20 @@ def _figures(
         ["fans by outcome", ", ".join(f"{k}: {v:,}" for k, v in sale["fans"].items())],
         ["rush exit code", exit_code],
     ]
+
+
+def _bare_text(report: dict[str, Any]) -> str:
+    apps = report.get("bare_apps") or []
+    if not apps:
+        return "not measured"
+    workers = report["options"].get("ceiling_workers", 1)
+    rates = [
+        f"{row['app']}: {row['per_second']:,.1f}"
+        if row["per_second"] is not None
+        else f"{row['app']}: {row['note']}"
+        for row in apps
+    ]
+    return "; ".join(rates) + f" ({workers} worker(s))"
 
 
 def _samples(folder: Path) -> list[str]:
@@ -145,8 +166,9 @@ def _section(title: str, folder: Path, exit_code: str, ticks_per_second: int) ->
     if not path.exists():
         return [f"### {title}", "", f"No report: the rush exited {exit_code} before the sale.", ""]
     report = json.loads(path.read_text())
-    columns = ("endpoint", "requests", "per_second", "ratio_to_ceiling", "p50_ms", "p99_ms")
-    rows = [[r[column] for column in columns] for r in report["endpoints"]]
+    columns = ["endpoint", "requests", "per_second", "ratio_to_ceiling", "ratio_to_reference"]
+    columns += ["p50_ms", "p99_ms"]
+    rows = [[r.get(column) for column in columns] for r in report["endpoints"]]
     lines = [
         f"### {title}",
         "",
@@ -158,7 +180,8 @@ def _section(title: str, folder: Path, exit_code: str, ticks_per_second: int) ->
         "",
         "During the sale (the fans' mix: every endpoint at once, each over its own busy span):",
     ]
-    headers = ["endpoint in the sale", "requests", "req/s", "× ceiling", "p50 ms", "p99 ms"]
+    headers = ["endpoint in the sale", "requests", "req/s", "× healthz", "× bare app"]
+    headers += ["p50 ms", "p99 ms"]
     lines += ["", *table(headers, rows)]
     others = [
         [r["endpoint"], r["status"], r["code"], r["kind"], r["count"]] for r in report["responses"]
@@ -178,10 +201,12 @@ def _intro(meta: dict[str, Any]) -> list[str]:
         "Written by `scripts/bench` between the rush markers (do not edit by hand: rerun it;",
         "the rest of this file belongs to other tools). Each deployment is started on this",
         "machine on a fresh database and waiting room; `boxoffice rush --ceiling --endpoints`",
-        "measures the bare endpoint (the ceiling), then each hot endpoint alone, then plays a",
-        "sale, and `boxoffice audit` checks the invariants afterwards. The load generator runs",
-        "on the same machine as the servers: compare figures only with the ceiling of the same",
-        "run.",
+        "measures GET /healthz (the ceiling) and bare apps under the same server and worker",
+        "count (one doing nothing, one Redis round trip, one PostgreSQL round trip, one of",
+        "each), then each hot endpoint alone, then plays a sale, and `boxoffice audit` checks",
+        "the invariants afterwards. Each endpoint is rated against the bare app making its",
+        "round trips. The load generator runs on the same machine as the servers: compare",
+        "figures only with the ceiling and bare apps of the same run.",
     ]
     if settings:
         lines += ["", "The servers run with these settings for the benchmark:", ""]
@@ -227,7 +252,7 @@ def render(run_dir: Path) -> str:
         report, peaks = target_source
         workers = [mib for key, mib in peaks.items() if key.startswith("worker")]
         lines += [
-            "### Issue 6's targets (PostgreSQL + Redis, 2 workers)",
+            "### Issue 6's targets for the sale (PostgreSQL + Redis, 2 workers)",
             "",
             meta["targets_note"],
             "",
@@ -235,6 +260,10 @@ def render(run_dir: Path) -> str:
                 ["target", "wanted", "measured", "verdict"],
                 target_rows(report, max(workers, default=None)),
             ),
+            "",
+            "### Issue 16's targets: each endpoint against its bare app (same deployment)",
+            "",
+            *bare_app_lines(report),
             "",
         ]
     return "\n".join(lines + sections)

@@ -91,9 +91,23 @@ def rush(
     ] = 3,
     seed: Annotated[int | None, typer.Option(help="Seed of the fans' choices")] = None,
     ceiling: Annotated[
-        bool, typer.Option(help="Measure GET /healthz first", rich_help_panel=_REPORT)
+        bool,
+        typer.Option(
+            help="Measure GET /healthz first, then bare apps (nothing; one Redis; one PostgreSQL; "
+            "one of each round trip per request) under the same server, each endpoint's reference",
+            rich_help_panel=_REPORT,
+        ),
     ] = False,
     ceiling_seconds: Annotated[float, typer.Option(min=1, rich_help_panel=_REPORT)] = 10.0,
+    ceiling_workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes of the servers under test: the bare apps run with as many "
+            "(their Redis and PostgreSQL are those of --audit-env-file)",
+            rich_help_panel=_REPORT,
+        ),
+    ] = 1,
     endpoints: Annotated[
         bool,
         typer.Option(
@@ -127,7 +141,10 @@ def rush(
     ] = True,
     audit_env_file: Annotated[
         Path | None,
-        typer.Option(help="KEY=VALUE file of the servers' BOXOFFICE_* settings, for the audit"),
+        typer.Option(
+            help="KEY=VALUE file of the servers' BOXOFFICE_* settings, for the audit and the "
+            "ceiling's bare apps"
+        ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar")] = True,
 ) -> None:
@@ -157,6 +174,7 @@ def rush(
             stream=stream,
             ceiling=ceiling,
             ceiling_seconds=ceiling_seconds,
+            ceiling_workers=ceiling_workers,
             endpoints=endpoints,
             endpoint_seconds=endpoint_seconds,
             endpoint_join_fans=endpoint_join_fans,

@@ -91,6 +91,7 @@ class RushConfig:
     stream: bool = False
     ceiling: bool = False
     ceiling_seconds: float = 10.0
+    ceiling_workers: int = 1  # the servers' worker count: the bare apps run with as many
     endpoints: bool = False  # each hot endpoint alone, after the ceiling and before the sale
     endpoint_seconds: float = 8.0
     endpoint_join_fans: int = 0  # fresh fans for the join step; 0: sized from the ceiling
@@ -105,7 +106,8 @@ class RushConfig:
     def __post_init__(self) -> None:
         if not self.base_urls:
             raise ValueError("give at least one --url")
-        for name in ("dates", "seats", "fans", "concurrency", "connections", "max_active"):
+        names = ("dates", "seats", "fans", "concurrency", "connections", "max_active")
+        for name in (*names, "ceiling_workers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if not 1 <= self.max_seats_per_fan <= 4:

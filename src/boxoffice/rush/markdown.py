@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["isolated_table", "render_markdown", "table"]
+from boxoffice.rush.references import reference_rows
+
+__all__ = ["bare_app_lines", "isolated_table", "render_markdown", "table"]
 
 
 def _cell(value: Any) -> str:
@@ -32,6 +34,7 @@ def _endpoints(report: dict[str, Any]) -> list[str]:
             row["requests"],
             row["per_second"],
             row["ratio_to_ceiling"],
+            row.get("ratio_to_reference"),
             row["p50_ms"],
             row["p90_ms"],
             row["p99_ms"],
@@ -39,14 +42,16 @@ def _endpoints(report: dict[str, Any]) -> list[str]:
         ]
         for row in report["endpoints"]
     ]
-    headers = ["endpoint", "requests", "req/s", "× ceiling", "p50 ms", "p90 ms", "p99 ms", "max ms"]
+    headers = ["endpoint", "requests", "req/s", "× healthz", "× bare app"]
+    headers += ["p50 ms", "p90 ms", "p99 ms", "max ms"]
     return [
         "## Endpoints during the sale",
         "",
         "req/s is over the endpoint's own busy span (first request to last answer);",
-        "× ceiling divides it by the bare endpoint's req/s of this run. These rates are the fans'",
-        "mix (every endpoint at once, each as often as the fans need it), not what an endpoint",
-        "can do: see the endpoints alone for that.",
+        "× healthz divides it by GET /healthz's req/s of this run (the ceiling), × bare app by",
+        "the req/s of the bare app making its round trips (see the ceiling). These rates are the",
+        "fans' mix (every endpoint at once, each as often as the fans need it), not what an",
+        "endpoint can do: see the endpoints alone for that.",
         "",
         *table(headers, rows),
     ]
@@ -80,22 +85,45 @@ def _sale(sale: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _ceiling(ceiling: dict[str, Any] | None) -> list[str]:
+def _ceiling(report: dict[str, Any]) -> list[str]:
+    ceiling = report["ceiling"]
     if ceiling is None:
         return ["## Ceiling", "", "Not measured (run with `--ceiling`)."]
-    rows = [
-        [
-            ceiling["endpoint"],
-            ceiling["per_second"],
-            ceiling["seconds"],
-            ceiling["p50_ms"],
-            ceiling["p99_ms"],
-            ceiling["errors"],
-            ceiling["client_cpu_us_per_request"],
-        ]
-    ]
     headers = ["endpoint", "req/s", "seconds", "p50 ms", "p99 ms", "errors", "client CPU µs/req"]
-    return ["## Ceiling", "", *table(headers, rows)]
+    return [
+        "## Ceiling",
+        "",
+        *table(headers, [_rate_row(ceiling)]),
+        "",
+        *bare_app_lines(report),
+    ]
+
+
+def _rate_row(figures: dict[str, Any]) -> list[Any]:
+    columns = ("per_second", "seconds", "p50_ms", "p99_ms", "errors", "client_cpu_us_per_request")
+    return [figures["endpoint"], *(figures[column] for column in columns)]
+
+
+def bare_app_lines(report: dict[str, Any]) -> list[str]:
+    """The bare apps' figures, then each endpoint against the one making its round trips."""
+    workers = report["options"].get("ceiling_workers", 1)
+    columns = ("per_second", "p50_ms", "p99_ms", "errors", "note")
+    rows = [
+        [row["app"], *(row.get(key) for key in columns)] for row in report.get("bare_apps") or []
+    ]
+    lines = [
+        f"Bare apps (Starlette + orjson under uvicorn as `boxoffice serve` runs it, {workers}",
+        "worker(s), the servers' Redis and PostgreSQL), each on a server of its own, driven",
+        "like GET /healthz:",
+        "",
+        *table(["bare app", "req/s", "p50 ms", "p99 ms", "errors", ""], rows),
+        "",
+        "Each endpoint against the bare app making its round trips (issue 16's targets; the",
+        "endpoints other than GET /healthz alone, 2xx/s):",
+        "",
+    ]
+    headers = ["endpoint", "reference (why)", "its req/s", "endpoint", "ratio", "target", ""]
+    return lines + table(headers, reference_rows(report))
 
 
 def isolated_table(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -106,7 +134,9 @@ def isolated_table(rows: Sequence[dict[str, Any]]) -> list[str]:
         "requests",
         "req/s",
         "2xx/s",
-        "× ceiling",
+        "× healthz",
+        "bare app",
+        "× bare app",
         "target",
         "p50 ms",
         "p99 ms",
@@ -121,11 +151,13 @@ def isolated_table(rows: Sequence[dict[str, Any]]) -> list[str]:
             row["per_second"],
             row["ok_per_second"],
             row["ratio_to_ceiling"],
-            None if row["target"] is None else f"≥ {row['target']:g}",
+            row.get("reference"),
+            row.get("ratio_to_reference"),
+            None if row.get("target") is None else f"≥ {row['target']:g}",
             row["p50_ms"],
             row["p99_ms"],
             _errors_text(row),
-            row["mark"],
+            row.get("mark", "no target"),
         ]
         for row in rows
     ]
@@ -146,10 +178,10 @@ def _isolated(isolated: dict[str, Any] | None) -> list[str]:
         "## Endpoints alone",
         "",
         f"Each endpoint driven alone for {isolated['seconds_per_step']:g} s by the ceiling's",
-        "client (same connections, same warm-up), on a concert of its own; × ceiling counts 2xx",
-        f"answers only. Fans: {isolated['pools']['join']:,} fresh to join (then polling, still",
-        f"waiting), {isolated['pools']['active']:,} admitted for seat map, hold (one seat each)",
-        "and pay.",
+        "client (same connections, same warm-up), on a concert of its own; × healthz and × bare",
+        f"app count 2xx answers only. Fans: {isolated['pools']['join']:,} fresh to join (then",
+        f"polling, still waiting), {isolated['pools']['active']:,} admitted for seat map, hold",
+        "(one seat each) and pay.",
         "",
         *isolated_table(isolated["endpoints"]),
     ]
@@ -203,7 +235,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         *_sale(report["sale"]),
         "",
-        *_ceiling(report["ceiling"]),
+        *_ceiling(report),
         "",
         *_isolated(report.get("isolated")),
         "",

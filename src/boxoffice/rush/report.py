@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from boxoffice.rush import endpoints
 from boxoffice.rush.audit import AuditResult
+from boxoffice.rush.bare_servers import BareFigure
 from boxoffice.rush.ceiling import Ceiling
 from boxoffice.rush.config import RushConfig
 from boxoffice.rush.isolated import IsolatedRun
+from boxoffice.rush.references import bare_rates, rate_against_references, ratio_to_reference
 from boxoffice.rush.sale import SaleResult
 from boxoffice.rush.sampler import RoomSample
 from boxoffice.rush.stats import Recorder, SalesLedger, percentile, summarize
@@ -34,8 +36,13 @@ def _rate(count: float, seconds: float) -> float:
     return round(count / seconds, 1) if seconds > 0 else 0.0
 
 
-def endpoint_rows(recorder: Recorder, ceiling_per_second: float | None) -> list[dict[str, Any]]:
-    """Per endpoint: requests, throughput over the endpoint's own busy span, latency percentiles.
+def endpoint_rows(
+    recorder: Recorder,
+    ceiling_per_second: float | None,
+    reference_rates: Mapping[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Per endpoint: requests, throughput over the endpoint's own busy span, as a share of the
+    ceiling (GET /healthz) and of its bare app's req/s (`reference_rates`), latency percentiles.
 
     The span runs from its first request's start to its last answer: a sale calls each
     endpoint in its own stretch of time (joins in a burst at the opening, payments later).
@@ -55,6 +62,7 @@ def endpoint_rows(recorder: Recorder, ceiling_per_second: float | None) -> list[
                 "span_seconds": round(last - first, 2),
                 "per_second": per_second,
                 "ratio_to_ceiling": ratio,
+                "ratio_to_reference": ratio_to_reference(name, per_second, reference_rates or {}),
                 "p50_ms": _ms(summary.p50),
                 "p90_ms": _ms(summary.p90),
                 "p99_ms": _ms(summary.p99),
@@ -152,13 +160,27 @@ def _ceiling_figures(ceiling: Ceiling) -> dict[str, Any]:
     }
 
 
-def _isolated_figures(run: IsolatedRun, config: RushConfig) -> dict[str, Any]:
+def _bare_figures(figure: BareFigure) -> dict[str, Any]:
+    measured = figure.ceiling
+    if measured is None:
+        return {"app": figure.app.value, "per_second": None, "note": figure.note}
+    return {
+        "app": figure.app.value,
+        "note": figure.note,
+        **_ceiling_figures(measured),
+        "endpoint": f"GET / of the bare app ({figure.app})",
+    }
+
+
+def _isolated_figures(
+    run: IsolatedRun, config: RushConfig, bare_apps: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "seconds_per_step": config.endpoint_seconds,
         "phase_seconds": round(run.seconds, 1),
         "pools": run.pools,
         "timings": run.timings,
-        "endpoints": run.rows,
+        "endpoints": rate_against_references(run.rows, bare_apps),
         "notes": run.notes,
         # The untimed preparation's answers other than 2xx (joins, claims, leaves, cancels).
         "preparation_responses": _responses(run.prep),
@@ -195,11 +217,13 @@ def build_report(
     ledger: SalesLedger,
     audit: AuditResult,
     isolated: IsolatedRun | None = None,
+    bare_apps: Sequence[BareFigure] = (),
 ) -> dict[str, Any]:
     """Everything the rush measured, as JSON-ready data."""
     options = {k: v for k, v in asdict(config).items() if k not in ("admin_key", "audit_env")}
     options["output_dir"] = str(config.output_dir)
     ceiling_rate = ceiling.per_second if ceiling else None
+    bare = [_bare_figures(figure) for figure in bare_apps]
     return {
         "run_id": run_id,
         "started_at": started_at,
@@ -208,9 +232,10 @@ def build_report(
         "verdict": _verdict(ledger, audit),
         "setup": asdict(setup),
         "ceiling": _ceiling_figures(ceiling) if ceiling else None,
-        "isolated": _isolated_figures(isolated, config) if isolated else None,
+        "bare_apps": bare,
+        "isolated": _isolated_figures(isolated, config, bare) if isolated else None,
         "sale": _sale_figures(sale, recorder, ledger),
-        "endpoints": endpoint_rows(recorder, ceiling_rate),
+        "endpoints": endpoint_rows(recorder, ceiling_rate, bare_rates(bare)),
         "errors": recorder.errors + sum(sale.crashes.values()),
         "responses": _responses(recorder),
         "double_sold": [list(entry) for entry in ledger.double_sold[:100]],

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from boxoffice.rush.audit import AuditResult, run_audit
+from boxoffice.rush.bare_servers import BareFigure, measure_bare_apps
 from boxoffice.rush.ceiling import Ceiling, measure_ceiling
 from boxoffice.rush.chart import write_chart
 from boxoffice.rush.client import HttpClient
@@ -41,6 +42,7 @@ EXIT_SETUP_FAILED = 2
 class _Measured:
     setup: SetupSummary
     ceiling: Ceiling | None
+    bare_apps: list[BareFigure]
     isolated: IsolatedRun | None
     sale: SaleResult
     recorder: Recorder
@@ -103,11 +105,13 @@ async def _measure(config: RushConfig, run_id: str, progress: Progress) -> _Meas
         async with asyncio.timeout(config.setup_timeout):
             concert_id, setup, accounts = await _setup(clients, config, run_id, progress)
         ceiling = None
+        bare_apps: list[BareFigure] = []
         if config.ceiling:
             progress.add_task(
                 "ceiling", total=None, detail=f"GET /healthz, {config.ceiling_seconds:g} s"
             )
             ceiling = await measure_ceiling(clients, config.connections, config.ceiling_seconds)
+            bare_apps = await _measure_bare_apps(config, progress)
         isolated = None
         if config.endpoints:
             step = progress.add_task("endpoints", total=None, detail="")
@@ -140,7 +144,21 @@ async def _measure(config: RushConfig, run_id: str, progress: Progress) -> _Meas
         sale = await run_sale(clients, accounts, context, recorder, tick)
     finally:
         await asyncio.gather(*(client.close() for client in clients))
-    return _Measured(setup, ceiling, isolated, sale, recorder, ledger)
+    return _Measured(setup, ceiling, bare_apps, isolated, sale, recorder, ledger)
+
+
+async def _measure_bare_apps(config: RushConfig, progress: Progress) -> list[BareFigure]:
+    """The bare apps, each on a server of its own with the servers' worker count and settings,
+    driven by as many loops as GET /healthz had over every URL."""
+    step = progress.add_task("bare apps", total=None, detail="")
+    return await measure_bare_apps(
+        workers=config.ceiling_workers,
+        server_env=dict(config.audit_env),
+        loops=config.connections * len(config.base_urls),
+        seconds=config.ceiling_seconds,
+        logs=config.output_dir,
+        say=lambda detail: progress.update(step, detail=detail),
+    )
 
 
 def run_rush(config: RushConfig) -> int:
@@ -167,6 +185,7 @@ def run_rush(config: RushConfig) -> int:
         started_at=started_at,
         setup=measured.setup,
         ceiling=measured.ceiling,
+        bare_apps=measured.bare_apps,
         isolated=measured.isolated,
         sale=measured.sale,
         recorder=measured.recorder,

@@ -1,4 +1,7 @@
-"""Issue 6's per-endpoint targets, and each isolated step's figures marked against them. Pure."""
+"""Issue 6's targets for the sale, and each isolated step's figures. Pure.
+
+The per-endpoint ratio targets are issue 16's, against bare apps: see `references`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ from boxoffice.rush.stats import Recorder, summarize
 __all__ = [
     "ISOLATED_ORDER",
     "P99_TARGET_MS",
-    "RATIO_TARGETS",
     "RSS_TARGET_MIB",
     "TICKETS_TARGET",
     "isolated_row",
@@ -19,14 +21,6 @@ __all__ = [
     "target_rows",
 ]
 
-# Each endpoint's own throughput, alone, as a share of the bare endpoint's of the same run.
-RATIO_TARGETS = {
-    endpoints.STATUS: 0.5,
-    endpoints.JOIN: 0.25,
-    endpoints.SEATS: 0.25,
-    endpoints.HOLD: 0.12,
-    endpoints.PAY: 0.10,
-}
 # The order the isolated steps run in: a fan's path through the sale.
 ISOLATED_ORDER = (endpoints.JOIN, endpoints.STATUS, endpoints.SEATS, endpoints.HOLD, endpoints.PAY)
 CONFLICT = (409, "SEAT_UNAVAILABLE")
@@ -71,9 +65,10 @@ def isolated_row(
     exhausted_at: float | None = None,
     client_cpu_seconds: float = 0.0,
 ) -> dict[str, Any]:
-    """One isolated step: its rate, its rate of 2xx answers as a share of the ceiling, latency.
+    """One isolated step: its rate, its rate of 2xx answers as a share of GET /healthz's of the
+    run (the ceiling), latency. `references` adds its bare app, ratio to it, target and mark.
 
-    The ratio counts only 2xx answers, so an endpoint that refuses fast does not look fast.
+    The ratios count only 2xx answers, so an endpoint that refuses fast does not look fast.
     Lost seat races (409 SEAT_UNAVAILABLE) are counted apart from errors.
     """
     latencies = recorder.latencies.get(endpoint, [])
@@ -88,7 +83,6 @@ def isolated_row(
     ok = summary.count - conflicts - errors
     ok_rate = ok / seconds if seconds > 0 else 0.0
     ratio = round(ok_rate / ceiling_per_second, 3) if ceiling_per_second else None
-    target = RATIO_TARGETS.get(endpoint)
     return {
         "endpoint": endpoint,
         "fans": fans,
@@ -98,8 +92,6 @@ def isolated_row(
         "ok": ok,
         "ok_per_second": round(ok_rate, 1),
         "ratio_to_ceiling": ratio,
-        "target": target,
-        "mark": mark(ratio, target),
         "p50_ms": _ms(summary.p50),
         "p90_ms": _ms(summary.p90),
         "p99_ms": _ms(summary.p99),
@@ -122,10 +114,10 @@ def _row(rows: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
 
 
 def target_rows(report: dict[str, Any], peak_worker_mib: float | None) -> list[list[Any]]:
-    """Issue 6's targets: wanted, measured, and met or by how much missed.
+    """Issue 6's targets for the sale: wanted, measured, and met or by how much missed.
 
-    The per-endpoint ratios are those of the endpoints alone (`--endpoints`); the sale's own
-    per-endpoint rates are the fans' mix and are not compared with these targets.
+    The per-endpoint ratios (issue 16's, each endpoint alone against its bare app) are
+    `references.reference_rows`.
     """
     sale = report["sale"]
     tickets = sale["tickets_per_second_sustained"]
@@ -148,22 +140,6 @@ def target_rows(report: dict[str, Any], peak_worker_mib: float | None) -> list[l
             "met" if clean else "missed",
         ]
     )
-    isolated = report.get("isolated")
-    alone = isolated["endpoints"] if isolated else []
-    for name, target in RATIO_TARGETS.items():
-        row = _row(alone, name)
-        ratio: float | None = None if row is None else row["ratio_to_ceiling"]
-        missing = "no ceiling measured"
-        if row is None:
-            missing = "not measured" if isolated else "not measured (run with --endpoints)"
-        rows.append(
-            [
-                f"{name} alone × ceiling",
-                f"≥ {target:g}",
-                ratio,
-                mark(ratio, target, missing=missing),
-            ]
-        )
     rows.append(
         [
             "peak RSS per worker (MiB)",

@@ -1,0 +1,131 @@
+"""Bare apps: the physical limit `boxoffice rush --ceiling` compares each endpoint with.
+
+Four Starlette apps, each answering `GET /` with `{"status":"ok"}` rendered by orjson, as the
+product renders its hot answers: one does nothing, one makes one Redis round trip (a GET of a
+key nobody writes), one one PostgreSQL round trip (`SELECT 1` on an asyncpg pool), one both.
+They run under the server `boxoffice serve` runs, with its options (`server_options`), its
+worker count and the pools its settings size, so that what an endpoint costs beyond its bare
+app is the product's own stack.
+
+Served by `boxoffice serve-bare KIND` (cli.py), exactly as `boxoffice serve` serves the product;
+the load generator starts them with the servers' BOXOFFICE_* settings in the environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from enum import StrEnum
+
+import asyncpg
+import orjson
+from redis.asyncio import BlockingConnectionPool, Redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from boxoffice.settings import Settings
+
+__all__ = ["KIND_VARIABLE", "PATH", "BareApp", "asyncpg_dsn", "create_app"]
+
+KIND_VARIABLE = "BOXOFFICE_BARE_APP"
+PATH = "/"
+# Read, never written: a round trip that finds nothing, and leaves every room's data alone.
+REDIS_KEY = "bx:rush:bare-app"
+_ANSWER = orjson.dumps({"status": "ok"})
+
+
+class BareApp(StrEnum):
+    """A bare app, by the round trips it makes per request."""
+
+    NOTHING = "bare"
+    REDIS = "one Redis"
+    POSTGRES = "one PostgreSQL"
+    REDIS_POSTGRES = "one Redis + one PostgreSQL"
+
+    @property
+    def uses_redis(self) -> bool:
+        """Whether each request makes a Redis round trip."""
+        return self in (BareApp.REDIS, BareApp.REDIS_POSTGRES)
+
+    @property
+    def uses_postgres(self) -> bool:
+        """Whether each request makes a PostgreSQL round trip."""
+        return self in (BareApp.POSTGRES, BareApp.REDIS_POSTGRES)
+
+    @property
+    def slug(self) -> str:
+        """The app's name on a command line."""
+        return self.name.lower()
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The SQLAlchemy URL of the settings (`postgresql+asyncpg://`) as asyncpg's DSN."""
+    scheme, separator, rest = database_url.partition("://")
+    return f"{scheme.split('+', 1)[0]}{separator}{rest}"
+
+
+class _Pools:
+    """One worker's connections, sized as the product sizes its own from the same settings."""
+
+    def __init__(self, app: BareApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.redis: Redis | None = None
+        self.postgres: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        settings, deadline = self.settings, self.settings.request_deadline_seconds
+        if self.app.uses_redis:
+            if not settings.redis_url:
+                raise RuntimeError(f"the {self.app} app needs BOXOFFICE_REDIS_URL")
+            self.redis = Redis.from_pool(
+                BlockingConnectionPool.from_url(
+                    settings.redis_url,
+                    max_connections=settings.redis_pool_size,
+                    timeout=deadline,
+                    decode_responses=True,
+                )
+            )
+        if self.app.uses_postgres:
+            if not settings.database_url:
+                raise RuntimeError(f"the {self.app} app needs BOXOFFICE_DATABASE_URL")
+            size = settings.db_pool_size + settings.db_max_overflow
+            self.postgres = await asyncpg.create_pool(
+                asyncpg_dsn(settings.database_url), min_size=size, max_size=size, timeout=deadline
+            )
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        if self.postgres is not None:
+            await self.postgres.close()
+
+    async def round_trips(self) -> None:
+        """The app's round trips for one request, one after the other."""
+        if self.redis is not None:
+            await self.redis.get(REDIS_KEY)
+        if self.postgres is not None:
+            async with self.postgres.acquire() as connection:
+                await connection.fetchval("SELECT 1")
+
+
+def create_app() -> Starlette:
+    """The bare app named by BOXOFFICE_BARE_APP (a `BareApp` slug)."""
+    pools = _Pools(BareApp[os.environ.get(KIND_VARIABLE, "nothing").upper()], Settings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await pools.open()
+        try:
+            yield
+        finally:
+            await pools.close()
+
+    async def answer(_request: Request) -> Response:
+        await pools.round_trips()
+        return Response(_ANSWER, media_type="application/json")
+
+    return Starlette(routes=[Route(PATH, answer)], lifespan=lifespan)

@@ -1,0 +1,152 @@
+"""Each endpoint against the bare app making the round trips it makes (issue 16's targets). Pure.
+
+Which bare app is an endpoint's reference, from what its route does on PostgreSQL + Redis:
+
+- GET /healthz answers from memory: the app that does nothing.
+- A status poll is one step of the waiting room's store (limits, pass and pacing in one Lua
+  call): one Redis round trip.
+- A seat map checks the pass in Redis, then answers a map cached per process for about a second
+  (rebuilt from PostgreSQL about once a second, not once a request): one Redis round trip.
+- A join checks the join limit, then joins (a Lua call): two Redis round trips, compared with
+  the one-Redis app as the issue asks (its target is lower for that reason).
+- A hold checks the pass in Redis, then runs one PostgreSQL statement (bx_hold_seats); a payment
+  checks the pass, runs one statement (bx_pay_once) and uses the pass up in Redis: both against
+  the app making one Redis and one PostgreSQL round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from boxoffice.bare import BareApp
+from boxoffice.rush import endpoints
+from boxoffice.rush.targets import mark
+
+__all__ = [
+    "REFERENCES",
+    "Reference",
+    "bare_rates",
+    "rate_against_references",
+    "ratio_to_reference",
+    "reference_rows",
+]
+
+
+class Reference(NamedTuple):
+    app: BareApp
+    target: float  # the endpoint's 2xx/s as a share of the app's req/s, at least
+    why: str
+
+
+REFERENCES: dict[str, Reference] = {
+    endpoints.HEALTHZ: Reference(BareApp.NOTHING, 0.7, "no I/O"),
+    endpoints.STATUS: Reference(
+        BareApp.REDIS, 0.6, "one Redis round trip (limits, pass and pace in one Lua step)"
+    ),
+    endpoints.SEATS: Reference(
+        BareApp.REDIS,
+        0.6,
+        "the pass checked in Redis; the map is cached per process, rebuilt from PostgreSQL "
+        "about once a second",
+    ),
+    endpoints.JOIN: Reference(
+        BareApp.REDIS, 0.5, "two Redis round trips (join limit, then the join's Lua step)"
+    ),
+    endpoints.HOLD: Reference(
+        BareApp.REDIS_POSTGRES,
+        0.5,
+        "the pass checked in Redis, then one PostgreSQL statement (bx_hold_seats)",
+    ),
+    endpoints.PAY: Reference(
+        BareApp.REDIS_POSTGRES,
+        0.5,
+        "the pass checked in Redis, one PostgreSQL statement (bx_pay_once), the pass used up "
+        "in Redis",
+    ),
+}
+
+
+def bare_rates(bare_apps: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """req/s of each bare app measured, by its name."""
+    return {row["app"]: row["per_second"] for row in bare_apps if row["per_second"] is not None}
+
+
+def ratio_to_reference(
+    endpoint: str, per_second: float, rates: Mapping[str, float]
+) -> float | None:
+    """`per_second` as a share of the req/s of `endpoint`'s bare app, if it has one measured."""
+    reference = REFERENCES.get(endpoint)
+    return _ratio(per_second, rates.get(reference.app.value) if reference else None)
+
+
+def _ratio(per_second: float | None, rate: float | None) -> float | None:
+    return round(per_second / rate, 3) if per_second is not None and rate else None
+
+
+def _missing(app: BareApp, bare_apps: Sequence[dict[str, Any]]) -> str:
+    if not bare_apps:
+        return "no bare apps measured (run with --ceiling)"
+    row = next((row for row in bare_apps if row["app"] == app.value), None)
+    return f"{app} app {row['note'] if row and row['note'] else 'not measured'}"
+
+
+def rate_against_references(
+    rows: Sequence[dict[str, Any]], bare_apps: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The isolated steps' rows, each with its reference app, that app's req/s, the ratio of
+    the step's 2xx/s to it, the target and its mark."""
+    rates = bare_rates(bare_apps)
+    rated = []
+    for row in rows:
+        reference = REFERENCES.get(row["endpoint"])
+        if reference is None:
+            rated.append({**row, "reference": None, "ratio_to_reference": None})
+            continue
+        rate = rates.get(reference.app.value)
+        ratio = _ratio(row["ok_per_second"], rate)
+        rated.append(
+            {
+                **row,
+                "reference": reference.app.value,
+                "reference_per_second": rate,
+                "ratio_to_reference": ratio,
+                "target": reference.target,
+                "mark": mark(ratio, reference.target, missing=_missing(reference.app, bare_apps)),
+            }
+        )
+    return rated
+
+
+def reference_rows(report: dict[str, Any]) -> list[list[Any]]:
+    """Issue 16's targets: endpoint, its reference app and why, the app's req/s, the endpoint's
+    2xx/s (GET /healthz: the ceiling's req/s), the ratio, the target and its mark."""
+    bare_apps = report.get("bare_apps") or []
+    rates = bare_rates(bare_apps)
+    isolated = report.get("isolated")
+    alone = {row["endpoint"]: row for row in (isolated["endpoints"] if isolated else [])}
+    ceiling = report.get("ceiling")
+    rows = []
+    for name, reference in REFERENCES.items():
+        rate = rates.get(reference.app.value)
+        measured: float | None
+        if name == endpoints.HEALTHZ:
+            measured = ceiling["per_second"] if ceiling else None
+        else:
+            measured = alone[name]["ok_per_second"] if name in alone else None
+        ratio = _ratio(measured, rate)
+        missing = _missing(reference.app, bare_apps) if not rate else "not measured"
+        if measured is None and name != endpoints.HEALTHZ and not isolated:
+            missing = "not measured (run with --endpoints)"
+        rows.append(
+            [
+                name,
+                f"{reference.app} ({reference.why})",
+                rate,
+                measured,
+                ratio,
+                f"≥ {reference.target:g}",
+                mark(ratio, reference.target, missing=missing),
+            ]
+        )
+    return rows

@@ -1,0 +1,64 @@
+"""The bare apps really serve, under the server and options `boxoffice serve` uses."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import pytest
+
+from boxoffice import cli
+from boxoffice.bare import KIND_VARIABLE, BareApp
+from boxoffice.rush.bare_servers import BareServer, unmeasurable
+from boxoffice.rush.client import HttpClient
+from boxoffice.rush.stats import Recorder
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_a_bare_app_is_served_as_boxoffice_serve_serves_the_product(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("BOXOFFICE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv(KIND_VARIABLE, raising=False)  # serve-bare sets it; put back after
+    runs: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: runs.append((app, options)))
+    cli.serve(host="127.0.0.1", port=8123, workers=1)
+    cli.serve_bare("redis", host="127.0.0.1", port=8123, workers=1)
+    (product, served), (bare, bare_served) = runs
+    assert (product, bare) == ("boxoffice.app:create_served_app", "boxoffice.bare:create_app")
+    assert served == bare_served
+    assert os.environ[KIND_VARIABLE] == "redis"
+
+
+def test_an_app_needing_what_the_servers_lack_is_not_measured() -> None:
+    embedded: dict[str, str] = {}
+    assert unmeasurable(BareApp.NOTHING, embedded) == ""
+    assert "Redis" in unmeasurable(BareApp.REDIS, embedded)
+    sqlite = {"BOXOFFICE_REDIS_URL": REDIS_URL, "BOXOFFICE_DATABASE_URL": "sqlite+aiosqlite://"}
+    assert unmeasurable(BareApp.REDIS, sqlite) == ""
+    assert "PostgreSQL" in unmeasurable(BareApp.REDIS_POSTGRES, sqlite)
+
+
+async def _answer(server: BareServer) -> tuple[str, int]:
+    client = HttpClient(server.url, 2, Recorder(perf_counter()))
+    server.start()
+    try:
+        problem = await server.ready(client, seconds=8.0)
+        reply = await client.call("bare", "GET", "/", retries=0)
+        return problem, reply.status
+    finally:
+        await client.close()
+        server.stop()
+
+
+@pytest.mark.parametrize("app", [BareApp.NOTHING, BareApp.REDIS])
+def test_a_bare_app_answers_on_a_free_port_and_stops(app: BareApp, tmp_path: Path) -> None:
+    env = {"BOXOFFICE_REDIS_URL": REDIS_URL, "BOXOFFICE_DATA_DIR": str(tmp_path)}
+    server = BareServer(app, 1, env, tmp_path / "bare.log")
+    problem, status = asyncio.run(_answer(server))
+    assert (problem, status) == ("", 200)
+    assert server.exited()

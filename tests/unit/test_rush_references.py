@@ -1,0 +1,74 @@
+"""Each endpoint rated against the bare app making the round trips it makes (issue 16)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boxoffice.bare import BareApp
+from boxoffice.rush import endpoints
+from boxoffice.rush.references import rate_against_references, reference_rows
+
+BARE = [
+    {"app": "bare", "per_second": 10_000.0, "note": ""},
+    {"app": "one Redis", "per_second": 4_000.0, "note": ""},
+    {"app": "one PostgreSQL", "per_second": 3_000.0, "note": ""},
+    {"app": "one Redis + one PostgreSQL", "per_second": 2_000.0, "note": ""},
+]
+
+
+def _alone(endpoint: str, ok_per_second: float) -> dict[str, Any]:
+    return {"endpoint": endpoint, "ok_per_second": ok_per_second, "ratio_to_ceiling": 0.1}
+
+
+def test_each_endpoint_is_compared_with_the_app_making_its_round_trips() -> None:
+    rows = rate_against_references(
+        [
+            _alone(endpoints.STATUS, 2_400.0),
+            _alone(endpoints.SEATS, 2_000.0),
+            _alone(endpoints.JOIN, 2_000.0),
+            _alone(endpoints.HOLD, 1_000.0),
+            _alone(endpoints.PAY, 900.0),
+        ],
+        BARE,
+    )
+    by_name = {row["endpoint"]: row for row in rows}
+    assert by_name[endpoints.STATUS]["reference"] == "one Redis"
+    assert by_name[endpoints.STATUS]["ratio_to_reference"] == 0.6
+    assert by_name[endpoints.STATUS]["mark"] == "met"
+    assert by_name[endpoints.SEATS]["ratio_to_reference"] == 0.5
+    assert by_name[endpoints.SEATS]["mark"] == "missed by 0.1 (1.2× needed)"
+    assert by_name[endpoints.JOIN]["reference"] == "one Redis"
+    assert by_name[endpoints.JOIN]["mark"] == "met"  # 0.5 of one Redis
+    assert by_name[endpoints.HOLD]["reference"] == BareApp.REDIS_POSTGRES.value
+    assert by_name[endpoints.HOLD]["ratio_to_reference"] == 0.5
+    assert by_name[endpoints.PAY]["ratio_to_reference"] == 0.45
+    assert by_name[endpoints.PAY]["target"] == 0.5
+
+
+def test_an_endpoint_whose_app_was_not_measured_says_why() -> None:
+    embedded = [
+        BARE[0],
+        {"app": "one Redis", "per_second": None, "note": "not measured: no Redis"},
+    ]
+    (row,) = rate_against_references([_alone(endpoints.STATUS, 900.0)], embedded)
+    assert row["ratio_to_reference"] is None
+    assert row["mark"] == "one Redis app not measured: no Redis"
+
+
+def test_reference_rows_rate_healthz_by_the_ceiling_and_the_rest_alone() -> None:
+    report = {
+        "ceiling": {"per_second": 8_000.0},
+        "bare_apps": BARE,
+        "isolated": {"endpoints": [_alone(endpoints.STATUS, 2_000.0)]},
+    }
+    rows = {row[0]: row[1:] for row in reference_rows(report)}
+    assert rows[endpoints.HEALTHZ][1:] == [10_000.0, 8_000.0, 0.8, "≥ 0.7", "met"]
+    assert rows[endpoints.STATUS][1:4] == [4_000.0, 2_000.0, 0.5]
+    assert rows[endpoints.HOLD][0].startswith("one Redis + one PostgreSQL (")
+    assert rows[endpoints.PAY][1:] == [2_000.0, None, None, "≥ 0.5", "not measured"]
+
+
+def test_without_a_ceiling_or_endpoints_the_rows_say_what_to_run() -> None:
+    rows = {row[0]: row[-1] for row in reference_rows({"ceiling": None, "isolated": None})}
+    assert rows[endpoints.HEALTHZ] == "no bare apps measured (run with --ceiling)"
+    assert rows[endpoints.JOIN] == "not measured (run with --endpoints)"
