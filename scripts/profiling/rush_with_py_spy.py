@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from boxoffice.cli import app
-from boxoffice.rush import isolated
+from boxoffice_rush import isolated
 
 PIDS = os.environ["PROFILE_PIDS"].split(",")
 OUT = Path(os.environ["PROFILE_DIR"])

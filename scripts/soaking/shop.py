@@ -18,7 +18,7 @@ import aiohttp
 import orjson
 from yarl import URL
 
-from boxoffice.rush.client import decode_answer
+from boxoffice_rush.client import decode_answer
 
 __all__ = ["API", "Reply", "Shop", "Traffic"]
 

@@ -38,12 +38,13 @@ _ANSWER = orjson.dumps({"status": "ok"})
 
 
 class BareApp(StrEnum):
-    """A bare app, by the round trips it makes per request."""
+    """A bare app, by the round trips it makes per request; its value is its name on
+    `boxoffice serve-bare`'s command line."""
 
-    NOTHING = "bare"
-    REDIS = "one Redis"
-    POSTGRES = "one PostgreSQL"
-    REDIS_POSTGRES = "one Redis + one PostgreSQL"
+    NOTHING = "nothing"
+    REDIS = "redis"
+    POSTGRES = "postgres"
+    REDIS_POSTGRES = "redis_postgres"
 
     @property
     def uses_redis(self) -> bool:
@@ -54,11 +55,6 @@ class BareApp(StrEnum):
     def uses_postgres(self) -> bool:
         """Whether each request makes a PostgreSQL round trip."""
         return self in (BareApp.POSTGRES, BareApp.REDIS_POSTGRES)
-
-    @property
-    def slug(self) -> str:
-        """The app's name on a command line."""
-        return self.name.lower()
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -113,8 +109,8 @@ class _Pools:
 
 
 def create_app() -> Starlette:
-    """The bare app named by BOXOFFICE_BARE_APP (a `BareApp` slug)."""
-    pools = _Pools(BareApp[os.environ.get(KIND_VARIABLE, "nothing").upper()], Settings())
+    """The bare app named by BOXOFFICE_BARE_APP (a `BareApp` value)."""
+    pools = _Pools(BareApp(os.environ.get(KIND_VARIABLE, BareApp.NOTHING)), Settings())
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

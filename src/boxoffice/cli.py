@@ -101,9 +101,9 @@ def serve_bare(
     server and options `serve` uses: the physical limit `boxoffice rush --ceiling` measures."""
     from boxoffice.bare import KIND_VARIABLE, BareApp
 
-    slugs = [bare.slug for bare in BareApp]
-    if kind not in slugs:
-        _fail(f"no bare app {kind!r}; choose one of {', '.join(slugs)}")
+    names = [bare.value for bare in BareApp]
+    if kind not in names:
+        _fail(f"no bare app {kind!r}; choose one of {', '.join(names)}")
     os.environ[KIND_VARIABLE] = kind  # read by every worker's factory
     _run("boxoffice.bare:create_app", _settings(), host, port, workers)
 
@@ -156,7 +156,7 @@ def audit() -> None:
 )
 def rush(context: typer.Context) -> None:
     """Play a ticket rush against a running deployment and report (`rush --help`: options)."""
-    from boxoffice.rush.command import main as rush_main
+    from boxoffice_rush.command import main as rush_main
 
     rush_main(context.args)
 
@@ -167,7 +167,7 @@ def rush(context: typer.Context) -> None:
 )
 def queue_depth(context: typer.Context) -> None:
     """Join and status latency with 1,000 and 1,000,000 waiting (`queue-depth --help`)."""
-    from boxoffice.rush.queue_depth import main as queue_depth_main
+    from boxoffice_rush.queue_depth import main as queue_depth_main
 
     queue_depth_main(context.args)
 

@@ -7,10 +7,10 @@ from time import perf_counter
 
 import pytest
 
-from boxoffice.rush.config import TargetRefused
-from boxoffice.rush.queue_depth import check_redis_url
-from boxoffice.rush.queue_depth_http import drive
-from boxoffice.rush.queue_depth_report import (
+from boxoffice_rush.config import TargetRefused
+from boxoffice_rush.queue_depth import check_redis_url
+from boxoffice_rush.queue_depth_http import drive
+from boxoffice_rush.queue_depth_report import (
     END,
     START,
     DepthResult,

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 
 from boxoffice import cli
-from boxoffice.bare import KIND_VARIABLE, BareApp
-from boxoffice.rush.bare_servers import BareServer, unmeasurable
-from boxoffice.rush.client import HttpClient
-from boxoffice.rush.stats import Recorder
+from boxoffice.bare import KIND_VARIABLE
+from boxoffice.bare import BareApp as ServedApp
+from boxoffice_rush.bare_apps import BareApp
+from boxoffice_rush.bare_servers import BareServer, unmeasurable
+from boxoffice_rush.client import HttpClient
+from boxoffice_rush.stats import Recorder
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -32,6 +34,24 @@ def test_a_bare_app_is_served_as_boxoffice_serve_serves_the_product(
     assert (product, bare) == ("boxoffice.app:create_served_app", "boxoffice.bare:create_app")
     assert served == bare_served
     assert os.environ[KIND_VARIABLE] == "redis"
+
+
+@pytest.mark.parametrize("app", list(BareApp))
+def test_the_rush_names_each_bare_app_as_serve_bare_knows_it(
+    app: BareApp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The rush starts the bare apps through the public command only: its names are the command's.
+    monkeypatch.setenv("BOXOFFICE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv(KIND_VARIABLE, raising=False)
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: None)
+    cli.serve_bare(app.slug, host="127.0.0.1", port=8123, workers=1)
+    served = ServedApp[app.name]
+    assert os.environ[KIND_VARIABLE] == served.value
+    assert (served.uses_redis, served.uses_postgres) == (app.uses_redis, app.uses_postgres)
+
+
+def test_the_rush_knows_every_bare_app_there_is() -> None:
+    assert {app.slug for app in BareApp} == {app.value for app in ServedApp}
 
 
 def test_an_app_needing_what_the_servers_lack_is_not_measured() -> None:

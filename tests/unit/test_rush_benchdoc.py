@@ -8,19 +8,19 @@ from typing import Any
 
 import pytest
 
-from boxoffice.bare import BareApp
-from boxoffice.rush.audit import AuditResult
-from boxoffice.rush.bare_servers import BareFigure
-from boxoffice.rush.benchdoc import cpu_cores, peak_rss_mib, render, write
-from boxoffice.rush.ceiling import Ceiling
-from boxoffice.rush.config import RushConfig
-from boxoffice.rush.docsection import END, START
-from boxoffice.rush.isolated import IsolatedRun
-from boxoffice.rush.markdown import render_markdown
-from boxoffice.rush.report import SetupSummary, build_report
-from boxoffice.rush.sale import SaleResult
-from boxoffice.rush.stats import Recorder, SalesLedger, summarize
-from boxoffice.rush.targets import isolated_row
+from boxoffice_rush.audit import AuditResult
+from boxoffice_rush.bare_apps import BareApp
+from boxoffice_rush.bare_servers import BareFigure
+from boxoffice_rush.benchdoc import cpu_cores, peak_rss_mib, render, write
+from boxoffice_rush.ceiling import Ceiling
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.docsection import END, START
+from boxoffice_rush.isolated import IsolatedRun
+from boxoffice_rush.markdown import render_markdown
+from boxoffice_rush.report import SetupSummary, build_report
+from boxoffice_rush.sale import SaleResult
+from boxoffice_rush.stats import Recorder, SalesLedger, summarize
+from boxoffice_rush.targets import isolated_row
 
 SAMPLES = [
     "100 10 supervisor 40960 50",

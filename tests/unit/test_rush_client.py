@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from boxoffice.rush.client import HttpClient, Reply
-from boxoffice.rush.stats import Recorder
+from boxoffice_rush.client import HttpClient, Reply
+from boxoffice_rush.stats import Recorder
 
 
 @pytest.fixture

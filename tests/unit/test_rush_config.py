@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.rush.config import (
+from boxoffice_rush.config import (
     RushConfig,
     TargetRefused,
     check_local_url,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from boxoffice.rush.docsection import END, START, splice
+from boxoffice_rush.docsection import END, START, splice
 
 OTHER = (
     "<!-- queue-depth:start -->\n"

@@ -8,14 +8,14 @@ from typing import Any
 import orjson
 import pytest
 
-from boxoffice.rush import ceiling
-from boxoffice.rush.client import Reply
-from boxoffice.rush.config import RushConfig
-from boxoffice.rush.fan import FanAccount
-from boxoffice.rush.isolated import MAX_ACTIVE_POOL, MIN_POOL, pool_sizes
-from boxoffice.rush.isolated_prep import PhaseFan, Preparer
-from boxoffice.rush.stats import Recorder
-from boxoffice.rush.window import Job, OneShot, RoundRobin, WindowResult, run_window
+from boxoffice_rush import ceiling
+from boxoffice_rush.client import Reply
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.fan import FanAccount
+from boxoffice_rush.isolated import MAX_ACTIVE_POOL, MIN_POOL, pool_sizes
+from boxoffice_rush.isolated_prep import PhaseFan, Preparer
+from boxoffice_rush.stats import Recorder
+from boxoffice_rush.window import Job, OneShot, RoundRobin, WindowResult, run_window
 
 
 def _config(tmp_path: Path, **options: Any) -> RushConfig:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from boxoffice.bare import BareApp
-from boxoffice.rush import endpoints
-from boxoffice.rush.references import rate_against_references, reference_rows
+from boxoffice_rush import endpoints
+from boxoffice_rush.bare_apps import BareApp
+from boxoffice_rush.references import rate_against_references, reference_rows
 
 BARE = [
     {"app": "bare", "per_second": 10_000.0, "note": ""},

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from boxoffice.rush.audit import AuditResult
-from boxoffice.rush.ceiling import Ceiling
-from boxoffice.rush.config import RushConfig
-from boxoffice.rush.markdown import render_markdown, table
-from boxoffice.rush.report import SetupSummary, build_report, endpoint_rows, timeline
-from boxoffice.rush.sale import SaleResult
-from boxoffice.rush.sampler import RoomSample
-from boxoffice.rush.stats import Recorder, Sale, SalesLedger, summarize
+from boxoffice_rush.audit import AuditResult
+from boxoffice_rush.ceiling import Ceiling
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.markdown import render_markdown, table
+from boxoffice_rush.report import SetupSummary, build_report, endpoint_rows, timeline
+from boxoffice_rush.sale import SaleResult
+from boxoffice_rush.sampler import RoomSample
+from boxoffice_rush.stats import Recorder, Sale, SalesLedger, summarize
 
 PASSED = AuditResult(True, True, 0, "audit passed")
 

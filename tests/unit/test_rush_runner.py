@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from boxoffice.rush.runner import _ticking
+from boxoffice_rush.runner import _ticking
 
 
 async def test_work_cut_short_by_the_setup_limit_is_cancelled_with_it() -> None:

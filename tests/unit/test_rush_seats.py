@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boxoffice.rush.seats import available_numbers, choose_schedule, pick_seats
+from boxoffice_rush.seats import available_numbers, choose_schedule, pick_seats
 
 
 def test_only_available_seats_are_candidates() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from boxoffice.rush.client import SharedDecodes
+from boxoffice_rush.client import SharedDecodes
 
 
 class _Counting:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boxoffice.rush.stats import (
+from boxoffice_rush.stats import (
     Outcome,
     Recorder,
     Sale,

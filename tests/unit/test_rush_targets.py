@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from boxoffice.rush.stats import Recorder
-from boxoffice.rush.targets import isolated_row, mark, mark_below, target_rows
+from boxoffice_rush.stats import Recorder
+from boxoffice_rush.targets import isolated_row, mark, mark_below, target_rows
 
 HOLD = "POST /reservations"
 STATUS = "GET /queue/status"

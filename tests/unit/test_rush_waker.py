@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from time import perf_counter
 
-from boxoffice.rush.waker import Waker
+from boxoffice_rush.waker import Waker
 
 
 async def test_wake_all_ends_every_sleep_and_later_ones_at_once() -> None:

@@ -9,6 +9,7 @@ that checks limits in the same step as its own work, as the waiting room's statu
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,6 +141,15 @@ if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then
 end
 return 0
 """
+
+
+def lua_script_names() -> dict[str, str]:
+    """The limiter's Lua scripts by the SHA1 that EVALSHA names them with (in SLOWLOG, say)."""
+    scripts = {_CHECK: "rate-limit check", _GIVE_BACK: "rate-limit give back"}
+    return {
+        hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest(): name
+        for source, name in scripts.items()
+    }
 
 
 def redis_key_prefix(room: str) -> str:

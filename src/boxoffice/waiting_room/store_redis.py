@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from boxoffice.platform.rate_limit import (
     LUA_CHECK_FUNCTION,
     NO_PACE,
+    lua_script_names,
     redis_counter_args,
     redis_key_prefix,
 )
@@ -139,6 +140,12 @@ class RedisWaitingRoomStore:
         """A store with its own pool of at most `pool_size` connections to the Redis at `url`."""
         client = redis_client(url, pool_size=pool_size, timeout_seconds=timeout_seconds)
         return cls(client, room=room, default_policy=default_policy)
+
+    def script_names(self) -> dict[str, str]:
+        """The Lua scripts run on this store's room, its own and the rate limiter's, by the SHA1
+        that EVALSHA names them with (in SLOWLOG, say)."""
+        own = {script.sha: name for name, script in self._scripts.items()}
+        return {**lua_script_names(), **own}
 
     async def _run(self, script: str, *args: _Arg) -> Any:
         return await self._scripts[script](keys=self._keys, args=[*self._head, *args])

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 
-from boxoffice.bare import PATH, BareApp
-from boxoffice.rush.ceiling import Ceiling, measure_rate
-from boxoffice.rush.client import HttpClient
-from boxoffice.rush.stats import Recorder
+from boxoffice_rush.bare_apps import PATH, BareApp
+from boxoffice_rush.ceiling import Ceiling, measure_rate
+from boxoffice_rush.client import HttpClient
+from boxoffice_rush.stats import Recorder
 
 __all__ = ["BareFigure", "BareServer", "free_port", "measure_bare_apps", "unmeasurable"]
 

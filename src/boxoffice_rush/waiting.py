@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 import orjson
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.client import HttpClient
-from boxoffice.rush.waker import Waker
+from boxoffice_rush import endpoints
+from boxoffice_rush.client import HttpClient
+from boxoffice_rush.waker import Waker
 
 __all__ = ["StreamSwitch", "WaitResult", "poll_until_active", "stream_until_active"]
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from boxoffice.bare import BareApp
-from boxoffice.rush import endpoints
-from boxoffice.rush.targets import mark
+from boxoffice_rush import endpoints
+from boxoffice_rush.bare_apps import BareApp
+from boxoffice_rush.targets import mark
 
 __all__ = [
     "REFERENCES",

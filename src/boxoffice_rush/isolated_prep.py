@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.client import HttpClient, json_body
-from boxoffice.rush.config import RushConfig
-from boxoffice.rush.fan import FanAccount
-from boxoffice.rush.provision import read_room, set_policy
-from boxoffice.rush.stats import Recorder
-from boxoffice.rush.window import Job, WindowResult, for_each
+from boxoffice_rush import endpoints
+from boxoffice_rush.client import HttpClient, json_body
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.fan import FanAccount
+from boxoffice_rush.provision import read_room, set_policy
+from boxoffice_rush.stats import Recorder
+from boxoffice_rush.window import Job, WindowResult, for_each
 
 __all__ = ["PhaseFan", "Preparer"]
 

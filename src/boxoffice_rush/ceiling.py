@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.client import RAMP_SECONDS, HttpClient
-from boxoffice.rush.stats import LatencySummary, Recorder, summarize
+from boxoffice_rush import endpoints
+from boxoffice_rush.client import RAMP_SECONDS, HttpClient
+from boxoffice_rush.stats import LatencySummary, Recorder, summarize
 
 __all__ = ["Ceiling", "client_cpu_seconds", "measure_ceiling", "measure_rate", "warm_up"]
 

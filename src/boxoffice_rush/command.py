@@ -8,14 +8,14 @@ from typing import Annotated
 
 import typer
 
-from boxoffice.platform.runtime import tune_garbage_collector
-from boxoffice.rush.config import (
+from boxoffice_rush.config import (
     RushConfig,
     TargetRefused,
     check_local_url,
     descriptor_limit_for,
     read_env_file,
 )
+from boxoffice_rush.gc_tuning import tune_garbage_collector
 
 __all__ = ["main", "rush_app"]
 
@@ -152,7 +152,7 @@ def rush(
 
     Exit code: 0 passed; 1 the audit failed or a seat was paid for twice; 2 the setup failed.
     """
-    from boxoffice.rush.runner import run_rush
+    from boxoffice_rush.runner import run_rush
 
     try:
         config = RushConfig(

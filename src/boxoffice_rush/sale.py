@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 
-from boxoffice.rush.ceiling import client_cpu_seconds
-from boxoffice.rush.client import HttpClient
-from boxoffice.rush.fan import FanAccount, FanOutcome, SaleContext, run_fan
-from boxoffice.rush.sampler import RoomSample, sample_room
-from boxoffice.rush.stats import Recorder
+from boxoffice_rush.ceiling import client_cpu_seconds
+from boxoffice_rush.client import HttpClient
+from boxoffice_rush.fan import FanAccount, FanOutcome, SaleContext, run_fan
+from boxoffice_rush.sampler import RoomSample, sample_room
+from boxoffice_rush.stats import Recorder
 
 __all__ = ["SaleResult", "run_sale"]
 

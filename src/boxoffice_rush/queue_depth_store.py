@@ -10,7 +10,6 @@ need about 35 s of Redis's one thread whatever the client does.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import multiprocessing
 import time
 from collections.abc import Sequence
@@ -20,9 +19,10 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from boxoffice.platform.rate_limit import _CHECK as RATE_LIMIT_SCRIPT
+# The one place the rush uses the product as a library, and only through the waiting-room store's
+# public port: it times the store alone, without HTTP (tests/unit/test_rush_boundary.py).
 from boxoffice.waiting_room.domain import QueuePolicy, RoomStats
-from boxoffice.waiting_room.store_redis import _SCRIPTS, RedisWaitingRoomStore, _lua
+from boxoffice.waiting_room.store_redis import RedisWaitingRoomStore
 
 __all__ = ["HELD_POLICY", "SYNTHETIC_USER_BASE", "BatchingRedis", "RoomProbe", "run_range"]
 
@@ -121,12 +121,6 @@ async def run_range(url: str, room: str, op: str, start: int, stop: int, process
     return perf_counter() - began
 
 
-def _script_names() -> dict[str, str]:
-    names = {hashlib.sha1(_lua(n).encode()).hexdigest(): n for n in _SCRIPTS}  # noqa: S324
-    names[hashlib.sha1(RATE_LIMIT_SCRIPT.encode()).hexdigest()] = "rate-limit check"  # noqa: S324
-    return names
-
-
 class RoomProbe:
     """The room seen from Redis directly: the store called one call at a time, and Redis's INFO."""
 
@@ -204,7 +198,7 @@ class RoomProbe:
 
     async def slowlog(self, since: float, until: float) -> list[tuple[str, float]]:
         """SLOWLOG entries from `since` to `until` (Unix s) that name this room: (what, ms)."""
-        names = _script_names()
+        names = self.store.script_names()
         found: list[tuple[str, float]] = []
         for entry in await self.redis.slowlog_get(128):
             command = entry["command"]

@@ -6,8 +6,8 @@ import asyncio
 from dataclasses import dataclass
 from time import perf_counter
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.client import HttpClient
+from boxoffice_rush import endpoints
+from boxoffice_rush.client import HttpClient
 
 __all__ = ["RoomSample", "sample_room"]
 

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 import typer
 import uvloop
 
-from boxoffice.rush import queue_depth_http as web
-from boxoffice.rush.config import TargetRefused, check_local_url
-from boxoffice.rush.queue_depth_report import (
+from boxoffice_rush import queue_depth_http as web
+from boxoffice_rush.config import TargetRefused, check_local_url
+from boxoffice_rush.queue_depth_report import (
     DepthResult,
     Run,
     parse_cpu_stall,
@@ -37,7 +37,7 @@ from boxoffice.rush.queue_depth_report import (
     summarize,
     summarize_slowlog,
 )
-from boxoffice.rush.queue_depth_store import HELD_POLICY, RoomProbe, run_range
+from boxoffice_rush.queue_depth_store import HELD_POLICY, RoomProbe, run_range
 
 __all__ = ["Options", "app", "main", "measure"]
 

@@ -8,18 +8,18 @@ from enum import StrEnum
 from time import perf_counter
 from typing import Any
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.client import HttpClient, Reply, SharedDecodes, json_body
-from boxoffice.rush.config import RushConfig
-from boxoffice.rush.seats import available_numbers, choose_schedule, pick_seats
-from boxoffice.rush.stats import Sale, SalesLedger
-from boxoffice.rush.waiting import (
+from boxoffice_rush import endpoints
+from boxoffice_rush.client import HttpClient, Reply, SharedDecodes, json_body
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.seats import available_numbers, choose_schedule, pick_seats
+from boxoffice_rush.stats import Sale, SalesLedger
+from boxoffice_rush.waiting import (
     StreamSwitch,
     WaitResult,
     poll_until_active,
     stream_until_active,
 )
-from boxoffice.rush.waker import Waker
+from boxoffice_rush.waker import Waker
 
 __all__ = ["FanAccount", "FanOutcome", "SaleContext", "run_fan"]
 

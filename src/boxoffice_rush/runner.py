@@ -17,21 +17,21 @@ import uvloop
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from boxoffice.rush.audit import AuditResult, run_audit
-from boxoffice.rush.bare_servers import BareFigure, measure_bare_apps
-from boxoffice.rush.ceiling import Ceiling, measure_ceiling
-from boxoffice.rush.chart import write_chart
-from boxoffice.rush.client import HttpClient
-from boxoffice.rush.config import RushConfig
-from boxoffice.rush.fan import SaleContext
-from boxoffice.rush.isolated import IsolatedRun, run_isolated
-from boxoffice.rush.markdown import render_markdown
-from boxoffice.rush.provision import SetupFailed, create_concert, provision_fans, set_policy
-from boxoffice.rush.report import SetupSummary, build_report
-from boxoffice.rush.sale import SaleResult, run_sale
-from boxoffice.rush.stats import Recorder, SalesLedger
-from boxoffice.rush.waiting import StreamSwitch
-from boxoffice.rush.waker import Waker
+from boxoffice_rush.audit import AuditResult, run_audit
+from boxoffice_rush.bare_servers import BareFigure, measure_bare_apps
+from boxoffice_rush.ceiling import Ceiling, measure_ceiling
+from boxoffice_rush.chart import write_chart
+from boxoffice_rush.client import HttpClient
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.fan import SaleContext
+from boxoffice_rush.isolated import IsolatedRun, run_isolated
+from boxoffice_rush.markdown import render_markdown
+from boxoffice_rush.provision import SetupFailed, create_concert, provision_fans, set_policy
+from boxoffice_rush.report import SetupSummary, build_report
+from boxoffice_rush.sale import SaleResult, run_sale
+from boxoffice_rush.stats import Recorder, SalesLedger
+from boxoffice_rush.waiting import StreamSwitch
+from boxoffice_rush.waker import Waker
 
 __all__ = ["run_rush"]
 

@@ -7,16 +7,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.audit import AuditResult
-from boxoffice.rush.bare_servers import BareFigure
-from boxoffice.rush.ceiling import Ceiling
-from boxoffice.rush.config import RushConfig
-from boxoffice.rush.isolated import IsolatedRun
-from boxoffice.rush.references import bare_rates, rate_against_references, ratio_to_reference
-from boxoffice.rush.sale import SaleResult
-from boxoffice.rush.sampler import RoomSample
-from boxoffice.rush.stats import Recorder, SalesLedger, percentile, summarize
+from boxoffice_rush import endpoints
+from boxoffice_rush.audit import AuditResult
+from boxoffice_rush.bare_servers import BareFigure
+from boxoffice_rush.ceiling import Ceiling
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.isolated import IsolatedRun
+from boxoffice_rush.references import bare_rates, rate_against_references, ratio_to_reference
+from boxoffice_rush.sale import SaleResult
+from boxoffice_rush.sampler import RoomSample
+from boxoffice_rush.stats import Recorder, SalesLedger, percentile, summarize
 
 __all__ = ["SetupSummary", "build_report", "endpoint_rows", "timeline"]
 

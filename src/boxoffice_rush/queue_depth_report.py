@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from boxoffice.rush.markdown import table
-from boxoffice.rush.stats import percentile
+from boxoffice_rush.markdown import table
+from boxoffice_rush.stats import percentile
 
 __all__ = [
     "END",

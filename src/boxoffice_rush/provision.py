@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.client import (
+from boxoffice_rush import endpoints
+from boxoffice_rush.client import (
     FORM_HEADERS,
     JSON_HEADERS,
     RAMP_SECONDS,
@@ -18,8 +18,8 @@ from boxoffice.rush.client import (
     Reply,
     json_body,
 )
-from boxoffice.rush.config import RushConfig
-from boxoffice.rush.fan import FanAccount
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.fan import FanAccount
 
 __all__ = [
     "Provisioned",

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import TypeVar
 
-from boxoffice.rush.ceiling import client_cpu_seconds, warm_up
-from boxoffice.rush.client import HttpClient, Reply
-from boxoffice.rush.stats import Recorder
+from boxoffice_rush.ceiling import client_cpu_seconds, warm_up
+from boxoffice_rush.client import HttpClient, Reply
+from boxoffice_rush.stats import Recorder
 
 __all__ = ["Job", "OneShot", "RoundRobin", "WindowResult", "for_each", "run_window"]
 

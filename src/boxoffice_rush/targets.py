@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.stats import Recorder, summarize
+from boxoffice_rush import endpoints
+from boxoffice_rush.stats import Recorder, summarize
 
 __all__ = [
     "ISOLATED_ORDER",

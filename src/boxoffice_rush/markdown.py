@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from boxoffice.rush.references import reference_rows
+from boxoffice_rush.references import reference_rows
 
 __all__ = ["bare_app_lines", "isolated_table", "render_markdown", "table"]
 

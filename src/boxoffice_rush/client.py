@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import aiohttp
 import orjson
 
-from boxoffice.rush.stats import Recorder
+from boxoffice_rush.stats import Recorder
 
 __all__ = ["FORM_HEADERS", "JSON_HEADERS", "RAMP_SECONDS", "HttpClient", "Reply", "SharedDecodes"]
 

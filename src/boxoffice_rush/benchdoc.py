@@ -1,7 +1,7 @@
 """The rush's part of docs/benchmarks.md from a `scripts/bench` run: the run, the targets, and
 a section per deployment (its figures, its endpoints alone, its endpoints during the sale).
 
-Run by the script: `python -m boxoffice.rush.benchdoc RUN_DIR docs/benchmarks.md` rewrites only
+Run by the script: `python -m boxoffice_rush.benchdoc RUN_DIR docs/benchmarks.md` rewrites only
 the text between the file's rush markers (see `docsection`); without a file argument the part is
 printed. RUN_DIR holds `meta.json` (what ran, where) and, per deployment, `NAME/rush.json` and
 `NAME/rss.tsv`.
@@ -16,16 +16,16 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.docsection import splice
-from boxoffice.rush.markdown import (
+from boxoffice_rush import endpoints
+from boxoffice_rush.docsection import splice
+from boxoffice_rush.markdown import (
     bare_app_lines,
     connection_count,
     connection_waits,
     isolated_table,
     table,
 )
-from boxoffice.rush.targets import target_rows
+from boxoffice_rush.targets import target_rows
 
 __all__ = ["peak_rss_mib", "render", "write"]
 

@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
 
-from boxoffice.rush import endpoints
-from boxoffice.rush.client import HttpClient
-from boxoffice.rush.config import RushConfig
-from boxoffice.rush.isolated_prep import PhaseFan, Preparer
-from boxoffice.rush.provision import create_concert, provision_accounts
-from boxoffice.rush.stats import Recorder
-from boxoffice.rush.targets import isolated_row
-from boxoffice.rush.window import Job, OneShot, RoundRobin, WindowResult, run_window
+from boxoffice_rush import endpoints
+from boxoffice_rush.client import HttpClient
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.isolated_prep import PhaseFan, Preparer
+from boxoffice_rush.provision import create_concert, provision_accounts
+from boxoffice_rush.stats import Recorder
+from boxoffice_rush.targets import isolated_row
+from boxoffice_rush.window import Job, OneShot, RoundRobin, WindowResult, run_window
 
 __all__ = ["IsolatedRun", "pool_sizes", "run_isolated"]
 
