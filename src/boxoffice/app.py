@@ -119,7 +119,9 @@ def create_app(
         docs_url=None,  # served from the package instead (platform/api_docs.py)
         redoc_url=None,
     )
-    app.state.container = container
+    app.state.container = container  # for the operations routes and the lifespan
+    app.state.provided = container.provided()  # what the domains' routes are handed
+    app.state.provided.check()
     app.state.draining = draining
     app.state.stream_slots = StreamSlots(
         settings.stream_max_per_pass, settings.stream_max_per_account

@@ -70,7 +70,7 @@ def observe_caches(container: Container) -> None:
     access_tokens, passes = container.signer.kept
     metrics.CACHE_ENTRIES.labels("verified_access_tokens").set(access_tokens)
     metrics.CACHE_ENTRIES.labels("verified_passes").set(passes)
-    metrics.CACHE_ENTRIES.labels("seat_layout_seats").set(container.seat_layouts.seats)
+    metrics.CACHE_ENTRIES.labels("seat_layout_seats").set(container.listings.seat_layouts.seats)
     metrics.CACHE_ENTRIES.labels("wait_estimates").set(container.waiting_room.tracked_estimates)
 
 
@@ -81,7 +81,7 @@ async def sweeper_loop(container: Container) -> None:
         try:
             swept = await sweep_once(container)
             if swept:
-                container.seats_changed()
+                container.listings.seats_changed()
                 metrics.HOLDS_EXPIRED.inc(swept)
         except Exception as error:  # noqa: BLE001 - the loop must outlive a database hiccup
             _log.warning("sweep_failed", error=repr(error))

@@ -8,23 +8,28 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from boxoffice.catalog.seat_map import SeatLayouts
-from boxoffice.platform.cache import HotReadCache
+from boxoffice.accounts.dependencies import AccountsDeps, Authenticator
+from boxoffice.catalog.dependencies import CatalogDeps, Listings
+from boxoffice.payments.dependencies import PaymentsDeps
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.database import create_engine
-from boxoffice.platform.http import TaggedBody
+from boxoffice.platform.dependencies import AdminGate
+from boxoffice.platform.provided import Provided
 from boxoffice.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from boxoffice.platform.secrets import Keys, resolve_keys
 from boxoffice.platform.security import PasswordHashing, TokenSigner
+from boxoffice.reservations.dependencies import ReservationsDeps
 from boxoffice.reservations.service import HoldRules
 from boxoffice.settings import Settings
 from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.waiting_room.admissions import AdmissionWatch
+from boxoffice.waiting_room.dependencies import PassGate, QueueDeps
 from boxoffice.waiting_room.domain import QueuePolicy
 from boxoffice.waiting_room.records import SqlPassRecords
 from boxoffice.waiting_room.service import WaitingRoom
 from boxoffice.waiting_room.store import WaitingRoomStore
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
+from boxoffice.wallet.dependencies import WalletDeps
 from boxoffice.wallet.service import WalletLimits
 
 
@@ -45,15 +50,15 @@ class Container:
     write_lock: asyncio.Lock | None
     limiter: RateLimiter
     admission_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    seat_maps: HotReadCache[TaggedBody] = field(init=False)
-    schedule_lists: HotReadCache[bytes] = field(init=False)
-    seat_layouts: SeatLayouts = field(init=False)
+    listings: Listings = field(init=False)
 
     def __post_init__(self) -> None:
-        self.seat_layouts = SeatLayouts(self.settings.seat_layouts_kept_seats)
-        refresh_seconds = self.settings.hot_read_refresh_seconds
-        self.seat_maps = HotReadCache(refresh_seconds)
-        self.schedule_lists = HotReadCache(refresh_seconds)
+        settings = self.settings
+        self.listings = Listings(
+            settings.hot_read_seconds,
+            settings.hot_read_refresh_seconds,
+            settings.seat_layouts_kept_seats,
+        )
 
     def uow(self, *, readonly: bool = False, autocommit: bool = False) -> UnitOfWork:
         """A unit of work; read-only ones skip SQLite's writer turn-taking."""
@@ -67,17 +72,29 @@ class Container:
     def now_ts(self) -> float:
         return self.clock.now().timestamp()
 
-    def hot_read_bucket(self) -> int:
-        """The current time bucket of the hot-read caches."""
-        return int(self.now_ts() // self.settings.hot_read_seconds)
-
-    def seats_changed(self, schedule_id: int | None = None) -> None:
-        """Make cached listings stale after a write here (`None`: every date may have changed)."""
-        if schedule_id is None:
-            self.seat_maps.invalidate_all()
-        else:
-            self.seat_maps.invalidate(schedule_id)
-        self.schedule_lists.invalidate_all()
+    def provided(self) -> Provided:
+        """What each domain's routes are handed (`platform.provided`): only what they need."""
+        settings, clock, uow = self.settings, self.clock, self.uow
+        auth = Authenticator(self.signer, clock)
+        return Provided(
+            auth,
+            AdminGate(self.keys.admin_key, self.limiter, settings.admin_failures_per_ip, clock),
+            AccountsDeps(uow, clock, self.hashing, self.signer, self.limiter, settings),
+            CatalogDeps(uow, clock, self.listings),
+            PassGate(auth, self.waiting_room, clock),
+            QueueDeps(
+                self.waiting_room,
+                auth,
+                self.signer,
+                self.limiter,
+                settings,
+                clock,
+                self.admission_wakeup,
+            ),
+            ReservationsDeps(uow, clock, self.hold_rules, self.listings),
+            PaymentsDeps(uow, clock, auth, self.waiting_room, self.admission_wakeup, self.listings),
+            WalletDeps(uow, clock, self.wallet_limits),
+        )
 
     async def close(self) -> None:
         await self.waiting_room.watch.close()

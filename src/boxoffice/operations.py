@@ -6,9 +6,10 @@ import asyncio
 import hmac
 import os
 from collections.abc import Awaitable
+from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -20,7 +21,6 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from boxoffice.bootstrap import Container
-from boxoffice.platform.dependencies import ContainerDep
 from boxoffice.platform.errors import MetricsUnauthorized
 from boxoffice.platform.openapi import problem_responses
 from boxoffice.platform.problems import NOT_READY
@@ -44,6 +44,15 @@ async def _check(probe: Awaitable[object], seconds: float) -> str:
         return "timeout"
     except Exception as error:  # noqa: BLE001 - any failure means not ready
         return error.__class__.__name__
+
+
+async def _container(request: Request) -> Container:
+    # The operations routes are part of the composition, as the app is: they see the wiring.
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(_container)]
 
 
 async def _database_answers(container: Container) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -138,3 +138,9 @@ class UnitOfWork:
         if self._write_lock is not None and self._holding_lock:
             self._holding_lock = False
             self._write_lock.release()
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens units of work; read-only ones skip SQLite's writer turn-taking."""
+
+    def __call__(self, *, readonly: bool = False, autocommit: bool = False) -> UnitOfWork: ...

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from boxoffice.accounts import limits, service
+from boxoffice.accounts.dependencies import Accounts
 from boxoffice.accounts.exceptions import BadCredentials, UsernameTaken
 from boxoffice.accounts.schemas import TokenOut, UserCreate, UserOut
-from boxoffice.platform.dependencies import ContainerDep, client_ip
+from boxoffice.platform.dependencies import client_ip
 from boxoffice.platform.errors import Busy, RateLimited
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 
@@ -23,16 +24,14 @@ router = APIRouter(tags=["accounts"])
     response_model=UserOut,
     responses=problem_responses(UsernameTaken, *READS_BODY, RateLimited, Busy),
 )
-async def sign_up(body: UserCreate, container: ContainerDep, request: Request) -> UserOut:
+async def sign_up(body: UserCreate, deps: Accounts, request: Request) -> UserOut:
     """Create an account (and its empty wallet)."""
-    now = container.clock.now()
-    await limits.guard_sign_up(
-        container.limiter, container.settings, client_ip(request), now.timestamp()
-    )
-    password_hash = await container.hashing.hash(body.password)  # before the transaction
-    async with container.uow() as uow:
+    now = deps.clock.now()
+    await limits.guard_sign_up(deps.limiter, deps.settings, client_ip(request), now.timestamp())
+    password_hash = await deps.hashing.hash(body.password)  # before the transaction
+    async with deps.uow() as uow:
         account = await service.sign_up(
-            uow, body.username, password_hash, container.settings.wallet_currency, now
+            uow, body.username, password_hash, deps.settings.wallet_currency, now
         )
         await uow.commit()
     return UserOut(id=account.id, username=account.username)
@@ -45,15 +44,15 @@ async def sign_up(body: UserCreate, container: ContainerDep, request: Request) -
 )
 async def log_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    container: ContainerDep,
+    deps: Accounts,
     request: Request,
 ) -> TokenOut:
     """OAuth2 password grant: an access token for the account."""
-    now = container.clock.now()
-    limiter, settings = container.limiter, container.settings
+    now = deps.clock.now()
+    limiter, settings = deps.limiter, deps.settings
     await limits.guard_log_in(limiter, settings, client_ip(request), form.username, now.timestamp())
-    async with container.uow(readonly=True) as uow:
+    async with deps.uow(readonly=True) as uow:
         account = await service.find_account(uow, form.username)
-    token = await service.log_in(account, container.hashing, container.signer, form.password, now)
+    token = await service.log_in(account, deps.hashing, deps.signer, form.password, now)
     await limits.logged_in(limiter, settings, form.username, now.timestamp())
-    return TokenOut(access_token=token, expires_in=container.signer.access_ttl_seconds)
+    return TokenOut(access_token=token, expires_in=deps.signer.access_ttl_seconds)

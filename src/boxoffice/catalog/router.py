@@ -8,9 +8,8 @@ import orjson
 from fastapi import APIRouter, Header, Response
 from starlette.requests import Request
 
-from boxoffice.accounts.dependencies import user_from_authorization
-from boxoffice.bootstrap import Container
 from boxoffice.catalog import service
+from boxoffice.catalog.dependencies import Catalog, CatalogDeps, catalog_deps
 from boxoffice.catalog.domain import Concert, Schedule
 from boxoffice.catalog.exceptions import ConcertNotFound, ScheduleNotFound
 from boxoffice.catalog.schemas import (
@@ -20,16 +19,20 @@ from boxoffice.catalog.schemas import (
     ScheduleOut,
     SeatOut,
 )
-from boxoffice.platform.dependencies import AdminAccess, ContainerDep, parse_id
+from boxoffice.platform.dependencies import AdminAccess, parse_id
 from boxoffice.platform.errors import ADMIN_ERRORS, Busy, Unauthenticated
 from boxoffice.platform.http import TaggedBody, tagged_json
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
-from boxoffice.waiting_room.dependencies import ActivePass
+from boxoffice.waiting_room.dependencies import ActivePass, pass_gate
 from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
 
 router = APIRouter(tags=["catalog"])
 admin_router = APIRouter(tags=["admin"], dependencies=[AdminAccess])
+
+
+def _bucket(deps: CatalogDeps) -> int:
+    return deps.listings.bucket(deps.clock.now().timestamp())
 
 
 def _concert_out(concert: Concert) -> ConcertOut:
@@ -53,9 +56,9 @@ def _schedule_out(schedule: Schedule) -> ScheduleOut:
 
 
 @router.get("/concerts", response_model=list[ConcertOut], responses=problem_responses(Busy))
-async def list_concerts(container: ContainerDep) -> list[ConcertOut]:
+async def list_concerts(deps: Catalog) -> list[ConcertOut]:
     """Every concert; no account needed."""
-    async with container.uow(readonly=True) as uow:
+    async with deps.uow(readonly=True) as uow:
         concerts = await service.list_concerts(uow)
     return [_concert_out(c) for c in concerts]
 
@@ -68,20 +71,20 @@ async def list_concerts(container: ContainerDep) -> list[ConcertOut]:
     ),
 )
 async def list_schedules(
-    concert_id: str, container: ContainerDep, _pass: ActivePass, all: bool = False
+    concert_id: str, deps: Catalog, _pass: ActivePass, all: bool = False
 ) -> Response:
     """The reservable dates of a concert (`?all=true` adds sold-out and past ones)."""
     concert = parse_id(concert_id, ConcertNotFound, "concert")
 
     async def render() -> bytes:
-        async with container.uow(readonly=True) as uow:
+        async with deps.uow(readonly=True) as uow:
             schedules = await service.list_schedules(
-                uow, concert, container.clock.now(), include_closed=all
+                uow, concert, deps.clock.now(), include_closed=all
             )
         return orjson.dumps(schedules, option=orjson.OPT_UTC_Z)
 
     key = (concert, all)
-    body = await container.schedule_lists.get(key, container.hot_read_bucket(), render)
+    body = await deps.listings.schedule_lists.get(key, _bucket(deps), render)
     return Response(body, media_type="application/json")
 
 
@@ -98,7 +101,7 @@ async def list_schedules(
 async def list_seats(
     request: Request,
     schedule_id: str,
-    container: ContainerDep,
+    deps: Catalog,
     _pass: ActivePass,
     if_none_match: Annotated[
         str | None,
@@ -115,22 +118,16 @@ async def list_seats(
     Served by `hot_list_seats` (the same steps without FastAPI's dependency solving); this
     route stays for the OpenAPI document.
     """
-    return await _seat_map(
-        container, schedule_id, if_none_match, request.headers.get("accept-encoding")
-    )
+    return await _seat_map(deps, schedule_id, if_none_match, request.headers.get("accept-encoding"))
 
 
 async def hot_list_seats(request: Request) -> Response:
     """GET /schedules/{schedule_id}/seats as a plain Starlette endpoint (`platform.hot_routes`):
     the account, then the pass, then the date, as the route above checks them."""
-    container: Container = request.app.state.container
     headers = request.headers
-    user_id = user_from_authorization(container, headers.get("authorization"))
-    await container.waiting_room.require_active(
-        user_id, headers.get("x-queue-token"), container.now_ts()
-    )
+    await (await pass_gate(request)).caller(headers)
     return await _seat_map(
-        container,
+        await catalog_deps(request),
         request.path_params["schedule_id"],
         headers.get("if-none-match"),
         headers.get("accept-encoding"),
@@ -138,7 +135,7 @@ async def hot_list_seats(request: Request) -> Response:
 
 
 async def _seat_map(
-    container: Container,
+    deps: CatalogDeps,
     schedule_id: str,
     if_none_match: str | None,
     accept_encoding: str | None,
@@ -146,13 +143,13 @@ async def _seat_map(
     schedule = parse_id(schedule_id, ScheduleNotFound, "date")
 
     async def render() -> TaggedBody:
-        async with container.uow(readonly=True) as uow:
+        async with deps.uow(readonly=True) as uow:
             body = await service.seat_map(
-                uow, schedule, container.clock.now(), container.seat_layouts
+                uow, schedule, deps.clock.now(), deps.listings.seat_layouts
             )
         return TaggedBody(body)  # hashed (and gzipped) once a render, not once a request
 
-    seat_map = await container.seat_maps.get(schedule, container.hot_read_bucket(), render)
+    seat_map = await deps.listings.seat_maps.get(schedule, _bucket(deps), render)
     return tagged_json(seat_map, if_none_match, accept_encoding)
 
 
@@ -162,11 +159,11 @@ async def _seat_map(
     response_model=ConcertOut,
     responses=problem_responses(*ADMIN_ERRORS, *READS_BODY, Busy),
 )
-async def create_concert(body: ConcertCreate, container: ContainerDep) -> ConcertOut:
+async def create_concert(body: ConcertCreate, deps: Catalog) -> ConcertOut:
     """Add a concert."""
-    async with container.uow() as uow:
+    async with deps.uow() as uow:
         concert = await service.create_concert(
-            uow, body.title, body.venue, body.description, container.clock.now()
+            uow, body.title, body.venue, body.description, deps.clock.now()
         )
         await uow.commit()
     return _concert_out(concert)
@@ -178,14 +175,12 @@ async def create_concert(body: ConcertCreate, container: ContainerDep) -> Concer
     response_model=ScheduleOut,
     responses=problem_responses(*ADMIN_ERRORS, ConcertNotFound, *READS_BODY, Busy),
 )
-async def add_schedule(
-    concert_id: str, body: ScheduleCreate, container: ContainerDep
-) -> ScheduleOut:
+async def add_schedule(concert_id: str, body: ScheduleCreate, deps: Catalog) -> ScheduleOut:
     """Add a date with its seats numbered 1..seat_count."""
     concert = parse_id(concert_id, ConcertNotFound, "concert")
-    async with container.uow() as uow:
+    async with deps.uow() as uow:
         schedule = await service.add_schedule(
-            uow, concert, body.starts_at, body.tiers(), container.clock.now()
+            uow, concert, body.starts_at, body.tiers(), deps.clock.now()
         )
         await uow.commit()
     return _schedule_out(schedule)

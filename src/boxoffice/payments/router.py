@@ -7,14 +7,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
-from boxoffice.bootstrap import Container
+from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.payments import service
+from boxoffice.payments.dependencies import Payments, PaymentsDeps, payments_deps
 from boxoffice.payments.domain import Payment
 from boxoffice.payments.exceptions import HoldExpired, ReservationNotPayable
 from boxoffice.payments.schemas import PaymentOut, PaymentRequest
 from boxoffice.platform import metrics
-from boxoffice.platform.dependencies import ContainerDep
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
 from boxoffice.platform.http import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
@@ -54,7 +53,7 @@ _log = structlog.get_logger(__name__)
 async def pay(
     body: PaymentRequest,
     user_id: CurrentUserId,
-    container: ContainerDep,
+    deps: Payments,
     token: QueueTokenHeader = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -63,7 +62,7 @@ async def pay(
     A well-formed request is served by `hot_pay` (the same steps without FastAPI's dependency
     solving); this route answers the rest, with its validation errors.
     """
-    return await _pay(container, user_id, token, idempotency_key, body)
+    return await _pay(deps, user_id, token, idempotency_key, body)
 
 
 async def hot_pay(request: Request) -> Response | None:
@@ -77,31 +76,31 @@ async def hot_pay(request: Request) -> Response | None:
     body = await well_formed_body(request, PaymentRequest)
     if body is None:
         return None
-    container: Container = request.app.state.container
-    user_id = user_from_authorization(container, headers.get("authorization"))
-    return await _pay(container, user_id, headers.get("x-queue-token"), key, body)
+    deps = await payments_deps(request)
+    user_id = deps.auth.user_from_authorization(headers.get("authorization"))
+    return await _pay(deps, user_id, headers.get("x-queue-token"), key, body)
 
 
 async def _pay(
-    container: Container,
+    deps: PaymentsDeps,
     user_id: int,
     token: str | None,
     idempotency_key: str | None,
     body: PaymentRequest,
 ) -> Response:
-    now = container.clock.now()
+    now = deps.clock.now()
     fingerprint = request_fingerprint("POST", "/payments", body.model_dump())
     try:
-        active = await container.waiting_room.require_active(user_id, token, now.timestamp())
+        active = await deps.waiting_room.require_active(user_id, token, now.timestamp())
     except QueueTokenExpired:
         # A retry of a payment that went through (its pass used up by it) gets its first answer.
-        earlier = await _earlier_result(container, user_id, idempotency_key, fingerprint)
+        earlier = await _earlier_result(deps, user_id, idempotency_key, fingerprint)
         if earlier is None:
             raise
         return replay(earlier)
 
     # On PostgreSQL the payment is one statement (bx_pay_once), so it needs no transaction.
-    async with container.uow(autocommit=True) as uow:
+    async with deps.uow(autocommit=True) as uow:
         result = await service.pay(
             uow,
             user_id,
@@ -111,7 +110,7 @@ async def _pay(
             _answer,
         )
         await uow.commit()
-    await _after_payment(container, active.pass_id, now.timestamp(), result)
+    await _after_payment(deps, active.pass_id, now.timestamp(), result)
     return replay(result)
 
 
@@ -120,22 +119,22 @@ def _answer(payment: Payment) -> StoredResponse:
 
 
 async def _earlier_result(
-    container: Container, user_id: int, key: str | None, fingerprint: str
+    deps: PaymentsDeps, user_id: int, key: str | None, fingerprint: str
 ) -> StoredResponse | None:
     if key is None:
         return None
-    async with container.uow(readonly=True) as uow:
+    async with deps.uow(readonly=True) as uow:
         return await uow.idempotency.stored(user_id, key, fingerprint)
 
 
 async def _after_payment(
-    container: Container, pass_id: str, now: float, result: StoredResponse
+    deps: PaymentsDeps, pass_id: str, now: float, result: StoredResponse
 ) -> None:
     """Not facts, so after commit: use up the pass, let the next fan in, refresh listings."""
-    container.seats_changed()
+    deps.listings.seats_changed()
     try:
-        if await container.store.use_up(pass_id, now):
-            container.admission_wakeup.set()
+        if await deps.waiting_room.store.use_up(pass_id, now):
+            deps.admission_wakeup.set()
     except Exception as error:  # noqa: BLE001 - the payment stands; the pass then lapses by TTL
         _log.warning("pass_use_up_failed", error=repr(error))
     if result.status_code == 201 and not result.replayed:
@@ -147,8 +146,8 @@ async def _after_payment(
     response_model=list[PaymentOut],
     responses=problem_responses(Unauthenticated, Busy),
 )
-async def list_payments(user_id: CurrentUserId, container: ContainerDep) -> list[PaymentOut]:
+async def list_payments(user_id: CurrentUserId, deps: Payments) -> list[PaymentOut]:
     """The caller's payments, newest first."""
-    async with container.uow(readonly=True) as uow:
+    async with deps.uow(readonly=True) as uow:
         payments = await service.list_payments(uow, user_id)
     return [PaymentOut.of(p) for p in payments]

@@ -7,37 +7,41 @@ and that hand-off (and the GIL switches it brings) cost more than the work itsel
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from boxoffice.bootstrap import Container
 from boxoffice.platform.client_address import limit_key
+from boxoffice.platform.clock import Clock
 from boxoffice.platform.errors import AdminUnauthorized, DomainError
-from boxoffice.platform.rate_limit import Lockout, refused
+from boxoffice.platform.provided import provided
+from boxoffice.platform.rate_limit import Lockout, RateLimiter, refused
 
 
-async def get_container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
+@dataclass(frozen=True)
+class AdminGate:
+    """What checks an admin key: the key, and the limiter counting wrong ones per address."""
 
-
-ContainerDep = Annotated[Container, Depends(get_container)]
+    admin_key: str
+    limiter: RateLimiter
+    failures_per_ip: int
+    clock: Clock
 
 
 async def require_admin(
-    container: ContainerDep,
+    gate: Annotated[AdminGate, Depends(provided(AdminGate))],
     request: Request,
     x_admin_key: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
     """Admin endpoints need the configured admin key in `X-Admin-Key`; an address that sent
     too many wrong ones is refused for the rest of the minute, before its key is compared."""
-    failures = Lockout(container.limiter, "admin", container.settings.admin_failures_per_ip)
-    address, now = client_ip(request), container.now_ts()
+    failures = Lockout(gate.limiter, "admin", gate.failures_per_ip)
+    address, now = client_ip(request), gate.clock.now().timestamp()
     wait = await failures.attempt(address, now)
     if wait > 0:
         raise refused("admin", wait, "Too many wrong admin keys")
-    expected = container.keys.admin_key.encode()
+    expected = gate.admin_key.encode()
     if not x_admin_key or not hmac.compare_digest(x_admin_key.encode(), expected):
         raise AdminUnauthorized("Send the admin key as 'X-Admin-Key'.")
     await failures.succeeded(address, now)

@@ -6,16 +6,20 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
-from boxoffice.bootstrap import Container
+from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.catalog.exceptions import ScheduleNotFound
 from boxoffice.platform import metrics
-from boxoffice.platform.dependencies import ContainerDep, parse_id
+from boxoffice.platform.dependencies import parse_id
 from boxoffice.platform.errors import Busy, Unauthenticated
 from boxoffice.platform.http import JSON, well_formed_body
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.reservations import service
+from boxoffice.reservations.dependencies import (
+    Reservations,
+    ReservationsDeps,
+    reservations_deps,
+)
 from boxoffice.reservations.domain import Reservation
 from boxoffice.reservations.exceptions import (
     HoldLimitExceeded,
@@ -26,7 +30,7 @@ from boxoffice.reservations.exceptions import (
     SeatUnavailable,
 )
 from boxoffice.reservations.schemas import HoldRequest, ReservationOut
-from boxoffice.waiting_room.dependencies import ActivePass
+from boxoffice.waiting_room.dependencies import ActivePass, pass_gate
 from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
 from boxoffice.wallet.exceptions import BalanceLimitExceeded
 
@@ -50,14 +54,14 @@ router = APIRouter(tags=["reservations"])
     ),
 )
 async def hold_seats(
-    body: HoldRequest, user_id: CurrentUserId, container: ContainerDep, _pass: ActivePass
+    body: HoldRequest, user_id: CurrentUserId, deps: Reservations, _pass: ActivePass
 ) -> ReservationOut:
     """Hold all the named seats or none, for a few minutes.
 
     A well-formed request is served by `hot_hold_seats` (the same steps without FastAPI's
     dependency solving); this route answers the rest, with its validation errors.
     """
-    return ReservationOut.of(await _hold(container, user_id, body))
+    return ReservationOut.of(await _hold(deps, user_id, body))
 
 
 async def hot_hold_seats(request: Request) -> Response | None:
@@ -66,33 +70,28 @@ async def hot_hold_seats(request: Request) -> Response | None:
     body = await well_formed_body(request, HoldRequest)
     if body is None:
         return None
-    container: Container = request.app.state.container
-    headers = request.headers
-    user_id = user_from_authorization(container, headers.get("authorization"))
-    await container.waiting_room.require_active(
-        user_id, headers.get("x-queue-token"), container.now_ts()
-    )
-    reservation = await _hold(container, user_id, body)
+    user_id, _ = await (await pass_gate(request)).caller(request.headers)
+    reservation = await _hold(await reservations_deps(request), user_id, body)
     return Response(ReservationOut.of(reservation).model_dump_json(), 201, media_type=JSON)
 
 
-async def _hold(container: Container, user_id: int, body: HoldRequest) -> Reservation:
+async def _hold(deps: ReservationsDeps, user_id: int, body: HoldRequest) -> Reservation:
     try:
         # On PostgreSQL the hold is one all-or-nothing function call: no transaction around it.
-        async with container.uow(autocommit=True) as uow:
+        async with deps.uow(autocommit=True) as uow:
             reservation = await service.hold_seats(
                 uow,
-                container.hold_rules,
+                deps.rules,
                 user_id,
                 body.schedule_id,
                 body.seat_numbers,
-                container.clock.now(),
+                deps.clock.now(),
             )
             await uow.commit()
     except SeatUnavailable:
         metrics.HOLD_CONFLICTS.inc()
         raise
-    container.seats_changed(reservation.schedule_id)
+    deps.listings.seats_changed(reservation.schedule_id)
     metrics.HOLDS_CREATED.inc()
     return reservation
 
@@ -102,12 +101,10 @@ async def _hold(container: Container, user_id: int, body: HoldRequest) -> Reserv
     response_model=list[ReservationOut],
     responses=problem_responses(Unauthenticated, Busy),
 )
-async def list_reservations(
-    user_id: CurrentUserId, container: ContainerDep
-) -> list[ReservationOut]:
+async def list_reservations(user_id: CurrentUserId, deps: Reservations) -> list[ReservationOut]:
     """The caller's reservations, newest first."""
-    async with container.uow(readonly=True) as uow:
-        reservations = await service.list_reservations(uow, user_id, container.clock.now())
+    async with deps.uow(readonly=True) as uow:
+        reservations = await service.list_reservations(uow, user_id, deps.clock.now())
     return [ReservationOut.of(r) for r in reservations]
 
 
@@ -117,12 +114,12 @@ async def list_reservations(
     responses=problem_responses(Unauthenticated, ReservationNotFound, VALIDATION_ERROR, Busy),
 )
 async def get_reservation(
-    reservation_id: str, user_id: CurrentUserId, container: ContainerDep
+    reservation_id: str, user_id: CurrentUserId, deps: Reservations
 ) -> ReservationOut:
     """One of the caller's reservations."""
     found = parse_id(reservation_id, ReservationNotFound, "reservation")
-    async with container.uow(readonly=True) as uow:
-        reservation = await service.get_reservation(uow, user_id, found, container.clock.now())
+    async with deps.uow(readonly=True) as uow:
+        reservation = await service.get_reservation(uow, user_id, found, deps.clock.now())
     return ReservationOut.of(reservation)
 
 
@@ -139,14 +136,14 @@ async def get_reservation(
     ),
 )
 async def cancel_reservation(
-    reservation_id: str, user_id: CurrentUserId, container: ContainerDep
+    reservation_id: str, user_id: CurrentUserId, deps: Reservations
 ) -> ReservationOut:
     """Cancel a hold (seats freed) or a booking (seats freed, money refunded)."""
     found = parse_id(reservation_id, ReservationNotFound, "reservation")
-    async with container.uow() as uow:
+    async with deps.uow() as uow:
         reservation = await service.cancel_reservation(
-            uow, container.hold_rules, user_id, found, container.clock.now()
+            uow, deps.rules, user_id, found, deps.clock.now()
         )
         await uow.commit()
-    container.seats_changed(reservation.schedule_id)
+    deps.listings.seats_changed(reservation.schedule_id)
     return ReservationOut.of(reservation)

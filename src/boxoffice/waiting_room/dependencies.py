@@ -1,14 +1,23 @@
-"""The queue pass a [pass] endpoint requires: signed, the caller's own, and ACTIVE."""
+"""The queue pass a [pass] endpoint requires (signed, the caller's own, and ACTIVE), and what
+the waiting room's routes need."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header
+from starlette.datastructures import Headers
 
-from boxoffice.accounts.dependencies import CurrentUserId
-from boxoffice.platform.dependencies import ContainerDep
+from boxoffice.accounts.dependencies import Authenticator, CurrentUserId
+from boxoffice.platform.clock import Clock
+from boxoffice.platform.provided import provided
+from boxoffice.platform.rate_limit import RateLimiter
+from boxoffice.platform.security import TokenSigner
+from boxoffice.settings import Settings
 from boxoffice.waiting_room.domain import PassView
+from boxoffice.waiting_room.service import WaitingRoom
 
 QueueTokenHeader = Annotated[
     str | None,
@@ -16,10 +25,53 @@ QueueTokenHeader = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class PassGate:
+    """Lets a caller with an ACTIVE pass through, or answers why not."""
+
+    auth: Authenticator
+    waiting_room: WaitingRoom
+    clock: Clock
+
+    async def active(self, user_id: int, token: str | None) -> PassView:
+        return await self.waiting_room.require_active(user_id, token, self.clock.now().timestamp())
+
+    async def caller(self, headers: Headers) -> tuple[int, PassView]:
+        """The caller and their ACTIVE pass, from the headers of a route served without
+        FastAPI's dependencies (`platform.hot_routes`), checked in the same order."""
+        user_id = self.auth.user_from_authorization(headers.get("authorization"))
+        return user_id, await self.active(user_id, headers.get("x-queue-token"))
+
+
+pass_gate = provided(PassGate)
+
+
 async def active_pass(
-    container: ContainerDep, user_id: CurrentUserId, token: QueueTokenHeader = None
+    gate: Annotated[PassGate, Depends(pass_gate)],
+    user_id: CurrentUserId,
+    token: QueueTokenHeader = None,
 ) -> PassView:
-    return await container.waiting_room.require_active(user_id, token, container.now_ts())
+    return await gate.active(user_id, token)
 
 
 ActivePass = Annotated[PassView, Depends(active_pass)]
+
+
+@dataclass(frozen=True)
+class QueueDeps:
+    """What the waiting room's routes and event streams need."""
+
+    waiting_room: WaitingRoom
+    auth: Authenticator
+    signer: TokenSigner
+    limiter: RateLimiter
+    settings: Settings
+    clock: Clock
+    admission_wakeup: asyncio.Event  # set when a slot may be free: admit now, not at the tick
+
+    def now_ts(self) -> float:
+        return self.clock.now().timestamp()
+
+
+queue_deps = provided(QueueDeps)
+Queue = Annotated[QueueDeps, Depends(queue_deps)]

@@ -9,9 +9,8 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from boxoffice.accounts.dependencies import CurrentUserId, user_from_authorization
-from boxoffice.bootstrap import Container
-from boxoffice.platform.dependencies import AdminAccess, ContainerDep, client_ip
+from boxoffice.accounts.dependencies import CurrentUserId
+from boxoffice.platform.dependencies import AdminAccess, client_ip
 from boxoffice.platform.draining import Draining
 from boxoffice.platform.errors import ADMIN_ERRORS, Busy, RateLimited, Unauthenticated
 from boxoffice.platform.http import JSON
@@ -19,7 +18,7 @@ from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.waiting_room import limits, stream_access
 from boxoffice.waiting_room import metrics as room_metrics
-from boxoffice.waiting_room.dependencies import QueueTokenHeader
+from boxoffice.waiting_room.dependencies import Queue, QueueDeps, QueueTokenHeader, queue_deps
 from boxoffice.waiting_room.domain import QueuePolicy, RoomStats
 from boxoffice.waiting_room.openapi import PASS_ERRORS
 from boxoffice.waiting_room.schemas import PolicyOut, PolicyUpdate, QueueStatusOut, RoomOut
@@ -46,14 +45,14 @@ def _status_json(status: QueueStatus) -> bytes:
         **problem_responses(Unauthenticated, RateLimited),
     },
 )
-async def join_queue(user_id: CurrentUserId, container: ContainerDep, request: Request) -> Response:
+async def join_queue(user_id: CurrentUserId, deps: Queue, request: Request) -> Response:
     """Join the line; joining again returns the live pass with its place kept."""
-    now = container.now_ts()
-    await limits.guard(container.limiter, container.settings, user_id, client_ip(request), now)
-    status, created = await container.waiting_room.join(user_id, now)
+    now = deps.now_ts()
+    await limits.guard(deps.limiter, deps.settings, user_id, client_ip(request), now)
+    status, created = await deps.waiting_room.join(user_id, now)
     if created:
         room_metrics.JOINED.inc()
-        container.admission_wakeup.set()
+        deps.admission_wakeup.set()
     return Response(_status_json(status), 201 if created else 200, media_type=JSON)
 
 
@@ -64,7 +63,7 @@ async def join_queue(user_id: CurrentUserId, container: ContainerDep, request: R
 )
 async def queue_status(
     user_id: CurrentUserId,
-    container: ContainerDep,
+    deps: Queue,
     request: Request,
     token: QueueTokenHeader = None,
 ) -> Response:
@@ -73,20 +72,20 @@ async def queue_status(
     Polling sooner than `poll_after_seconds` allows is answered 429 without touching the line.
     Served by `hot_queue_status` (the same steps without FastAPI's dependency solving).
     """
-    return await _poll(container, user_id, token, client_ip(request))
+    return await _poll(deps, user_id, token, client_ip(request))
 
 
 async def hot_queue_status(request: Request) -> Response:
     """GET /queue/status as a plain Starlette endpoint (`platform.hot_routes`)."""
-    container: Container = request.app.state.container
+    deps = await queue_deps(request)
     headers = request.headers
-    user_id = user_from_authorization(container, headers.get("authorization"))
-    return await _poll(container, user_id, headers.get("x-queue-token"), client_ip(request))
+    user_id = deps.auth.user_from_authorization(headers.get("authorization"))
+    return await _poll(deps, user_id, headers.get("x-queue-token"), client_ip(request))
 
 
-async def _poll(container: Container, user_id: int, token: str | None, client_ip: str) -> Response:
-    guard = limits.poll_guard(container.settings, user_id, client_ip)
-    status = await container.waiting_room.poll(user_id, token, container.now_ts(), guard)
+async def _poll(deps: QueueDeps, user_id: int, token: str | None, client_ip: str) -> Response:
+    guard = limits.poll_guard(deps.settings, user_id, client_ip)
+    status = await deps.waiting_room.poll(user_id, token, deps.now_ts(), guard)
     return Response(_status_json(status), media_type=JSON)
 
 
@@ -99,11 +98,11 @@ async def _poll(container: Container, user_id: int, token: str | None, client_ip
     responses=problem_responses(Unauthenticated, *PASS_ERRORS, RateLimited, VALIDATION_ERROR),
 )
 async def open_stream_ticket(
-    user_id: CurrentUserId, container: ContainerDep, token: QueueTokenHeader = None
+    user_id: CurrentUserId, deps: Queue, token: QueueTokenHeader = None
 ) -> StreamTicketOut:
     """A ticket, good for a few seconds, to open this pass's event stream from a browser
     (an EventSource sends no headers, and a URL is no place for the access token)."""
-    return await stream_access.issue_ticket(container, user_id, token)
+    return await stream_access.issue_ticket(deps, user_id, token)
 
 
 @router.get(
@@ -115,7 +114,7 @@ async def open_stream_ticket(
     },
 )
 async def queue_stream(
-    container: ContainerDep,
+    deps: Queue,
     request: Request,
     token: Annotated[
         str | None, Query(description="The queue pass (EventSource sends no headers)")
@@ -135,14 +134,14 @@ async def queue_stream(
     """
     pass_token = token or x_queue_token
     bearer = _bearer(authorization)
-    user_id = stream_access.stream_user(container, ticket, bearer, pass_token)
-    first = await container.waiting_room.status(user_id, pass_token, container.now_ts())
+    user_id = stream_access.stream_user(deps, ticket, bearer, pass_token)
+    first = await deps.waiting_room.status(user_id, pass_token, deps.now_ts())
     assert pass_token is not None
     draining: Draining = request.app.state.draining
     slots: StreamSlots = request.app.state.stream_slots
     disconnected = request.is_disconnected
     events = status_events(
-        container, user_id, pass_token, first, disconnected, _status_event, draining, slots
+        deps, user_id, pass_token, first, disconnected, _status_event, draining, slots
     )
     return StreamingResponse(
         events,
@@ -167,11 +166,11 @@ def _status_event(status: QueueStatus) -> str:
     responses=problem_responses(Unauthenticated, *PASS_ERRORS, VALIDATION_ERROR, Busy),
 )
 async def leave_queue(
-    user_id: CurrentUserId, container: ContainerDep, token: QueueTokenHeader = None
+    user_id: CurrentUserId, deps: Queue, token: QueueTokenHeader = None
 ) -> Response:
     """Give up the place in line or the active slot."""
-    await container.waiting_room.leave(user_id, token, container.now_ts())
-    container.admission_wakeup.set()
+    await deps.waiting_room.leave(user_id, token, deps.now_ts())
+    deps.admission_wakeup.set()
     return Response(status_code=204)
 
 
@@ -200,9 +199,9 @@ def _room_out(policy: QueuePolicy, stats: RoomStats) -> RoomOut:
     response_model=RoomOut,
     responses=problem_responses(*ADMIN_ERRORS, VALIDATION_ERROR),
 )
-async def get_room(container: ContainerDep) -> RoomOut:
+async def get_room(deps: Queue) -> RoomOut:
     """The admission policy with the room's live figures."""
-    return _room_out(*await container.waiting_room.policy_with_stats(container.now_ts()))
+    return _room_out(*await deps.waiting_room.policy_with_stats(deps.now_ts()))
 
 
 @admin_router.put(
@@ -210,16 +209,16 @@ async def get_room(container: ContainerDep) -> RoomOut:
     response_model=RoomOut,
     responses=problem_responses(*ADMIN_ERRORS, *READS_BODY),
 )
-async def update_room(body: PolicyUpdate, container: ContainerDep) -> RoomOut:
+async def update_room(body: PolicyUpdate, deps: Queue) -> RoomOut:
     """Change any part of the admission policy; every instance applies it at once."""
     changes = body.model_dump(exclude_unset=True)
     if "opens_at" in changes:
         opens_at = changes["opens_at"]
         changes["opens_at"] = None if opens_at is None else _aware(opens_at).timestamp()
     changes = {k: v for k, v in changes.items() if v is not None or k == "opens_at"}
-    await container.waiting_room.update_policy(changes)
-    container.admission_wakeup.set()
-    return _room_out(*await container.waiting_room.policy_with_stats(container.now_ts()))
+    await deps.waiting_room.update_policy(changes)
+    deps.admission_wakeup.set()
+    return _room_out(*await deps.waiting_room.policy_with_stats(deps.now_ts()))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -17,9 +17,9 @@ from time import monotonic
 
 import orjson
 
-from boxoffice.bootstrap import Container
 from boxoffice.platform.draining import Draining
 from boxoffice.platform.errors import DomainError
+from boxoffice.waiting_room.dependencies import QueueDeps
 from boxoffice.waiting_room.domain import PassStatus
 from boxoffice.waiting_room.service import QueueStatus
 from boxoffice.waiting_room.stream_slots import StreamSlot, StreamSlots
@@ -56,7 +56,7 @@ def _reconnect_event() -> bytes:
 
 
 async def status_events(
-    container: Container,
+    deps: QueueDeps,
     user_id: int,
     token: str,
     first: QueueStatus,
@@ -75,13 +75,13 @@ async def status_events(
     and at least every heartbeat: so a line of thousands of open streams costs the store no
     more than the same fans polling, and no HTTP request at all.
     """
-    claims = container.signer.read_pass(token)
+    claims = deps.signer.read_pass(token)
     assert claims is not None  # the first status was read with it
     # Taken here, in the generator, so that its `finally` frees it however the stream ends.
     slot = slots.open(user_id, claims.pass_id)
     try:
         async for event in _events(
-            container, user_id, token, first, disconnected, render, draining, slot
+            deps, user_id, token, first, disconnected, render, draining, slot
         ):
             yield event
     finally:
@@ -89,7 +89,7 @@ async def status_events(
 
 
 async def _events(
-    container: Container,
+    deps: QueueDeps,
     user_id: int,
     token: str,
     first: QueueStatus,
@@ -98,8 +98,8 @@ async def _events(
     draining: Draining,
     slot: StreamSlot,
 ) -> AsyncIterator[bytes]:
-    room = container.waiting_room
-    interval = container.settings.stream_interval_seconds
+    room = deps.waiting_room
+    interval = deps.settings.stream_interval_seconds
     yield _event("status", render(first))
     current = first
     last = (first.status, first.position)
@@ -119,7 +119,7 @@ async def _events(
         if await disconnected():
             return
         try:
-            current = await room.status(user_id, token, container.now_ts())
+            current = await room.status(user_id, token, deps.now_ts())
         except DomainError as error:
             problem = {"code": error.code, "status": error.status, "detail": error.detail}
             yield _event("error", orjson.dumps(problem).decode())

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from boxoffice.bootstrap import Container
 from boxoffice.platform.errors import Unauthenticated
 from boxoffice.platform.rate_limit import NO_PACE, Limit, refused
+from boxoffice.waiting_room.dependencies import QueueDeps
 from boxoffice.waiting_room.exceptions import QueueTokenForbidden
 
 __all__ = ["StreamTicketOut", "issue_ticket", "stream_user"]
@@ -25,47 +25,45 @@ class StreamTicketOut(BaseModel):
     expires_in: int = Field(description="Seconds the ticket may open a stream for")
 
 
-async def issue_ticket(
-    container: Container, user_id: int, pass_token: str | None
-) -> StreamTicketOut:
+async def issue_ticket(deps: QueueDeps, user_id: int, pass_token: str | None) -> StreamTicketOut:
     """A ticket to open the stream of the caller's own pass (whatever its state: the stream
     itself answers for that)."""
-    settings = container.settings
-    now = container.clock.now()
+    settings = deps.settings
+    now = deps.clock.now()
     if settings.stream_tickets_per_account:
         limit = Limit.per_minute(f"stream:user:{user_id}", settings.stream_tickets_per_account)
-        wait = await container.limiter.check(NO_PACE, (limit,), now.timestamp())
+        wait = await deps.limiter.check(NO_PACE, (limit,), now.timestamp())
         if wait > 0:
             raise refused("stream_ticket", wait, "Too many stream tickets")
     # From the signature alone: the stream reads the pass's state when it is opened.
-    pass_id = container.waiting_room.own_pass(user_id, pass_token).pass_id
-    ticket, _ = container.signer.issue_stream_ticket(
+    pass_id = deps.waiting_room.own_pass(user_id, pass_token).pass_id
+    ticket, _ = deps.signer.issue_stream_ticket(
         user_id, pass_id, now, settings.stream_ticket_seconds
     )
     return StreamTicketOut(ticket=ticket, expires_in=settings.stream_ticket_seconds)
 
 
 def stream_user(
-    container: Container, ticket: str | None, bearer: str | None, pass_token: str | None
+    deps: QueueDeps, ticket: str | None, bearer: str | None, pass_token: str | None
 ) -> int:
     """The fan a stream is opened for: by a ticket for this very pass, or by a Bearer header."""
-    now = container.clock.now()
+    now = deps.clock.now()
     if ticket is not None:
-        claims = container.signer.read_stream_ticket(ticket, now)
+        claims = deps.signer.read_stream_ticket(ticket, now)
         if claims is None:
             raise Unauthenticated(
                 "This stream ticket is not valid or has expired: get a new one from "
                 "POST /api/v1/queue/stream-tickets."
             )
-        if pass_token is not None and _pass_id(container, pass_token) not in (None, claims.pass_id):
+        if pass_token is not None and _pass_id(deps, pass_token) not in (None, claims.pass_id):
             raise QueueTokenForbidden("This stream ticket is for another queue pass.")
         return claims.user_id
-    user_id = container.signer.read_access_token(bearer, now) if bearer else None
+    user_id = deps.signer.read_access_token(bearer, now) if bearer else None
     if user_id is None:
         raise Unauthenticated("Send a stream ticket as 'ticket', or a Bearer header.")
     return user_id
 
 
-def _pass_id(container: Container, pass_token: str) -> str | None:
-    claims = container.signer.read_pass(pass_token)
+def _pass_id(deps: QueueDeps, pass_token: str) -> str | None:
+    claims = deps.signer.read_pass(pass_token)
     return None if claims is None else claims.pass_id

@@ -9,7 +9,6 @@ from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.platform import metrics
-from boxoffice.platform.dependencies import ContainerDep
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
 from boxoffice.platform.http import IdempotencyKey, replay, stored_json
 from boxoffice.platform.idempotency import (
@@ -22,6 +21,7 @@ from boxoffice.platform.limits import MAX_SAFE_INTEGER
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.wallet import service
+from boxoffice.wallet.dependencies import Wallet
 from boxoffice.wallet.exceptions import BalanceLimitExceeded, ChargeTooLarge
 from boxoffice.wallet.schemas import BalanceOut, ChargeOut, ChargeRequest, TransactionOut
 
@@ -31,9 +31,9 @@ router = APIRouter(tags=["wallet"])
 @router.get(
     "/wallet", response_model=BalanceOut, responses=problem_responses(Unauthenticated, Busy)
 )
-async def get_wallet(user_id: CurrentUserId, container: ContainerDep) -> BalanceOut:
+async def get_wallet(user_id: CurrentUserId, deps: Wallet) -> BalanceOut:
     """The caller's balance."""
-    async with container.uow(readonly=True) as uow:
+    async with deps.uow(readonly=True) as uow:
         balance = await service.get_balance(uow, user_id)
     return BalanceOut(balance=balance.balance, currency=balance.currency)
 
@@ -54,20 +54,20 @@ async def get_wallet(user_id: CurrentUserId, container: ContainerDep) -> Balance
 async def charge_wallet(
     body: ChargeRequest,
     user_id: CurrentUserId,
-    container: ContainerDep,
+    deps: Wallet,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Add money to the wallet. Repeat with the same Idempotency-Key to retry safely."""
-    now = container.clock.now()
+    now = deps.clock.now()
 
     async def charge() -> StoredResponse:
-        entry = await service.charge(uow, container.wallet_limits, user_id, body.amount, now)
+        entry = await service.charge(uow, deps.limits, user_id, body.amount, now)
         return stored_json(
             201, ChargeOut(transaction_id=entry.id, amount=body.amount, balance=entry.balance_after)
         )
 
     fingerprint = request_fingerprint("POST", "/wallet/charges", body.model_dump())
-    async with container.uow() as uow:
+    async with deps.uow() as uow:
         result = await run_idempotent(
             uow.idempotency, user_id, Idempotency(idempotency_key, fingerprint), now, charge
         )
@@ -84,14 +84,14 @@ async def charge_wallet(
 )
 async def list_transactions(
     user_id: CurrentUserId,
-    container: ContainerDep,
+    deps: Wallet,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     before_id: Annotated[
         int | None, Query(ge=1, le=MAX_SAFE_INTEGER, description="Page on: the last id seen")
     ] = None,
 ) -> list[TransactionOut]:
     """The caller's ledger, newest first; page with `before_id`."""
-    async with container.uow(readonly=True) as uow:
+    async with deps.uow(readonly=True) as uow:
         entries = await service.list_entries(uow, user_id, limit, before_id)
     return [
         TransactionOut(

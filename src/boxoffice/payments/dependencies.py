@@ -1,0 +1,30 @@
+"""What the payment routes need."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+
+from boxoffice.accounts.dependencies import Authenticator
+from boxoffice.catalog.dependencies import Listings
+from boxoffice.platform.clock import Clock
+from boxoffice.platform.provided import provided
+from boxoffice.unit_of_work import UnitOfWorkFactory
+from boxoffice.waiting_room.service import WaitingRoom
+
+
+@dataclass(frozen=True)
+class PaymentsDeps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    auth: Authenticator  # the hot route reads the caller itself
+    waiting_room: WaitingRoom  # the pass: checked before, used up after a payment
+    admission_wakeup: asyncio.Event  # a pass used up frees a slot: admit now
+    listings: Listings  # made stale by every payment here
+
+
+payments_deps = provided(PaymentsDeps)
+Payments = Annotated[PaymentsDeps, Depends(payments_deps)]
