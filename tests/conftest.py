@@ -26,8 +26,8 @@ from sqlalchemy.pool import NullPool
 
 from boxoffice.app import create_app
 from boxoffice.bootstrap import Container
+from boxoffice.migrations.schema import metadata
 from boxoffice.platform.migrate import upgrade
-from boxoffice.platform.schema import metadata
 from boxoffice.settings import Settings
 from tests.servers import drop_room_async
 

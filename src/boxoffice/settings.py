@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from boxoffice.platform.client_address import Network, parse_networks
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """`10.0.0.5, 10.1.0.0/16, ::1` as networks; ValueError names an entry that is not one."""
+    networks = []
+    for entry in (part.strip() for part in text.split(",")):
+        if entry:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError as error:
+                raise ValueError(f"not an address or network: {entry!r}") from error
+    return tuple(networks)
 
 
 class Settings(BaseSettings):

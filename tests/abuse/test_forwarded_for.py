@@ -15,9 +15,8 @@ from boxoffice.platform.client_address import (
     TrustedProxiesMiddleware,
     client_address,
     limit_key,
-    parse_networks,
 )
-from boxoffice.settings import Settings
+from boxoffice.settings import Settings, parse_networks
 from tests.conftest import API, Shop
 from tests.e2e.support import assert_problem
 

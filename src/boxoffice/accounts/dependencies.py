@@ -4,7 +4,7 @@ and what the account routes need."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -16,7 +16,9 @@ from boxoffice.platform.provided import provided
 from boxoffice.platform.rate_limit import RateLimiter
 from boxoffice.platform.security import PasswordHashing, TokenSigner
 from boxoffice.settings import Settings
-from boxoffice.unit_of_work import UnitOfWorkFactory
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWorkFactory
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from boxoffice.accounts.exceptions import BadCredentials, UsernameTaken
 from boxoffice.accounts.repository import Account
 from boxoffice.platform.security import PasswordHashing, TokenSigner
-from boxoffice.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWork
 
 
 async def sign_up(

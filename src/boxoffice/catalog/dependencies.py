@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 
@@ -12,7 +12,9 @@ from boxoffice.platform.cache import HotReadCache
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.http import TaggedBody
 from boxoffice.platform.provided import provided
-from boxoffice.unit_of_work import UnitOfWorkFactory
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.exceptions import ConcertNotFound, ScheduleNotFound
 from boxoffice.catalog.seat_map import SeatLayout, SeatLayouts
-from boxoffice.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWork
 
 
 async def list_concerts(uow: UnitOfWork) -> list[domain.Concert]:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from boxoffice.platform.schema import metadata
+from boxoffice.migrations.schema import metadata
 
 config = context.config
 database_url: str = config.attributes["database_url"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 
@@ -12,8 +12,10 @@ from boxoffice.accounts.dependencies import Authenticator
 from boxoffice.catalog.dependencies import Listings
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.provided import provided
-from boxoffice.unit_of_work import UnitOfWorkFactory
 from boxoffice.waiting_room.service import WaitingRoom
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic_core import to_json
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.payments.domain import Payment, PaymentStatus
@@ -85,11 +85,17 @@ class PaymentRepository:
         payment_id = None if row.payment_id is None else int(row.payment_id)
         return Settlement(outcome, int(row.amount or 0), payment_id, answer)
 
-    async def mark(self, reservation_id: int, status: PaymentStatus, now: datetime) -> None:
+    async def paid_since(self, user_id: int, at: datetime) -> bool:
+        """Whether the fan paid for anything at or after `at`."""
+        paid = exists().where(PaymentRow.user_id == user_id, PaymentRow.paid_at >= at)
+        return bool((await self._connection.execute(select(paid))).scalar_one())
+
+    async def mark_refunded(self, reservation_id: int, now: datetime) -> None:
+        """The reservation's payment was given back (its booking was cancelled)."""
         await self._connection.execute(
             update(PaymentRow)
             .where(PaymentRow.reservation_id == reservation_id)
-            .values(status=status.value, refunded_at=now)
+            .values(status=PaymentStatus.REFUNDED.value, refunded_at=now)
         )
 
     async def for_user(self, user_id: int, limit: int) -> list[Payment]:

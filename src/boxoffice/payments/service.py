@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from boxoffice.payments.domain import Payment, PaymentStatus
 from boxoffice.payments.exceptions import HoldExpired, ReservationNotPayable
@@ -13,9 +13,11 @@ from boxoffice.platform.errors import IdempotencyKeyReused
 from boxoffice.platform.idempotency import Idempotency, StoredResponse, run_idempotent
 from boxoffice.reservations.domain import ReservationStatus
 from boxoffice.reservations.exceptions import ReservationNotFound
-from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.wallet.domain import EntryKind
 from boxoffice.wallet.exceptions import InsufficientBalance
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWork
 
 
 async def pay(

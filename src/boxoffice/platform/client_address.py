@@ -16,21 +16,9 @@ from collections.abc import Iterable
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from boxoffice.settings import Network
+
 _log = structlog.get_logger(__name__)
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(text: str) -> tuple[Network, ...]:
-    """`10.0.0.5, 10.1.0.0/16, ::1` as networks; ValueError names an entry that is not one."""
-    networks = []
-    for entry in (part.strip() for part in text.split(",")):
-        if entry:
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError as error:
-                raise ValueError(f"not an address or network: {entry!r}") from error
-    return tuple(networks)
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 
@@ -11,7 +11,9 @@ from boxoffice.catalog.dependencies import Listings
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.provided import provided
 from boxoffice.reservations.service import HoldRules
-from boxoffice.unit_of_work import UnitOfWorkFactory
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)

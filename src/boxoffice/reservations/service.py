@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from boxoffice.catalog.domain import is_on_sale
 from boxoffice.catalog.exceptions import ScheduleNotFound
-from boxoffice.payments.domain import PaymentStatus
 from boxoffice.reservations import domain
 from boxoffice.reservations.exceptions import (
     HoldLimitExceeded,
@@ -19,9 +19,11 @@ from boxoffice.reservations.exceptions import (
     SeatUnavailable,
 )
 from boxoffice.reservations.repository import HoldAttempt
-from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.wallet.domain import EntryKind
 from boxoffice.wallet.exceptions import BalanceLimitExceeded
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,4 +196,4 @@ async def _refund(
         await uow.wallets.record(
             user_id, EntryKind.REFUND, amount, balance, now, reservation_id=reservation_id
         )
-    await uow.payments.mark(reservation_id, PaymentStatus.REFUNDED, now)
+    await uow.payments.mark_refunded(reservation_id, now)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.waiting_room.domain import PassPlace
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWork
 
 
 class PassRecords(Protocol):
@@ -38,6 +40,11 @@ class SqlPassRecords:
             await uow.commit()
 
     async def spent(self, place: PassPlace) -> bool:
+        # Given up; or its fan paid for anything since it joined: a payment uses up the one
+        # live pass its fan holds, so a pass older than a payment of its fan's is used up or
+        # had ended before.
         joined_at = datetime.fromtimestamp(place.joined_at, UTC)
         async with self._unit_of_work(True) as uow:
-            return await uow.passes.spent(place.user_id, place.pass_id, joined_at)
+            return await uow.passes.left(place.pass_id) or await uow.payments.paid_since(
+                place.user_id, joined_at
+            )

@@ -1,14 +1,13 @@
-"""SQL for queue passes: which were given up or used up, for restoring a lost line."""
+"""SQL for queue passes: which were given up, for restoring a lost line."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from boxoffice.payments.models import Payment
 from boxoffice.waiting_room.models import QueuePassLeft
 
 
@@ -25,10 +24,9 @@ class PassRecordRepository:
             .on_conflict_do_nothing()
         )
 
-    async def spent(self, user_id: int, pass_id: str, joined_at: datetime) -> bool:
-        """Whether the pass was given up, or its fan paid for anything since it joined: a
-        payment uses up the one live pass its fan holds, so a pass older than a payment of
-        its fan's is used up or had ended before."""
-        left = exists().where(QueuePassLeft.pass_id == pass_id)
-        paid = exists().where(Payment.user_id == user_id, Payment.paid_at >= joined_at)
-        return bool((await self._connection.execute(select(or_(left, paid)))).scalar_one())
+    async def left(self, pass_id: str) -> bool:
+        """Whether the fan gave the pass up."""
+        found = await self._connection.execute(
+            select(exists().where(QueuePassLeft.pass_id == pass_id))
+        )
+        return bool(found.scalar_one())

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.provided import provided
-from boxoffice.unit_of_work import UnitOfWorkFactory
 from boxoffice.wallet.service import WalletLimits
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)

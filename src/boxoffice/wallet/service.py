@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from boxoffice.platform.errors import AccountGone
-from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.wallet.domain import EntryKind, LedgerEntry
 from boxoffice.wallet.exceptions import BalanceLimitExceeded, ChargeTooLarge
+
+if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
+    from boxoffice.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Every table of the service, gathered for migrations and the audit."""
+"""Every table of the service, gathered for migrations and the tests (above the domains: it
+imports them all)."""
 
 from __future__ import annotations
 
