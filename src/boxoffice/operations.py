@@ -6,7 +6,7 @@ import asyncio
 import hmac
 import os
 from collections.abc import Awaitable
-from typing import Annotated
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -17,6 +17,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.responses import Response
 
@@ -29,10 +30,18 @@ router = APIRouter(tags=["operations"])
 JSON = "application/json"
 
 
-@router.get("/healthz", responses=problem_responses())
-async def healthz() -> dict[str, str]:
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+_HEALTHY = Health(status="ok").model_dump_json().encode()
+
+
+@router.get("/healthz", response_model=Health, responses=problem_responses())
+async def healthz() -> Response:
     """200 while the process lives."""
-    return {"status": "ok"}
+    # The body as bytes, made once: the load balancer's probe costs no serialization.
+    return Response(_HEALTHY, media_type=JSON)
 
 
 async def _check(probe: Awaitable[object], seconds: float) -> str:
