@@ -143,8 +143,10 @@ def create_app(
     app.add_middleware(TrustedProxiesMiddleware, trusted=settings.trusted_networks)
     # Last added, so outermost: every answer carries the headers, a refusal by any middleware too.
     app.add_middleware(SecurityHeadersMiddleware)
-    app.include_router(_api_router())
+    # Routes are matched in order, each tried costing about a microsecond: the load balancer's
+    # probes (few routes, static paths) first, then the API, the fan's path in its order.
     app.include_router(operations.router)
+    app.include_router(_api_router())
     install_api_docs(app)
     hot_routes.install(app, _hot_routes())
     _serve_web_client(app)
