@@ -6,7 +6,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from hashlib import blake2b
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 import jwt
@@ -163,17 +163,26 @@ class TokenSigner:
 
     def _verify_access_token(self, token: str) -> tuple[int, int]:
         """The user id and expiry (epoch seconds) of an access token this service signed."""
+        claims = self._decode(token, _ACCESS_AUDIENCE)
         try:
-            claims = jwt.decode(
+            return int(claims["sub"]), int(claims["exp"])
+        except (KeyError, ValueError, TypeError) as error:
+            raise _Refused from error
+
+    def _decode(self, token: str, audience: str) -> dict[str, Any]:
+        """The claims of a token this service signed for `audience`, with its `sub` and `exp`
+        (whose time the caller judges by the service's clock); _Refused if it is not one."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 self._key,
                 algorithms=[_ALGORITHM],
-                audience=_ACCESS_AUDIENCE,
+                audience=audience,
                 options={"verify_exp": False, "verify_iat": False, "require": ["exp", "sub"]},
             )
-            return int(claims["sub"]), int(claims["exp"])
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
             raise _Refused from error
+        return claims
 
     def issue_stream_ticket(
         self, user_id: int, pass_id: str, now: datetime, ttl_seconds: int
@@ -196,15 +205,9 @@ class TokenSigner:
         Not kept once verified: a ticket is read once for each stream it opens.
         """
         try:
-            claims = jwt.decode(
-                ticket,
-                self._key,
-                algorithms=[_ALGORITHM],
-                audience=_STREAM_AUDIENCE,
-                options={"verify_exp": False, "verify_iat": False, "require": ["exp", "sub"]},
-            )
+            claims = self._decode(ticket, _STREAM_AUDIENCE)
             found = StreamTicket(int(claims["sub"]), str(claims["pid"]), int(claims["exp"]))
-        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+        except (_Refused, KeyError, ValueError, TypeError):
             return None
         # The service's clock, as for access tokens.
         return found if found.expires_at > now.timestamp() else None
