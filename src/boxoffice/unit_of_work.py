@@ -12,8 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from boxoffice.accounts.repository import AccountRepository
 from boxoffice.catalog.repository import CatalogRepository
 from boxoffice.payments.repository import PaymentRepository
+from boxoffice.payments.settling import PaymentSettler
+from boxoffice.payments.settling_postgres import PostgresPaymentSettler
+from boxoffice.payments.settling_steps import SteppedPaymentSettler
 from boxoffice.platform.errors import AccountGone, Busy
 from boxoffice.platform.idempotency import IdempotencyRepository
+from boxoffice.reservations.holding import SeatHolder
+from boxoffice.reservations.holding_postgres import PostgresSeatHolder
+from boxoffice.reservations.holding_steps import SteppedSeatHolder
 from boxoffice.reservations.repository import ReservationRepository
 from boxoffice.waiting_room.repository import PassRecordRepository
 from boxoffice.wallet.repository import WalletRepository
@@ -55,6 +61,10 @@ class UnitOfWork:
     payments: PaymentRepository
     idempotency: IdempotencyRepository
     passes: PassRecordRepository
+    # The money paths, one adapter per engine: PostgreSQL runs each as one statement (a server
+    # function), any other engine as steps inside this transaction.
+    seat_holder: SeatHolder
+    settler: PaymentSettler
 
     def __init__(
         self,
@@ -103,13 +113,15 @@ class UnitOfWork:
         self.payments = PaymentRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.passes = PassRecordRepository(connection)
+        if connection.dialect.name == "postgresql":
+            self.seat_holder = PostgresSeatHolder(connection)
+            self.settler = PostgresPaymentSettler(connection)
+        else:
+            self.seat_holder = SteppedSeatHolder(self.reservations)
+            self.settler = SteppedPaymentSettler(
+                self.reservations, self.wallets, self.payments, self.idempotency
+            )
         return self
-
-    @property
-    def server_functions(self) -> bool:
-        """Whether the database runs the service's functions (PostgreSQL, migration 0002)."""
-        assert self._connection is not None
-        return self._connection.dialect.name == "postgresql"
 
     async def commit(self) -> None:
         assert self._connection is not None

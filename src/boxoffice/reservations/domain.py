@@ -8,6 +8,14 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class HoldOutcome(StrEnum):
+    """How an attempt to hold seats ended; only HELD wrote anything the caller may commit."""
+
+    HELD = "HELD"
+    OVER_LIMIT = "OVER_LIMIT"  # the fan would hold more seats at once than allowed
+    SHORT = "SHORT"  # a seat asked for is taken, or is not on this date
+
+
 class ReservationStatus(StrEnum):
     HELD = "HELD"
     CONFIRMED = "CONFIRMED"
@@ -17,6 +25,15 @@ class ReservationStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ReservedSeat:
+    number: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class TakenSeat:
+    """A seat row a hold took (or, on a shortfall, found free)."""
+
+    id: int
     number: int
     price: int
 

@@ -1,4 +1,8 @@
-"""SQL for reservations. Seats are taken and released by conditional UPDATEs on the seat rows."""
+"""SQL for reservations. Seats are taken and released by conditional UPDATEs on the seat rows.
+
+A hold's steps (`lock_fan_and_count_held`, `add`, `take_seats`, `record_seats`) are run by
+`holding_steps.SteppedSeatHolder`; on PostgreSQL `holding_postgres` runs them as one function.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, and_, func, insert, select, text, update
+from sqlalchemy import ScalarSelect, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.accounts.models import UserAccount
@@ -17,33 +21,11 @@ from boxoffice.reservations.domain import (
     Reservation,
     ReservationStatus,
     ReservedSeat,
+    TakenSeat,
     effective_status,
 )
 from boxoffice.reservations.models import Reservation as ReservationRow
 from boxoffice.reservations.models import ReservationSeat
-
-
-@dataclass(frozen=True, slots=True)
-class TakenSeat:
-    id: int
-    number: int
-    price: int
-
-
-@dataclass(frozen=True, slots=True)
-class HoldAttempt:
-    """What `hold_at_once` did: a reservation, or nothing at all and why."""
-
-    reservation_id: int | None  # None: nothing was written
-    already_held: int  # seats the fan held before this request
-    over_limit: bool  # refused because the fan would hold too many seats
-    seats: list[TakenSeat]  # the seats taken; on a shortfall, those that were free
-
-
-_HOLD_AT_ONCE = text(
-    "SELECT outcome, reservation_id, held, seat_ids, seat_numbers, seat_prices "
-    "FROM bx_hold_seats(:user_id, :schedule_id, :numbers, :held_until, :now, :max_held)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,43 +49,6 @@ def _seat_count() -> ScalarSelect[int]:
 class ReservationRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
-
-    async def hold_at_once(
-        self,
-        user_id: int,
-        schedule_id: int,
-        numbers: Sequence[int],
-        held_until: datetime,
-        now: datetime,
-        max_held: int,
-    ) -> HoldAttempt:
-        """PostgreSQL: the whole hold in one round trip (function bx_hold_seats, migration 0002).
-
-        The same steps as `lock_fan_and_count_held`, `add`, `take_seats` and `record_seats`, in
-        that order and under the same locks, but all or nothing by itself: on a refusal it writes
-        nothing, so it may run outside a transaction of the caller's.
-        """
-        row = (
-            await self._connection.execute(
-                _HOLD_AT_ONCE,
-                {
-                    "user_id": user_id,
-                    "schedule_id": schedule_id,
-                    "numbers": list(numbers),
-                    "held_until": held_until,
-                    "now": now,
-                    "max_held": max_held,
-                },
-            )
-        ).one()
-        seats = [
-            TakenSeat(int(i), int(n), int(p))
-            for i, n, p in zip(
-                row.seat_ids or [], row.seat_numbers or [], row.seat_prices or [], strict=True
-            )
-        ]
-        reservation_id = None if row.reservation_id is None else int(row.reservation_id)
-        return HoldAttempt(reservation_id, int(row.held), row.outcome == "LIMIT", seats)
 
     async def lock_fan_and_count_held(self, user_id: int, now: datetime) -> int:
         """Lock the fan's account row, then count the seats they hold now.

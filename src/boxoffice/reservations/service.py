@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from boxoffice.catalog.domain import is_on_sale
 from boxoffice.catalog.exceptions import ScheduleNotFound
@@ -18,7 +18,6 @@ from boxoffice.reservations.exceptions import (
     SeatNotFound,
     SeatUnavailable,
 )
-from boxoffice.reservations.repository import HoldAttempt
 from boxoffice.wallet.domain import EntryKind
 from boxoffice.wallet.exceptions import BalanceLimitExceeded
 
@@ -60,60 +59,35 @@ async def hold_seats(
     if not is_on_sale(starts_at, now):
         raise ScheduleClosed("This date is no longer on sale. Pick another date.")
     held_until = now + timedelta(seconds=rules.hold_seconds)
-    if uow.server_functions:
-        attempt = await uow.reservations.hold_at_once(
-            user_id, schedule_id, numbers, held_until, now, rules.max_held_seats_per_user
-        )
-    else:
-        attempt = await _hold_in_steps(uow, rules, user_id, schedule_id, numbers, held_until, now)
-    if attempt.over_limit:
+    attempt = await uow.seat_holder.hold(
+        user_id, schedule_id, numbers, held_until, now, rules.max_held_seats_per_user
+    )
+    if attempt.outcome is domain.HoldOutcome.OVER_LIMIT:
         raise HoldLimitExceeded(
             f"You may hold {rules.max_held_seats_per_user} seats at once and already hold "
             f"{attempt.already_held}. Pay for or cancel a hold first.",
             limit=rules.max_held_seats_per_user,
             held=attempt.already_held,
         )
-    taken = attempt.seats
-    if attempt.reservation_id is None or len(taken) != len(numbers):
-        await _explain_shortfall(uow, schedule_id, numbers, {s.number for s in taken})
-    assert attempt.reservation_id is not None
-    reservation_id = attempt.reservation_id
-    amount = domain.total_amount([domain.ReservedSeat(s.number, s.price) for s in taken])
+    if attempt.outcome is domain.HoldOutcome.SHORT:
+        await _explain_shortfall(uow, schedule_id, numbers, {s.number for s in attempt.seats})
+    assert attempt.reservation_id is not None  # HELD
+    seats = tuple(domain.ReservedSeat(s.number, s.price) for s in attempt.seats)
     return domain.Reservation(
-        id=reservation_id,
+        id=attempt.reservation_id,
         user_id=user_id,
         schedule_id=schedule_id,
-        seats=tuple(domain.ReservedSeat(s.number, s.price) for s in taken),
-        amount=amount,
+        seats=seats,
+        amount=domain.total_amount(seats),
         status=domain.ReservationStatus.HELD,
         held_until=held_until,
         created_at=now,
     )
 
 
-async def _hold_in_steps(
-    uow: UnitOfWork,
-    rules: HoldRules,
-    user_id: int,
-    schedule_id: int,
-    numbers: Sequence[int],
-    held_until: datetime,
-    now: datetime,
-) -> HoldAttempt:
-    """The hold as separate statements (SQLite); a shortfall leaves writes the caller undoes."""
-    already = await uow.reservations.lock_fan_and_count_held(user_id, now)
-    if not domain.within_hold_limit(already, len(numbers), rules.max_held_seats_per_user):
-        return HoldAttempt(None, already, over_limit=True, seats=[])
-    reservation_id = await uow.reservations.add(user_id, schedule_id, numbers, held_until, now)
-    taken = await uow.reservations.take_seats(reservation_id, schedule_id, numbers, held_until, now)
-    if len(taken) == len(numbers):
-        await uow.reservations.record_seats(reservation_id, taken)
-    return HoldAttempt(reservation_id, already, over_limit=False, seats=taken)
-
-
 async def _explain_shortfall(
     uow: UnitOfWork, schedule_id: int, numbers: Sequence[int], taken: set[int]
-) -> None:
+) -> NoReturn:
     existing = await uow.catalog.existing_seat_numbers(schedule_id, numbers)
     missing = sorted(set(numbers) - existing)
     if missing:

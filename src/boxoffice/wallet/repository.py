@@ -1,4 +1,5 @@
-"""SQL for wallets: every balance change is one conditional UPDATE plus its ledger row."""
+"""SQL for wallets: every balance change is the row locked, the rule checked, the row updated,
+plus its ledger row."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from boxoffice.wallet.domain import EntryKind, LedgerEntry, signed_amount
+from boxoffice.wallet.domain import (
+    EntryKind,
+    LedgerEntry,
+    can_credit,
+    can_debit,
+    signed_amount,
+)
 from boxoffice.wallet.models import Wallet, WalletTransaction
 
 
@@ -31,26 +38,38 @@ class WalletRepository:
     async def credit(
         self, user_id: int, amount: int, max_balance: int, now: datetime
     ) -> int | None:
-        """The new balance, or None when the credit would pass the cap."""
-        result = await self._connection.execute(
-            update(Wallet)
-            .where(Wallet.user_id == user_id, Wallet.balance + amount <= max_balance)
-            .values(balance=Wallet.balance + amount, updated_at=now)
-            .returning(Wallet.balance)
-        )
-        value = result.scalar_one_or_none()
-        return None if value is None else int(value)
+        """The new balance, or None when `can_credit` refuses (nothing changes then)."""
+        balance = await self._locked_balance(user_id)
+        if balance is None or not can_credit(balance, amount, max_balance):
+            return None
+        return await self._move(user_id, amount, now)
 
     async def debit(self, user_id: int, amount: int, now: datetime) -> int | None:
-        """The new balance, or None when the balance is too low (nothing changes then)."""
+        """The new balance, or None when `can_debit` refuses (nothing changes then)."""
+        balance = await self._locked_balance(user_id)
+        if balance is None or not can_debit(balance, amount):
+            return None
+        return await self._move(user_id, -amount, now)
+
+    async def _locked_balance(self, user_id: int) -> int | None:
+        # The row lock (PostgreSQL; SQLite's writers take turns) holds the balance still from
+        # this read to the write that follows, so the rule is decided in Python on a fresh
+        # value and no concurrent move slips between the check and the write.
+        value = (
+            await self._connection.execute(
+                select(Wallet.balance).where(Wallet.user_id == user_id).with_for_update()
+            )
+        ).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    async def _move(self, user_id: int, signed: int, now: datetime) -> int:
         result = await self._connection.execute(
             update(Wallet)
-            .where(Wallet.user_id == user_id, Wallet.balance >= amount)
-            .values(balance=Wallet.balance - amount, updated_at=now)
+            .where(Wallet.user_id == user_id)
+            .values(balance=Wallet.balance + signed, updated_at=now)
             .returning(Wallet.balance)
         )
-        value = result.scalar_one_or_none()
-        return None if value is None else int(value)
+        return int(result.scalar_one())
 
     async def record(
         self,
