@@ -3,7 +3,7 @@
 Four Starlette apps, each answering `GET /` with `{"status":"ok"}` rendered by orjson, as the
 product renders its hot answers: one does nothing, one makes one Redis round trip (a GET of a
 key nobody writes), one one PostgreSQL round trip (`SELECT 1` on an asyncpg pool), one both.
-They run under the server `boxoffice serve` runs, with its options (`server_options`), its
+They run under the server `boxoffice serve` runs, with its options (`cli._run` serves both), its
 worker count and the pools its settings size, so that what an endpoint costs beyond its bare
 app is the product's own stack.
 
