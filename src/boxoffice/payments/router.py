@@ -133,7 +133,7 @@ async def _after_payment(
     """Not facts, so after commit: use up the pass, let the next fan in, refresh listings."""
     deps.listings.seats_changed()
     try:
-        if await deps.waiting_room.store.use_up(pass_id, now):
+        if await deps.waiting_room.use_up(pass_id, now):
             deps.admission_wakeup.set()
     except Exception as error:  # noqa: BLE001 - the payment stands; the pass then lapses by TTL
         _log.warning("pass_use_up_failed", error=repr(error))

@@ -154,6 +154,10 @@ class WaitingRoom:
         await self.store.leave(view.pass_id, now)
         self._estimates.pop(view.pass_id, None)
 
+    async def use_up(self, pass_id: str, now: float) -> bool:
+        """End the pass a payment used: its slot goes to the next fan. Whether it was ACTIVE."""
+        return await self.store.use_up(pass_id, now)
+
     async def require_active(self, user_id: int, token: str | None, now: float) -> PassView:
         """The caller's ACTIVE pass, or the contract's error for why it is not."""
         view = await self._live_pass(user_id, token, now, claim=True)
