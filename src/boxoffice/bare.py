@@ -21,6 +21,7 @@ from enum import StrEnum
 import asyncpg
 import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,7 +29,7 @@ from starlette.routing import Route
 
 from boxoffice.settings import Settings
 
-__all__ = ["KIND_VARIABLE", "PATH", "BareApp", "asyncpg_dsn", "create_app"]
+__all__ = ["KIND_VARIABLE", "PATH", "BareApp", "create_app"]
 
 KIND_VARIABLE = "BOXOFFICE_BARE_APP"
 PATH = "/"
@@ -55,12 +56,6 @@ class BareApp(StrEnum):
     def uses_postgres(self) -> bool:
         """Whether each request makes a PostgreSQL round trip."""
         return self in (BareApp.POSTGRES, BareApp.REDIS_POSTGRES)
-
-
-def asyncpg_dsn(database_url: str) -> str:
-    """The SQLAlchemy URL of the settings (`postgresql+asyncpg://`) as asyncpg's DSN."""
-    scheme, separator, rest = database_url.partition("://")
-    return f"{scheme.split('+', 1)[0]}{separator}{rest}"
 
 
 class _Pools:
@@ -90,7 +85,13 @@ class _Pools:
                 raise RuntimeError(f"the {self.app} app needs BOXOFFICE_DATABASE_URL")
             size = settings.db_pool_size + settings.db_max_overflow
             self.postgres = await asyncpg.create_pool(
-                asyncpg_dsn(settings.database_url), min_size=size, max_size=size, timeout=deadline
+                # The settings' SQLAlchemy URL (postgresql+asyncpg://) as asyncpg's own DSN.
+                make_url(settings.database_url)
+                .set(drivername="postgresql")
+                .render_as_string(hide_password=False),
+                min_size=size,
+                max_size=size,
+                timeout=deadline,
             )
 
     async def close(self) -> None:

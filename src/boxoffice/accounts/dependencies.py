@@ -23,6 +23,14 @@ if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer ...` header, read exactly as
+    `HTTPBearer(auto_error=False)` reads it for the routes FastAPI serves; None if there is none."""
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    bearer = authorization and scheme and credentials and scheme.lower() == "bearer"
+    return credentials if bearer else None
+
+
 @dataclass(frozen=True)
 class Authenticator:
     """Reads the caller from an access token."""
@@ -32,11 +40,8 @@ class Authenticator:
 
     def user_from_authorization(self, authorization: str | None) -> int:
         """The caller of a route served without FastAPI's dependencies (see
-        `platform.hot_routes`), read from the Authorization header exactly as
-        `HTTPBearer(auto_error=False)` reads it."""
-        scheme, credentials = get_authorization_scheme_param(authorization)
-        bearer = authorization and scheme and credentials and scheme.lower() == "bearer"
-        return self.user_from_token(credentials if bearer else None)
+        `platform.hot_routes`), read from the Authorization header."""
+        return self.user_from_token(bearer_token(authorization))
 
     def user_from_token(self, token: str | None) -> int:
         if token is None:

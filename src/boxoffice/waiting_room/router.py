@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from boxoffice.accounts.dependencies import CurrentUserId
+from boxoffice.accounts.dependencies import CurrentUserId, bearer_token
 from boxoffice.platform.dependencies import AdminAccess, client_ip
 from boxoffice.platform.draining import Draining
 from boxoffice.platform.errors import ADMIN_ERRORS, Busy, RateLimited, Unauthenticated
@@ -133,8 +133,7 @@ async def queue_stream(
     with a `replaced` event.
     """
     pass_token = token or x_queue_token
-    bearer = _bearer(authorization)
-    user_id = stream_access.stream_user(deps, ticket, bearer, pass_token)
+    user_id = stream_access.stream_user(deps, ticket, bearer_token(authorization), pass_token)
     first = await deps.waiting_room.status(user_id, pass_token, deps.now_ts())
     assert pass_token is not None
     draining: Draining = request.app.state.draining
@@ -148,12 +147,6 @@ async def queue_stream(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
-
-
-def _bearer(authorization: str | None) -> str | None:
-    if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
-    return None
 
 
 def _status_event(status: QueueStatus) -> str:
