@@ -4,9 +4,10 @@ call per request, no sockets, no client), on the embedded default, for one admit
     .venv/bin/python scripts/profiling/route_cost.py [REQUESTS]
 
 For GET /healthz, a status poll and a seat map, the median microseconds a request: as served
-(hot routes first, every middleware), through the FastAPI route alone (the hot routes taken out),
-and through the FastAPI route without the app's own middleware (Starlette's error handling and
-FastAPI's exit stack stay). The differences are what the hot routes and the middleware cost.
+(each route running its dependency plan, platform/lean_route.py, under every middleware), the
+same routes served by FastAPI's own handler instead, and that without the app's own middleware
+(Starlette's error handling and FastAPI's exit stack stay). The differences are what the plans
+and the middleware save and cost.
 
 Then the floors, with routes of the script's own placed first: a bare Starlette route under all
 the app's middleware, without each middleware in turn, and without any; and FastAPI routes taking
@@ -26,12 +27,12 @@ from typing import Any
 
 import httpx
 from fastapi import Depends, Header, Request
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, request_response
 from starlette.responses import Response
 from starlette.routing import Route
 
 from boxoffice.app import create_app
-from boxoffice.platform.hot_routes import HotRoute
+from boxoffice.platform.lean_route import LeanRoute
 from boxoffice.platform.migrate import upgrade
 from boxoffice.settings import Settings
 
@@ -182,8 +183,9 @@ async def main(requests: int, settings: Settings) -> None:
         rows = {
             name: [await _time(served, path, headers, requests)] for name, path in targets.items()
         }
-        routes = list(app.router.routes)
-        app.router.routes[:] = [r for r in routes if not isinstance(r, HotRoute)]
+        planned = [(r, r.app) for r in app.router.routes if isinstance(r, LeanRoute) and r.planned]
+        for route, _ in planned:
+            route.app = request_response(APIRoute.get_route_handler(route))
         for name, path in targets.items():
             rows[name].append(await _time(served, path, headers, requests))
         # The app's own middleware taken out (Starlette's and FastAPI's stay: errors, exits).
@@ -192,13 +194,14 @@ async def main(requests: int, settings: Settings) -> None:
         app.middleware_stack = app.build_middleware_stack()
         for name, path in targets.items():
             rows[name].append(await _time(served, path, headers, requests))
-        app.router.routes[:] = routes
+        for route, served_app in planned:
+            route.app = served_app
         app.user_middleware[:] = every_middleware
         app.middleware_stack = app.build_middleware_stack()
     print(f"median µs a request, in-process, {requests} requests each (first tenth dropped)")
-    print(f"{'':14} {'as served':>10} {'FastAPI route':>14} {'no middleware':>14}")
+    print(f"{'':14} {'as served':>10} {'FastAPI handler':>16} {'no middleware':>14}")
     for name, (as_served, fastapi_route, bare_stack) in rows.items():
-        print(f"{name:14} {as_served:10.1f} {fastapi_route:14.1f} {bare_stack:14.1f}")
+        print(f"{name:14} {as_served:10.1f} {fastapi_route:16.1f} {bare_stack:14.1f}")
     async with app.router.lifespan_context(app):
         await _floors(app, requests)
 

@@ -9,8 +9,9 @@ from importlib.resources import files
 from pathlib import Path
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.responses import FileResponse
+from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
 from boxoffice import __version__, operations
@@ -18,17 +19,13 @@ from boxoffice.accounts.router import router as accounts_router
 from boxoffice.background import admission_loop, sweeper_loop
 from boxoffice.bootstrap import Container, build_container
 from boxoffice.catalog.router import admin_router as catalog_admin_router
-from boxoffice.catalog.router import hot_list_seats
 from boxoffice.catalog.router import router as catalog_router
-from boxoffice.payments.router import hot_pay
 from boxoffice.payments.router import router as payments_router
-from boxoffice.platform import hot_routes
 from boxoffice.platform.api_docs import install_api_docs
 from boxoffice.platform.client_address import TrustedProxiesMiddleware
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.deadline import DeadlineMiddleware
 from boxoffice.platform.draining import Draining
-from boxoffice.platform.hot_routes import HotRoute, fastapi_route_app
 from boxoffice.platform.lanes import PollLaneMiddleware
 from boxoffice.platform.logging import configure_logging
 from boxoffice.platform.metrics import MetricsMiddleware
@@ -36,11 +33,9 @@ from boxoffice.platform.problems import install_problem_handlers
 from boxoffice.platform.request_size import RequestSizeMiddleware
 from boxoffice.platform.runtime import tune_garbage_collector
 from boxoffice.platform.security_headers import SecurityHeadersMiddleware
-from boxoffice.reservations.router import hot_hold_seats
 from boxoffice.reservations.router import router as reservations_router
 from boxoffice.settings import Settings
 from boxoffice.waiting_room.router import admin_router as queue_admin_router
-from boxoffice.waiting_room.router import hot_queue_status
 from boxoffice.waiting_room.router import router as queue_router
 from boxoffice.waiting_room.store import WaitingRoomStore
 from boxoffice.waiting_room.stream import STREAM_PATH
@@ -52,20 +47,22 @@ BACKGROUND_STOP_SECONDS = 5.0
 _log = structlog.get_logger(__name__)
 
 
-def _api_router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1")
-    for router in (
-        accounts_router,
+def _routes() -> list[BaseRoute]:
+    """Every route, listed rather than included (see `platform.lean_route`), in the order they
+    are matched, each tried costing about a microsecond: the load balancer's probes (few routes,
+    static paths) first, then the API in the order of a rush's traffic, the admin's last."""
+    routers = (
+        operations.router,
         queue_router,
         catalog_router,
         reservations_router,
-        wallet_router,
         payments_router,
+        wallet_router,
+        accounts_router,
         catalog_admin_router,
         queue_admin_router,
-    ):
-        api.include_router(router)
-    return api
+    )
+    return [route for router in routers for route in router.routes]
 
 
 def create_app(
@@ -118,6 +115,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served from the package instead (platform/api_docs.py)
         redoc_url=None,
+        routes=_routes(),
     )
     app.state.container = container  # for the operations routes and the lifespan
     app.state.provided = container.provided()  # what the domains' routes are handed
@@ -143,34 +141,9 @@ def create_app(
     app.add_middleware(TrustedProxiesMiddleware, trusted=settings.trusted_networks)
     # Last added, so outermost: every answer carries the headers, a refusal by any middleware too.
     app.add_middleware(SecurityHeadersMiddleware)
-    # Routes are matched in order, each tried costing about a microsecond: the load balancer's
-    # probes (few routes, static paths) first, then the API, the fan's path in its order.
-    app.include_router(operations.router)
-    app.include_router(_api_router())
     install_api_docs(app)
-    hot_routes.install(app, _hot_routes())
     _serve_web_client(app)
     return app
-
-
-def _hot_routes() -> list[HotRoute]:
-    """The rush's hottest endpoints, served ahead of FastAPI (see `platform.hot_routes`)."""
-    return [
-        HotRoute("/api/v1/queue/status", hot_queue_status, ["GET"]),
-        HotRoute("/api/v1/schedules/{schedule_id}/seats", hot_list_seats, ["GET"]),
-        HotRoute(
-            "/api/v1/reservations",
-            hot_hold_seats,
-            ["POST"],
-            fastapi_route_app(reservations_router, "/reservations", "POST"),
-        ),
-        HotRoute(
-            "/api/v1/payments",
-            hot_pay,
-            ["POST"],
-            fastapi_route_app(payments_router, "/payments", "POST"),
-        ),
-    ]
 
 
 def _serve_web_client(app: FastAPI) -> None:

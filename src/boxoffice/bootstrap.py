@@ -81,10 +81,9 @@ class Container:
             AdminGate(self.keys.admin_key, self.limiter, settings.admin_failures_per_ip, clock),
             AccountsDeps(uow, clock, self.hashing, self.signer, self.limiter, settings),
             CatalogDeps(uow, clock, self.listings),
-            PassGate(auth, self.waiting_room, clock),
+            PassGate(self.waiting_room, clock),
             QueueDeps(
                 self.waiting_room,
-                auth,
                 self.signer,
                 self.limiter,
                 settings,
@@ -92,7 +91,7 @@ class Container:
                 self.admission_wakeup,
             ),
             ReservationsDeps(uow, clock, self.hold_rules, self.listings),
-            PaymentsDeps(uow, clock, auth, self.waiting_room, self.admission_wakeup, self.listings),
+            PaymentsDeps(uow, clock, self.waiting_room, self.admission_wakeup, self.listings),
             WalletDeps(uow, clock, self.wallet_limits),
         )
 

@@ -23,10 +23,11 @@ from starlette.responses import Response
 
 from boxoffice.bootstrap import Container
 from boxoffice.platform.errors import MetricsUnauthorized
+from boxoffice.platform.lean_route import LeanRoute
 from boxoffice.platform.openapi import problem_responses
 from boxoffice.platform.problems import NOT_READY
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=LeanRoute)
 JSON = "application/json"
 
 

@@ -72,4 +72,5 @@ def test_the_app_provides_what_its_routes_ask_for_and_shares_one_of_each(
     }
     assert listings == {id(container.listings)}  # a hold here makes the maps here stale
     assert found.get(QueueDeps).waiting_room is container.waiting_room
-    assert found.get(PassGate).auth is found.get(QueueDeps).auth
+    assert found.get(PassGate).waiting_room is container.waiting_room
+    assert found.get(PaymentsDeps).waiting_room is container.waiting_room

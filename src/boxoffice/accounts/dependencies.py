@@ -38,11 +38,6 @@ class Authenticator:
     signer: TokenSigner
     clock: Clock
 
-    def user_from_authorization(self, authorization: str | None) -> int:
-        """The caller of a route served without FastAPI's dependencies (see
-        `platform.hot_routes`), read from the Authorization header."""
-        return self.user_from_token(bearer_token(authorization))
-
     def user_from_token(self, token: str | None) -> int:
         if token is None:
             raise Unauthenticated()

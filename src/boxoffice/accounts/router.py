@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from boxoffice.accounts import limits, service
@@ -13,9 +13,10 @@ from boxoffice.accounts.exceptions import BadCredentials, UsernameTaken
 from boxoffice.accounts.schemas import TokenOut, UserCreate, UserOut
 from boxoffice.platform.dependencies import client_ip
 from boxoffice.platform.errors import Busy, RateLimited
+from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 
-router = APIRouter(tags=["accounts"])
+router = api_router(tags=["accounts"])
 
 
 @router.post(

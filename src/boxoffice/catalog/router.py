@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Response
+from fastapi import Header, Response
 from starlette.requests import Request
 
 from boxoffice.catalog import service
-from boxoffice.catalog.dependencies import Catalog, CatalogDeps, catalog_deps
+from boxoffice.catalog.dependencies import Catalog, CatalogDeps
 from boxoffice.catalog.domain import Concert, Schedule
 from boxoffice.catalog.exceptions import ConcertNotFound, ScheduleNotFound
 from boxoffice.catalog.schemas import (
@@ -22,13 +22,14 @@ from boxoffice.catalog.schemas import (
 from boxoffice.platform.dependencies import AdminAccess, parse_id
 from boxoffice.platform.errors import ADMIN_ERRORS, Busy, Unauthenticated
 from boxoffice.platform.http import TaggedBody, tagged_json
+from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
-from boxoffice.waiting_room.dependencies import ActivePass, pass_gate
+from boxoffice.waiting_room.dependencies import ActivePass
 from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
 
-router = APIRouter(tags=["catalog"])
-admin_router = APIRouter(tags=["admin"], dependencies=[AdminAccess])
+router = api_router(tags=["catalog"])
+admin_router = api_router(tags=["admin"], dependencies=[AdminAccess])
 
 
 def _bucket(deps: CatalogDeps) -> int:
@@ -113,33 +114,7 @@ async def list_seats(
 ) -> Response:
     """A date's seats by number, with their state now (cached for about a second), with an
     ETag: asked again with If-None-Match, an unchanged map answers 304 with no body. Gzipped
-    for a client that accepts it (Accept-Encoding), with its own tag.
-
-    Served by `hot_list_seats` (the same steps without FastAPI's dependency solving); this
-    route stays for the OpenAPI document.
-    """
-    return await _seat_map(deps, schedule_id, if_none_match, request.headers.get("accept-encoding"))
-
-
-async def hot_list_seats(request: Request) -> Response:
-    """GET /schedules/{schedule_id}/seats as a plain Starlette endpoint (`platform.hot_routes`):
-    the account, then the pass, then the date, as the route above checks them."""
-    headers = request.headers
-    await (await pass_gate(request)).caller(headers)
-    return await _seat_map(
-        await catalog_deps(request),
-        request.path_params["schedule_id"],
-        headers.get("if-none-match"),
-        headers.get("accept-encoding"),
-    )
-
-
-async def _seat_map(
-    deps: CatalogDeps,
-    schedule_id: str,
-    if_none_match: str | None,
-    accept_encoding: str | None,
-) -> Response:
+    for a client that accepts it (Accept-Encoding), with its own tag."""
     schedule = parse_id(schedule_id, ScheduleNotFound, "date")
 
     async def render() -> TaggedBody:
@@ -150,7 +125,7 @@ async def _seat_map(
         return TaggedBody(body)  # hashed (and gzipped) once a render, not once a request
 
     seat_map = await deps.listings.seat_maps.get(schedule, _bucket(deps), render)
-    return tagged_json(seat_map, if_none_match, accept_encoding)
+    return tagged_json(seat_map, if_none_match, request.headers.get("accept-encoding"))
 
 
 @admin_router.post(

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 
-from boxoffice.accounts.dependencies import Authenticator
 from boxoffice.catalog.dependencies import Listings
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.provided import provided
@@ -22,7 +21,6 @@ if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
 class PaymentsDeps:
     uow: UnitOfWorkFactory
     clock: Clock
-    auth: Authenticator  # the hot route reads the caller itself
     waiting_room: WaitingRoom  # the pass: checked before, used up after a payment
     admission_wakeup: asyncio.Event  # a pass used up frees a slot: admit now
     listings: Listings  # made stale by every payment here

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import structlog
-from fastapi import APIRouter
-from starlette.requests import Request
 from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.payments import service
-from boxoffice.payments.dependencies import Payments, PaymentsDeps, payments_deps
+from boxoffice.payments.dependencies import Payments, PaymentsDeps
 from boxoffice.payments.domain import Payment
 from boxoffice.payments.exceptions import HoldExpired, ReservationNotPayable
 from boxoffice.payments.schemas import PaymentOut, PaymentRequest
 from boxoffice.platform import metrics
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
-from boxoffice.platform.http import (
-    IDEMPOTENCY_KEY_MAX_LENGTH,
-    IdempotencyKey,
-    replay,
-    stored_json,
-    well_formed_body,
-)
+from boxoffice.platform.http import IdempotencyKey, replay, stored_json
 from boxoffice.platform.idempotency import Idempotency, StoredResponse, request_fingerprint
+from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.reservations.exceptions import ReservationNotFound
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
@@ -30,7 +23,7 @@ from boxoffice.waiting_room.exceptions import QueueTokenExpired
 from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
 from boxoffice.wallet.exceptions import InsufficientBalance
 
-router = APIRouter(tags=["payments"])
+router = api_router(tags=["payments"])
 _log = structlog.get_logger(__name__)
 
 
@@ -57,37 +50,7 @@ async def pay(
     token: QueueTokenHeader = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Pay a held reservation from the wallet; the queue pass is used up on success.
-
-    A well-formed request is served by `hot_pay` (the same steps without FastAPI's dependency
-    solving); this route answers the rest, with its validation errors.
-    """
-    return await _pay(deps, user_id, token, idempotency_key, body)
-
-
-async def hot_pay(request: Request) -> Response | None:
-    """POST /payments as a plain Starlette endpoint (`platform.hot_routes`); None leaves a body
-    that is not JSON or does not validate, or an Idempotency-Key out of bounds, to the route
-    above."""
-    headers = request.headers
-    key = headers.get("idempotency-key")
-    if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH:
-        return None
-    body = await well_formed_body(request, PaymentRequest)
-    if body is None:
-        return None
-    deps = await payments_deps(request)
-    user_id = deps.auth.user_from_authorization(headers.get("authorization"))
-    return await _pay(deps, user_id, headers.get("x-queue-token"), key, body)
-
-
-async def _pay(
-    deps: PaymentsDeps,
-    user_id: int,
-    token: str | None,
-    idempotency_key: str | None,
-    body: PaymentRequest,
-) -> Response:
+    """Pay a held reservation from the wallet; the queue pass is used up on success."""
     now = deps.clock.now()
     fingerprint = request_fingerprint("POST", "/payments", body.model_dump())
     try:

@@ -7,8 +7,7 @@ import hashlib
 from typing import Annotated, TypeVar
 
 from fastapi import Header
-from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from boxoffice.platform.idempotency import StoredResponse
@@ -29,26 +28,6 @@ JSON = "application/json"
 
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-def is_plain_json(content_type: str | None) -> bool:
-    """`application/json`, in any case, with or without parameters: a type FastAPI reads as
-    JSON. (FastAPI reads more: no type at all, `application/*+json`; hot routes leave those
-    to it, see `platform.hot_routes`.)"""
-    if not content_type:
-        return False
-    return content_type.split(";", 1)[0].strip().lower() == JSON
-
-
-async def well_formed_body(request: Request, model: type[Model]) -> Model | None:
-    """A hot route's body: plain JSON that validates as `model`, or None for FastAPI's route
-    to answer (with its own 422 and field errors)."""
-    if not is_plain_json(request.headers.get("content-type")):
-        return None
-    try:
-        return model.model_validate_json(await request.body())
-    except ValidationError:
-        return None
 
 
 def stored_json(status_code: int, model: BaseModel) -> StoredResponse:

@@ -41,18 +41,10 @@ CACHE_ENTRIES = Gauge(
 )
 
 
-API_PREFIX = "/api/v1"
-
-
 def _route_template(scope: Scope) -> str:
     """The matched route's template with ids left out: `/api/v1/schedules/{schedule_id}/seats`."""
     template = getattr(scope.get("route"), "path", None)
-    if template is None:
-        return "unmatched"
-    # Included routers keep their own paths; the API prefix is added back here.
-    if scope["path"].startswith(API_PREFIX) and not template.startswith(API_PREFIX):
-        return f"{API_PREFIX}{template}"
-    return str(template)
+    return "unmatched" if template is None else str(template)
 
 
 class MetricsMiddleware:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from starlette.requests import Request
-from starlette.responses import Response
-
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.catalog.exceptions import ScheduleNotFound
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import parse_id
 from boxoffice.platform.errors import Busy, Unauthenticated
-from boxoffice.platform.http import JSON, well_formed_body
+from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.reservations import service
-from boxoffice.reservations.dependencies import (
-    Reservations,
-    ReservationsDeps,
-    reservations_deps,
-)
-from boxoffice.reservations.domain import Reservation
+from boxoffice.reservations.dependencies import Reservations
 from boxoffice.reservations.exceptions import (
     HoldLimitExceeded,
     ReservationNotCancellable,
@@ -30,11 +21,11 @@ from boxoffice.reservations.exceptions import (
     SeatUnavailable,
 )
 from boxoffice.reservations.schemas import HoldRequest, ReservationOut
-from boxoffice.waiting_room.dependencies import ActivePass, pass_gate
+from boxoffice.waiting_room.dependencies import ActivePass
 from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
 from boxoffice.wallet.exceptions import BalanceLimitExceeded
 
-router = APIRouter(tags=["reservations"])
+router = api_router(tags=["reservations"])
 
 
 @router.post(
@@ -56,26 +47,7 @@ router = APIRouter(tags=["reservations"])
 async def hold_seats(
     body: HoldRequest, user_id: CurrentUserId, deps: Reservations, _pass: ActivePass
 ) -> ReservationOut:
-    """Hold all the named seats or none, for a few minutes.
-
-    A well-formed request is served by `hot_hold_seats` (the same steps without FastAPI's
-    dependency solving); this route answers the rest, with its validation errors.
-    """
-    return ReservationOut.of(await _hold(deps, user_id, body))
-
-
-async def hot_hold_seats(request: Request) -> Response | None:
-    """POST /reservations as a plain Starlette endpoint (`platform.hot_routes`); None leaves a
-    body that is not JSON or does not validate to the FastAPI route above."""
-    body = await well_formed_body(request, HoldRequest)
-    if body is None:
-        return None
-    user_id, _ = await (await pass_gate(request)).caller(request.headers)
-    reservation = await _hold(await reservations_deps(request), user_id, body)
-    return Response(ReservationOut.of(reservation).model_dump_json(), 201, media_type=JSON)
-
-
-async def _hold(deps: ReservationsDeps, user_id: int, body: HoldRequest) -> Reservation:
+    """Hold all the named seats or none, for a few minutes."""
     try:
         # On PostgreSQL the hold is one all-or-nothing function call: no transaction around it.
         async with deps.uow(autocommit=True) as uow:
@@ -93,7 +65,7 @@ async def _hold(deps: ReservationsDeps, user_id: int, body: HoldRequest) -> Rese
         raise
     deps.listings.seats_changed(reservation.schedule_id)
     metrics.HOLDS_CREATED.inc()
-    return reservation
+    return ReservationOut.of(reservation)
 
 
 @router.get(

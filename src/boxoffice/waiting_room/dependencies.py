@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header
-from starlette.datastructures import Headers
 
-from boxoffice.accounts.dependencies import Authenticator, CurrentUserId
+from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.provided import provided
 from boxoffice.platform.rate_limit import RateLimiter
@@ -29,18 +28,11 @@ QueueTokenHeader = Annotated[
 class PassGate:
     """Lets a caller with an ACTIVE pass through, or answers why not."""
 
-    auth: Authenticator
     waiting_room: WaitingRoom
     clock: Clock
 
     async def active(self, user_id: int, token: str | None) -> PassView:
         return await self.waiting_room.require_active(user_id, token, self.clock.now().timestamp())
-
-    async def caller(self, headers: Headers) -> tuple[int, PassView]:
-        """The caller and their ACTIVE pass, from the headers of a route served without
-        FastAPI's dependencies (`platform.hot_routes`), checked in the same order."""
-        user_id = self.auth.user_from_authorization(headers.get("authorization"))
-        return user_id, await self.active(user_id, headers.get("x-queue-token"))
 
 
 pass_gate = provided(PassGate)
@@ -62,7 +54,6 @@ class QueueDeps:
     """What the waiting room's routes and event streams need."""
 
     waiting_room: WaitingRoom
-    auth: Authenticator
     signer: TokenSigner
     limiter: RateLimiter
     settings: Settings

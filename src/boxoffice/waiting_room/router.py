@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from boxoffice.accounts.dependencies import CurrentUserId, bearer_token
@@ -14,11 +14,12 @@ from boxoffice.platform.dependencies import AdminAccess, client_ip
 from boxoffice.platform.draining import Draining
 from boxoffice.platform.errors import ADMIN_ERRORS, Busy, RateLimited, Unauthenticated
 from boxoffice.platform.http import JSON
+from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.waiting_room import limits, stream_access
 from boxoffice.waiting_room import metrics as room_metrics
-from boxoffice.waiting_room.dependencies import Queue, QueueDeps, QueueTokenHeader, queue_deps
+from boxoffice.waiting_room.dependencies import Queue, QueueTokenHeader
 from boxoffice.waiting_room.domain import QueuePolicy, RoomStats
 from boxoffice.waiting_room.openapi import PASS_ERRORS
 from boxoffice.waiting_room.schemas import PolicyOut, PolicyUpdate, QueueStatusOut, RoomOut
@@ -27,8 +28,8 @@ from boxoffice.waiting_room.stream import status_events
 from boxoffice.waiting_room.stream_access import StreamTicketOut
 from boxoffice.waiting_room.stream_slots import StreamSlots
 
-router = APIRouter(tags=["waiting room"])
-admin_router = APIRouter(tags=["admin"], dependencies=[AdminAccess])
+router = api_router(tags=["waiting room"])
+admin_router = api_router(tags=["admin"], dependencies=[AdminAccess])
 
 
 def _status_json(status: QueueStatus) -> bytes:
@@ -70,21 +71,8 @@ async def queue_status(
     """The pass's place in line and estimated wait, or its active window.
 
     Polling sooner than `poll_after_seconds` allows is answered 429 without touching the line.
-    Served by `hot_queue_status` (the same steps without FastAPI's dependency solving).
     """
-    return await _poll(deps, user_id, token, client_ip(request))
-
-
-async def hot_queue_status(request: Request) -> Response:
-    """GET /queue/status as a plain Starlette endpoint (`platform.hot_routes`)."""
-    deps = await queue_deps(request)
-    headers = request.headers
-    user_id = deps.auth.user_from_authorization(headers.get("authorization"))
-    return await _poll(deps, user_id, headers.get("x-queue-token"), client_ip(request))
-
-
-async def _poll(deps: QueueDeps, user_id: int, token: str | None, client_ip: str) -> Response:
-    guard = limits.poll_guard(deps.settings, user_id, client_ip)
+    guard = limits.poll_guard(deps.settings, user_id, client_ip(request))
     status = await deps.waiting_room.poll(user_id, token, deps.now_ts(), guard)
     return Response(_status_json(status), media_type=JSON)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
@@ -17,6 +17,7 @@ from boxoffice.platform.idempotency import (
     request_fingerprint,
     run_idempotent,
 )
+from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.limits import MAX_SAFE_INTEGER
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
@@ -25,7 +26,7 @@ from boxoffice.wallet.dependencies import Wallet
 from boxoffice.wallet.exceptions import BalanceLimitExceeded, ChargeTooLarge
 from boxoffice.wallet.schemas import BalanceOut, ChargeOut, ChargeRequest, TransactionOut
 
-router = APIRouter(tags=["wallet"])
+router = api_router(tags=["wallet"])
 
 
 @router.get(
