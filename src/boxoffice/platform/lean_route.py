@@ -206,10 +206,7 @@ async def _solve(
             if sub.name is not None:
                 values[sub.name] = cache[sub.cache_key]
             continue
-        if sub.pure and not sub.subs:  # takes the request at most: nothing to solve
-            sub_values, sub_errors = {name: request for name in sub.request_names}, None
-        else:
-            sub_values, sub_errors = await _solve(sub, request, body, embed, cache)
+        sub_values, sub_errors = await _solve(sub, request, body, embed, cache)
         if sub_errors:
             errors.extend(sub_errors)
             continue
