@@ -9,8 +9,8 @@ Which bare app is an endpoint's reference, from what its route does on PostgreSQ
   (rebuilt from PostgreSQL about once a second, not once a request): one Redis round trip.
 - A join checks the join limit, then joins (a Lua call): two Redis round trips, compared with
   the one-Redis app as the issue asks (its target is lower for that reason).
-- A hold checks the pass in Redis, then runs one PostgreSQL statement (bx_hold_seats); a payment
-  checks the pass, runs one statement (bx_pay_once) and uses the pass up in Redis: both against
+- A hold checks the pass in Redis, then runs one PostgreSQL statement (bx_hold); a payment
+  checks the pass, runs one statement (bx_settle) and uses the pass up in Redis: both against
   the app making one Redis and one PostgreSQL round trip.
 """
 
@@ -56,12 +56,12 @@ REFERENCES: dict[str, Reference] = {
     endpoints.HOLD: Reference(
         BareApp.REDIS_POSTGRES,
         0.5,
-        "the pass checked in Redis, then one PostgreSQL statement (bx_hold_seats)",
+        "the pass checked in Redis, then one PostgreSQL statement (bx_hold)",
     ),
     endpoints.PAY: Reference(
         BareApp.REDIS_POSTGRES,
         0.5,
-        "the pass checked in Redis, one PostgreSQL statement (bx_pay_once), the pass used up "
+        "the pass checked in Redis, one PostgreSQL statement (bx_settle), the pass used up "
         "in Redis",
     ),
 }

@@ -2,7 +2,7 @@
 
 Hypothesis plays random sequences of holds, wallet charges and payments (with and without an
 Idempotency-Key, now and then from a clock running behind) by three fans on a small date,
-against each adapter: the steps on SQLite, the function `bx_pay_once` on PostgreSQL, and the
+against each adapter: the steps on SQLite, the function `bx_settle` on PostgreSQL, and the
 steps on PostgreSQL inside a transaction. Every answer must be the model's, so the adapters
 answer alike; after every request the balances are the model's and the sums of their ledgers,
 never negative, and no seat belongs to two live reservations. A refused payment is rolled back

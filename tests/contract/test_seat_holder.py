@@ -1,7 +1,7 @@
 """Every `SeatHolder` adapter holds seats by the same rules, checked against one model.
 
 Hypothesis plays random sequences of holds by three fans on a small date, with time passing
-between them, against each adapter: the steps on SQLite, the function `bx_hold_seats` on
+between them, against each adapter: the steps on SQLite, the function `bx_hold` on
 PostgreSQL, and the steps on PostgreSQL too (inside a transaction). Every answer must be the
 model's (so the adapters answer alike), and after every request the stored seats are the
 model's and no seat belongs to two live reservations. A refused hold is rolled back by its

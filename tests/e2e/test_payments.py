@@ -199,8 +199,8 @@ async def test_a_retry_with_the_same_key_replays_the_payment_after_the_pass_is_u
 async def test_a_payment_and_its_replays_are_the_bytes_the_api_renders(
     shop, clock, price, microseconds
 ) -> None:
-    # On PostgreSQL the database renders and stores the answer (bx_pay_once); it must be the
-    # answer SQLite's path renders with PaymentOut, whatever the amount and the clock's digits.
+    # On PostgreSQL the database stores the answer from the template Python renders (bx_settle);
+    # it must be the answer PaymentOut renders, whatever the amount and the clock's digits.
     clock.advance(microseconds / 1_000_000)
     date = await shop.date_on_sale(price=price)
     fan = await shop.admitted_fan()

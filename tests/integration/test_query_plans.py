@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-# The per-fan count of held seats that every hold starts with (bx_hold_seats, migration 0002).
+# The per-fan count of held seats that every hold starts with (bx_hold,
+# reservations/holding_postgres.sql).
 HELD_BY_FAN = """
 EXPLAIN SELECT count(*) FROM seat s JOIN reservation r ON r.id = s.reservation_id
  WHERE r.user_id = :user_id AND r.status = 'HELD'
@@ -74,6 +75,10 @@ async def test_counting_a_fans_held_seats_reads_only_that_fans_held_reservations
         ).scalars()
     )
 
-    assert "ix_reservation_user_id_held" in plan, plan
+    # Reads the fan's own reservations by an index of the fan's: the partial one of 0004 on a
+    # fresh database; after other tests' rows, the planner may find (user_id, id) as cheap for a
+    # fan with none (both estimate one row) and take it instead, which reads as few.
+    assert "ix_reservation_user_id_held" in plan or "ix_reservation_user_id_id" in plan, plan
     # Not every HELD reservation of the sale, ANDed with the fan's (what it did before 0004).
     assert "ix_reservation_status_held_until" not in plan, plan
+    assert "BitmapAnd" not in plan, plan

@@ -62,7 +62,7 @@ async def pay(
             raise
         return replay(earlier)
 
-    # On PostgreSQL the payment is one statement (bx_pay_once), so it needs no transaction.
+    # On PostgreSQL the payment is one statement (bx_settle), so it needs no transaction.
     async with deps.uow(autocommit=True) as uow:
         result = await service.pay(
             uow,

@@ -2,8 +2,8 @@
 
 `settling_steps.SteppedPaymentSettler` runs the payment as separate statements in the unit of
 work's transaction (SQLite); `settling_postgres.PostgresPaymentSettler` runs it, with its
-idempotency record, as one statement, the function `bx_pay_once` (migration 0003). The unit of
-work picks one for its engine; both pass tests/contract/test_payment_settler.py.
+idempotency record, as one statement, the function `bx_settle` (`settling_postgres.sql`). The
+unit of work picks one for its engine; both pass tests/contract/test_payment_settler.py.
 """
 
 from __future__ import annotations

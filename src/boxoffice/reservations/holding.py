@@ -2,7 +2,7 @@
 
 `holding_steps.SteppedSeatHolder` runs the hold as separate statements in the unit of work's
 transaction (SQLite); `holding_postgres.PostgresSeatHolder` runs it as one statement, the
-function `bx_hold_seats` (migration 0002). The unit of work picks one for its engine; both pass
+function `bx_hold` (`holding_postgres.sql`). The unit of work picks one for its engine; both pass
 tests/contract/test_seat_holder.py.
 """
 

@@ -1,9 +1,10 @@
-"""`SeatHolder` as one statement on PostgreSQL: the function `bx_hold_seats` (migration 0002).
+"""`SeatHolder` as one statement on PostgreSQL: the function `bx_hold`, whose SQL is the file
+beside this one (`holding_postgres.sql`, loaded by the migrations).
 
 The function runs the steps of `holding_steps.SteppedSeatHolder` in the same order and under
 the same locks, but is all or nothing by itself: a refusal writes nothing, so it needs no
-transaction of the caller's (the route runs it in autocommit). Its SQL stays in its migration;
-its outcome strings become a `HoldOutcome` here, and nowhere else.
+transaction of the caller's (the route runs it in autocommit). It answers a `HoldOutcome`'s
+value.
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ from boxoffice.reservations.holding import HoldAttempt
 
 __all__ = ["PostgresSeatHolder"]
 
-_HOLD_SEATS = text(
+_HOLD = text(
     "SELECT outcome, reservation_id, held, seat_ids, seat_numbers, seat_prices "
-    "FROM bx_hold_seats(:user_id, :schedule_id, :numbers, :held_until, :now, :max_held)"
+    "FROM bx_hold(:user_id, :schedule_id, :numbers, :held_until, :now, :max_held)"
 )
-
-_OUTCOMES = {"OK": HoldOutcome.HELD, "LIMIT": HoldOutcome.OVER_LIMIT, "SHORT": HoldOutcome.SHORT}
 
 
 class PostgresSeatHolder:
@@ -43,7 +42,7 @@ class PostgresSeatHolder:
         """The whole hold in one round trip."""
         row = (
             await self._connection.execute(
-                _HOLD_SEATS,
+                _HOLD,
                 {
                     "user_id": user_id,
                     "schedule_id": schedule_id,
@@ -60,6 +59,6 @@ class PostgresSeatHolder:
                 row.seat_ids or [], row.seat_numbers or [], row.seat_prices or [], strict=True
             )
         )
-        outcome = _OUTCOMES[str(row.outcome)]
+        outcome = HoldOutcome(row.outcome)
         reservation_id = int(row.reservation_id) if outcome is HoldOutcome.HELD else None
         return HoldAttempt(outcome, reservation_id, int(row.held), seats)
