@@ -145,9 +145,13 @@ def build_limiter(settings: Settings) -> RateLimiter:
 
 
 def build_container(
-    settings: Settings, clock: Clock | None = None, store: WaitingRoomStore | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    store: WaitingRoomStore | None = None,
+    *,
+    long_statements: bool = False,
 ) -> Container:
-    """Wire the service from its settings."""
+    """Wire the service from its settings (`long_statements`: see `create_engine`)."""
     keys = resolve_keys(settings)
     signer = TokenSigner(
         keys.secret_key, settings.access_token_ttl_seconds, kept=settings.verified_tokens_kept
@@ -156,7 +160,7 @@ def build_container(
     store = store or build_store(settings, limiter)
     clock = clock or SystemClock()
     watch = AdmissionWatch(store, lambda: clock.now().timestamp(), settings.stream_interval_seconds)
-    engine = create_engine(settings)
+    engine = create_engine(settings, long_statements=long_statements)
     write_lock = asyncio.Lock() if settings.is_sqlite else None
 
     def unit_of_work(readonly: bool) -> UnitOfWork:

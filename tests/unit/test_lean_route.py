@@ -61,6 +61,7 @@ def _app(route_class: type, calls: list[str]) -> FastAPI:
         tags: Annotated[list[str] | None, Query()] = None,
         flag: bool = False,
         token: Annotated[str | None, Header(alias="X-Token", max_length=4)] = None,
+        x_trace_id: Annotated[str | None, Header()] = None,  # read as X-Trace-Id
     ) -> dict[str, Any]:
         return {
             "id": item_id,
@@ -70,6 +71,7 @@ def _app(route_class: type, calls: list[str]) -> FastAPI:
             "tags": tags,
             "flag": flag,
             "token": token,
+            "trace": x_trace_id,
         }
 
     @router.post("/items", status_code=201, response_model=ItemOut)
@@ -102,7 +104,12 @@ def _app(route_class: type, calls: list[str]) -> FastAPI:
 AUTH = {"Authorization": "Bearer a"}
 CASES: list[tuple[str, str, dict[str, str], bytes | None]] = [
     ("GET", "/x/items/3", AUTH, None),
-    ("GET", "/x/items/3?page=2&flag=yes&tags=a&tags=b", {**AUTH, "X-Token": "abcd"}, None),
+    (
+        "GET",
+        "/x/items/3?page=2&flag=yes&tags=a&tags=b",
+        {**AUTH, "X-Token": "abcd", "X-Trace-Id": "t1"},
+        None,
+    ),
     ("GET", "/x/items/0?page=0&flag=maybe", {**AUTH, "X-Token": "toolong"}, None),
     ("GET", "/x/items/abc", {}, None),
     ("GET", "/x/items/3", {}, None),

@@ -120,8 +120,12 @@ def _replace_closed_connections(dbapi_connection: Any, _record: Any, _proxy: Any
         raise DisconnectionError("the server closed this pooled connection")
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    """An async engine for the configured database, tuned for short transactions."""
+def create_engine(settings: Settings, *, long_statements: bool = False) -> AsyncEngine:
+    """An async engine for the configured database, tuned for short transactions.
+
+    `long_statements`: for a tool that reads whole tables (`boxoffice audit`), no deadline on a
+    statement's answer; connecting and waiting for a pooled connection keep theirs.
+    """
     url = settings.effective_database_url
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -141,7 +145,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=deadline,
         connect_args={
             "timeout": deadline,
-            "command_timeout": deadline,
+            "command_timeout": None if long_statements else deadline,
             "server_settings": {
                 # A lock we cannot get in time becomes a retryable BUSY instead of a hang.
                 "lock_timeout": str(settings.db_lock_timeout_ms),
