@@ -7,7 +7,14 @@ from typing import Any
 
 from boxoffice_rush.references import reference_rows
 
-__all__ = ["bare_app_lines", "isolated_table", "render_markdown", "table"]
+__all__ = [
+    "bare_app_lines",
+    "client_bound_lines",
+    "client_share",
+    "isolated_table",
+    "render_markdown",
+    "table",
+]
 
 
 def _cell(value: Any) -> str:
@@ -104,20 +111,53 @@ def _rate_row(figures: dict[str, Any]) -> list[Any]:
     return [figures["endpoint"], *(figures[column] for column in columns)]
 
 
+# Past this share of one core the load generator, not the server, is likely what limited a rate.
+CLIENT_BOUND_SHARE = 0.85
+
+
+def client_share(figures: dict[str, Any] | None) -> float | None:
+    """The share of one core the load generator used while measuring `figures`."""
+    if not figures or not figures.get("seconds") or figures.get("client_cpu_seconds") is None:
+        return None
+    return round(float(figures["client_cpu_seconds"]) / float(figures["seconds"]), 2)
+
+
+def client_bound_lines(report: dict[str, Any]) -> list[str]:
+    """A warning naming the rates the load generator itself may have capped, if any."""
+    measured = [("GET /healthz", report.get("ceiling"))]
+    measured += [(row["app"], row) for row in report.get("bare_apps") or []]
+    bound = [
+        f"{name} ({share:.0%} of a core)"
+        for name, figures in measured
+        if (share := client_share(figures)) is not None and share >= CLIENT_BOUND_SHARE
+    ]
+    if not bound:
+        return []
+    return [
+        f"**Client-bound:** the load generator used most of a core measuring {', '.join(bound)}:",
+        "those rates are its own limit, not the server's, and an endpoint's ratio to them is",
+        "flattered. `scripts/profiling/server_compare.sh` measures the bare apps with wrk.",
+        "",
+    ]
+
+
 def bare_app_lines(report: dict[str, Any]) -> list[str]:
     """The bare apps' figures, then each endpoint against the one making its round trips."""
     workers = report["options"].get("ceiling_workers", 1)
-    columns = ("per_second", "p50_ms", "p99_ms", "errors", "note")
+    columns = ("per_second", "p50_ms", "p99_ms", "errors")
     rows = [
-        [row["app"], *(row.get(key) for key in columns)] for row in report.get("bare_apps") or []
+        [row["app"], *(row.get(key) for key in columns), client_share(row), row.get("note")]
+        for row in report.get("bare_apps") or []
     ]
+    headers = ["bare app", "req/s", "p50 ms", "p99 ms", "errors", "client CPU, cores", ""]
     lines = [
         f"Bare apps (Starlette + orjson under uvicorn as `boxoffice serve` runs it, {workers}",
         "worker(s), the servers' Redis and PostgreSQL), each on a server of its own, driven",
         "like GET /healthz:",
         "",
-        *table(["bare app", "req/s", "p50 ms", "p99 ms", "errors", ""], rows),
+        *table(headers, rows),
         "",
+        *client_bound_lines(report),
         "Each endpoint against the bare app making its round trips (issue 16's targets; the",
         "endpoints other than GET /healthz alone, 2xx/s):",
         "",

@@ -1,4 +1,5 @@
-"""Each endpoint rated against the bare app making the round trips it makes (issue 16)."""
+"""Each endpoint rated against the bare app making the round trips it makes (issue 16), and a
+rate the load generator itself may have capped named as such."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from boxoffice_rush import endpoints
 from boxoffice_rush.bare_apps import BareApp
+from boxoffice_rush.markdown import bare_app_lines, client_bound_lines, client_share
 from boxoffice_rush.references import rate_against_references, reference_rows
 
 BARE = [
@@ -72,3 +74,46 @@ def test_without_a_ceiling_or_endpoints_the_rows_say_what_to_run() -> None:
     rows = {row[0]: row[-1] for row in reference_rows({"ceiling": None, "isolated": None})}
     assert rows[endpoints.HEALTHZ] == "no bare apps measured (run with --ceiling)"
     assert rows[endpoints.JOIN] == "not measured (run with --endpoints)"
+
+
+def _measured(app: str, per_second: float, client_cpu_seconds: float) -> dict[str, Any]:
+    return {
+        "app": app,
+        "per_second": per_second,
+        "seconds": 15.0,
+        "client_cpu_seconds": client_cpu_seconds,
+        "p50_ms": 1.0,
+        "p99_ms": 2.0,
+        "errors": 0,
+        "note": "",
+    }
+
+
+def test_a_rate_the_load_generator_may_have_capped_is_called_client_bound() -> None:
+    report = {
+        "options": {"ceiling_workers": 2},
+        "ceiling": _measured("healthz", 13_644.0, 14.04),  # 0.94 of a core
+        "bare_apps": [
+            _measured("bare", 12_539.0, 14.74),  # 0.98
+            _measured("one Redis", 8_124.0, 9.48),  # 0.63
+        ],
+        "isolated": None,
+    }
+
+    text = "\n".join(bare_app_lines(report))
+
+    assert "| bare | 12,539.0 | 1.000 | 2.000 | 0 | 0.980 |" in text
+    assert "**Client-bound:**" in text
+    assert "GET /healthz (94% of a core), bare (98% of a core):" in text
+    assert "one Redis (63% of a core)" not in "\n".join(client_bound_lines(report))
+
+
+def test_rates_the_client_kept_up_with_are_not_flagged() -> None:
+    report = {
+        "options": {},
+        "ceiling": _measured("healthz", 5_000.0, 6.0),
+        "bare_apps": [_measured("bare", 6_000.0, 7.5)],
+        "isolated": None,
+    }
+    assert client_bound_lines(report) == []
+    assert client_share(report["ceiling"]) == 0.4
