@@ -2,14 +2,14 @@
 
 FastAPI solves a route's dependencies by walking their tree on every request, asking each node
 what it is (a generator? a coroutine? overridden? using security scopes?), working out again how
-each parameter is read and building the answers' cache keys: 60 µs of a status poll's 133 µs
-in-process on this kind of machine (`scripts/profiling/route_cost.py`, docs/benchmarks.md). A
-`LeanRoute` is declared, documented and validated exactly as an `APIRoute` (it is one: the
-OpenAPI document is FastAPI's own), but when it is built it turns its dependant into a plan: for
-each node the call, its cache key, and only the parameters it has, a plain one with the key it is
-read by. A request then runs the plan: the same calls in the same order, the same cache, the
-parameters and body validated by FastAPI's own functions (so a 422 lists the same errors in the
-same order), and the endpoint's answer sent as FastAPI sends it.
+each parameter is read and building the answers' cache keys: about 60 µs of a status poll's
+137-142 µs in-process on this kind of machine (`scripts/profiling/route_cost.py`,
+docs/benchmarks.md). A `LeanRoute` is declared, documented and validated exactly as an
+`APIRoute` (it is one: the OpenAPI document is FastAPI's own), but when it is built it turns its
+dependant into a plan: for each node the call, its cache key, and only the parameters it has, a
+plain one with the key it is read by. A request then runs the plan: the same calls in the same
+order, the same cache, the parameters and body validated by FastAPI's own functions (so a 422
+lists the same errors in the same order), and the endpoint's answer sent as FastAPI sends it.
 
 What the plan does not cover (a dependency with `yield`, a sync or streaming endpoint, a form
 body, an injected `Response`, `BackgroundTasks` or `SecurityScopes`, a dependency concurrency
@@ -301,7 +301,6 @@ class LeanRoute(APIRoute):
         has_body = self.body_field is not None
         strict = bool(getattr(self.strict_content_type, "value", self.strict_content_type))
         embed = self._embed_body_fields
-        status_code = self.status_code
         overrides = self.dependency_overrides_provider
         serialize = self._serializer(context)
 
@@ -316,13 +315,13 @@ class LeanRoute(APIRoute):
             answer = await root.call(**values)
             if isinstance(answer, Response):
                 return answer
-            return await serialize(answer, status_code)
+            return await serialize(answer)
 
         return handle
 
     def _serializer(
         self, context: EndpointContext
-    ) -> Callable[[Any, int | None], Coroutine[Any, Any, Response]]:
+    ) -> Callable[[Any], Coroutine[Any, Any, Response]]:
         """How an endpoint's answer that is not a Response is sent, as FastAPI sends it."""
         field = self.response_field
         options: dict[str, Any] = {
@@ -339,8 +338,9 @@ class LeanRoute(APIRoute):
             declared.value if isinstance(declared, DefaultPlaceholder) else declared
         )
 
-        async def send_model(answer: Any, status_code: int | None) -> Response:
-            status = 200 if status_code is None else status_code
+        status = 200 if self.status_code is None else self.status_code
+
+        async def send_model(answer: Any) -> Response:
             if field is None:
                 response = response_class(jsonable_encoder(answer), status_code=status)
             else:
