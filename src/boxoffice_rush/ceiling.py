@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
-from boxoffice_rush import endpoints
+from boxoffice_rush import endpoints, machine_cpu
 from boxoffice_rush.client import RAMP_SECONDS, HttpClient
 from boxoffice_rush.stats import LatencySummary, Recorder, summarize
 
@@ -31,6 +31,7 @@ class Ceiling:
     latency: LatencySummary
     errors: int
     client_cpu_seconds: float
+    cpu: machine_cpu.CpuSpent | None = None  # the machine's, over the timed run
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,11 @@ async def measure_rate(
     for client in clients:
         client.recorder = recorder
     cpu_before = client_cpu_seconds()
+    machine_before = machine_cpu.snapshot()
     started = perf_counter()
     await _hammer(clients, connections, seconds, target=target)
     elapsed = perf_counter() - started
+    spent = machine_cpu.spent_between(machine_before, machine_cpu.snapshot())
     cpu = client_cpu_seconds() - cpu_before
     for client, earlier in zip(clients, previous, strict=True):
         client.recorder = earlier
@@ -118,4 +121,5 @@ async def measure_rate(
         latency=summarize(latencies),
         errors=recorder.errors,
         client_cpu_seconds=cpu,
+        cpu=spent,
     )

@@ -140,6 +140,7 @@ class _Phase:
                 ceiling_per_second=self.ceiling,
                 exhausted_at=result.exhausted_at,
                 client_cpu_seconds=result.client_cpu_seconds,
+                cpu=result.cpu,
             )
         )
         if result.exhausted:

@@ -111,6 +111,18 @@ def _rate_row(figures: dict[str, Any]) -> list[Any]:
     return [figures["endpoint"], *(figures[column] for column in columns)]
 
 
+CPU_HEADER = "server CPU µs/req (app + PostgreSQL + Redis + other)"
+
+
+def cpu_text(figures: dict[str, Any] | None) -> str | None:
+    """Server CPU per request and its parts, as `total (app + PostgreSQL + Redis + other)`."""
+    cost = (figures or {}).get("server_cpu_us_per_request")
+    if not cost:
+        return None
+    parts = " + ".join(f"{cost[part]:,.0f}" for part in ("app", "postgres", "redis", "other"))
+    return f"{cost['server']:,.0f} ({parts})"
+
+
 # Past this share of one core the load generator, not the server, is likely what limited a rate.
 CLIENT_BOUND_SHARE = 0.85
 
@@ -146,10 +158,25 @@ def bare_app_lines(report: dict[str, Any]) -> list[str]:
     workers = report["options"].get("ceiling_workers", 1)
     columns = ("per_second", "p50_ms", "p99_ms", "errors")
     rows = [
-        [row["app"], *(row.get(key) for key in columns), client_share(row), row.get("note")]
+        [
+            row["app"],
+            *(row.get(key) for key in columns),
+            client_share(row),
+            cpu_text(row),
+            row.get("note"),
+        ]
         for row in report.get("bare_apps") or []
     ]
-    headers = ["bare app", "req/s", "p50 ms", "p99 ms", "errors", "client CPU, cores", ""]
+    headers = [
+        "bare app",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "client CPU, cores",
+        CPU_HEADER,
+        "",
+    ]
     lines = [
         f"Bare apps (Starlette + orjson under uvicorn as `boxoffice serve` runs it, {workers}",
         "worker(s), the servers' Redis and PostgreSQL), each on a server of its own, driven",
@@ -162,8 +189,25 @@ def bare_app_lines(report: dict[str, Any]) -> list[str]:
         "endpoints other than GET /healthz alone, 2xx/s):",
         "",
     ]
-    headers = ["endpoint", "reference (why)", "its req/s", "endpoint", "ratio", "target", ""]
-    return lines + table(headers, reference_rows(report))
+    headers = [
+        "endpoint",
+        "reference (why)",
+        "its req/s",
+        "endpoint",
+        "ratio",
+        "ratio by server CPU/request",
+        "target",
+        "",
+    ]
+    return [
+        *lines,
+        *table(headers, reference_rows(report)),
+        "",
+        "Ratio by server CPU/request: the bare app's server CPU per request over the endpoint's",
+        "(the machine's busy time over the timed window less the load generator's own): what",
+        "an answer costs the machine, whatever capped the rate; past the client-bound share",
+        "above, it is the fairer of the two ratios.",
+    ]
 
 
 def isolated_table(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -181,6 +225,7 @@ def isolated_table(rows: Sequence[dict[str, Any]]) -> list[str]:
         "p50 ms",
         "p99 ms",
         "errors",
+        CPU_HEADER,
         "",
     ]
     body = [
@@ -197,6 +242,7 @@ def isolated_table(rows: Sequence[dict[str, Any]]) -> list[str]:
             row["p50_ms"],
             row["p99_ms"],
             _errors_text(row),
+            cpu_text(row),
             row.get("mark", "no target"),
         ]
         for row in rows

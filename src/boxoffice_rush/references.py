@@ -72,6 +72,24 @@ def bare_rates(bare_apps: Sequence[dict[str, Any]]) -> dict[str, float]:
     return {row["app"]: row["per_second"] for row in bare_apps if row["per_second"] is not None}
 
 
+def bare_cpu(bare_apps: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Server CPU µs per request of each bare app measured, by its name."""
+    return {
+        row["app"]: row["server_cpu_us_per_request"]["server"]
+        for row in bare_apps
+        if row.get("server_cpu_us_per_request")
+    }
+
+
+def cpu_ratio(row: dict[str, Any] | None, reference_us: float | None) -> float | None:
+    """The reference app's server CPU per request over `row`'s: 0.5 means an answer costs the
+    machine twice what the bare app's does, whatever capped either rate."""
+    cost = (row or {}).get("server_cpu_us_per_request")
+    if not cost or not cost["server"] or not reference_us:
+        return None
+    return round(reference_us / float(cost["server"]), 3)
+
+
 def ratio_to_reference(
     endpoint: str, per_second: float, rates: Mapping[str, float]
 ) -> float | None:
@@ -97,6 +115,7 @@ def rate_against_references(
     """The isolated steps' rows, each with its reference app, that app's req/s, the ratio of
     the step's 2xx/s to it, the target and its mark."""
     rates = bare_rates(bare_apps)
+    costs = bare_cpu(bare_apps)
     rated = []
     for row in rows:
         reference = REFERENCES.get(row["endpoint"])
@@ -111,6 +130,7 @@ def rate_against_references(
                 "reference": reference.app.value,
                 "reference_per_second": rate,
                 "ratio_to_reference": ratio,
+                "cpu_ratio_to_reference": cpu_ratio(row, costs.get(reference.app.value)),
                 "target": reference.target,
                 "mark": mark(ratio, reference.target, missing=_missing(reference.app, bare_apps)),
             }
@@ -120,9 +140,11 @@ def rate_against_references(
 
 def reference_rows(report: dict[str, Any]) -> list[list[Any]]:
     """Issue 16's targets: endpoint, its reference app and why, the app's req/s, the endpoint's
-    2xx/s (GET /healthz: the ceiling's req/s), the ratio, the target and its mark."""
+    2xx/s (GET /healthz: the ceiling's req/s), the ratio, the ratio of server CPU per request
+    (the reference's over the endpoint's), the target and its mark (by req/s)."""
     bare_apps = report.get("bare_apps") or []
     rates = bare_rates(bare_apps)
+    costs = bare_cpu(bare_apps)
     isolated = report.get("isolated")
     alone = {row["endpoint"]: row for row in (isolated["endpoints"] if isolated else [])}
     ceiling = report.get("ceiling")
@@ -130,6 +152,7 @@ def reference_rows(report: dict[str, Any]) -> list[list[Any]]:
     for name, reference in REFERENCES.items():
         rate = rates.get(reference.app.value)
         measured: float | None
+        figures = ceiling if name == endpoints.HEALTHZ else alone.get(name)
         if name == endpoints.HEALTHZ:
             measured = ceiling["per_second"] if ceiling else None
         else:
@@ -145,6 +168,7 @@ def reference_rows(report: dict[str, Any]) -> list[list[Any]]:
                 rate,
                 measured,
                 ratio,
+                cpu_ratio(figures, costs.get(reference.app.value)),
                 f"≥ {reference.target:g}",
                 mark(ratio, reference.target, missing=missing),
             ]

@@ -157,6 +157,9 @@ def _ceiling_figures(ceiling: Ceiling) -> dict[str, Any]:
         "client_cpu_us_per_request": round(ceiling.client_cpu_seconds / ceiling.requests * 1e6, 1)
         if ceiling.requests
         else None,
+        "server_cpu_us_per_request": ceiling.cpu.per_request_us(ceiling.requests)
+        if ceiling.cpu
+        else None,
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from boxoffice_rush import endpoints
+from boxoffice_rush.machine_cpu import CpuSpent
 from boxoffice_rush.stats import Recorder, summarize
 
 __all__ = [
@@ -64,6 +65,7 @@ def isolated_row(
     ceiling_per_second: float | None,
     exhausted_at: float | None = None,
     client_cpu_seconds: float = 0.0,
+    cpu: CpuSpent | None = None,
 ) -> dict[str, Any]:
     """One isolated step: its rate, its rate of 2xx answers as a share of GET /healthz's of the
     run (the ceiling), latency. `references` adds its bare app, ratio to it, target and mark.
@@ -106,6 +108,7 @@ def isolated_row(
         "client_cpu_us_per_request": round(client_cpu_seconds / summary.count * 1e6, 1)
         if summary.count
         else None,
+        "server_cpu_us_per_request": cpu.per_request_us(summary.count) if cpu else None,
     }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 from typing import TypeVar
 
+from boxoffice_rush import machine_cpu
 from boxoffice_rush.ceiling import client_cpu_seconds, warm_up
 from boxoffice_rush.client import HttpClient, Reply
 from boxoffice_rush.stats import Recorder
@@ -82,6 +83,7 @@ class WindowResult:
     exhausted: bool = False  # a one-shot source ran dry before the window closed
     exhausted_at: float | None = None  # when, in seconds from the opening
     replies: list[tuple[Job, Reply]] = field(default_factory=list)
+    cpu: machine_cpu.CpuSpent | None = None  # the machine's, over the window
 
 
 async def run_window(
@@ -106,6 +108,7 @@ async def run_window(
         client.recorder = recorder
     result = WindowResult(recorder, 0.0, 0.0, sum(len(source) for source in sources))
     cpu_before = client_cpu_seconds()
+    machine_before = machine_cpu.snapshot()
     started = perf_counter()
     stop_at = started + seconds
 
@@ -140,6 +143,7 @@ async def run_window(
         for client, earlier in zip(clients, previous, strict=True):
             client.recorder = earlier
     result.seconds = perf_counter() - started
+    result.cpu = machine_cpu.spent_between(machine_before, machine_cpu.snapshot())
     result.client_cpu_seconds = client_cpu_seconds() - cpu_before
     result.exhausted = any(isinstance(s, OneShot) and s.exhausted for s in sources)
     return result

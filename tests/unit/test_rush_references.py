@@ -64,10 +64,10 @@ def test_reference_rows_rate_healthz_by_the_ceiling_and_the_rest_alone() -> None
         "isolated": {"endpoints": [_alone(endpoints.STATUS, 2_000.0)]},
     }
     rows = {row[0]: row[1:] for row in reference_rows(report)}
-    assert rows[endpoints.HEALTHZ][1:] == [10_000.0, 8_000.0, 0.8, "≥ 0.7", "met"]
+    assert rows[endpoints.HEALTHZ][1:] == [10_000.0, 8_000.0, 0.8, None, "≥ 0.7", "met"]
     assert rows[endpoints.STATUS][1:4] == [4_000.0, 2_000.0, 0.5]
     assert rows[endpoints.HOLD][0].startswith("one Redis + one PostgreSQL (")
-    assert rows[endpoints.PAY][1:] == [2_000.0, None, None, "≥ 0.5", "not measured"]
+    assert rows[endpoints.PAY][1:] == [2_000.0, None, None, None, "≥ 0.5", "not measured"]
 
 
 def test_without_a_ceiling_or_endpoints_the_rows_say_what_to_run() -> None:
