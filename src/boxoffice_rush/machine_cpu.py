@@ -5,8 +5,9 @@ A rate measured through this client stops meaning anything once the client is wh
 (the bare app doing nothing tops out where the client's one core does). CPU time does not have
 that flaw: the machine's busy time over a window (`/proc/stat`), less this process's own, is
 what the servers spent, split into PostgreSQL (processes named `postgres`), Redis
-(`redis-server`), the app (processes other than this one whose command line names boxoffice:
-`boxoffice serve`'s and `serve-bare`'s supervisors and workers) and the rest (anything else
+(`redis-server`), the app (processes other than this one whose command line names boxoffice,
+such as `boxoffice serve`'s and `serve-bare`'s supervisors, and their children: the workers)
+and the rest (anything else
 that ran, and processes that started and ended inside the window, such as PostgreSQL's
 autovacuum workers). Per request it rates an endpoint against a bare app by the cost of one
 answer, whatever capped the rate.
@@ -86,22 +87,28 @@ def _machine_busy() -> float:
 
 
 def _servers() -> dict[int, tuple[str, float]]:
-    found: dict[int, tuple[str, float]] = {}
     me = os.getpid()
+    seen: dict[int, tuple[str, int, float]] = {}  # pid: (name, parent pid, CPU seconds)
     for entry in _PROC.iterdir():
         if not entry.name.isdigit() or int(entry.name) == me:
             continue
         try:
             stat = (entry / "stat").read_text()
             name = stat[stat.index("(") + 1 : stat.rindex(")")]
-            if name not in (POSTGRES, REDIS):
-                if _APP_MARK not in (entry / "cmdline").read_bytes():
-                    continue
+            if name not in (POSTGRES, REDIS) and _APP_MARK in (entry / "cmdline").read_bytes():
                 name = APP
         except OSError:  # gone since the listing
             continue
         rest = stat[stat.rindex(")") + 2 :].split()
-        found[int(entry.name)] = (name, (int(rest[11]) + int(rest[12])) / _TICKS)
+        seen[int(entry.name)] = (name, int(rest[1]), (int(rest[11]) + int(rest[12])) / _TICKS)
+    found: dict[int, tuple[str, float]] = {}
+    for pid, (name, parent, seconds) in seen.items():
+        if name not in (POSTGRES, REDIS, APP):
+            # A worker a server spawned names no boxoffice itself: the app is its parent's.
+            if parent not in seen or seen[parent][0] != APP:
+                continue
+            name = APP
+        found[pid] = (name, seconds)
     return found
 
 
