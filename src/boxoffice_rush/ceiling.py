@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import resource
 from collections.abc import Sequence
 from dataclasses import dataclass
 from time import perf_counter
 
 from boxoffice_rush import endpoints, machine_cpu
 from boxoffice_rush.client import RAMP_SECONDS, HttpClient
+from boxoffice_rush.machine_cpu import client_cpu_seconds
 from boxoffice_rush.stats import LatencySummary, Recorder, summarize
 
 __all__ = ["Ceiling", "client_cpu_seconds", "measure_ceiling", "measure_rate", "warm_up"]
 
 WARM_UP_SECONDS = 1.0
-
-
-def client_cpu_seconds() -> float:
-    """CPU time (user + system) this process has used so far."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,9 @@ that flaw: the machine's busy time over a window (`/proc/stat`), less this proce
 what the servers spent, split into PostgreSQL (processes named `postgres`), Redis
 (`redis-server`), the app (processes other than this one whose command line names boxoffice,
 such as `boxoffice serve`'s and `serve-bare`'s supervisors, and their children: the workers)
-and the rest (anything else
-that ran, and processes that started and ended inside the window, such as PostgreSQL's
-autovacuum workers). Per request it rates an endpoint against a bare app by the cost of one
-answer, whatever capped the rate.
+and the rest (anything else that ran, and processes that started and ended inside the window,
+such as PostgreSQL's autovacuum workers). Per request it rates an endpoint against a bare app
+by the cost of one answer, whatever capped the rate.
 
 The load generator runs on the servers' machine (it serves loopback URLs only), so the machine's
 figures are the deployment's; on a busy machine they include the other work too. Linux only:
@@ -24,7 +23,7 @@ import resource
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CpuSnapshot", "CpuSpent", "snapshot", "spent_between"]
+__all__ = ["CpuSnapshot", "CpuSpent", "client_cpu_seconds", "snapshot", "spent_between"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _PROC = Path("/proc")
@@ -112,7 +111,8 @@ def _servers() -> dict[int, tuple[str, float]]:
     return found
 
 
-def _client() -> float:
+def client_cpu_seconds() -> float:
+    """CPU time (user + system) this process, the load generator, has used so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -120,7 +120,7 @@ def _client() -> float:
 def snapshot() -> CpuSnapshot | None:
     """The machine's and the servers' CPU so far, or None where /proc does not tell."""
     try:
-        return CpuSnapshot(_machine_busy(), _client(), _servers())
+        return CpuSnapshot(_machine_busy(), client_cpu_seconds(), _servers())
     except (OSError, ValueError, IndexError):
         return None
 

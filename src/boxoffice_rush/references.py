@@ -113,7 +113,7 @@ def rate_against_references(
     rows: Sequence[dict[str, Any]], bare_apps: Sequence[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The isolated steps' rows, each with its reference app, that app's req/s, the ratio of
-    the step's 2xx/s to it, the target and its mark."""
+    the step's 2xx/s to it, the ratio by server CPU per request, the target and its mark."""
     rates = bare_rates(bare_apps)
     costs = bare_cpu(bare_apps)
     rated = []
@@ -153,10 +153,8 @@ def reference_rows(report: dict[str, Any]) -> list[list[Any]]:
         rate = rates.get(reference.app.value)
         measured: float | None
         figures = ceiling if name == endpoints.HEALTHZ else alone.get(name)
-        if name == endpoints.HEALTHZ:
-            measured = ceiling["per_second"] if ceiling else None
-        else:
-            measured = alone[name]["ok_per_second"] if name in alone else None
+        rate_key = "per_second" if name == endpoints.HEALTHZ else "ok_per_second"
+        measured = figures[rate_key] if figures else None
         ratio = _ratio(measured, rate)
         missing = _missing(reference.app, bare_apps) if not rate else "not measured"
         if measured is None and name != endpoints.HEALTHZ and not isolated:
