@@ -80,7 +80,8 @@ async def main() -> None:
 
     async def encoded() -> bytes:
         async with container.uow(readonly=True) as uow:
-            return await service.seat_map(uow, date.id, datetime.now(UTC), layouts)
+            seat_map = await service.seat_map(uow, date.id, datetime.now(UTC), layouts)
+        return seat_map.tagged().body
 
     assert await encoded() == await every_seat(), "the two renders differ"
     for name, render in [("every seat", every_seat), ("encoded", encoded)] * 2:

@@ -54,12 +54,15 @@ async def admission_loop(container: Container) -> None:
 
 
 async def sweep_once(container: Container) -> int:
-    """Mark lapsed holds EXPIRED and free their seats; how many were swept."""
+    """Mark lapsed holds EXPIRED and free their seats; how many were swept. This process's
+    listings show the freed seats from their next read."""
     total = 0
     while True:
         async with container.uow() as uow:
             swept = await uow.reservations.expire_lapsed(container.clock.now(), SWEEP_BATCH)
             await uow.commit()
+        if swept:
+            container.listings.seats_changed_somewhere()
         total += swept
         if swept < SWEEP_BATCH:
             return total
@@ -81,7 +84,6 @@ async def sweeper_loop(container: Container) -> None:
         try:
             swept = await sweep_once(container)
             if swept:
-                container.listings.seats_changed()
                 metrics.HOLDS_EXPIRED.inc(swept)
         except Exception as error:  # noqa: BLE001 - the loop must outlive a database hiccup
             _log.warning("sweep_failed", error=repr(error))

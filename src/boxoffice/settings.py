@@ -68,10 +68,11 @@ class Settings(BaseSettings):
     wallet_max_balance: int = Field(10_000_000, ge=1)
     wallet_max_charge: int = Field(2_000_000, ge=1)
 
-    # Seat maps and date lists are cached per process for this long. A write here makes them
-    # stale, and a stale one is rendered again at most this often (0: on the next read).
     # Status polls worked on at once per process (platform/lanes.py); 0: no cap.
     poll_concurrency: int = Field(16, ge=0)
+    # Seat maps and date lists are read from the database at most once per this long per
+    # process. A write here amends the seat maps at once; it makes date lists stale, and a
+    # stale one is read again at most this often (0: on the next read).
     hot_read_seconds: float = Field(1.0, gt=0, le=10)
     hot_read_refresh_seconds: float = Field(0.2, ge=0, le=10)
     access_token_ttl_seconds: int = Field(3600, ge=60)

@@ -128,6 +128,13 @@ class UnitOfWork:
         await self._connection.commit()
         self._committed = True
 
+    async def start_over(self) -> None:
+        """Roll back what this unit wrote so far and go on in a new transaction, keeping
+        SQLite's writer turn: after a refusal that left writes (a SHORT hold in steps)."""
+        assert self._connection is not None
+        await self._connection.rollback()
+        await self._connection.begin()
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,

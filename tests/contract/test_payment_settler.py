@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from boxoffice.payments.domain import Payment, PaymentStatus, SettleOutcome
 from boxoffice.payments.schemas import PaymentOut
-from boxoffice.payments.settling import PaymentSettler, Settlement
+from boxoffice.payments.settling import PaymentSettler, Settlement, Sold
 from boxoffice.payments.settling_postgres import PostgresPaymentSettler
 from boxoffice.payments.settling_steps import SteppedPaymentSettler
 from boxoffice.platform.http import stored_json
@@ -158,11 +158,13 @@ class Play:
             assert key is not None
             assert settled.answer is not None
             assert settled.answer.body == self.model.keys[(fan, key)][1]
+            assert settled.sold is None  # nothing sold now
         elif expected is SettleOutcome.PAID:
             assert booking is not None
             self._paid(fan, booking, key, fingerprint, at, settled)
         else:
             assert settled.answer is None
+            assert settled.sold is None
         if expected in (SettleOutcome.INSUFFICIENT, SettleOutcome.SEATS_GONE):
             assert booking is not None
             assert settled.amount == booking.amount
@@ -196,6 +198,8 @@ class Play:
         payment = Payment(settled.payment_id, booking.id, booking.amount, PaymentStatus.PAID, at)
         assert settled.answer.body == _answer(payment).body
         assert json.loads(settled.answer.body)["amount"] == booking.amount
+        # The seats it sold, as the seat maps of the process show them at once.
+        assert settled.sold == Sold(SCHEDULE, tuple(sorted(booking.numbers)))
         booking.confirmed = True
         self.model.balances[fan] -= booking.amount
         if key is not None:

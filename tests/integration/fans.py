@@ -89,6 +89,13 @@ class Fan:
             headers=self.headers,
         )
 
+    async def hold_best(self, schedule_id: int, quantity: int) -> httpx.Response:
+        return await self.client.post(
+            f"{API}/reservations",
+            json={"schedule_id": schedule_id, "quantity": quantity},
+            headers=self.headers,
+        )
+
     async def pay(self, reservation_id: int, key: str | None = None) -> httpx.Response:
         headers = {**self.headers, "Idempotency-Key": key or uuid.uuid4().hex}
         return await self.client.post(

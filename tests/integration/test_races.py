@@ -97,6 +97,28 @@ async def test_200_fans_overlapping_sets_never_share_a_seat(cluster: Cluster) ->
     assert_audit_passes(cluster)
 
 
+async def test_200_fans_asking_for_the_2_best_of_100_seats_get_50_consecutive_pairs(
+    cluster: Cluster,
+) -> None:
+    schedule = await create_date(cluster, seats=100)
+    fans = await make_fans(cluster, 200, f"best-{uuid.uuid4().hex[:6]}-")
+    try:
+        await admit_all(fans)
+        started = time.perf_counter()
+        answers = await asyncio.gather(*(f.hold_best(schedule, 2) for f in fans))
+        _timed("200 best-seat holds of 2 of 100 seats", started)
+    finally:
+        await close_all(fans)
+    statuses = Counter(a.status_code for a in answers)
+    assert statuses == {201: 50, 409: 150}, statuses
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"SEAT_UNAVAILABLE"}
+    pairs = [[s["number"] for s in a.json()["seats"]] for a in answers if a.status_code == 201]
+    # Every pair consecutive (a run of two was free to the end), no seat twice: all 100 held.
+    assert all(second == first + 1 for first, second in pairs), pairs
+    assert sorted(n for pair in pairs for n in pair) == list(range(1, 101))
+    assert_audit_passes(cluster)
+
+
 async def test_concurrent_charges_and_payments_move_money_exactly_once(cluster: Cluster) -> None:
     schedule = await create_date(cluster, seats=10, price=30_000)
     (fan,) = await make_fans(cluster, 1, f"money-{uuid.uuid4().hex[:6]}-")

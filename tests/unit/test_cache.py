@@ -197,3 +197,59 @@ def test_the_refresh_floor_defaults_to_a_fifth_of_a_second(monkeypatch) -> None:
 def test_a_refresh_floor_outside_the_entries_lifetime_is_refused(refresh_seconds) -> None:
     with pytest.raises(ValueError):
         Settings(hot_read_seconds=1.0, hot_read_refresh_seconds=refresh_seconds)
+
+
+class Amendable:
+    """A value written to in place: the writes it was told of, in order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.writes: list[str] = []
+
+
+async def test_an_amendment_changes_the_value_in_place_and_reads_see_it(clock) -> None:
+    cache: HotReadCache[Amendable] = HotReadCache(FLOOR, clock)
+    computed = 0
+
+    async def compute() -> Amendable:
+        nonlocal computed
+        computed += 1
+        return Amendable(f"#{computed}")
+
+    first = await cache.get(KEY, BUCKET, compute)
+    cache.amend(KEY, lambda value: value.writes.append("held 2"))
+    cache.amend(KEY + 1, lambda value: value.writes.append("never cached"))
+    again = await cache.get(KEY, BUCKET, compute)
+
+    assert again is first
+    assert (computed, again.writes) == (1, ["held 2"])
+
+
+async def test_an_amendment_during_the_computation_reaches_every_reader(clock) -> None:
+    """The computation may have read the database before the write: the write is applied to
+    its value before any reader, early or late, gets it."""
+    cache: HotReadCache[Amendable] = HotReadCache(FLOOR, clock)
+    gate = asyncio.Event()
+
+    async def compute() -> Amendable:
+        await gate.wait()
+        return Amendable("read before the write")
+
+    early = asyncio.create_task(cache.get(KEY, BUCKET, compute))
+    await asyncio.sleep(0)
+    cache.amend(KEY, lambda value: value.writes.append("held 2"))
+    late = asyncio.create_task(cache.get(KEY, BUCKET, compute))
+    await asyncio.sleep(0)
+    gate.set()
+
+    assert (await early).writes == ["held 2"]
+    assert await late is await early
+
+
+async def test_clearing_makes_the_next_read_compute_again(clock, render) -> None:
+    cache: HotReadCache[bytes] = HotReadCache(FLOOR, clock)
+    await cache.get(KEY, BUCKET, render)
+
+    cache.clear()
+
+    assert await cache.get(KEY, BUCKET, render) == b"seat map #2"

@@ -7,16 +7,22 @@ import gzip
 
 import pytest
 
-from boxoffice.platform.http import TaggedBody, accepts_gzip, names_etag
-
-TAG = TaggedBody(b'[{"number":1}]').etag
+from boxoffice.platform.http import Piece, PiecedBody, accepts_gzip, names_etag
 
 
-def test_a_tag_is_a_quoted_hash_of_the_bytes() -> None:
+def tagged(*pieces: bytes) -> PiecedBody:
+    return PiecedBody([Piece.of(piece) for piece in pieces])
+
+
+TAG = tagged(b'[{"number":1}]').etag
+
+
+def test_a_tag_is_a_quoted_hash_of_the_pieces() -> None:
     assert TAG.startswith('"')
     assert TAG.endswith('"')
-    assert TaggedBody(b'[{"number":1}]').etag == TAG
-    assert TaggedBody(b'[{"number":2}]').etag != TAG
+    assert tagged(b'[{"number":1}]').etag == TAG
+    assert tagged(b'[{"number":2}]').etag != TAG
+    assert tagged(b'[{"number":', b"1}]").etag != TAG  # pieces cut elsewhere: another tag
 
 
 @pytest.mark.parametrize(
@@ -53,13 +59,14 @@ def test_which_accept_encodings_take_gzip(accept_encoding: str | None, takes_gzi
 
 
 def test_the_gzip_encoding_has_its_own_tag_and_is_made_once() -> None:
-    body = b'[{"number":1,"status":"AVAILABLE"}]' * 100
-    tagged = TaggedBody(body)
+    pieces = [b"[" + b'{"number":1,"status":"AVAILABLE"},' * 50, b"", b'{"number":2}' * 30 + b"]"]
+    body = tagged(*pieces)
 
-    encoded, etag = tagged.gzipped()
+    encoded, etag = body.gzipped()
 
-    assert gzip.decompress(encoded) == body
-    assert etag != tagged.etag
+    assert body.body == b"".join(pieces)
+    assert gzip.decompress(encoded) == body.body  # one gzip member from the pieces' streams
+    assert etag != body.etag
     assert etag.startswith('"')
     assert etag.endswith('"')
-    assert tagged.gzipped()[0] is encoded
+    assert body.gzipped()[0] is encoded

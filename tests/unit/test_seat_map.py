@@ -1,13 +1,16 @@
-"""Seat maps rendered from a date's fixed part and its taken seats: the same bytes as before."""
+"""Seat maps rendered from a date's fixed part and its taken seats: the same bytes as before,
+and kept so by the changes a process makes to a map it holds."""
 
 from __future__ import annotations
+
+import gzip
 
 import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
 from boxoffice.catalog.domain import Seat, SeatStatus
-from boxoffice.catalog.seat_map import SeatLayout, SeatLayouts
+from boxoffice.catalog.seat_map import SeatLayout, SeatLayouts, SeatMap
 
 # Characters JSON escapes or encodes in several bytes, from a fixed alphabet: Hypothesis's full
 # Unicode tables take over a second to build on a fresh checkout, past its health check.
@@ -37,9 +40,53 @@ def taken_of(seats: list[Seat]) -> dict[SeatStatus, list[int]]:
     return taken
 
 
-@given(dates())
-def test_a_map_is_byte_for_byte_the_seats_serialized(seats) -> None:
-    assert SeatLayout(layout_of(seats)).render(taken_of(seats)) == orjson.dumps(seats)
+@given(dates(), st.integers(min_value=1, max_value=8))
+def test_a_map_is_byte_for_byte_the_seats_serialized(seats, block_seats) -> None:
+    layout = SeatLayout(layout_of(seats), block_seats)
+
+    assert layout.render(taken_of(seats)) == orjson.dumps(seats)
+    assert SeatMap(layout, taken_of(seats)).tagged().body == orjson.dumps(seats)
+
+
+changes = st.lists(
+    st.tuples(st.lists(st.integers(min_value=0, max_value=10_001), max_size=5), states),
+    max_size=12,
+)
+
+
+@given(dates(), st.integers(min_value=1, max_value=8), changes)
+def test_a_changed_map_is_the_map_of_its_new_states(seats, block_seats, changed) -> None:
+    """After each change: the same bytes, tag and gzip encoding as a map built afresh from
+    the same states, whatever blocks the change fell in (numbers the date lacks ignored)."""
+    layout = SeatLayout(layout_of(seats), block_seats)
+    seat_map = SeatMap(layout, taken_of(seats))
+    now = {s.number: s for s in seats}
+    for picks, status in changed:
+        numbers = [seats[i % len(seats)].number for i in picks] if seats else picks
+        before = seat_map.tagged()
+        seat_map.change(numbers, status)
+        for number in numbers:
+            if number in now:
+                seat = now[number]
+                now[number] = Seat(seat.id, seat.number, seat.section, seat.price, status)
+        expected = [now[s.number] for s in seats]
+        tagged, fresh = seat_map.tagged(), SeatMap(layout, taken_of(expected)).tagged()
+        assert tagged.body == orjson.dumps(expected)
+        assert tagged.etag == fresh.etag
+        assert (tagged.etag == before.etag) == (tagged.body == before.body)
+        encoded, gzip_tag = tagged.gzipped()
+        assert gzip.decompress(encoded) == tagged.body
+        assert gzip_tag != tagged.etag
+
+
+def test_seats_found_taken_show_held_only_where_the_map_showed_them_free() -> None:
+    layout = SeatLayout([(10 + n, n, "A", 100) for n in range(1, 6)], block_seats=2)
+    seat_map = SeatMap(layout, {SeatStatus.SOLD: [2]})
+
+    seat_map.mark_taken([1, 2, 9])
+
+    shown = [seat["status"] for seat in orjson.loads(seat_map.tagged().body)]
+    assert shown == ["HELD", "SOLD", "AVAILABLE", "AVAILABLE", "AVAILABLE"]
 
 
 @given(dates(), dates())

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 
-from boxoffice.catalog.seat_map import SeatLayouts
+from boxoffice.catalog.domain import SeatStatus
+from boxoffice.catalog.seat_map import SeatLayouts, SeatMap
 from boxoffice.platform.cache import HotReadCache
 from boxoffice.platform.clock import Clock
-from boxoffice.platform.http import TaggedBody
 from boxoffice.platform.provided import provided
 
 if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
@@ -19,13 +20,15 @@ if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
 
 @dataclass
 class Listings:
-    """This process's hot reads: seat maps and date lists, each rendered at most once per time
-    bucket of `hot_read_seconds` (platform/cache.py), and the seat layouts maps are drawn on."""
+    """This process's hot reads: seat maps and date lists, each read from the database at most
+    once per time bucket of `hot_read_seconds` (platform/cache.py), and the seat layouts maps
+    are drawn on. A seat map shows the writes made here at once (`seats_changed`); date lists
+    show them within `refresh_seconds`; writes made elsewhere show within the bucket."""
 
     hot_read_seconds: float
     refresh_seconds: float
     kept_seats: int
-    seat_maps: HotReadCache[TaggedBody] = field(init=False)
+    seat_maps: HotReadCache[SeatMap] = field(init=False)
     schedule_lists: HotReadCache[bytes] = field(init=False)
     seat_layouts: SeatLayouts = field(init=False)
 
@@ -38,12 +41,19 @@ class Listings:
         """The time bucket of the caches at `now_ts`."""
         return int(now_ts // self.hot_read_seconds)
 
-    def seats_changed(self, schedule_id: int | None = None) -> None:
-        """Make cached listings stale after a write here (`None`: every date may have changed)."""
-        if schedule_id is None:
-            self.seat_maps.invalidate_all()
-        else:
-            self.seat_maps.invalidate(schedule_id)
+    def seats_changed(self, schedule_id: int, numbers: Collection[int], status: SeatStatus) -> None:
+        """After a write here that left these seats of a date in `status` (committed)."""
+        self.seat_maps.amend(schedule_id, lambda seat_map: seat_map.change(numbers, status))
+        self.schedule_lists.invalidate_all()
+
+    def seats_found_taken(self, schedule_id: int, numbers: Collection[int]) -> None:
+        """A hold here was refused these seats: a map that shows them free shows them held."""
+        self.seat_maps.amend(schedule_id, lambda seat_map: seat_map.mark_taken(numbers))
+
+    def seats_changed_somewhere(self) -> None:
+        """After a write here whose seats are not known (holds expired): every map is read
+        again by its next read, and date lists within `refresh_seconds`."""
+        self.seat_maps.clear()
         self.schedule_lists.invalidate_all()
 
 

@@ -42,6 +42,16 @@ class Seat:
 
 
 @dataclass(frozen=True, slots=True)
+class FreeSection:
+    """A section of a date (the seats of its price tiers of one name): what its dearest seat
+    costs, and the numbers of its seats free now, ascending."""
+
+    name: str
+    price: int
+    free: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class PriceTier:
     name: str
     seat_count: int

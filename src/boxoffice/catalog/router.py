@@ -19,9 +19,10 @@ from boxoffice.catalog.schemas import (
     ScheduleOut,
     SeatOut,
 )
+from boxoffice.catalog.seat_map import SeatMap
 from boxoffice.platform.dependencies import AdminAccess, parse_id
 from boxoffice.platform.errors import ADMIN_ERRORS, Busy, Unauthenticated
-from boxoffice.platform.http import TaggedBody, tagged_json
+from boxoffice.platform.http import tagged_json
 from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
@@ -112,20 +113,21 @@ async def list_seats(
         ),
     ] = None,
 ) -> Response:
-    """A date's seats by number, with their state now (cached for about a second), with an
-    ETag: asked again with If-None-Match, an unchanged map answers 304 with no body. Gzipped
-    for a client that accepts it (Accept-Encoding), with its own tag."""
+    """A date's seats by number, with their state now: a hold, payment, cancel or expiry made
+    by this instance shows at once, one made by another within a second. With an ETag: asked
+    again with If-None-Match, an unchanged map answers 304 with no body. Gzipped for a client
+    that accepts it (Accept-Encoding), with its own tag."""
     schedule = parse_id(schedule_id, ScheduleNotFound, "date")
 
-    async def render() -> TaggedBody:
+    async def read() -> SeatMap:
         async with deps.uow(readonly=True) as uow:
-            body = await service.seat_map(
+            return await service.seat_map(
                 uow, schedule, deps.clock.now(), deps.listings.seat_layouts
             )
-        return TaggedBody(body)  # hashed (and gzipped) once a render, not once a request
 
-    seat_map = await deps.listings.seat_maps.get(schedule, _bucket(deps), render)
-    return tagged_json(seat_map, if_none_match, request.headers.get("accept-encoding"))
+    seat_map = await deps.listings.seat_maps.get(schedule, _bucket(deps), read)
+    # Hashed (and gzipped) once a change, not once a request.
+    return tagged_json(seat_map.tagged(), if_none_match, request.headers.get("accept-encoding"))
 
 
 @admin_router.post(

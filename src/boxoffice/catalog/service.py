@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.exceptions import ConcertNotFound, ScheduleNotFound
-from boxoffice.catalog.seat_map import SeatLayout, SeatLayouts
+from boxoffice.catalog.seat_map import SeatLayout, SeatLayouts, SeatMap
 
 if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
     from boxoffice.unit_of_work import UnitOfWork
@@ -31,19 +31,27 @@ async def list_schedules(
     return [s for s in schedules if domain.is_on_sale(s.starts_at, now) and s.available_seats > 0]
 
 
-async def seat_map(uow: UnitOfWork, schedule_id: int, now: datetime, layouts: SeatLayouts) -> bytes:
+async def seat_map(
+    uow: UnitOfWork, schedule_id: int, now: datetime, layouts: SeatLayouts
+) -> SeatMap:
     """A date's seats by number with their state as of now, as the JSON list the API answers.
 
     The seats' fixed facts are read once per process (`layouts`); each map reads only the seats
     that are taken now.
     """
+    layout = await seat_layout(uow, schedule_id, layouts)
+    return SeatMap(layout, await uow.catalog.taken_seats(schedule_id, now))
+
+
+async def seat_layout(uow: UnitOfWork, schedule_id: int, layouts: SeatLayouts) -> SeatLayout:
+    """A date's seats' fixed facts (number, section, price), read once per process."""
     layout = layouts.get(schedule_id)
     if layout is None:
         seats = await uow.catalog.seat_layout(schedule_id)
         if not seats and await uow.catalog.schedule_starts_at(schedule_id) is None:
             raise ScheduleNotFound(f"There is no date {schedule_id}.")
         layout = layouts.put(schedule_id, SeatLayout(seats))
-    return layout.render(await uow.catalog.taken_seats(schedule_id, now))
+    return layout
 
 
 async def create_concert(

@@ -6,11 +6,13 @@ import structlog
 from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
+from boxoffice.catalog.domain import SeatStatus
 from boxoffice.payments import service
 from boxoffice.payments.dependencies import Payments, PaymentsDeps
 from boxoffice.payments.domain import Payment
 from boxoffice.payments.exceptions import HoldExpired, ReservationNotPayable
 from boxoffice.payments.schemas import PaymentOut, PaymentRequest
+from boxoffice.payments.settling import Sold
 from boxoffice.platform import metrics
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
 from boxoffice.platform.http import IdempotencyKey, replay, stored_json
@@ -64,7 +66,7 @@ async def pay(
 
     # On PostgreSQL the payment is one statement (bx_settle), so it needs no transaction.
     async with deps.uow(autocommit=True) as uow:
-        result = await service.pay(
+        result, sold = await service.pay(
             uow,
             user_id,
             body.reservation_id,
@@ -73,7 +75,7 @@ async def pay(
             _answer,
         )
         await uow.commit()
-    await _after_payment(deps, active.pass_id, now.timestamp(), result)
+    await _after_payment(deps, active.pass_id, now.timestamp(), result, sold)
     return replay(result)
 
 
@@ -91,10 +93,12 @@ async def _earlier_result(
 
 
 async def _after_payment(
-    deps: PaymentsDeps, pass_id: str, now: float, result: StoredResponse
+    deps: PaymentsDeps, pass_id: str, now: float, result: StoredResponse, sold: Sold | None
 ) -> None:
-    """Not facts, so after commit: use up the pass, let the next fan in, refresh listings."""
-    deps.listings.seats_changed()
+    """Not facts, so after commit: show the sale in listings, use up the pass, let the next
+    fan in."""
+    if sold is not None:
+        deps.listings.seats_changed(sold.schedule_id, sold.seat_numbers, SeatStatus.SOLD)
     try:
         if await deps.waiting_room.use_up(pass_id, now):
             deps.admission_wakeup.set()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from boxoffice.payments.domain import Payment, SettleOutcome
 from boxoffice.payments.exceptions import HoldExpired, ReservationNotPayable
-from boxoffice.payments.settling import Settlement
+from boxoffice.payments.settling import Settlement, Sold
 from boxoffice.platform.errors import IdempotencyKeyReused
 from boxoffice.platform.idempotency import Idempotency, StoredResponse
 from boxoffice.reservations.domain import ReservationStatus
@@ -26,17 +26,18 @@ async def pay(
     now: datetime,
     idempotency: Idempotency,
     answer: Callable[[Payment], StoredResponse],
-) -> StoredResponse:
+) -> tuple[StoredResponse, Sold | None]:
     """Pay a live hold from the wallet, once per Idempotency-Key: a repeat gets the first answer.
 
-    Any failure leaves nothing written. `answer` renders a payment as the API answers it.
+    Any failure leaves nothing written. `answer` renders a payment as the API answers it. Gives
+    the answer (paid now, or the key's first) and the seats sold now (none on a repeat).
     """
     settled = await uow.settler.settle(user_id, reservation_id, now, idempotency, answer)
     if settled.outcome is SettleOutcome.KEY_REUSED:
         raise IdempotencyKeyReused()
     if settled.answer is None:
         await _refuse(uow, user_id, reservation_id, now, settled)
-    return settled.answer  # paid now, or the key's first answer
+    return settled.answer, settled.sold
 
 
 async def _refuse(

@@ -16,7 +16,15 @@ from typing import Protocol
 from boxoffice.payments.domain import Payment, SettleOutcome
 from boxoffice.platform.idempotency import Idempotency, StoredResponse
 
-__all__ = ["PaymentSettler", "Settlement"]
+__all__ = ["PaymentSettler", "Settlement", "Sold"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sold:
+    """The seats a payment sold: what the seat maps of this process show at once."""
+
+    schedule_id: int
+    seat_numbers: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +35,7 @@ class Settlement:
     amount: int  # what the reservation costs; 0 when not known (NOT_PAYABLE, REPLAY, ...)
     payment_id: int | None = None  # PAID only
     answer: StoredResponse | None = None  # PAID: the answer, as stored; REPLAY: the first one
+    sold: Sold | None = None  # PAID only
 
 
 class PaymentSettler(Protocol):

@@ -23,14 +23,21 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.payments.domain import Payment, PaymentStatus, SettleOutcome
-from boxoffice.payments.settling import Settlement
+from boxoffice.payments.settling import Settlement, Sold
 from boxoffice.platform.idempotency import Idempotency, StoredResponse
 
 __all__ = ["PostgresPaymentSettler", "answer_template"]
 
+# With a payment, the seats it sold, for this process's seat maps: a reservation's date and
+# seat numbers are fixed when it is made, so the statement's snapshot (taken before bx_settle
+# ran) has them.
 _SETTLE = text(
-    "SELECT outcome, amount, payment_id, status_code, response_body FROM bx_settle("
-    ":user_id, :reservation_id, :now, :key, :request_hash, :answer, :answer_status)"
+    "SELECT s.outcome, s.amount, s.payment_id, s.status_code, s.response_body, r.schedule_id,"
+    " CASE WHEN s.outcome = 'PAID' THEN ARRAY(SELECT rs.number FROM reservation_seat AS rs"
+    " WHERE rs.reservation_id = :reservation_id ORDER BY rs.number) END AS seat_numbers"
+    " FROM bx_settle("
+    ":user_id, :reservation_id, :now, :key, :request_hash, :answer, :answer_status) AS s"
+    " LEFT JOIN reservation AS r ON s.outcome = 'PAID' AND r.id = :reservation_id"
 )
 
 # Stand-ins for the payment's id and amount, rendered once each where the real ones go.
@@ -88,7 +95,8 @@ class PostgresPaymentSettler:
         if outcome is SettleOutcome.PAID:
             payment_id = int(row.payment_id)
             paid = Payment(payment_id, reservation_id, amount, PaymentStatus.PAID, now)
-            return Settlement(outcome, amount, payment_id, answer(paid))
+            sold = Sold(int(row.schedule_id), tuple(int(n) for n in row.seat_numbers))
+            return Settlement(outcome, amount, payment_id, answer(paid), sold)
         if outcome is SettleOutcome.REPLAY:
             first = StoredResponse(int(row.status_code), bytes(row.response_body), replayed=True)
             return Settlement(outcome, amount, None, first)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from boxoffice.payments.domain import Payment, PaymentStatus, SettleOutcome
 from boxoffice.payments.repository import PaymentRepository
-from boxoffice.payments.settling import Settlement
+from boxoffice.payments.settling import Settlement, Sold
 from boxoffice.platform.errors import IdempotencyKeyReused
 from boxoffice.platform.idempotency import (
     Idempotency,
@@ -74,7 +74,9 @@ class SteppedPaymentSettler:
             return Settlement(SettleOutcome.KEY_REUSED, 0)
         if not paid:
             return Settlement(SettleOutcome.REPLAY, 0, None, response)
-        return Settlement(SettleOutcome.PAID, paid[0].amount, paid[0].payment_id, response)
+        return Settlement(
+            SettleOutcome.PAID, paid[0].amount, paid[0].payment_id, response, paid[0].sold
+        )
 
     async def _pay(self, user_id: int, reservation_id: int, now: datetime) -> Settlement:
         """In the lock order used everywhere: reservation, its seats, the wallet, the payment."""
@@ -89,7 +91,8 @@ class SteppedPaymentSettler:
         if moved is None:
             return Settlement(SettleOutcome.NOT_PAYABLE, 0)
         amount = moved.amount
-        if await self._reservations.sell_seats(reservation_id) != moved.seat_count:
+        sold = await self._reservations.sell_seats(reservation_id)
+        if len(sold) != moved.seat_count:
             return Settlement(SettleOutcome.SEATS_GONE, amount)
         if amount > 0:
             balance = await self._wallets.debit(user_id, amount, now)
@@ -99,4 +102,6 @@ class SteppedPaymentSettler:
                 user_id, EntryKind.PAYMENT, amount, balance, now, reservation_id=reservation_id
             )
         payment = await self._payments.add(user_id, reservation_id, amount, now)
-        return Settlement(SettleOutcome.PAID, amount, payment.id)
+        return Settlement(
+            SettleOutcome.PAID, amount, payment.id, sold=Sold(moved.schedule_id, tuple(sold))
+        )

@@ -1,11 +1,12 @@
 """A small per-process cache for hot reads: one computation per key at a time, stale on write.
 
 Each entry belongs to a time bucket of the service clock, so it lives at most one bucket (a
-second or so). A write in this process makes the entries it affects stale; a stale entry is
-computed again by the first read once it is `refresh_seconds` old (0: at once). Under a rush of
-holds that keeps a 5,000-seat map from being read and serialized again on nearly every request,
-while a fan still sees a write here within `refresh_seconds`. The decision to sell never reads
-from it: only listings do.
+second or so): a write made elsewhere shows within it. A write in this process either amends
+the entries it affects in place (`amend`: the seat map, which knows what a hold did to it) and
+shows in the next read, or makes them stale: a stale entry is computed again by the first read
+once it is `refresh_seconds` old (0: at once), which under a rush of holds keeps a listing from
+being read again on nearly every request. The decision to sell never reads from it: only
+listings do.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 _MAX_ENTRIES = 10_000
@@ -27,6 +28,8 @@ class _Entry(Generic[Value]):
     started_at: float  # monotonic: when the computation began, so its data is no older
     value: asyncio.Future[Value]
     stale: bool = False
+    # Writes here known while the value was being computed, applied to it once computed.
+    amendments: list[Callable[[Value], None]] = field(default_factory=list)
 
 
 class HotReadCache(Generic[Value]):
@@ -61,8 +64,27 @@ class HotReadCache(Generic[Value]):
             entry.value.set_exception(error)
             entry.value.exception()  # marked retrieved: the waiters re-raise it themselves
             raise
+        for amend in entry.amendments:
+            amend(value)
+        entry.amendments.clear()
         entry.value.set_result(value)
         return value
+
+    def amend(self, key: Hashable, change: Callable[[Value], None]) -> None:
+        """After a write here whose effect on `key`'s value is known: `change` the value in
+        place, at once, or, while it is being computed, as soon as it is (the computation may
+        have read the database before the write). A read after the write sees it either way."""
+        found = self._entries.get(key)
+        if found is None:
+            return
+        if not found.value.done():
+            found.amendments.append(change)
+        elif not found.value.cancelled() and found.value.exception() is None:
+            change(found.value.result())
+
+    def clear(self) -> None:
+        """After a write here whose effect is not known: every key is computed again."""
+        self._entries.clear()
 
     def invalidate(self, key: Hashable) -> None:
         """After a write here that changes `key`: drop it if old enough, else mark it stale."""

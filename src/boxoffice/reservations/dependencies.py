@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
@@ -16,12 +17,26 @@ if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
     from boxoffice.unit_of_work import UnitOfWorkFactory
 
 
+class PickTurns:
+    """Best-seat holds of one date pick in turn in this process: each reads what is free and
+    holds its pick before the next reads, so that holds arriving together here do not all pick
+    the same seats and all but one pick again. (Holds on other processes still may: the hold
+    itself decides, and the loser picks again.) Dates share a fixed set of turns."""
+
+    def __init__(self, stripes: int = 64) -> None:
+        self._locks = [asyncio.Lock() for _ in range(stripes)]
+
+    def of(self, schedule_id: int) -> asyncio.Lock:
+        return self._locks[schedule_id % len(self._locks)]
+
+
 @dataclass(frozen=True)
 class ReservationsDeps:
     uow: UnitOfWorkFactory
     clock: Clock
     rules: HoldRules
-    listings: Listings  # made stale by every hold and cancel here
+    listings: Listings  # shows every hold and cancel here; its seat layouts serve best seats
+    turns: PickTurns = field(default_factory=PickTurns)
 
 
 reservations_deps = provided(ReservationsDeps)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from boxoffice.platform.errors import DomainError
 
 
@@ -10,11 +12,21 @@ class SeatUnavailable(DomainError):
     status = 409
     title = "Seat unavailable"
 
+    def __init__(self, detail: str, seats: Sequence[int]) -> None:
+        super().__init__(detail, seats=list(seats))
+        self.seats = tuple(seats)  # the numbers that were taken
+
 
 class SeatNotFound(DomainError):
     code = "SEAT_NOT_FOUND"
     status = 422
     title = "No such seat"
+
+
+class SectionNotFound(DomainError):
+    code = "SECTION_NOT_FOUND"
+    status = 422
+    title = "No such section"
 
 
 class HoldLimitExceeded(DomainError):

@@ -30,10 +30,11 @@ from boxoffice.reservations.models import ReservationSeat
 
 @dataclass(frozen=True, slots=True)
 class Moved:
-    """A reservation that changed state: what it costs and how many seats it names."""
+    """A reservation that changed state: what it costs, how many seats it names, its date."""
 
     amount: int
     seat_count: int
+    schedule_id: int
 
 
 def _seat_count() -> ScalarSelect[int]:
@@ -178,19 +179,20 @@ class ReservationRepository:
             update(ReservationRow)
             .where(and_(*conditions))
             .values(status=to_status.value, updated_at=now)
-            .returning(ReservationRow.amount, _seat_count())
+            .returning(ReservationRow.amount, _seat_count(), ReservationRow.schedule_id)
         )
         row = result.one_or_none()
-        return None if row is None else Moved(int(row[0]), int(row[1]))
+        return None if row is None else Moved(int(row[0]), int(row[1]), int(row[2]))
 
-    async def sell_seats(self, reservation_id: int) -> int:
-        """Mark the reservation's held seats SOLD; how many were still its own."""
+    async def sell_seats(self, reservation_id: int) -> list[int]:
+        """Mark the reservation's held seats SOLD; the numbers of those that were still its own."""
         result = await self._connection.execute(
             update(Seat)
             .where(Seat.reservation_id == reservation_id, Seat.status == "HELD")
             .values(status="SOLD", held_until=None)
+            .returning(Seat.number)
         )
-        return int(result.rowcount)
+        return sorted(int(number) for number in result.scalars())
 
     async def release_seats(self, reservation_id: int) -> int:
         """Free the seats this reservation still holds or bought."""

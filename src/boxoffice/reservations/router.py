@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from boxoffice.accounts.dependencies import CurrentUserId
+from boxoffice.catalog.domain import SeatStatus
 from boxoffice.catalog.exceptions import ScheduleNotFound
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import parse_id
@@ -12,6 +13,7 @@ from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.reservations import service
 from boxoffice.reservations.dependencies import Reservations
+from boxoffice.reservations.domain import Reservation
 from boxoffice.reservations.exceptions import (
     HoldLimitExceeded,
     ReservationNotCancellable,
@@ -19,6 +21,7 @@ from boxoffice.reservations.exceptions import (
     ScheduleClosed,
     SeatNotFound,
     SeatUnavailable,
+    SectionNotFound,
 )
 from boxoffice.reservations.schemas import HoldRequest, ReservationOut
 from boxoffice.waiting_room.dependencies import ActivePass
@@ -37,6 +40,7 @@ router = api_router(tags=["reservations"])
         *ACTIVE_PASS_ERRORS,
         ScheduleNotFound,
         SeatNotFound,
+        SectionNotFound,
         SeatUnavailable,
         HoldLimitExceeded,
         ScheduleClosed,
@@ -47,23 +51,42 @@ router = api_router(tags=["reservations"])
 async def hold_seats(
     body: HoldRequest, user_id: CurrentUserId, deps: Reservations, _pass: ActivePass
 ) -> ReservationOut:
-    """Hold all the named seats or none, for a few minutes."""
+    """Hold all the named seats or none, for a few minutes; or the best `quantity` free seats
+    (in `section` if named; else in the dearest section with room), consecutive where a run
+    is free, all or none."""
     try:
-        # On PostgreSQL the hold is one all-or-nothing function call: no transaction around it.
-        async with deps.uow(autocommit=True) as uow:
-            reservation = await service.hold_seats(
-                uow,
-                deps.rules,
-                user_id,
-                body.schedule_id,
-                body.seat_numbers,
-                deps.clock.now(),
-            )
-            await uow.commit()
-    except SeatUnavailable:
+        if body.seat_numbers is not None:
+            # On PostgreSQL the hold is one all-or-nothing function call: no transaction.
+            async with deps.uow(autocommit=True) as uow:
+                reservation = await service.hold_seats(
+                    uow,
+                    deps.rules,
+                    user_id,
+                    body.schedule_id,
+                    body.seat_numbers,
+                    deps.clock.now(),
+                )
+                await uow.commit()
+        else:
+            assert body.quantity is not None  # HoldRequest: one of the two
+            # In turn with this process's other best-seat holds of the date (PickTurns).
+            async with deps.turns.of(body.schedule_id), deps.uow(autocommit=True) as uow:
+                reservation = await service.hold_best_seats(
+                    uow,
+                    deps.rules,
+                    deps.listings.seat_layouts,
+                    user_id,
+                    body.schedule_id,
+                    body.quantity,
+                    body.section,
+                    deps.clock.now(),
+                )
+                await uow.commit()
+    except SeatUnavailable as refused:
         metrics.HOLD_CONFLICTS.inc()
+        deps.listings.seats_found_taken(body.schedule_id, refused.seats)
         raise
-    deps.listings.seats_changed(reservation.schedule_id)
+    deps.listings.seats_changed(reservation.schedule_id, _numbers(reservation), SeatStatus.HELD)
     metrics.HOLDS_CREATED.inc()
     return ReservationOut.of(reservation)
 
@@ -117,5 +140,11 @@ async def cancel_reservation(
             uow, deps.rules, user_id, found, deps.clock.now()
         )
         await uow.commit()
-    deps.listings.seats_changed(reservation.schedule_id)
+    deps.listings.seats_changed(
+        reservation.schedule_id, _numbers(reservation), SeatStatus.AVAILABLE
+    )
     return ReservationOut.of(reservation)
+
+
+def _numbers(reservation: Reservation) -> list[int]:
+    return [seat.number for seat in reservation.seats]

@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, Field, StrictInt, field_validator
+from pydantic import BaseModel, Field, StrictInt, field_validator, model_validator
 
 from boxoffice.platform.limits import MAX_SAFE_INTEGER, MAX_SEAT_NUMBER
 from boxoffice.reservations.domain import Reservation, ReservationStatus
 
 
 class HoldRequest(BaseModel):
+    """Named seats (`seat_numbers`), or the best `quantity` free seats of the date, in
+    `section` if named: exactly one of `seat_numbers` and `quantity`."""
+
     schedule_id: StrictInt = Field(ge=1, le=MAX_SAFE_INTEGER)
-    seat_numbers: list[Annotated[StrictInt, Field(ge=1, le=MAX_SEAT_NUMBER)]] = Field(
-        min_length=1, max_length=100
+    seat_numbers: list[Annotated[StrictInt, Field(ge=1, le=MAX_SEAT_NUMBER)]] | None = Field(
+        None, min_length=1, max_length=100
+    )
+    quantity: StrictInt | None = Field(
+        None, ge=1, le=100, description="How many of the best free seats to hold."
+    )
+    section: str | None = Field(
+        None,
+        min_length=1,
+        max_length=50,
+        description="With `quantity`: the section to hold them in (else the dearest with room).",
     )
 
     @field_validator("seat_numbers")
     @classmethod
-    def _distinct_positive(cls, numbers: list[int]) -> list[int]:
-        if len(set(numbers)) != len(numbers):
+    def _distinct_positive(cls, numbers: list[int] | None) -> list[int] | None:
+        if numbers is not None and len(set(numbers)) != len(numbers):
             raise ValueError("each seat number once")
         return numbers
+
+    @model_validator(mode="after")
+    def _named_or_counted(self) -> Self:
+        if (self.seat_numbers is None) == (self.quantity is None):
+            raise ValueError("give exactly one of seat_numbers and quantity")
+        if self.section is not None and self.quantity is None:
+            raise ValueError("section goes with quantity")
+        return self
 
 
 class ReservedSeatOut(BaseModel):

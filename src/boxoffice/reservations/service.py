@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, NoReturn
 
+from boxoffice.catalog import service as catalog_service
 from boxoffice.catalog.domain import is_on_sale
 from boxoffice.catalog.exceptions import ScheduleNotFound
+from boxoffice.catalog.seat_map import SeatLayouts
+from boxoffice.platform.errors import Busy
 from boxoffice.reservations import domain
 from boxoffice.reservations.exceptions import (
     HoldLimitExceeded,
@@ -17,7 +20,9 @@ from boxoffice.reservations.exceptions import (
     ScheduleClosed,
     SeatNotFound,
     SeatUnavailable,
+    SectionNotFound,
 )
+from boxoffice.reservations.holding import HoldAttempt
 from boxoffice.wallet.domain import EntryKind
 from boxoffice.wallet.exceptions import BalanceLimitExceeded
 
@@ -34,6 +39,11 @@ class HoldRules:
     schedule_starts: dict[int, datetime] = field(default_factory=dict)
 
 
+# How many times a best-seats hold picks again when the seats it picked were taken meanwhile
+# (by a hold on another process: holds in one process pick in turn, see the router).
+BEST_SEAT_ATTEMPTS = 20
+
+
 async def hold_seats(
     uow: UnitOfWork,
     rules: HoldRules,
@@ -44,11 +54,61 @@ async def hold_seats(
 ) -> domain.Reservation:
     """Hold all the seats or none, for `hold_seconds`."""
     numbers = sorted(set(seat_numbers))
-    if len(numbers) > rules.max_seats_per_reservation:
+    _within_reservation_limit(rules, len(numbers))
+    await _check_on_sale(uow, rules, schedule_id, now)
+    attempt = await _hold(uow, rules, user_id, schedule_id, numbers, now)
+    if attempt.outcome is domain.HoldOutcome.SHORT:
+        await _explain_shortfall(uow, schedule_id, numbers, {s.number for s in attempt.seats})
+    return _reservation(attempt, rules, user_id, schedule_id, now)
+
+
+async def hold_best_seats(
+    uow: UnitOfWork,
+    rules: HoldRules,
+    layouts: SeatLayouts,
+    user_id: int,
+    schedule_id: int,
+    quantity: int,
+    section: str | None,
+    now: datetime,
+) -> domain.Reservation:
+    """Hold the best `quantity` free seats of the date (`domain.best_seats`), in `section` if
+    named, all or none, for `hold_seconds`: a hold of named seats, picked from what is free."""
+    _within_reservation_limit(rules, quantity)
+    await _check_on_sale(uow, rules, schedule_id, now)
+    layout = await catalog_service.seat_layout(uow, schedule_id, layouts)
+    if section is not None and not layout.has_section(section):
+        raise SectionNotFound(f"This date has no section {section!r}.", section=section)
+    for _ in range(BEST_SEAT_ATTEMPTS):
+        free = layout.free_sections(await uow.catalog.taken_seats(schedule_id, now))
+        numbers = domain.best_seats(free, quantity, section)
+        if numbers is None:
+            where = "" if section is None else f" in {section}"
+            raise SeatUnavailable(
+                f"Fewer than {quantity} seats are free{where}. Ask for fewer seats, "
+                "another section or another date.",
+                seats=[],
+            )
+        attempt = await _hold(uow, rules, user_id, schedule_id, numbers, now)
+        if attempt.outcome is domain.HoldOutcome.HELD:
+            return _reservation(attempt, rules, user_id, schedule_id, now)
+        # SHORT: a seat picked was taken since the read. A SHORT may leave writes (the
+        # SeatHolder port): undo them, then pick again from what is free now.
+        await uow.start_over()
+    raise Busy("Seats are being taken too fast to pick the best; nothing was held. Try again.")
+
+
+def _within_reservation_limit(rules: HoldRules, seats: int) -> None:
+    if seats > rules.max_seats_per_reservation:
         raise HoldLimitExceeded(
             f"One reservation holds at most {rules.max_seats_per_reservation} seats.",
             limit=rules.max_seats_per_reservation,
         )
+
+
+async def _check_on_sale(
+    uow: UnitOfWork, rules: HoldRules, schedule_id: int, now: datetime
+) -> None:
     starts_at = rules.schedule_starts.get(schedule_id)
     if starts_at is None:
         # A date's start never changes once created: remembered per process.
@@ -58,6 +118,17 @@ async def hold_seats(
     rules.schedule_starts[schedule_id] = starts_at
     if not is_on_sale(starts_at, now):
         raise ScheduleClosed("This date is no longer on sale. Pick another date.")
+
+
+async def _hold(
+    uow: UnitOfWork,
+    rules: HoldRules,
+    user_id: int,
+    schedule_id: int,
+    numbers: Sequence[int],
+    now: datetime,
+) -> HoldAttempt:
+    """One all-or-nothing attempt (the seat holder of the engine); HELD or SHORT."""
     held_until = now + timedelta(seconds=rules.hold_seconds)
     attempt = await uow.seat_holder.hold(
         user_id, schedule_id, numbers, held_until, now, rules.max_held_seats_per_user
@@ -69,8 +140,12 @@ async def hold_seats(
             limit=rules.max_held_seats_per_user,
             held=attempt.already_held,
         )
-    if attempt.outcome is domain.HoldOutcome.SHORT:
-        await _explain_shortfall(uow, schedule_id, numbers, {s.number for s in attempt.seats})
+    return attempt
+
+
+def _reservation(
+    attempt: HoldAttempt, rules: HoldRules, user_id: int, schedule_id: int, now: datetime
+) -> domain.Reservation:
     assert attempt.reservation_id is not None  # HELD
     seats = tuple(domain.ReservedSeat(s.number, s.price) for s in attempt.seats)
     return domain.Reservation(
@@ -80,7 +155,7 @@ async def hold_seats(
         seats=seats,
         amount=domain.total_amount(seats),
         status=domain.ReservationStatus.HELD,
-        held_until=held_until,
+        held_until=now + timedelta(seconds=rules.hold_seconds),
         created_at=now,
     )
 

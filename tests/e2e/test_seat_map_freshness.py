@@ -1,0 +1,91 @@
+"""A seat map read after a hold, payment, cancel or expiry made by this instance shows it at once
+(contract v1.1, "Seat maps agree with the shop"), however long its maps are cached.
+
+Other tests read their writes back with `hot_read_refresh_seconds: 0`; here a map would be read
+from the database again only after ten seconds (and the clock stands still), so what a read
+shows comes from the writes this process made to the map it keeps.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from boxoffice.background import sweep_once
+from boxoffice.catalog.seat_map import BLOCK_SEATS
+from boxoffice.settings import Settings
+
+# Seats on both sides of a block boundary, and the last seat of the date.
+SEATS = 2 * BLOCK_SEATS + 3
+PICKED = [2, BLOCK_SEATS + 1, SEATS]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"hot_read_seconds": 10, "hot_read_refresh_seconds": 10, "hold_seconds": 5}
+    )
+
+
+def states(seat_map: dict[int, str], numbers: list[int]) -> list[str]:
+    return [seat_map[n] for n in numbers]
+
+
+async def test_a_map_shows_each_write_made_here_at_once(client, shop) -> None:
+    date = await shop.date_on_sale(seat_count=SEATS, price=1_000)
+    fan, buyer = await shop.admitted_fan(), await shop.admitted_fan()
+    assert states(await shop.seat_map(fan, date["id"]), PICKED) == ["AVAILABLE"] * 3
+
+    held = await shop.hold(buyer, date["id"], PICKED[:2])
+    assert states(await shop.seat_map(fan, date["id"]), PICKED) == ["HELD", "HELD", "AVAILABLE"]
+
+    await shop.charge(buyer, 2_000)
+    await shop.pay(buyer, held["id"])
+    assert states(await shop.seat_map(fan, date["id"]), PICKED) == ["SOLD", "SOLD", "AVAILABLE"]
+
+    assert (await shop.cancel(buyer, held["id"])).status_code == 200
+    shown = await shop.seat_map(fan, date["id"])
+    assert states(shown, PICKED) == ["AVAILABLE"] * 3
+    assert list(shown.values()).count("AVAILABLE") == SEATS
+
+
+async def test_a_map_shows_an_expiry_swept_here_at_once(shop, clock, settings) -> None:
+    date = await shop.date_on_sale(seat_count=SEATS)
+    fan, holder = await shop.admitted_fan(), await shop.admitted_fan()
+    # At the start of the maps' ten-second bucket, so the hold runs out within it.
+    clock.advance(settings.hot_read_seconds - clock.now().timestamp() % settings.hot_read_seconds)
+    await shop.hold(holder, date["id"], [SEATS])
+    assert (await shop.seat_map(fan, date["id"]))[SEATS] == "HELD"
+
+    clock.advance(settings.hold_seconds + 1)
+    assert await sweep_once(shop.container) == 1
+
+    assert (await shop.seat_map(fan, date["id"]))[SEATS] == "AVAILABLE"
+
+
+async def test_the_bytes_tags_and_gzip_stay_one_map_through_changes(client, shop) -> None:
+    date = await shop.date_on_sale(seat_count=SEATS)
+    fan, holder = await shop.admitted_fan(), await shop.admitted_fan()
+    seats = f"/api/v1/schedules/{date['id']}/seats"
+    identity = {**fan.with_pass, "Accept-Encoding": "identity"}
+    zipped = {**fan.with_pass, "Accept-Encoding": "gzip"}
+    before = await client.get(seats, headers=identity)
+
+    await shop.hold(holder, date["id"], [BLOCK_SEATS])
+    plain = await client.get(seats, headers=identity)
+    packed = await client.get(seats, headers=zipped)
+
+    assert plain.headers["ETag"] != before.headers["ETag"]
+    assert [s["status"] for s in plain.json()].count("HELD") == 1
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.content == plain.content  # httpx decoded it
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    unchanged = await client.get(
+        seats, headers={**identity, "If-None-Match": plain.headers["ETag"]}
+    )
+    assert unchanged.status_code == 304
+    # The gzip member itself is well formed (checked apart from httpx's decoder).
+    async with client.stream("GET", seats, headers=zipped) as streamed:
+        encoded = b"".join([chunk async for chunk in streamed.aiter_raw()])
+    assert gzip.decompress(encoded) == plain.content
