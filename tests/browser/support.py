@@ -8,6 +8,7 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,19 @@ class Api:
         response = self.client.get("/admin/queue", headers=self.admin)
         assert response.status_code == 200, response.text
         return dict(response.json())
+
+    def concert_with_date(self, title: str, tiers: list[dict[str, Any]]) -> tuple[int, int]:
+        """A new concert with one date a month ahead priced by `tiers`: (concert, date) ids."""
+        concert = self.client.post("/admin/concerts", json={"title": title}, headers=self.admin)
+        assert concert.status_code == 201, concert.text
+        starts_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+        date = self.client.post(
+            f"/admin/concerts/{concert.json()['id']}/schedules",
+            json={"starts_at": starts_at, "price_tiers": tiers},
+            headers=self.admin,
+        )
+        assert date.status_code == 201, date.text
+        return int(concert.json()["id"]), int(date.json()["id"])
 
     def set_policy(self, **changes: Any) -> dict[str, Any]:
         response = self.client.put("/admin/queue", json=changes, headers=self.admin)
@@ -214,16 +228,18 @@ def assert_no_horizontal_scroll(page: Page, where: str) -> None:
     assert sizes["scroll"] <= sizes["client"], f"{where} scrolls sideways: {sizes}"
 
 
-def snap(page: Page, name: str) -> None:
+def snap(page: Page, name: str, at: str | None = None) -> None:
     """Write desktop-<name>.png and phone-<name>.png of the top of what the page shows now (the
-    viewport, not the full page), checking on the way that the phone width does not scroll
-    sideways."""
+    viewport, not the full page), or from the element `at` down, checking on the way that the
+    phone width does not scroll sideways."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size or DESKTOP
     try:
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(size)
             page.evaluate("() => window.scrollTo(0, 0)")
+            if at is not None:
+                page.locator(at).evaluate("(element) => element.scrollIntoView()")
             if label == "phone":
                 assert_no_horizontal_scroll(page, f"{name} at phone width")
             page.screenshot(

@@ -44,7 +44,11 @@ def test_keyboard_alone_through_the_seat_grid(pages: Pages) -> None:
 
     # One seat is in the tab order; the arrow keys, Home and End move between seats.
     expect(page.locator('#seat-map [tabindex="0"]')).to_have_count(1)
+    # Past the best-seat form (its two choices and its button), the map's one seat.
     page.focus("#back-to-dates")
+    press(page, "Tab", "#best-quantity")
+    press(page, "Tab", "#best-section")
+    press(page, "Tab", "#best-button")
     press(page, "Tab", "#seat-1")
     press(page, "ArrowRight", "#seat-2")
     press(page, "ArrowDown", "#seat-12")  # the row below (10 seats a row)

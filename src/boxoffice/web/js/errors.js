@@ -54,6 +54,7 @@ const MESSAGES = {
       + 'Pay for or release the seats you hold, then pick again.',
     'tickets',
   ],
+  SECTION_NOT_FOUND: ['This date has no such section any more. Choose another section.', null],
   SCHEDULE_CLOSED: ['This date is no longer on sale. Choose another date.', 'dates'],
   HOLD_EXPIRED: [
     'Your hold ran out before the payment, and the seats were released. Pick your seats again.',
@@ -95,6 +96,10 @@ export function retryNotice(error, seconds) {
 export function describeError(error) {
   const code = error?.code;
   if (code === 'VALIDATION_ERROR') return describeValidation(error);
+  if (code === 'SEAT_UNAVAILABLE' && seatNumbersOf(error).length === 0 && error.problem?.detail) {
+    // Best available seats: too few free. The server says how many and where.
+    return { message: error.problem.detail, action: null, fields: [] };
+  }
   if (code === 'SEAT_UNAVAILABLE') return describeSeats(error, 'Someone else just took', 'Pick another seat.');
   if (code === 'SEAT_NOT_FOUND') {
     return describeSeats(error, 'This date has no', 'The map has been refreshed: pick again.');

@@ -54,11 +54,16 @@ function groupBySection(seats) {
   return [...sections.entries()];
 }
 
-function drawSection([name, seats]) {
-  const prices = [...new Set(seats.map((s) => s.price))];
-  const priceText = prices.length === 1
+/** What seats cost, as one price or a range. */
+export function priceRange(seats) {
+  const prices = [...new Set(seats.map((s) => Number(s.price)))];
+  return prices.length === 1
     ? money(prices[0])
     : `${money(Math.min(...prices))}–${money(Math.max(...prices))}`;
+}
+
+function drawSection([name, seats]) {
+  const priceText = priceRange(seats);
   const grid = el('div', { class: 'seat-grid' },
     seats.map((seat) => el('button', {
       type: 'button',

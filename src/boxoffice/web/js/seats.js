@@ -1,6 +1,7 @@
 // The seat-map screen: loads a date's seats and refreshes them every few seconds while open, knows
 // which held seats are the fan's own (from their reservations), keeps the selection (up to 4) and
-// holds the selected seats.
+// holds the selected seats, or asks the server for the best free seats. A large date is drawn a
+// section at a time (and a large section in blocks), so a 5,000-seat date never draws 5,000 buttons.
 
 import { asList, request, serverNow, sleep } from './api.js';
 import { $, busy, isAbort } from './dom.js';
@@ -10,13 +11,21 @@ import { dateTime, money } from './format.js';
 import { watchPass } from './pass.js';
 import { isPassLost, passLost } from './queue.js';
 import { go, showScreen } from './screens.js';
-import { drawSeats, focusSeat, forgetDrawing, moveFocus } from './seatgrid.js';
+import { drawSeats, focusSeat, forgetDrawing, moveFocus, priceRange } from './seatgrid.js';
 import { credentials, session } from './session.js';
 
 const REFRESH_MS = 3000;
 const MAX_SEATS = 4;
+// Dates of up to this many seats are drawn whole; a larger one a section at a time, and a section
+// of more than BLOCK_SEATS in blocks of that many.
+const DRAW_ALL_UP_TO = 400;
+const BLOCK_SEATS = 200;
 
-let view = { schedule: null, seats: [], selected: new Set(), mine: new Map() };
+let view = newView(null);
+
+function newView(schedule) {
+  return { schedule, seats: [], selected: new Set(), mine: new Map(), section: null, block: 0 };
+}
 
 export function initSeats() {
   const map = $('#seat-map');
@@ -33,13 +42,30 @@ export function initSeats() {
   });
   $('#back-to-dates').addEventListener('click', () => go.dates());
   $('#seat-limit').textContent = String(MAX_SEATS);
+  $('#best-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    busy($('#best-button'), holdBest);
+  });
+  fillSelect($('#best-quantity'), Array.from({ length: MAX_SEATS }, (_, i) => {
+    const count = String(i + 1);
+    return { value: count, text: `${count} ${i ? 'seats' : 'seat'}` };
+  }), '2');
+  $('#section-choice').addEventListener('change', () => {
+    view.section = $('#section-choice').value;
+    view.block = 0;
+    redraw();
+  });
+  $('#block-choice').addEventListener('change', () => {
+    view.block = Number($('#block-choice').value);
+    redraw();
+  });
 }
 
 export async function showSeats(schedule) {
   const signal = showScreen('seats');
   document.title = 'Pick your seats — boxoffice';
   if (schedule.id !== view.schedule?.id) forgetDrawing();
-  view = { schedule, seats: [], selected: new Set(), mine: new Map() };
+  view = newView(schedule);
   $('#seats-date').textContent = `${schedule.concertTitle ?? ''} · ${dateTime(schedule.starts_at)}`;
   $('#seat-map').replaceChildren();
   redraw();
@@ -126,7 +152,9 @@ function onSeat(number, button) {
 }
 
 function redraw() {
-  drawSeats($('#seat-map'), view.seats, view.selected, view.mine);
+  const sections = sectionsOf(view.seats);
+  offerSections(sections);
+  drawSeats($('#seat-map'), drawnSeats(sections), view.selected, view.mine);
   const numbers = [...view.selected].sort((a, b) => a - b);
   const total = view.seats.filter((s) => view.selected.has(s.number)).reduce((sum, s) => sum + Number(s.price), 0);
   $('#selection-summary').textContent = numbers.length
@@ -168,6 +196,96 @@ function holdFailed(error) {
     refresh(new AbortController().signal);
   }
   showError(error, { retry: holdSelected });
+}
+
+/** The date's sections in seat order: name → {seats, free}. */
+function sectionsOf(seats) {
+  const sections = new Map();
+  for (const seat of seats) {
+    const name = seat.section ?? '';
+    if (!sections.has(name)) sections.set(name, { seats: [], free: 0 });
+    const section = sections.get(name);
+    section.seats.push(seat);
+    if (seat.status === 'AVAILABLE') section.free += 1;
+  }
+  return sections;
+}
+
+function describeSection(name, section) {
+  return `${name || 'Seats'} · ${priceRange(section.seats)} · ${section.free} free`;
+}
+
+/** The sections the best-seat form offers, with their free seats now. */
+function offerSections(sections) {
+  const named = [...sections].filter(([name]) => name !== '');
+  fillSelect($('#best-section'), [
+    { value: '', text: 'Best section with room' },
+    ...named.map(([name, section]) => ({ value: name, text: describeSection(name, section) })),
+  ], $('#best-section').value);
+}
+
+/** The seats to draw: all of a small date; of a large one, the chosen section (and block). */
+function drawnSeats(sections) {
+  const small = view.seats.length <= DRAW_ALL_UP_TO;
+  $('#seat-filters').hidden = small;
+  if (small) return view.seats;
+  if (!sections.has(view.section)) {
+    const withRoom = [...sections].find(([, section]) => section.free > 0);
+    view.section = (withRoom ?? [...sections][0])[0];
+  }
+  fillSelect($('#section-choice'), [...sections].map(([name, section]) => (
+    { value: name, text: describeSection(name, section) })), view.section);
+  const seats = sections.get(view.section).seats;
+  const blocks = Math.ceil(seats.length / BLOCK_SEATS);
+  $('#block-field').hidden = blocks <= 1;
+  if (view.block >= blocks) view.block = 0;
+  fillSelect($('#block-choice'), Array.from({ length: blocks }, (_, i) => {
+    const part = seats.slice(i * BLOCK_SEATS, (i + 1) * BLOCK_SEATS);
+    const free = part.filter((seat) => seat.status === 'AVAILABLE').length;
+    return { value: String(i), text: `${part[0].number}–${part[part.length - 1].number} · ${free} free` };
+  }), String(view.block));
+  return seats.slice(view.block * BLOCK_SEATS, (view.block + 1) * BLOCK_SEATS);
+}
+
+/** Replace a select's options, keeping `value` chosen when it is still one of them. */
+function fillSelect(select, options, value) {
+  const same = select.options.length === options.length
+    && options.every((option, i) => select.options[i].value === option.value
+      && select.options[i].textContent === option.text);
+  if (!same) {
+    select.replaceChildren(...options.map((option) => {
+      const element = document.createElement('option');
+      element.value = option.value;
+      element.textContent = option.text;
+      return element;
+    }));
+  }
+  if (options.some((option) => option.value === value)) select.value = value;
+}
+
+async function holdBest() {
+  clearError();
+  const section = $('#best-section').value;
+  const json = { schedule_id: view.schedule.id, quantity: Number($('#best-quantity').value) };
+  if (section) json.section = section;
+  let reservation;
+  try {
+    reservation = await request('/reservations', {
+      ...credentials({ withPass: true }), method: 'POST', json,
+    });
+  } catch (error) {
+    if (isPassLost(error)) {
+      passLost(error);
+      return;
+    }
+    if (error.code === 'SEAT_UNAVAILABLE' || error.code === 'SECTION_NOT_FOUND') {
+      refresh(new AbortController().signal);
+    }
+    showError(error, { retry: holdBest });
+    return;
+  }
+  view.selected.clear();
+  go.hold(reservation);
 }
 
 /** The schedule now on the map (for the hold screen's "back"). */
