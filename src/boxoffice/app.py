@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from boxoffice import __version__, operations
 from boxoffice.accounts.router import router as accounts_router
 from boxoffice.background import admission_loop, sweeper_loop
+from boxoffice.board.router import router as board_router
 from boxoffice.bootstrap import Container, build_container
 from boxoffice.catalog.router import admin_router as catalog_admin_router
 from boxoffice.catalog.router import router as catalog_router
@@ -61,6 +62,7 @@ def _routes() -> list[BaseRoute]:
         accounts_router,
         catalog_admin_router,
         queue_admin_router,
+        board_router,
     )
     return [route for router in routers for route in router.routes]
 

@@ -1,4 +1,5 @@
-"""Work every instance runs in the background: admission and the expired-hold sweeper.
+"""Work every instance runs in the background: admission (and the board's samples of the line)
+and the expired-hold sweeper.
 
 Both are safe to run on every instance at once: admission is one atomic step in the store, and
 the sweeper uses conditional updates with SKIP LOCKED. No instance is special.
@@ -11,6 +12,7 @@ import contextlib
 
 import structlog
 
+from boxoffice.board import service as board
 from boxoffice.bootstrap import Container
 from boxoffice.platform import metrics
 from boxoffice.platform.cancellation import stop_if_cancelled
@@ -40,6 +42,8 @@ async def admission_loop(container: Container) -> None:
             if now >= stats_due:
                 stats_due = now + STATS_EVERY_SECONDS
                 room_metrics.observe_room(await container.store.stats(now))
+                # The board's sample of this time slot, if no instance kept one yet.
+                await board.sample_line(container.store, now)
                 # Kept by the store, to write back into the room should the store lose it.
                 await container.store.get_policy()
         except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from boxoffice.accounts.dependencies import AccountsDeps, Authenticator
+from boxoffice.board.dependencies import BoardDeps
 from boxoffice.catalog.dependencies import CatalogDeps, Listings
 from boxoffice.payments.dependencies import PaymentsDeps
 from boxoffice.platform.clock import Clock, SystemClock
@@ -93,6 +94,7 @@ class Container:
             ReservationsDeps(uow, clock, self.hold_rules, self.listings),
             PaymentsDeps(uow, clock, self.waiting_room, self.admission_wakeup, self.listings),
             WalletDeps(uow, clock, self.wallet_limits),
+            BoardDeps(uow, self.store, clock, settings.wallet_currency),
         )
 
     async def close(self) -> None:

@@ -5,7 +5,7 @@ Time never passes by sleeping: each call gets an explicit `now`.
 
 from __future__ import annotations
 
-from boxoffice.waiting_room.domain import PassStatus
+from boxoffice.waiting_room.domain import SAMPLES_KEPT, PassStatus, RoomSample
 from tests.contract.helpers import T0, join_fans, policy, positions, status
 from tests.contract.rooms import DEFAULT_POLICY, OpenStore
 
@@ -291,3 +291,33 @@ async def test_admitted_since_lists_the_last_minutes_admissions_oldest_first(
     await store.join(50, "late", T0 + 100)
     assert await store.admit(T0 + 100) == ["late"]
     assert await store.admitted_since(T0) == [("late", T0 + 100)]
+
+
+async def test_the_board_keeps_one_sample_a_slot_the_first_instance_s(
+    open_store: OpenStore,
+) -> None:
+    store = await open_store(policy(max_active=2, claim_seconds=60, active_ttl_seconds=600))
+    other = await open_store()  # another instance on the same room
+    first, second, *_ = await join_fans(store, 5)
+    await store.sample(100, T0)
+    assert await store.admit(T0 + 1) == [first, second]
+    await other.sample(100, T0 + 1)  # the slot has its sample: kept as it was
+    await other.sample(101, T0 + 1)
+
+    assert await store.samples_since(100) == {
+        100: RoomSample(waiting=5, active=0, admitted_total=0),
+        101: RoomSample(waiting=3, active=2, admitted_total=2),
+    }
+    assert await other.samples_since(101) == {101: RoomSample(3, 2, 2)}
+    # An unclaimed pass lapses (60 s): the sample counts the room of its own instant.
+    await store.sample(108, T0 + 61)
+    assert (await store.samples_since(108))[108] == RoomSample(3, 0, 2)
+
+
+async def test_the_board_drops_samples_past_the_ones_kept(open_store: OpenStore) -> None:
+    store = await open_store()
+    for slot in (10, 11, 12 + SAMPLES_KEPT - 2):
+        await store.sample(slot, T0)
+    assert sorted(await store.samples_since(0)) == [11, 12 + SAMPLES_KEPT - 2]
+    await store.sample(12 + SAMPLES_KEPT, T0)
+    assert sorted(await store.samples_since(0)) == [12 + SAMPLES_KEPT - 2, 12 + SAMPLES_KEPT]

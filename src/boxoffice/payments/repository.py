@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.payments.domain import Payment, PaymentStatus
 from boxoffice.payments.models import Payment as PaymentRow
+from boxoffice.platform.database import epoch_minute
+from boxoffice.reservations.models import ReservationSeat
 
 
 class PaymentRepository:
@@ -57,3 +59,20 @@ class PaymentRepository:
             )
             for r in rows
         ]
+
+    async def sales_by_minute(self, since: datetime) -> dict[int, tuple[int, int]]:
+        """Payments made since `since` by the minute they were made (Unix minute): (tickets,
+        that is seats, and money)."""
+        minute = epoch_minute(PaymentRow.paid_at)
+        seats = (
+            select(func.count())
+            .select_from(ReservationSeat)
+            .where(ReservationSeat.reservation_id == PaymentRow.reservation_id)
+            .scalar_subquery()
+        )
+        rows = await self._connection.execute(
+            select(minute, func.sum(seats), func.sum(PaymentRow.amount))
+            .where(PaymentRow.paid_at >= since)
+            .group_by(minute)
+        )
+        return {int(at): (int(tickets), int(money)) for at, tickets, money in rows}

@@ -99,6 +99,7 @@ async def _after_payment(
     fan in."""
     if sold is not None:
         deps.listings.seats_changed(sold.schedule_id, sold.seat_numbers, SeatStatus.SOLD)
+        metrics.TICKETS_SOLD.inc(len(sold.seat_numbers))
     try:
         if await deps.waiting_room.use_up(pass_id, now):
             deps.admission_wakeup.set()

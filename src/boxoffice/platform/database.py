@@ -8,11 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import BigInteger, DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
@@ -49,6 +52,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class epoch_minute(FunctionElement[int]):  # noqa: N801 - used as SQL functions are: lower case
+    """The minute of a `UTCDateTime` column as Unix seconds // 60, on every engine: for counts
+    by the minute (GROUP BY epoch_minute(...))."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "epoch_minute"
+
+
+@compiles(epoch_minute, "postgresql")
+def _epoch_minute_postgresql(element: epoch_minute, compiler: SQLCompiler, **kw: Any) -> str:
+    return (
+        f"CAST(floor(extract(epoch FROM {compiler.process(element.clauses, **kw)}) / 60) AS bigint)"
+    )
+
+
+@compiles(epoch_minute, "sqlite")
+def _epoch_minute_sqlite(element: epoch_minute, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps UTC times as text (UTCDateTime); strftime('%s') reads them as UTC.
+    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS integer) / 60"
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:

@@ -18,6 +18,7 @@ HOLD_CONFLICTS = Counter("boxoffice_hold_conflicts_total", "Holds refused: a sea
 HOLDS_EXPIRED = Counter("boxoffice_holds_expired_total", "Lapsed holds marked EXPIRED.")
 MONEY_CHARGED = Counter("boxoffice_money_charged_total", "Money charged into wallets.")
 MONEY_PAID = Counter("boxoffice_money_paid_total", "Money paid for tickets.")
+TICKETS_SOLD = Counter("boxoffice_tickets_sold_total", "Seats paid for.")
 # What a storm looks like from here: a dependency's connection found dead and replaced before
 # use (`stale_connection`), a call sent again on a fresh connection (`retried`), a request
 # answered 503 because a dependency failed (`unavailable`) or ran past its deadline (`deadline`).

@@ -18,6 +18,8 @@ class Reservation(Base):
         CheckConstraint("amount >= 0", name="amount"),
         Index("ix_reservation_user_id_id", "user_id", "id"),
         Index("ix_reservation_status_held_until", "status", "held_until"),
+        # Holds by the minute, for the organizer's board (migration 0007).
+        Index("ix_reservation_created_at", "created_at"),
         # Each fan's held reservations alone, for the per-fan hold limit (migration 0004).
         Index(
             "ix_reservation_user_id_held",

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from boxoffice.accounts.models import UserAccount
 from boxoffice.catalog.models import Seat
 from boxoffice.catalog.repository import seat_is_free
+from boxoffice.platform.database import epoch_minute
 from boxoffice.reservations.domain import (
     Reservation,
     ReservationStatus,
@@ -261,3 +262,28 @@ class ReservationRepository:
             )
             for r in rows
         ]
+
+    async def holds_by_minute(self, since: datetime) -> dict[int, int]:
+        """Holds made since `since`, counted by the minute they were made (Unix minute)."""
+        minute = epoch_minute(ReservationRow.created_at)
+        rows = await self._connection.execute(
+            select(minute, func.count()).where(ReservationRow.created_at >= since).group_by(minute)
+        )
+        return {int(at): int(count) for at, count in rows}
+
+    async def lapsed_by_minute(self, since: datetime, now: datetime) -> dict[int, int]:
+        """Holds that ran out unpaid between `since` and `now`, counted by the minute they ran
+        out: marked EXPIRED, or still HELD past their time until the sweeper comes."""
+        minute = epoch_minute(ReservationRow.held_until)
+        rows = await self._connection.execute(
+            select(minute, func.count())
+            .where(
+                ReservationRow.status.in_(
+                    [ReservationStatus.EXPIRED.value, ReservationStatus.HELD.value]
+                ),
+                ReservationRow.held_until >= since,
+                ReservationRow.held_until <= now,
+            )
+            .group_by(minute)
+        )
+        return {int(at): int(count) for at, count in rows}

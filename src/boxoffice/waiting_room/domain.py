@@ -112,6 +112,21 @@ class RoomStats:
     prequeue: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class RoomSample:
+    """The room's figures at one instant, as the organizer's board charts them."""
+
+    waiting: int
+    active: int
+    admitted_total: int
+
+
+# The board's samples: one per slot of this many seconds, the last SAMPLES_KEPT of them (31
+# minutes: a chart of the last 30 minutes has the minute before its first, for differences).
+SAMPLE_SECONDS = 10
+SAMPLES_KEPT = 31 * 60 // SAMPLE_SECONDS
+
+
 def refill_tokens(tokens: float, last_refill: float, now: float, policy: QueuePolicy) -> float:
     """The token bucket that caps admissions at the policy's rate plus its burst."""
     elapsed = max(0.0, now - last_refill)

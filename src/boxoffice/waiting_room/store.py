@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from boxoffice.platform.rate_limit import Limit
-from boxoffice.waiting_room.domain import PassPlace, PassView, QueuePolicy, Restored, RoomStats
+from boxoffice.waiting_room.domain import (
+    PassPlace,
+    PassView,
+    QueuePolicy,
+    Restored,
+    RoomSample,
+    RoomStats,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,15 @@ class WaitingRoomStore(Protocol):
         instance let in (for its event streams); whether a pass is admitted is still `view`'s
         answer: the pass may have been used up or have left since.
         """
+        ...
+
+    async def sample(self, slot: int, now: float) -> None:
+        """Keep the room's figures of `now` (`RoomSample`) as the sample of time slot `slot`,
+        unless an instance kept one for that slot already; drop samples past SAMPLES_KEPT."""
+        ...
+
+    async def samples_since(self, slot: int) -> dict[int, RoomSample]:
+        """The samples kept, by slot, from `slot` on."""
         ...
 
     async def get_policy(self) -> QueuePolicy: ...

@@ -15,12 +15,14 @@ from sortedcontainers import SortedList
 from boxoffice.platform.rate_limit import NO_PACE, MemoryRateLimiter
 from boxoffice.waiting_room.domain import (
     ADMISSION_WINDOW_SECONDS,
+    SAMPLES_KEPT,
     PassPlace,
     PassStatus,
     PassView,
     QueuePolicy,
     Restored,
     RestoreOutcome,
+    RoomSample,
     RoomStats,
     admissible,
     advise,
@@ -57,6 +59,7 @@ class MemoryWaitingRoomStore:
         self._line: SortedList[tuple[int, str]] = SortedList()
         self._prequeue: list[str] = []
         self._active: set[str] = set()
+        self._samples: dict[int, RoomSample] = {}  # the board's, by time slot
         # The last join sequence given, and the room's first (fixed by its first join or restore;
         # see domain.sequence_floor): passes joined before it came from a room that was lost.
         self._last_seq: int | None = None
@@ -200,6 +203,17 @@ class MemoryWaitingRoomStore:
         newest = reversed(self._admissions)
         found = list(itertools.takewhile(lambda entry: entry[0] > since, newest))
         return [(pass_id, at) for at, pass_id in reversed(found)]
+
+    async def sample(self, slot: int, now: float) -> None:
+        if slot in self._samples:
+            return
+        stats = await self.stats(now)
+        self._samples[slot] = RoomSample(stats.waiting, stats.active, stats.admitted_total)
+        for old in [kept for kept in self._samples if kept <= slot - SAMPLES_KEPT]:
+            del self._samples[old]
+
+    async def samples_since(self, slot: int) -> dict[int, RoomSample]:
+        return {kept: sample for kept, sample in self._samples.items() if kept >= slot}
 
     async def get_policy(self) -> QueuePolicy:
         return self._policy

@@ -30,12 +30,14 @@ from boxoffice.platform.rate_limit import (
 )
 from boxoffice.platform.redis import redis_client
 from boxoffice.waiting_room.domain import (
+    SAMPLES_KEPT,
     PassPlace,
     PassStatus,
     PassView,
     QueuePolicy,
     Restored,
     RestoreOutcome,
+    RoomSample,
     RoomStats,
 )
 from boxoffice.waiting_room.store import PollGuard, PollRefused
@@ -45,7 +47,9 @@ __all__ = ["RedisWaitingRoomStore"]
 # The order is the KEYS order that lua/common.lua expects.
 _ROOM_KEYS = ("policy", "line", "seq", "active", "prequeue", "bucket", "admissions", "totals")
 _ADMISSIONS = _ROOM_KEYS.index("admissions")
-_SCRIPTS = ("join", "view", "poll", "leave", "admit", "policy", "stats", "restore", "replaced")
+_SCRIPTS = (
+    "join", "view", "poll", "leave", "admit", "policy", "stats", "restore", "replaced", "sample"
+)  # fmt: skip
 # Scripts that also check the rate limiter's limits get its check function after the prelude.
 _CHECKS_LIMITS = frozenset({"poll"})
 
@@ -119,6 +123,7 @@ class RedisWaitingRoomStore:
         prefix = f"bx:{{{room}}}:"
         self._client = client
         self._keys = [prefix + name for name in _ROOM_KEYS]
+        self._samples_key = prefix + "samples"  # lua/sample.lua's
         # The rate limiter's keys of the same room, for the polls checked here.
         self._limits_prefix = redis_key_prefix(room)
         # Every script may be the first to touch the room, so each one carries the default
@@ -216,6 +221,19 @@ class RedisWaitingRoomStore:
             self._keys[_ADMISSIONS], f"({since!r}", "+inf", withscores=True
         )
         return [(str(pass_id), float(at)) for pass_id, at in found]
+
+    async def sample(self, slot: int, now: float) -> None:
+        await self._run("sample", now, slot, SAMPLES_KEPT)
+
+    async def samples_since(self, slot: int) -> dict[int, RoomSample]:
+        # A read of one key, no script: the samples hash (slot -> "waiting,active,admitted").
+        found: dict[Any, Any] = await self._client.hgetall(self._samples_key)
+        samples = {}
+        for kept, figures in found.items():
+            if int(kept) >= slot:
+                waiting, active, admitted = (int(x) for x in str(figures).split(","))
+                samples[int(kept)] = RoomSample(waiting, active, admitted)
+        return samples
 
     async def get_policy(self) -> QueuePolicy:
         """The room's policy; the first instance to ask writes its default if there is none."""

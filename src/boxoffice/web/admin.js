@@ -1,7 +1,9 @@
 // Entry point of the admin page: asks for the admin key (kept in sessionStorage, sent as
-// X-Admin-Key), checks it against GET /admin/queue, then opens the catalog and waiting-room tools.
+// X-Admin-Key), checks it against GET /admin/queue, then opens the live board and the catalog and
+// waiting-room tools.
 
 import { request } from './js/api.js';
+import { initBoard, watchBoard } from './js/admin-board.js';
 import { initCatalogAdmin, loadConcerts } from './js/admin-catalog.js';
 import { initQueueAdmin, watchQueue } from './js/admin-queue.js';
 import { $, busy, isAbort } from './js/dom.js';
@@ -45,6 +47,7 @@ function openPanel() {
   $('#queue-heading').focus();
   watching = new AbortController();
   watchQueue(watching.signal, adminKey);
+  watchBoard(watching.signal, adminKey);
   loadConcerts();
 }
 
@@ -66,4 +69,5 @@ window.addEventListener('unhandledrejection', (event) => {
 
 initCatalogAdmin(adminKey);
 initQueueAdmin(adminKey);
+initBoard();
 if (adminKey()) openPanel();

@@ -1,8 +1,9 @@
 // Admin: the waiting room's live figures (GET /admin/queue every 2 s) and the admission-policy form
 // (PUT /admin/queue with only the fields the admin changed).
 
-import { isRetryable, request } from './api.js';
-import { $, busy, el, isAbort, repeat } from './dom.js';
+import { watchAdmin } from './admin-watch.js';
+import { request } from './api.js';
+import { $, busy, el } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { fromLocalInput, toLocalInput } from './format.js';
 
@@ -20,20 +21,8 @@ let paused = false;
 /** Refresh the figures every 2 s until the signal aborts. `key()` gives the admin key. */
 export function watchQueue(signal, key) {
   loadedPolicy = null;
-  repeat(REFRESH_MS, signal, async () => {
-    if (paused || document.hidden) return true;
-    try {
-      render(await request('/admin/queue', { adminKey: key(), signal, retries: 0 }));
-      return true;
-    } catch (error) {
-      if (isAbort(error)) return false;
-      if (error.code === 'NETWORK_ERROR' || isRetryable(error)) {
-        $('#figures-updated').textContent = `Could not update (${error.code}); trying again.`;
-        return true;
-      }
-      showError(error);
-      return false;
-    }
+  watchAdmin('/admin/queue', {
+    everyMs: REFRESH_MS, signal, key, paused: () => paused, render, status: $('#figures-updated'),
   });
 }
 
