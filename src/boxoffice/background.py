@@ -42,10 +42,10 @@ async def admission_loop(container: Container) -> None:
             if now >= stats_due:
                 stats_due = now + STATS_EVERY_SECONDS
                 room_metrics.observe_room(await container.store.stats(now))
-                # The board's sample of this time slot, if no instance kept one yet.
-                await board.sample_line(container.store, now)
                 # Kept by the store, to write back into the room should the store lose it.
                 await container.store.get_policy()
+                # The board's sample of this time slot, if no instance kept one yet.
+                await board.sample_line(container.store, now)
         except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
             _log.warning("admission_failed", error=repr(error))
         stop_if_cancelled()
