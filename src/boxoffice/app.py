@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from boxoffice import __version__, operations
 from boxoffice.accounts.router import router as accounts_router
-from boxoffice.background import admission_loop, sweeper_loop
+from boxoffice.background import admission_loop, seat_news_loop, sweeper_loop
 from boxoffice.board.router import router as board_router
 from boxoffice.bootstrap import Container, build_container
 from boxoffice.catalog.router import admin_router as catalog_admin_router
@@ -90,6 +90,7 @@ def create_app(
             tasks = [
                 asyncio.create_task(admission_loop(container), name="admission"),
                 asyncio.create_task(sweeper_loop(container), name="sweeper"),
+                asyncio.create_task(seat_news_loop(container), name="seat-news"),
             ]
         try:
             # The server's SIGTERM now also ends the event streams at once (platform.draining).

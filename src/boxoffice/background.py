@@ -72,6 +72,30 @@ async def sweep_once(container: Container) -> int:
             return total
 
 
+# How often each process sends its seat news and reads the others' (catalog/seat_news.py).
+SEAT_NEWS_SECONDS = 0.1
+
+
+async def seat_news_loop(container: Container) -> None:
+    """Tell the other processes what this one's writes did to seats, and show what theirs did
+    in this one's seat maps, every SEAT_NEWS_SECONDS; with no news (one process), nothing."""
+    news = container.listings.news
+    if news is None:
+        return
+    failing = False
+    while True:
+        try:
+            for change in await news.exchange():
+                container.listings.apply(change)
+            failing = False
+        except Exception as error:  # noqa: BLE001 - news is a hint: the maps catch up by reading
+            if not failing:
+                _log.warning("seat_news_failed", error=repr(error))
+            failing = True
+        stop_if_cancelled()
+        await asyncio.sleep(SEAT_NEWS_SECONDS)
+
+
 def observe_caches(container: Container) -> None:
     """Publish how full this process's bounded caches are."""
     access_tokens, passes = container.signer.kept

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from boxoffice.accounts.dependencies import AccountsDeps, Authenticator
 from boxoffice.board.dependencies import BoardDeps
 from boxoffice.catalog.dependencies import CatalogDeps, Listings
+from boxoffice.catalog.seat_news import RedisSeatNews, SeatNews
 from boxoffice.payments.dependencies import PaymentsDeps
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.database import create_engine
@@ -98,6 +99,8 @@ class Container:
         )
 
     async def close(self) -> None:
+        if self.listings.news is not None:
+            await self.listings.news.close()
         await self.waiting_room.watch.close()
         await self.limiter.close()
         await self.store.close()
@@ -168,7 +171,7 @@ def build_container(
     def unit_of_work(readonly: bool) -> UnitOfWork:
         return UnitOfWork(engine, None if readonly else write_lock, readonly=readonly)
 
-    return Container(
+    container = Container(
         settings=settings,
         keys=keys,
         engine=engine,
@@ -201,3 +204,14 @@ def build_container(
         write_lock=write_lock,
         limiter=limiter,
     )
+    if settings.redis_url:
+        # Several processes may serve: each tells the others what its writes did to seats.
+        container.listings.news = SeatNews(
+            RedisSeatNews.from_url(
+                settings.redis_url,
+                room=settings.queue_room,
+                pool_size=2,
+                timeout_seconds=settings.request_deadline_seconds,
+            )
+        )
+    return container

@@ -10,6 +10,7 @@ from fastapi import Depends
 
 from boxoffice.catalog.domain import SeatStatus
 from boxoffice.catalog.seat_map import SeatLayouts, SeatMap
+from boxoffice.catalog.seat_news import SeatChange, SeatNews
 from boxoffice.platform.cache import HotReadCache
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.provided import provided
@@ -22,12 +23,14 @@ if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
 class Listings:
     """This process's hot reads: seat maps and date lists, each read from the database at most
     once per time bucket of `hot_read_seconds` (platform/cache.py), and the seat layouts maps
-    are drawn on. A seat map shows the writes made here at once (`seats_changed`); date lists
-    show them within `refresh_seconds`; writes made elsewhere show within the bucket."""
+    are drawn on. A seat map shows the writes made here at once (`seats_changed`), and, with
+    `news`, those made by other processes when their news comes (`apply`: a tenth of a second
+    or so); date lists show writes within `refresh_seconds`; any write shows within the bucket."""
 
     hot_read_seconds: float
     refresh_seconds: float
     kept_seats: int
+    news: SeatNews | None = None  # to tell other processes what the writes here did
     seat_maps: HotReadCache[SeatMap] = field(init=False)
     schedule_lists: HotReadCache[bytes] = field(init=False)
     seat_layouts: SeatLayouts = field(init=False)
@@ -43,18 +46,33 @@ class Listings:
 
     def seats_changed(self, schedule_id: int, numbers: Collection[int], status: SeatStatus) -> None:
         """After a write here that left these seats of a date in `status` (committed)."""
-        self.seat_maps.amend(schedule_id, lambda seat_map: seat_map.change(numbers, status))
-        self.schedule_lists.invalidate_all()
+        self._made(SeatChange(schedule_id, tuple(numbers), status))
 
     def seats_found_taken(self, schedule_id: int, numbers: Collection[int]) -> None:
         """A hold here was refused these seats: a map that shows them free shows them held."""
-        self.seat_maps.amend(schedule_id, lambda seat_map: seat_map.mark_taken(numbers))
+        self._made(SeatChange(schedule_id, tuple(numbers)))
 
     def seats_changed_somewhere(self) -> None:
         """After a write here whose seats are not known (holds expired): every map is read
         again by its next read, and date lists within `refresh_seconds`."""
-        self.seat_maps.clear()
+        self._made(SeatChange(None))
+
+    def apply(self, change: SeatChange) -> None:
+        """Show a change in this process's listings: one made here, or news of another's."""
+        schedule_id, numbers, status = change.schedule_id, change.numbers, change.status
+        if schedule_id is None:
+            self.seat_maps.clear()
+        elif status is None:
+            self.seat_maps.amend(schedule_id, lambda seat_map: seat_map.mark_taken(numbers))
+            return  # found taken: nothing changed that a date list counts
+        else:
+            self.seat_maps.amend(schedule_id, lambda seat_map: seat_map.change(numbers, status))
         self.schedule_lists.invalidate_all()
+
+    def _made(self, change: SeatChange) -> None:
+        self.apply(change)
+        if self.news is not None:
+            self.news.tell(change)
 
 
 @dataclass(frozen=True)

@@ -115,29 +115,36 @@ class SeatLayout:
 
 class SeatMap:
     """One date's map as this process knows it: each seat's state, and the JSON the API answers
-    rendered by blocks of seats (`BLOCK_SEATS`), so that a hold, payment or cancel made here is
-    shown by the next read at the cost of its blocks alone (`change`)."""
+    rendered by blocks of seats (`BLOCK_SEATS`), so that a hold, payment or cancel (made here,
+    or news of one made elsewhere) is shown by the next read at the cost of its blocks alone:
+    `change` notes it, `tagged` renders what changed since the last read."""
 
-    __slots__ = ("_layout", "_pieces", "_states", "_tagged")
+    __slots__ = ("_changed", "_layout", "_pieces", "_states", "_tagged")
 
     def __init__(self, layout: SeatLayout, taken: Mapping[SeatStatus, Iterable[int]]) -> None:
         """The map of `layout` with the `taken` seats (numbers by state), the rest available."""
         self._layout = layout
         self._states = layout.states(taken)
         self._pieces = [Piece.of(layout.block(self._states, b)) for b in layout.blocks()]
+        self._changed: set[int] = set()  # blocks to render again before the next read
         self._tagged: PiecedBody | None = None
 
     def change(self, numbers: Iterable[int], status: SeatStatus) -> None:
-        """These seats are now in `status` (a write here made them so)."""
-        self._render(self._set(numbers, status))
+        """These seats are now in `status` (a write made them so)."""
+        self._set(numbers, status)
 
     def mark_taken(self, numbers: Iterable[int]) -> None:
         """These seats were found taken: shown held where this map still shows them free."""
-        free = [n for n in numbers if self._state(n) == _AVAILABLE]
-        self._render(self._set(free, SeatStatus.HELD))
+        self._set([n for n in numbers if self._state(n) == _AVAILABLE], SeatStatus.HELD)
 
     def tagged(self) -> PiecedBody:
-        """The map's JSON with its tag and gzip encoding, built once a change."""
+        """The map's JSON with its tag and gzip encoding: each block changed since the last
+        read rendered once, however many changes it had."""
+        if self._changed:
+            for block in self._changed:
+                self._pieces[block] = Piece.of(self._layout.block(self._states, block))
+            self._changed.clear()
+            self._tagged = None
         if self._tagged is None:
             self._tagged = PiecedBody(self._pieces)
         return self._tagged
@@ -146,21 +153,14 @@ class SeatMap:
         position = self._layout.position(number)
         return None if position is None else self._states[position]
 
-    def _set(self, numbers: Iterable[int], status: SeatStatus) -> set[int]:
-        """Set the states; the blocks whose bytes changed."""
-        suffix, states, changed = _SUFFIXES[status], self._states, set()
+    def _set(self, numbers: Iterable[int], status: SeatStatus) -> None:
+        """Set the states, noting the blocks whose bytes changed."""
+        suffix, states = _SUFFIXES[status], self._states
         for number in numbers:
             position = self._layout.position(number)
             if position is not None and states[position] != suffix:
                 states[position] = suffix
-                changed.add(self._layout.block_of(position))
-        return changed
-
-    def _render(self, blocks: set[int]) -> None:
-        for block in blocks:
-            self._pieces[block] = Piece.of(self._layout.block(self._states, block))
-        if blocks:
-            self._tagged = None
+                self._changed.add(self._layout.block_of(position))
 
 
 class SeatLayouts:
