@@ -1,8 +1,9 @@
-"""Work every instance runs in the background: admission (and the board's samples of the line)
-and the expired-hold sweeper.
+"""Work every instance runs in the background: admission (and the board's samples of the line),
+the expired-hold sweeper, and the seat news between processes (catalog/seat_news.py).
 
-Both are safe to run on every instance at once: admission is one atomic step in the store, and
-the sweeper uses conditional updates with SKIP LOCKED. No instance is special.
+All are safe to run on every instance at once: admission is one atomic step in the store, the
+sweeper uses conditional updates with SKIP LOCKED, and news is only a hint for listings. No
+instance is special.
 """
 
 from __future__ import annotations
