@@ -199,7 +199,7 @@ class Play:
         assert settled.answer.body == _answer(payment).body
         assert json.loads(settled.answer.body)["amount"] == booking.amount
         # The seats it sold, as the seat maps of the process show them at once.
-        assert settled.sold == Sold(SCHEDULE, tuple(sorted(booking.numbers)))
+        assert settled.sold == Sold(SCHEDULE, tuple(sorted(booking.numbers)), booking.amount)
         booking.confirmed = True
         self.model.balances[fan] -= booking.amount
         if key is not None:

@@ -255,3 +255,28 @@ async def test_metrics_show_how_full_each_bounded_cache_is(client, shop, contain
     assert left.status_code == 204
     # A pass that leaves takes its join-time estimate with it: nothing lingers for it.
     assert after_leaving["wait_estimates"] == filled["wait_estimates"] - 1
+
+
+async def _sales(client: httpx.AsyncClient) -> tuple[float, float]:
+    """Money paid and tickets sold, as /metrics shows them (the process's counters)."""
+    found = {}
+    for family in text_string_to_metric_families((await client.get("/metrics")).text):
+        for sample in family.samples:
+            if sample.name in ("boxoffice_money_paid_total", "boxoffice_tickets_sold_total"):
+                found[sample.name] = sample.value
+    return found["boxoffice_money_paid_total"], found["boxoffice_tickets_sold_total"]
+
+
+async def test_a_payment_counts_its_money_and_seats_once(client, shop) -> None:
+    date = await shop.date_on_sale(seat_count=3, price=7_000)
+    fan = await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1, 3])
+    await shop.charge(fan, 14_000)
+    money_before, tickets_before = await _sales(client)
+
+    await shop.pay(fan, held["id"], key="pay-once")
+    replayed = await shop.post_payment(fan, held["id"], key="pay-once")
+
+    assert replayed.status_code == 201  # the first answer again: nothing sold twice
+    money_after, tickets_after = await _sales(client)
+    assert (money_after - money_before, tickets_after - tickets_before) == (14_000, 2)

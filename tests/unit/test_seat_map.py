@@ -44,7 +44,6 @@ def taken_of(seats: list[Seat]) -> dict[SeatStatus, list[int]]:
 def test_a_map_is_byte_for_byte_the_seats_serialized(seats, block_seats) -> None:
     layout = SeatLayout(layout_of(seats), block_seats)
 
-    assert layout.render(taken_of(seats)) == orjson.dumps(seats)
     assert SeatMap(layout, taken_of(seats)).tagged().body == orjson.dumps(seats)
 
 
@@ -92,26 +91,26 @@ def test_seats_found_taken_show_held_only_where_the_map_showed_them_free() -> No
 @given(dates(), dates())
 def test_one_layout_renders_each_new_state_of_its_seats(seats, later) -> None:
     layout = SeatLayout(layout_of(seats))
-    layout.render(taken_of(seats))
+    SeatMap(layout, taken_of(seats)).tagged()
     states = {s.number: s.status for s in later}
     now = [
         Seat(s.id, s.number, s.section, s.price, states.get(s.number, SeatStatus.AVAILABLE))
         for s in seats
     ]
 
-    assert layout.render(taken_of(now)) == orjson.dumps(now)
+    assert SeatMap(layout, taken_of(now)).tagged().body == orjson.dumps(now)
 
 
 def test_a_taken_number_the_date_does_not_have_is_left_out() -> None:
     layout = SeatLayout([(7, 1, "A", 100)])
 
-    assert orjson.loads(layout.render({SeatStatus.SOLD: [2]})) == [
+    assert orjson.loads(SeatMap(layout, {SeatStatus.SOLD: [2]}).tagged().body) == [
         {"id": 7, "number": 1, "section": "A", "price": 100, "status": "AVAILABLE"}
     ]
 
 
 def test_a_date_with_no_seats_is_an_empty_list() -> None:
-    assert SeatLayout([]).render({}) == b"[]"
+    assert SeatMap(SeatLayout([]), {}).tagged().body == b"[]"
 
 
 def test_layouts_past_the_seat_budget_drop_the_least_recently_used() -> None:

@@ -50,7 +50,8 @@ class Listings:
 
     def seats_found_taken(self, schedule_id: int, numbers: Collection[int]) -> None:
         """A hold here was refused these seats: a map that shows them free shows them held."""
-        self._made(SeatChange(schedule_id, tuple(numbers)))
+        if numbers:  # a best-seat refusal names none
+            self._made(SeatChange(schedule_id, tuple(numbers)))
 
     def seats_changed_somewhere(self) -> None:
         """After a write here whose seats are not known (holds expired): every map is read

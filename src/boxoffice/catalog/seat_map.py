@@ -52,7 +52,7 @@ class SeatLayout:
             self._sections[section] = (max(dearest, price), numbers)
         prefixes: list[bytes] = []
         for i, (seat_id, number, section, price) in enumerate(seats):
-            # The field order is the `Seat` dataclass's; the state is written by `render`.
+            # The field order is the `Seat` dataclass's; the state is closed by `states`.
             encoded = orjson.dumps(
                 {"id": seat_id, "number": number, "section": section, "price": price, "status": ""}
             )
@@ -95,11 +95,6 @@ class SeatLayout:
                 if position is not None:
                     states[position] = suffix
         return states
-
-    def render(self, taken: Mapping[SeatStatus, Iterable[int]]) -> bytes:
-        """The map with the `taken` seats (numbers by state) in their state, the rest available."""
-        states = self.states(taken)
-        return b"".join(self.block(states, block) for block in self.blocks())
 
     def block(self, states: Sequence[bytes], block: int) -> bytes:
         """The bytes of one block of the map, the list's brackets included at its ends."""

@@ -75,7 +75,7 @@ async def pay(
             _answer,
         )
         await uow.commit()
-    await _after_payment(deps, active.pass_id, now.timestamp(), result, sold)
+    await _after_payment(deps, active.pass_id, now.timestamp(), sold)
     return replay(result)
 
 
@@ -92,21 +92,18 @@ async def _earlier_result(
         return await uow.idempotency.stored(user_id, key, fingerprint)
 
 
-async def _after_payment(
-    deps: PaymentsDeps, pass_id: str, now: float, result: StoredResponse, sold: Sold | None
-) -> None:
-    """Not facts, so after commit: show the sale in listings, use up the pass, let the next
-    fan in."""
+async def _after_payment(deps: PaymentsDeps, pass_id: str, now: float, sold: Sold | None) -> None:
+    """Not facts, so after commit: show the sale (none on a replay) in listings and metrics,
+    use up the pass, let the next fan in."""
     if sold is not None:
         deps.listings.seats_changed(sold.schedule_id, sold.seat_numbers, SeatStatus.SOLD)
         metrics.TICKETS_SOLD.inc(len(sold.seat_numbers))
+        metrics.MONEY_PAID.inc(sold.amount)
     try:
         if await deps.waiting_room.use_up(pass_id, now):
             deps.admission_wakeup.set()
     except Exception as error:  # noqa: BLE001 - the payment stands; the pass then lapses by TTL
         _log.warning("pass_use_up_failed", error=repr(error))
-    if result.status_code == 201 and not result.replayed:
-        metrics.MONEY_PAID.inc(PaymentOut.model_validate_json(result.body).amount)
 
 
 @router.get(

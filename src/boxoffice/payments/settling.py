@@ -21,10 +21,12 @@ __all__ = ["PaymentSettler", "Settlement", "Sold"]
 
 @dataclass(frozen=True, slots=True)
 class Sold:
-    """The seats a payment sold: what the seat maps of this process show at once."""
+    """What a payment sold: the seats (the seat maps of this process show them at once) and the
+    money they cost."""
 
     schedule_id: int
     seat_numbers: tuple[int, ...]
+    amount: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,8 @@ class PostgresPaymentSettler:
         if outcome is SettleOutcome.PAID:
             payment_id = int(row.payment_id)
             paid = Payment(payment_id, reservation_id, amount, PaymentStatus.PAID, now)
-            sold = Sold(int(row.schedule_id), tuple(int(n) for n in row.seat_numbers))
+            numbers = tuple(int(n) for n in row.seat_numbers)
+            sold = Sold(int(row.schedule_id), numbers, amount)
             return Settlement(outcome, amount, payment_id, answer(paid), sold)
         if outcome is SettleOutcome.REPLAY:
             first = StoredResponse(int(row.status_code), bytes(row.response_body), replayed=True)

@@ -103,5 +103,8 @@ class SteppedPaymentSettler:
             )
         payment = await self._payments.add(user_id, reservation_id, amount, now)
         return Settlement(
-            SettleOutcome.PAID, amount, payment.id, sold=Sold(moved.schedule_id, tuple(sold))
+            SettleOutcome.PAID,
+            amount,
+            payment.id,
+            sold=Sold(moved.schedule_id, tuple(sold), amount),
         )

@@ -38,6 +38,10 @@ class HoldRules:
     max_balance: int
     schedule_starts: dict[int, datetime] = field(default_factory=dict)
 
+    def held_until(self, now: datetime) -> datetime:
+        """When a hold made now runs out."""
+        return now + timedelta(seconds=self.hold_seconds)
+
 
 # How many times a best-seats hold picks again when the seats it picked were taken meanwhile
 # (by a hold on another process: holds in one process pick in turn, see the router).
@@ -129,9 +133,8 @@ async def _hold(
     now: datetime,
 ) -> HoldAttempt:
     """One all-or-nothing attempt (the seat holder of the engine); HELD or SHORT."""
-    held_until = now + timedelta(seconds=rules.hold_seconds)
     attempt = await uow.seat_holder.hold(
-        user_id, schedule_id, numbers, held_until, now, rules.max_held_seats_per_user
+        user_id, schedule_id, numbers, rules.held_until(now), now, rules.max_held_seats_per_user
     )
     if attempt.outcome is domain.HoldOutcome.OVER_LIMIT:
         raise HoldLimitExceeded(
@@ -155,7 +158,7 @@ def _reservation(
         seats=seats,
         amount=domain.total_amount(seats),
         status=domain.ReservationStatus.HELD,
-        held_until=now + timedelta(seconds=rules.hold_seconds),
+        held_until=rules.held_until(now),
         created_at=now,
     )
 

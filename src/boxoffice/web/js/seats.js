@@ -4,7 +4,7 @@
 // section at a time (and a large section in blocks), so a 5,000-seat date never draws 5,000 buttons.
 
 import { asList, request, serverNow, sleep } from './api.js';
-import { $, busy, isAbort } from './dom.js';
+import { $, busy, el, isAbort } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { joinWords, seatNumbersOf } from './errors.js';
 import { dateTime, money } from './format.js';
@@ -253,12 +253,7 @@ function fillSelect(select, options, value) {
     && options.every((option, i) => select.options[i].value === option.value
       && select.options[i].textContent === option.text);
   if (!same) {
-    select.replaceChildren(...options.map((option) => {
-      const element = document.createElement('option');
-      element.value = option.value;
-      element.textContent = option.text;
-      return element;
-    }));
+    select.replaceChildren(...options.map((option) => el('option', { value: option.value }, option.text)));
   }
   if (options.some((option) => option.value === value)) select.value = value;
 }
