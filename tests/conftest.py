@@ -194,9 +194,11 @@ class Shop:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     # waiting room
-    async def join(self, fan: Fan) -> dict[str, Any]:
-        """Join the line; the fan keeps the pass."""
-        response = await self.client.post(f"{API}/queue/tokens", headers=fan.auth)
+    async def join(self, fan: Fan, concert_id: int | None = None) -> dict[str, Any]:
+        """Join the line (with `concert_id`, the line covering that concert); the fan keeps the
+        pass."""
+        body = None if concert_id is None else {"concert_id": concert_id}
+        response = await self.client.post(f"{API}/queue/tokens", headers=fan.auth, json=body)
         assert response.status_code in (200, 201), response.text
         fan.queue_token = response.json()["token"]
         return dict(response.json())
@@ -206,15 +208,17 @@ class Shop:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    async def admit(self) -> list[str]:
-        """One admission step now, as the background loop would run it."""
-        return await self.container.store.admit(self.clock.now().timestamp())
+    async def admit(self, line: int | None = None) -> list[str]:
+        """One admission step of a line (a concert's own, or the house line) now, as the
+        background loop would run it."""
+        store = self.container.waiting_room.stores.of(line)
+        return await store.admit(self.clock.now().timestamp())
 
-    async def admitted_fan(self, username: str | None = None) -> Fan:
-        """A fan who signed up, joined and was let in (pass ACTIVE, not yet used)."""
+    async def admitted_fan(self, username: str | None = None, line: int | None = None) -> Fan:
+        """A fan who signed up, joined a line and was let in (pass ACTIVE, not yet used)."""
         fan = await self.sign_up(username)
-        await self.join(fan)
-        await self.admit()
+        await self.join(fan, line)
+        await self.admit(line)
         assert (await self.queue_status(fan))["status"] == "ACTIVE"
         return fan
 
@@ -222,6 +226,14 @@ class Shop:
     async def set_queue_policy(self, **changes: Any) -> dict[str, Any]:
         """PUT /admin/queue with some policy fields; the room as it is afterwards."""
         response = await self.client.put(f"{API}/admin/queue", json=changes, headers=ADMIN)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def own_line(self, concert_id: int, **policy: Any) -> dict[str, Any]:
+        """PUT /admin/concerts/{id}/queue: the concert gets (or keeps) a line of its own."""
+        response = await self.client.put(
+            f"{API}/admin/concerts/{concert_id}/queue", json=policy, headers=ADMIN
+        )
         assert response.status_code == 200, response.text
         return dict(response.json())
 

@@ -112,8 +112,9 @@ def boxoffice_server(
 
 
 def _room_pattern(room: str) -> str:
-    # Every key of a room carries the room's name as its hash tag.
-    return f"*{{{room}}}*"
+    # Every key of a room carries the room's name as its hash tag; a concert's own line is the
+    # room `{room}:c{concert_id}` (bootstrap.build_line_stores), dropped with it.
+    return f"*{{{room}[}}:]*"
 
 
 def drop_room(redis_url: str, room: str) -> None:

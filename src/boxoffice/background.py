@@ -18,6 +18,7 @@ from boxoffice.bootstrap import Container
 from boxoffice.platform import metrics
 from boxoffice.platform.cancellation import stop_if_cancelled
 from boxoffice.waiting_room import metrics as room_metrics
+from boxoffice.waiting_room.lines import Line, LineSet, line_label
 
 _log = structlog.get_logger(__name__)
 SWEEP_BATCH = 500
@@ -26,27 +27,47 @@ SWEEP_BATCH = 500
 STATS_EVERY_SECONDS = 2.0
 
 
+class _LineTurn:
+    """What the admission loop keeps of one line between its turns."""
+
+    __slots__ = ("idle", "room")
+
+    def __init__(self) -> None:
+        self.room = ""  # the room's mark as this instance last saw it (see hold_if_replaced)
+        self.idle = False  # no one waiting or active at the last count: admitted with the stats
+
+
 async def admission_loop(container: Container) -> None:
-    """Admit fans every interval, or at once when a slot is freed in this process."""
+    """Admit fans to every line every interval, or at once when a slot is freed or a fan joins
+    in this process.
+
+    Each line is admitted by its own atomic step, with its own slots and rate, so a busy line
+    never takes a quiet one's turn; a line found empty at the last count (every
+    STATS_EVERY_SECONDS) is not asked again until the next count or until a join, leave,
+    payment or policy change here touches it, so a tick costs a step per line with fans.
+    """
     interval = container.settings.admission_interval_seconds
-    recovery = container.settings.queue_recovery_seconds
+    room = container.waiting_room
     stats_due = 0.0
-    room = ""  # the room's mark as this instance last saw it (see hold_if_replaced)
+    turns: dict[Line, _LineTurn] = {}
     while True:
         try:
             now = container.now_ts()
-            room = await container.store.hold_if_replaced(room, now, recovery)
-            admitted = await container.store.admit(now)
-            if admitted:
-                room_metrics.ADMITTED.inc(len(admitted))
-                container.waiting_room.note_admitted(admitted, now)
-            if now >= stats_due:
+            counting = now >= stats_due
+            if counting:
                 stats_due = now + STATS_EVERY_SECONDS
-                room_metrics.observe_room(await container.store.stats(now))
-                # Kept by the store, to write back into the room should the store lose it.
-                await container.store.get_policy()
-                # The board's sample of this time slot, if no instance kept one yet.
-                await board.sample_line(container.store, now)
+            lines = await room.lines.current()
+            woken = room.woken_lines()
+            for line in lines.lines():
+                turn = turns.setdefault(line, _LineTurn())
+                if line in woken:
+                    turn.idle = False  # touched here since the count: someone may be let in
+                if counting or not turn.idle:
+                    await _admit_line(container, line, turn, now, counting)
+                if counting and turn.idle and await _ended(container, lines, line, now):
+                    turns.pop(line, None)
+            for gone in set(turns) - {*lines.lines()}:
+                del turns[gone]  # ended on another instance
         except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
             _log.warning("admission_failed", error=repr(error))
         stop_if_cancelled()
@@ -56,6 +77,37 @@ async def admission_loop(container: Container) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(interval):
                 await container.admission_wakeup.wait()
+
+
+async def _ended(container: Container, lines: LineSet, line: Line, now: float) -> bool:
+    """A closing line found empty ends: its concert goes back to the house line."""
+    if line is None or line not in lines.closing:
+        return False
+    return await container.waiting_room.end_if_empty(line, now)
+
+
+async def _admit_line(
+    container: Container, line: Line, turn: _LineTurn, now: float, counting: bool
+) -> None:
+    """One line's turn: admit whom its slots and rate allow; with `counting`, also publish its
+    figures, keep its policy (written back should the store lose the room) and the board's
+    sample of this time slot."""
+    room = container.waiting_room
+    store = room.stores.of(line)
+    label = line_label(line)
+    turn.room = await store.hold_if_replaced(
+        turn.room, now, container.settings.queue_recovery_seconds
+    )
+    admitted = await store.admit(now)
+    if admitted:
+        room_metrics.ADMITTED.labels(label).inc(len(admitted))
+        room.note_admitted(admitted, now)
+    if counting:
+        stats = await store.stats(now)
+        room_metrics.observe_room(label, stats)
+        turn.idle = not (stats.waiting or stats.active or stats.prequeue)
+        await store.get_policy()
+        await board.sample_line(store, now)
 
 
 async def sweep_once(container: Container) -> int:

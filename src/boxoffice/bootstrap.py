@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -27,7 +28,8 @@ from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.waiting_room.admissions import AdmissionWatch
 from boxoffice.waiting_room.dependencies import PassGate, QueueDeps
 from boxoffice.waiting_room.domain import QueuePolicy
-from boxoffice.waiting_room.records import SqlPassRecords
+from boxoffice.waiting_room.lines import Lines, LineStores
+from boxoffice.waiting_room.records import SqlLineRecords, SqlPassRecords
 from boxoffice.waiting_room.service import WaitingRoom
 from boxoffice.waiting_room.store import WaitingRoomStore
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
@@ -42,7 +44,7 @@ class Container:
     settings: Settings
     keys: Keys
     engine: AsyncEngine
-    store: WaitingRoomStore
+    store: WaitingRoomStore  # the house line's (`waiting_room.stores` has every line's)
     clock: Clock
     hashing: PasswordHashing
     signer: TokenSigner
@@ -95,7 +97,13 @@ class Container:
             ReservationsDeps(uow, clock, self.hold_rules, self.listings),
             PaymentsDeps(uow, clock, self.waiting_room, self.admission_wakeup, self.listings),
             WalletDeps(uow, clock, self.wallet_limits),
-            BoardDeps(uow, self.store, clock, settings.wallet_currency),
+            BoardDeps(
+                uow,
+                self.waiting_room.stores,
+                self.waiting_room.lines,
+                clock,
+                settings.wallet_currency,
+            ),
         )
 
     async def close(self) -> None:
@@ -103,7 +111,7 @@ class Container:
             await self.listings.news.close()
         await self.waiting_room.watch.close()
         await self.limiter.close()
-        await self.store.close()
+        await self.waiting_room.stores.close()
         await self.engine.dispose()
 
 
@@ -137,6 +145,38 @@ def build_store(settings: Settings, limiter: RateLimiter) -> WaitingRoomStore:
     return MemoryWaitingRoomStore(default_policy(settings), limiter)
 
 
+def build_line_stores(settings: Settings, house: WaitingRoomStore) -> LineStores:
+    """The store of every line: `house`, and each concert line's as a room of its own, named
+    after the house room and the concert (on Redis over the house store's connections; in
+    memory with limits of its own, as a Redis room has its own rate limiter keys)."""
+    from boxoffice.waiting_room.store_redis import RedisWaitingRoomStore
+
+    def make(concert_id: int) -> WaitingRoomStore:
+        if isinstance(house, RedisWaitingRoomStore):
+            return house.for_room(f"{settings.queue_room}:c{concert_id}")
+        return MemoryWaitingRoomStore(default_policy(settings))
+
+    return LineStores(house, make)
+
+
+class CatalogConcerts:
+    """The waiting room's ConcertIndex, from the catalog (a concert once seen is kept: none is
+    ever deleted)."""
+
+    def __init__(self, unit_of_work: Callable[[bool], UnitOfWork]) -> None:
+        self._unit_of_work = unit_of_work
+        self._seen: set[int] = set()
+
+    async def exists(self, concert_id: int) -> bool:
+        if concert_id in self._seen:
+            return True
+        async with self._unit_of_work(True) as uow:
+            found = await uow.catalog.concert(concert_id) is not None
+        if found:
+            self._seen.add(concert_id)
+        return found
+
+
 def build_limiter(settings: Settings) -> RateLimiter:
     """Limits shared through Redis when configured, else kept in this process."""
     if settings.redis_url:
@@ -163,8 +203,13 @@ def build_container(
     )
     limiter = build_limiter(settings)
     store = store or build_store(settings, limiter)
+    stores = build_line_stores(settings, store)
     clock = clock or SystemClock()
-    watch = AdmissionWatch(store, lambda: clock.now().timestamp(), settings.stream_interval_seconds)
+    watch = AdmissionWatch(
+        lambda: (line_store for _, line_store in stores.made()),
+        lambda: clock.now().timestamp(),
+        settings.stream_interval_seconds,
+    )
     engine = create_engine(settings, long_statements=long_statements)
     write_lock = asyncio.Lock() if settings.is_sqlite else None
 
@@ -185,7 +230,9 @@ def build_container(
         ),
         signer=signer,
         waiting_room=WaitingRoom(
-            store,
+            stores,
+            Lines(SqlLineRecords(unit_of_work), settings.hot_read_seconds),
+            CatalogConcerts(unit_of_work),
             signer,
             watch,
             SqlPassRecords(unit_of_work),

@@ -21,7 +21,7 @@ from boxoffice.reservations.holding import SeatHolder
 from boxoffice.reservations.holding_postgres import PostgresSeatHolder
 from boxoffice.reservations.holding_steps import SteppedSeatHolder
 from boxoffice.reservations.repository import ReservationRepository
-from boxoffice.waiting_room.repository import PassRecordRepository
+from boxoffice.waiting_room.repository import LineRepository, PassRecordRepository
 from boxoffice.wallet.repository import WalletRepository
 
 # SQLSTATEs that mean "could not get a lock or a consistent snapshot in time": retryable.
@@ -61,6 +61,7 @@ class UnitOfWork:
     payments: PaymentRepository
     idempotency: IdempotencyRepository
     passes: PassRecordRepository
+    lines: LineRepository
     # The money paths, one adapter per engine: PostgreSQL runs each as one statement (a server
     # function), any other engine as steps inside this transaction.
     seat_holder: SeatHolder
@@ -113,6 +114,7 @@ class UnitOfWork:
         self.payments = PaymentRepository(connection)
         self.idempotency = IdempotencyRepository(connection)
         self.passes = PassRecordRepository(connection)
+        self.lines = LineRepository(connection)
         if connection.dialect.name == "postgresql":
             self.seat_holder = PostgresSeatHolder(connection)
             self.settler = PostgresPaymentSettler(connection)

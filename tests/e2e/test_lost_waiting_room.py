@@ -152,3 +152,26 @@ async def test_the_admins_policy_comes_back_with_the_first_step_after_the_loss(
     room = (await shop.client.get(f"{API}/admin/queue", headers=ADMIN)).json()
     assert room["policy"] == changed["policy"]
     assert room["waiting"] == room["active"] == 0
+
+
+async def test_a_concert_lines_pass_comes_back_to_its_own_line(
+    shop: Shop, settings: Settings, lose_store: AsyncExitStack
+) -> None:
+    concert = (await shop.create_concert("Own line"))["id"]
+    await shop.own_line(concert)
+    house_fan, line_fan, later = [await shop.sign_up() for _ in range(3)]
+    await shop.join(house_fan)
+    await shop.join(line_fan, concert)
+    await shop.join(later, concert)
+
+    shop = await _after_the_loss(shop, settings, lose_store)
+
+    # Each pass waits again in the line it names, at its own place there.
+    back = await shop.queue_status(later)
+    assert back["concert_id"] == concert
+    assert back["position"] == 1
+    assert (await shop.queue_status(line_fan))["position"] == 1
+    assert (await shop.queue_status(house_fan))["position"] == 1
+    assert (await shop.queue_status(house_fan))["concert_id"] is None
+    shop.clock.advance(settings.queue_recovery_seconds)
+    assert await shop.admit(concert) == [_pass_id(shop, line_fan)]

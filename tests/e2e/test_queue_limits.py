@@ -108,8 +108,8 @@ class CountingStore:
 @pytest.fixture
 def counting_store(container: Container, monkeypatch: pytest.MonkeyPatch) -> CountingStore:
     """Counts what the fans' requests ask of the store (admission in tests goes around it)."""
-    counting = CountingStore(container.waiting_room.store)
-    monkeypatch.setattr(container.waiting_room, "store", counting)
+    counting = CountingStore(container.waiting_room.stores.house)
+    monkeypatch.setattr(container.waiting_room.stores, "house", counting)
     return counting
 
 

@@ -40,8 +40,10 @@ class Fan:
         assert token.status_code == 200, token.text
         self.access = token.json()["access_token"]
 
-    async def join(self) -> dict[str, Any]:
-        answer = await self.client.post(f"{API}/queue/tokens", headers=self.headers)
+    async def join(self, concert_id: int | None = None) -> dict[str, Any]:
+        """Join the line covering `concert_id` (the house line if None)."""
+        body = None if concert_id is None else {"concert_id": concert_id}
+        answer = await self.client.post(f"{API}/queue/tokens", headers=self.headers, json=body)
         assert answer.status_code in (200, 201), answer.text
         body: dict[str, Any] = answer.json()
         self.queue_token = body["token"]
@@ -146,7 +148,14 @@ async def admin(cluster: Cluster, method: str, path: str, **kwargs: Any) -> http
 
 
 async def create_date(cluster: Cluster, seats: int, price: int = 10_000) -> int:
-    concert = await admin(cluster, "POST", "/admin/concerts", json={"title": "Race night"})
+    return (await create_concert_date(cluster, seats, price))[1]
+
+
+async def create_concert_date(
+    cluster: Cluster, seats: int, price: int = 10_000, title: str = "Race night"
+) -> tuple[int, int]:
+    """A new concert with one date a month ahead: (concert id, date id)."""
+    concert = await admin(cluster, "POST", "/admin/concerts", json={"title": title})
     assert concert.status_code == 201, concert.text
     starts_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     schedule = await admin(
@@ -156,4 +165,4 @@ async def create_date(cluster: Cluster, seats: int, price: int = 10_000) -> int:
         json={"starts_at": starts_at, "seat_count": seats, "price": price},
     )
     assert schedule.status_code == 201, schedule.text
-    return int(schedule.json()["id"])
+    return int(concert.json()["id"]), int(schedule.json()["id"])

@@ -55,7 +55,7 @@ async def open_watch(store: CountingStore, clock: Clock) -> AsyncIterator[OpenWa
     watches: list[AdmissionWatch] = []
 
     def open_(interval: float) -> AdmissionWatch:
-        watches.append(AdmissionWatch(store, clock, interval))
+        watches.append(AdmissionWatch(lambda: [store], clock, interval))
         return watches[-1]
 
     yield open_

@@ -9,7 +9,7 @@ from fastapi import Depends
 
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.provided import provided
-from boxoffice.waiting_room.store import WaitingRoomStore
+from boxoffice.waiting_room.lines import Lines, LineStores
 
 if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
     from boxoffice.unit_of_work import UnitOfWorkFactory
@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
 @dataclass(frozen=True)
 class BoardDeps:
     uow: UnitOfWorkFactory
-    store: WaitingRoomStore
+    stores: LineStores  # each line's waiting-room store
+    lines: Lines  # which concerts have a line of their own
     clock: Clock
     currency: str
 

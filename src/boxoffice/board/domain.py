@@ -9,6 +9,7 @@ from boxoffice.waiting_room.domain import SAMPLE_SECONDS, RoomSample
 
 # Minutes the board shows, the current one (still running) last.
 BOARD_MINUTES = 30
+HOUSE_LINE_NAME = "House line"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,15 @@ class BoardMinute:
     tickets_sold: int
     revenue: int
     holds_expired: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineBoard:
+    """One line's minutes on the board: the house line's (`concert_id` None) or a concert's."""
+
+    concert_id: int | None
+    name: str
+    minutes: list[BoardMinute]
 
 
 def board_minutes(

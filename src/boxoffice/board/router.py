@@ -21,11 +21,22 @@ router = api_router(tags=["admin"], dependencies=[AdminAccess])
 )
 async def board(deps: Board) -> BoardOut:
     """Each line's last 30 minutes, minute by minute: fans waiting and shopping, let in, holds
-    made, tickets sold, revenue and holds run out (the web client's admin page charts them)."""
+    made, tickets sold, revenue and holds run out (the web client's admin page charts them).
+    The house line comes first, with the sale of every concert without a line of its own; then
+    each concert with its own line, by concert id, named by its title, with its concert's sale."""
     now = deps.clock.now()
+    lines = await deps.lines.current()
     async with deps.uow(readonly=True) as uow:
-        minutes = await service.read_board(uow, deps.store, now.timestamp())
-    house = LineBoardOut(
-        concert_id=None, name="House line", minutes=[BoardMinuteOut.of(m) for m in minutes]
+        board = await service.read_board(uow, deps.stores, lines, now.timestamp())
+    return BoardOut(
+        generated_at=now,
+        currency=deps.currency,
+        lines=[
+            LineBoardOut(
+                concert_id=line.concert_id,
+                name=line.name,
+                minutes=[BoardMinuteOut.of(m) for m in line.minutes],
+            )
+            for line in board
+        ],
     )
-    return BoardOut(generated_at=now, currency=deps.currency, lines=[house])

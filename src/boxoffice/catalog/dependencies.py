@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
     from boxoffice.unit_of_work import UnitOfWorkFactory
 
 
+DATES_KEPT = 100_000
+
+
 @dataclass
 class Listings:
     """This process's hot reads: seat maps and date lists, each read from the database at most
@@ -34,6 +37,7 @@ class Listings:
     seat_maps: HotReadCache[SeatMap] = field(init=False)
     schedule_lists: HotReadCache[bytes] = field(init=False)
     seat_layouts: SeatLayouts = field(init=False)
+    date_concerts: dict[int, int] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.seat_layouts = SeatLayouts(self.kept_seats)
@@ -43,6 +47,20 @@ class Listings:
     def bucket(self, now_ts: float) -> int:
         """The time bucket of the caches at `now_ts`."""
         return int(now_ts // self.hot_read_seconds)
+
+    async def concert_of(self, schedule_id: int, unit_of_work: UnitOfWorkFactory) -> int | None:
+        """The concert of a date (None: no such date), read once per date and kept (up to
+        DATES_KEPT): a date never moves to another concert."""
+        found = self.date_concerts.get(schedule_id)
+        if found is None:
+            async with unit_of_work(readonly=True) as uow:
+                found = await uow.catalog.schedule_concert(schedule_id)
+            if found is None:
+                return None
+            if len(self.date_concerts) >= DATES_KEPT:
+                self.date_concerts.clear()
+            self.date_concerts[schedule_id] = found
+        return found
 
     def seats_changed(self, schedule_id: int, numbers: Collection[int], status: SeatStatus) -> None:
         """After a write here that left these seats of a date in `status` (committed)."""

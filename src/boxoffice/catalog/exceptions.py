@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from boxoffice.platform.errors import DomainError
+from boxoffice.platform.errors import ConcertNotFound, DomainError
 
-
-class ConcertNotFound(DomainError):
-    code = "CONCERT_NOT_FOUND"
-    status = 404
-    title = "Concert not found"
+__all__ = ["ConcertNotFound", "ScheduleNotFound"]
 
 
 class ScheduleNotFound(DomainError):

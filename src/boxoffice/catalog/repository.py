@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import TypeVarTuple, Unpack
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, insert, not_, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, insert, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.models import Concert, Schedule, Seat
@@ -15,6 +17,28 @@ from boxoffice.catalog.models import Concert, Schedule, Seat
 def seat_is_free(now: datetime) -> ColumnElement[bool]:
     """SQL for 'this seat can be taken now': available, or held past its hold."""
     return or_(Seat.status == "AVAILABLE", and_(Seat.status == "HELD", Seat.held_until <= now))
+
+
+Row = TypeVarTuple("Row")
+
+
+def narrowed_to_concerts(
+    query: Select[Unpack[Row]],
+    schedule_id: InstrumentedAttribute[int],
+    only: Collection[int] | None,
+    excluding: Collection[int],
+) -> Select[Unpack[Row]]:
+    """`query` kept to the dates (`schedule_id`: the query's column naming one) of the concerts
+    `only` names (every concert if None), but not those of `excluding`: joined to each row's date
+    by its key, so the query still starts from its own index (the board's counts by line)."""
+    if only is None and not excluding:
+        return query
+    query = query.join(Schedule, Schedule.id == schedule_id)
+    if only is not None:
+        query = query.where(Schedule.concert_id.in_(list(only)))
+    if excluding:
+        query = query.where(Schedule.concert_id.not_in(list(excluding)))
+    return query
 
 
 class CatalogRepository:
@@ -92,6 +116,13 @@ class CatalogRepository:
             domain.Schedule(r.id, r.concert_id, r.starts_at, r.total_seats, r.available_seats)
             for r in rows
         ]
+
+    async def schedule_concert(self, schedule_id: int) -> int | None:
+        """The concert a date belongs to (fixed when the date is created)."""
+        result = await self._connection.execute(
+            select(Schedule.concert_id).where(Schedule.id == schedule_id)
+        )
+        return result.scalar_one_or_none()
 
     async def schedule_starts_at(self, schedule_id: int) -> datetime | None:
         result = await self._connection.execute(

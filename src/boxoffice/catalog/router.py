@@ -73,10 +73,11 @@ async def list_concerts(deps: Catalog) -> list[ConcertOut]:
     ),
 )
 async def list_schedules(
-    concert_id: str, deps: Catalog, _pass: ActivePass, all: bool = False
+    concert_id: str, deps: Catalog, shop_pass: ActivePass, all: bool = False
 ) -> Response:
     """The reservable dates of a concert (`?all=true` adds sold-out and past ones)."""
     concert = parse_id(concert_id, ConcertNotFound, "concert")
+    await shop_pass.opens_concert(concert)
 
     async def render() -> bytes:
         async with deps.uow(readonly=True) as uow:
@@ -104,7 +105,7 @@ async def list_seats(
     request: Request,
     schedule_id: str,
     deps: Catalog,
-    _pass: ActivePass,
+    shop_pass: ActivePass,
     if_none_match: Annotated[
         str | None,
         Header(
@@ -118,6 +119,7 @@ async def list_seats(
     again with If-None-Match, an unchanged map answers 304 with no body. Gzipped for a client
     that accepts it (Accept-Encoding), with its own tag."""
     schedule = parse_id(schedule_id, ScheduleNotFound, "date")
+    await shop_pass.opens(lambda: deps.listings.concert_of(schedule, deps.uow))
 
     async def read() -> SeatMap:
         async with deps.uow(readonly=True) as uow:

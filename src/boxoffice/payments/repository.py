@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from boxoffice.catalog.repository import narrowed_to_concerts
 from boxoffice.payments.domain import Payment, PaymentStatus
 from boxoffice.payments.models import Payment as PaymentRow
 from boxoffice.platform.database import epoch_minute
+from boxoffice.reservations.models import Reservation as ReservationRow
 from boxoffice.reservations.models import ReservationSeat
 
 
@@ -60,9 +63,16 @@ class PaymentRepository:
             for r in rows
         ]
 
-    async def sales_by_minute(self, since: datetime) -> dict[int, tuple[int, int]]:
+    async def sales_by_minute(
+        self,
+        since: datetime,
+        *,
+        only: Collection[int] | None = None,
+        excluding: Collection[int] = (),
+    ) -> dict[int, tuple[int, int]]:
         """Payments made since `since` by the minute they were made (Unix minute): (tickets,
-        that is seats, and money)."""
+        that is seats, and money). For the dates of the concerts `only` names (every concert
+        if None) but those of `excluding`."""
         minute = epoch_minute(PaymentRow.paid_at)
         seats = (
             select(func.count())
@@ -70,9 +80,12 @@ class PaymentRepository:
             .where(ReservationSeat.reservation_id == PaymentRow.reservation_id)
             .scalar_subquery()
         )
-        rows = await self._connection.execute(
-            select(minute, func.sum(seats), func.sum(PaymentRow.amount))
-            .where(PaymentRow.paid_at >= since)
-            .group_by(minute)
+        query = select(minute, func.sum(seats), func.sum(PaymentRow.amount)).where(
+            PaymentRow.paid_at >= since
         )
+        if only is not None or excluding:
+            # By the time index, then each payment's reservation and date by their keys.
+            query = query.join(ReservationRow, ReservationRow.id == PaymentRow.reservation_id)
+        query = narrowed_to_concerts(query, ReservationRow.schedule_id, only, excluding)
+        rows = await self._connection.execute(query.group_by(minute))
         return {int(at): (int(tickets), int(money)) for at, tickets, money in rows}

@@ -23,6 +23,7 @@ from boxoffice.reservations.exceptions import ReservationNotFound
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
 from boxoffice.waiting_room.exceptions import QueueTokenExpired
 from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
+from boxoffice.waiting_room.service import LinePass
 from boxoffice.wallet.exceptions import InsufficientBalance
 
 router = api_router(tags=["payments"])
@@ -64,6 +65,13 @@ async def pay(
             raise
         return replay(earlier)
 
+    async def concert_of_reservation() -> int | None:
+        async with deps.uow(readonly=True) as uow:
+            schedule = await uow.reservations.schedule_of(body.reservation_id, user_id)
+        return None if schedule is None else await deps.listings.concert_of(schedule, deps.uow)
+
+    # Only the pass of the line covering the reservation's concert pays for it (and is used up).
+    await deps.waiting_room.require_covers(active, concert_of_reservation)
     # On PostgreSQL the payment is one statement (bx_settle), so it needs no transaction.
     async with deps.uow(autocommit=True) as uow:
         result, sold = await service.pay(
@@ -75,7 +83,7 @@ async def pay(
             _answer,
         )
         await uow.commit()
-    await _after_payment(deps, active.pass_id, now.timestamp(), sold)
+    await _after_payment(deps, active, now.timestamp(), sold)
     return replay(result)
 
 
@@ -92,7 +100,9 @@ async def _earlier_result(
         return await uow.idempotency.stored(user_id, key, fingerprint)
 
 
-async def _after_payment(deps: PaymentsDeps, pass_id: str, now: float, sold: Sold | None) -> None:
+async def _after_payment(
+    deps: PaymentsDeps, line_pass: LinePass, now: float, sold: Sold | None
+) -> None:
     """Not facts, so after commit: show the sale (none on a replay) in listings and metrics,
     use up the pass, let the next fan in."""
     if sold is not None:
@@ -100,7 +110,7 @@ async def _after_payment(deps: PaymentsDeps, pass_id: str, now: float, sold: Sol
         metrics.TICKETS_SOLD.inc(len(sold.seat_numbers))
         metrics.MONEY_PAID.inc(sold.amount)
     try:
-        if await deps.waiting_room.use_up(pass_id, now):
+        if await deps.waiting_room.use_up(line_pass, now):
             deps.admission_wakeup.set()
     except Exception as error:  # noqa: BLE001 - the payment stands; the pass then lapses by TTL
         _log.warning("pass_use_up_failed", error=repr(error))

@@ -25,6 +25,15 @@ class NotFound(DomainError):
     title = "Not found"
 
 
+class ConcertNotFound(DomainError):
+    """Raised by the catalog, and by the waiting room for a line of a concert that is not
+    (below the catalog, so here)."""
+
+    code = "CONCERT_NOT_FOUND"
+    status = 404
+    title = "Concert not found"
+
+
 class Busy(DomainError):
     """No lock in time: the request changed nothing and may be retried."""
 

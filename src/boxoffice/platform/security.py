@@ -66,6 +66,9 @@ class PassClaims:
     # needs to give the place back. Absent from passes signed before they were carried.
     joined_at: float | None = None
     place: int | None = None
+    # The concert whose own line the pass is for; None for the house line (and every pass
+    # signed before lines had concerts).
+    line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +223,11 @@ class TokenSigner:
         *,
         joined_at: float | None = None,
         place: int | None = None,
+        line: int | None = None,
     ) -> str:
-        """A pass issued `now`; with when it joined and its place, it carries what restores it
-        to the line should the waiting room's store be lost."""
+        """A pass issued `now` for `line` (a concert's own line, or None: the house line); with
+        when it joined and its place, it carries what restores it to the line should the
+        waiting room's store be lost."""
         # No expiry in the token: the waiting-room store decides whether a pass is still live,
         # so that a pass can be used up or revoked the moment it is paid with.
         claims: dict[str, str | int | float] = {
@@ -233,8 +238,10 @@ class TokenSigner:
         }
         if joined_at is not None and place is not None:
             claims |= {"jat": joined_at, "plc": place}
+        if line is not None:
+            claims["lin"] = line
         token = jwt.encode(claims, self._key, algorithm=_ALGORITHM)
-        self._verified_pass.keep(token, PassClaims(user_id, pass_id, joined_at, place))
+        self._verified_pass.keep(token, PassClaims(user_id, pass_id, joined_at, place, line))
         return token
 
     def read_pass(self, token: str) -> PassClaims | None:
@@ -258,12 +265,13 @@ class TokenSigner:
                 audience=_PASS_AUDIENCE,
                 options={"verify_iat": False},  # times are the store's and the service clock's
             )
-            joined_at, place = claims.get("jat"), claims.get("plc")
+            joined_at, place, line = claims.get("jat"), claims.get("plc"), claims.get("lin")
             return PassClaims(
                 user_id=int(claims["sub"]),
                 pass_id=str(claims["pid"]),
                 joined_at=None if joined_at is None else float(joined_at),
                 place=None if place is None else int(place),
+                line=None if line is None else int(line),
             )
         except (jwt.PyJWTError, KeyError, ValueError) as error:
             raise _Refused from error

@@ -7,7 +7,7 @@ A hold's steps (`lock_fan_and_count_held`, `add`, `take_seats`, `record_seats`) 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.accounts.models import UserAccount
 from boxoffice.catalog.models import Seat
-from boxoffice.catalog.repository import seat_is_free
+from boxoffice.catalog.repository import narrowed_to_concerts, seat_is_free
 from boxoffice.platform.database import epoch_minute
 from boxoffice.reservations.domain import (
     Reservation,
@@ -152,6 +152,15 @@ class ReservationRepository:
         found = await self._load(ReservationRow.id == reservation_id, now, limit=1)
         return found[0] if found else None
 
+    async def schedule_of(self, reservation_id: int, user_id: int) -> int | None:
+        """The date of one of the fan's reservations; None if they have no such one."""
+        result = await self._connection.execute(
+            select(ReservationRow.schedule_id).where(
+                ReservationRow.id == reservation_id, ReservationRow.user_id == user_id
+            )
+        )
+        return result.scalar_one_or_none()
+
     async def for_user(self, user_id: int, now: datetime, limit: int) -> list[Reservation]:
         return await self._load(ReservationRow.user_id == user_id, now, limit=limit)
 
@@ -263,27 +272,40 @@ class ReservationRepository:
             for r in rows
         ]
 
-    async def holds_by_minute(self, since: datetime) -> dict[int, int]:
-        """Holds made since `since`, counted by the minute they were made (Unix minute)."""
+    async def holds_by_minute(
+        self,
+        since: datetime,
+        *,
+        only: Collection[int] | None = None,
+        excluding: Collection[int] = (),
+    ) -> dict[int, int]:
+        """Holds made since `since`, counted by the minute they were made (Unix minute): of the
+        dates of the concerts `only` names (every concert if None) but those of `excluding`."""
         minute = epoch_minute(ReservationRow.created_at)
-        rows = await self._connection.execute(
-            select(minute, func.count()).where(ReservationRow.created_at >= since).group_by(minute)
-        )
+        query = select(minute, func.count()).where(ReservationRow.created_at >= since)
+        query = narrowed_to_concerts(query, ReservationRow.schedule_id, only, excluding)
+        rows = await self._connection.execute(query.group_by(minute))
         return {int(at): int(count) for at, count in rows}
 
-    async def lapsed_by_minute(self, since: datetime, now: datetime) -> dict[int, int]:
+    async def lapsed_by_minute(
+        self,
+        since: datetime,
+        now: datetime,
+        *,
+        only: Collection[int] | None = None,
+        excluding: Collection[int] = (),
+    ) -> dict[int, int]:
         """Holds that ran out unpaid between `since` and `now`, counted by the minute they ran
-        out: marked EXPIRED, or still HELD past their time until the sweeper comes."""
+        out: marked EXPIRED, or still HELD past their time until the sweeper comes. Of the
+        dates of the concerts `only` names (every concert if None) but those of `excluding`."""
         minute = epoch_minute(ReservationRow.held_until)
-        rows = await self._connection.execute(
-            select(minute, func.count())
-            .where(
-                ReservationRow.status.in_(
-                    [ReservationStatus.EXPIRED.value, ReservationStatus.HELD.value]
-                ),
-                ReservationRow.held_until >= since,
-                ReservationRow.held_until <= now,
-            )
-            .group_by(minute)
+        query = select(minute, func.count()).where(
+            ReservationRow.status.in_(
+                [ReservationStatus.EXPIRED.value, ReservationStatus.HELD.value]
+            ),
+            ReservationRow.held_until >= since,
+            ReservationRow.held_until <= now,
         )
+        query = narrowed_to_concerts(query, ReservationRow.schedule_id, only, excluding)
+        rows = await self._connection.execute(query.group_by(minute))
         return {int(at): int(count) for at, count in rows}

@@ -49,11 +49,12 @@ router = api_router(tags=["reservations"])
     ),
 )
 async def hold_seats(
-    body: HoldRequest, user_id: CurrentUserId, deps: Reservations, _pass: ActivePass
+    body: HoldRequest, user_id: CurrentUserId, deps: Reservations, shop_pass: ActivePass
 ) -> ReservationOut:
     """Hold all the named seats or none, for a few minutes; or the best `quantity` free seats
     (in `section` if named; else in the dearest section with room), consecutive where a run
     is free, all or none."""
+    await shop_pass.opens(lambda: deps.listings.concert_of(body.schedule_id, deps.uow))
     try:
         if body.seat_numbers is not None:
             # On PostgreSQL the hold is one all-or-nothing function call: no transaction.

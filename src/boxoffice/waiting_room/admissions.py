@@ -43,9 +43,13 @@ class AdmissionWatch:
     """
 
     def __init__(
-        self, store: WaitingRoomStore, clock: Callable[[], float], interval: float
+        self,
+        stores: Callable[[], Iterable[WaitingRoomStore]],
+        clock: Callable[[], float],
+        interval: float,
     ) -> None:
-        self._store = store
+        """`stores()`: the store of every line this process knows, asked at each read."""
+        self._stores = stores
         self._clock = clock
         self._interval = interval
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
@@ -79,12 +83,14 @@ class AdmissionWatch:
                 _settle(future)
 
     async def read_once(self) -> None:
-        """Ask the store whom it admitted since the last read, and wake their waiters."""
+        """Ask each line's store whom it admitted since the last read, and wake their
+        waiters (one read per line: pass ids are unique across lines)."""
         now = self._clock()
         since = (now if self._last_read is None else self._last_read) - CLOCK_SLACK_SECONDS
         self._last_read = now
-        admitted = await self._store.admitted_since(since)
-        self.notify(pass_id for pass_id, _ in admitted)
+        for store in self._stores():
+            admitted = await store.admitted_since(since)
+            self.notify(pass_id for pass_id, _ in admitted)
 
     async def close(self) -> None:
         """Stop the reader; waiters then wait for their own timeouts."""

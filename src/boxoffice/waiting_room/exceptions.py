@@ -26,4 +26,4 @@ class QueueTokenExpired(DomainError):
 class QueueTokenForbidden(DomainError):
     code = "QUEUE_TOKEN_FORBIDDEN"
     status = 403
-    title = "Queue pass belongs to another account"
+    title = "Queue pass of another account or for another line"

@@ -1,4 +1,5 @@
-"""What the waiting room asks of the SQL database: the passes that must not come back.
+"""What the waiting room asks of the SQL database: the passes that must not come back, and
+which concerts have a line of their own (`lines.py`).
 
 The store (Redis, or this process's memory) holds the line; the SQL database outlives it. When
 the store is lost, a signed pass may put its fan back at their place (`WaitingRoom`), unless
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from boxoffice.waiting_room.domain import PassPlace
+from boxoffice.waiting_room.lines import LineSet
 
 if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
     from boxoffice.unit_of_work import UnitOfWork
@@ -48,3 +50,34 @@ class SqlPassRecords:
             return await uow.passes.left(place.pass_id) or await uow.payments.paid_since(
                 place.user_id, joined_at
             )
+
+
+class SqlLineRecords:
+    """LineRecords in the service's SQL database, each call its own short unit of work."""
+
+    def __init__(self, unit_of_work: Callable[[bool], UnitOfWork]) -> None:
+        """`unit_of_work(readonly)` opens one."""
+        self._unit_of_work = unit_of_work
+
+    async def read(self) -> LineSet:
+        async with self._unit_of_work(True) as uow:
+            found = await uow.lines.lines()
+        return LineSet(
+            own=frozenset(concert for concert, _ in found),
+            closing=frozenset(concert for concert, closing in found if closing),
+        )
+
+    async def open(self, concert_id: int, now: float) -> None:
+        async with self._unit_of_work(False) as uow:
+            await uow.lines.open(concert_id, datetime.fromtimestamp(now, UTC))
+            await uow.commit()
+
+    async def close(self, concert_id: int, now: float) -> None:
+        async with self._unit_of_work(False) as uow:
+            await uow.lines.close(concert_id, datetime.fromtimestamp(now, UTC))
+            await uow.commit()
+
+    async def end(self, concert_id: int) -> None:
+        async with self._unit_of_work(False) as uow:
+            await uow.lines.end(concert_id)
+            await uow.commit()

@@ -1,14 +1,15 @@
-"""SQL for queue passes: which were given up, for restoring a lost line."""
+"""SQL for queue passes (which were given up, for restoring a lost line) and for which
+concerts have a line of their own."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from boxoffice.waiting_room.models import QueuePassLeft
+from boxoffice.waiting_room.models import QueueLine, QueuePassLeft
 
 
 class PassRecordRepository:
@@ -30,3 +31,42 @@ class PassRecordRepository:
             select(exists().where(QueuePassLeft.pass_id == pass_id))
         )
         return bool(found.scalar_one())
+
+
+class LineRepository:
+    """SQL for the concerts that have a line of their own."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def lines(self) -> list[tuple[int, bool]]:
+        """Every concert line, as (concert id, closing)."""
+        found = await self._connection.execute(
+            select(QueueLine.concert_id, QueueLine.closing_since.is_not(None))
+        )
+        return [(int(concert_id), bool(closing)) for concert_id, closing in found]
+
+    async def open(self, concert_id: int, at: datetime) -> None:
+        """Give the concert its own line, or keep a closing one open after all."""
+        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
+        await self._connection.execute(
+            dialect.insert(QueueLine)
+            .values(concert_id=concert_id, opened_at=at, closing_since=None)
+            .on_conflict_do_update(index_elements=["concert_id"], set_={"closing_since": None})
+        )
+
+    async def close(self, concert_id: int, at: datetime) -> None:
+        """Let no one join the concert's line from now on (it ends once empty)."""
+        await self._connection.execute(
+            update(QueueLine)
+            .where(QueueLine.concert_id == concert_id, QueueLine.closing_since.is_(None))
+            .values(closing_since=at)
+        )
+
+    async def end(self, concert_id: int) -> None:
+        """The closing line is empty: the concert is the house line's again."""
+        await self._connection.execute(
+            delete(QueueLine).where(
+                QueueLine.concert_id == concert_id, QueueLine.closing_since.is_not(None)
+            )
+        )

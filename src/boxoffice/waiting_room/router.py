@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Header, Query, Request, Response
+from fastapi import Body, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from boxoffice.accounts.dependencies import CurrentUserId, bearer_token
-from boxoffice.platform.dependencies import AdminAccess, client_ip
+from boxoffice.platform.dependencies import AdminAccess, client_ip, parse_id
 from boxoffice.platform.draining import Draining
-from boxoffice.platform.errors import ADMIN_ERRORS, Busy, RateLimited, Unauthenticated
+from boxoffice.platform.errors import (
+    ADMIN_ERRORS,
+    Busy,
+    ConcertNotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from boxoffice.platform.http import JSON
 from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.waiting_room import limits, stream_access
 from boxoffice.waiting_room import metrics as room_metrics
-from boxoffice.waiting_room.dependencies import Queue, QueueTokenHeader
+from boxoffice.waiting_room.dependencies import Queue, QueueDeps, QueueTokenHeader
 from boxoffice.waiting_room.domain import QueuePolicy, RoomStats
+from boxoffice.waiting_room.lines import HOUSE, Line, line_label
 from boxoffice.waiting_room.openapi import PASS_ERRORS
-from boxoffice.waiting_room.schemas import PolicyOut, PolicyUpdate, QueueStatusOut, RoomOut
+from boxoffice.waiting_room.schemas import (
+    JoinRequest,
+    PolicyOut,
+    PolicyUpdate,
+    QueueStatusOut,
+    RoomOut,
+)
 from boxoffice.waiting_room.service import QueueStatus
 from boxoffice.waiting_room.stream import status_events
 from boxoffice.waiting_room.stream_access import StreamTicketOut
@@ -43,16 +56,24 @@ def _status_json(status: QueueStatus) -> bytes:
     response_model=QueueStatusOut,
     responses={
         200: {"model": QueueStatusOut, "description": "The caller's existing live pass"},
-        **problem_responses(Unauthenticated, RateLimited),
+        **problem_responses(Unauthenticated, ConcertNotFound, RateLimited, *READS_BODY),
     },
 )
-async def join_queue(user_id: CurrentUserId, deps: Queue, request: Request) -> Response:
-    """Join the line; joining again returns the live pass with its place kept."""
+async def join_queue(
+    user_id: CurrentUserId,
+    deps: Queue,
+    request: Request,
+    body: Annotated[JoinRequest | None, Body()] = None,
+) -> Response:
+    """Join a line (with `concert_id`, the line that concert is in: its own, or the house
+    line); joining again returns the live pass of that line with its place kept. A fan may
+    stand in several lines at once, with one pass for each."""
     now = deps.now_ts()
     await limits.guard(deps.limiter, deps.settings, user_id, client_ip(request), now)
-    status, created = await deps.waiting_room.join(user_id, now)
+    line = await deps.waiting_room.line_to_join(None if body is None else body.concert_id)
+    status, created = await deps.waiting_room.join(user_id, now, line)
     if created:
-        room_metrics.JOINED.inc()
+        room_metrics.JOINED.labels(line_label(line)).inc()
         deps.admission_wakeup.set()
     return Response(_status_json(status), 201 if created else 200, media_type=JSON)
 
@@ -155,9 +176,13 @@ async def leave_queue(
     return Response(status_code=204)
 
 
-def _room_out(policy: QueuePolicy, stats: RoomStats) -> RoomOut:
+def _room_out(
+    policy: QueuePolicy, stats: RoomStats, line: Line = HOUSE, closing: bool = False
+) -> RoomOut:
     opens_at = None if policy.opens_at is None else datetime.fromtimestamp(policy.opens_at, UTC)
     return RoomOut(
+        concert_id=line,
+        closing=closing,
         policy=PolicyOut(
             max_active=policy.max_active,
             admit_per_minute=policy.admit_per_minute,
@@ -181,8 +206,8 @@ def _room_out(policy: QueuePolicy, stats: RoomStats) -> RoomOut:
     responses=problem_responses(*ADMIN_ERRORS, VALIDATION_ERROR),
 )
 async def get_room(deps: Queue) -> RoomOut:
-    """The admission policy with the room's live figures."""
-    return _room_out(*await deps.waiting_room.policy_with_stats(deps.now_ts()))
+    """The house line's admission policy with its live figures."""
+    return _room_out(*await deps.waiting_room.policy_with_stats(HOUSE, deps.now_ts()))
 
 
 @admin_router.put(
@@ -191,15 +216,68 @@ async def get_room(deps: Queue) -> RoomOut:
     responses=problem_responses(*ADMIN_ERRORS, *READS_BODY),
 )
 async def update_room(body: PolicyUpdate, deps: Queue) -> RoomOut:
-    """Change any part of the admission policy; every instance applies it at once."""
+    """Change any part of the house line's admission policy; every instance applies it at
+    once."""
+    await deps.waiting_room.update_policy(HOUSE, _changes(body))
+    deps.admission_wakeup.set()
+    return _room_out(*await deps.waiting_room.policy_with_stats(HOUSE, deps.now_ts()))
+
+
+def _changes(body: PolicyUpdate) -> dict[str, Any]:
+    """The policy fields sent, as the store keeps them."""
     changes = body.model_dump(exclude_unset=True)
     if "opens_at" in changes:
         opens_at = changes["opens_at"]
         changes["opens_at"] = None if opens_at is None else _aware(opens_at).timestamp()
-    changes = {k: v for k, v in changes.items() if v is not None or k == "opens_at"}
-    await deps.waiting_room.update_policy(changes)
+    return {k: v for k, v in changes.items() if v is not None or k == "opens_at"}
+
+
+async def _line_out(deps: QueueDeps, concert_id: int) -> RoomOut:
+    line = await deps.waiting_room.covering_line(concert_id)
+    closing = line is not None and line in (await deps.waiting_room.lines.current()).closing
+    policy, stats = await deps.waiting_room.policy_with_stats(line, deps.now_ts())
+    return _room_out(policy, stats, line, closing)
+
+
+@admin_router.get(
+    "/admin/concerts/{concert_id}/queue",
+    response_model=RoomOut,
+    responses=problem_responses(*ADMIN_ERRORS, ConcertNotFound, VALIDATION_ERROR),
+)
+async def get_concert_line(concert_id: str, deps: Queue) -> RoomOut:
+    """The line that covers a concert (its own, or the house line: then `concert_id` is
+    null), with its policy and live figures."""
+    return await _line_out(deps, parse_id(concert_id, ConcertNotFound, "concert"))
+
+
+@admin_router.put(
+    "/admin/concerts/{concert_id}/queue",
+    response_model=RoomOut,
+    responses=problem_responses(*ADMIN_ERRORS, ConcertNotFound, *READS_BODY),
+)
+async def put_concert_line(concert_id: str, body: PolicyUpdate, deps: Queue) -> RoomOut:
+    """Give a concert a line of its own, or change its line's policy. The first PUT starts
+    from the house line's policy for the fields not sent; from then on only this line's passes
+    open the concert's dates, seat maps, holds and payments."""
+    concert = parse_id(concert_id, ConcertNotFound, "concert")
+    await deps.waiting_room.open_line(concert, _changes(body), deps.now_ts())
     deps.admission_wakeup.set()
-    return _room_out(*await deps.waiting_room.policy_with_stats(deps.now_ts()))
+    return await _line_out(deps, concert)
+
+
+@admin_router.delete(
+    "/admin/concerts/{concert_id}/queue",
+    status_code=204,
+    responses=problem_responses(*ADMIN_ERRORS, ConcertNotFound, VALIDATION_ERROR),
+)
+async def delete_concert_line(concert_id: str, deps: Queue) -> Response:
+    """Give a concert's own line up: no one joins it from now on, and the concert goes back
+    to the house line once its line is empty (its fans keep their places and passes until
+    then)."""
+    concert = parse_id(concert_id, ConcertNotFound, "concert")
+    await deps.waiting_room.close_line(concert, deps.now_ts())
+    deps.admission_wakeup.set()
+    return Response(status_code=204)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -18,6 +18,17 @@ class QueueStatusOut(BaseModel):
     active_until: datetime | None
     poll_after_seconds: int
     opens_at: datetime | None = None
+    concert_id: int | None = Field(
+        None, description="The concert whose own line the pass is for; null: the house line"
+    )
+
+
+class JoinRequest(BaseModel):
+    concert_id: StrictInt | None = Field(
+        None,
+        ge=1,
+        description="Join this concert's line (the house line if it has none of its own)",
+    )
 
 
 class PolicyOut(BaseModel):
@@ -37,6 +48,10 @@ class PolicyUpdate(BaseModel):
 
 
 class RoomOut(BaseModel):
+    concert_id: int | None = Field(
+        None, description="The concert whose own line this is; null: the house line"
+    )
+    closing: bool = Field(False, description="Given up: no one joins it, and it ends once empty")
     policy: PolicyOut
     waiting: int
     active: int

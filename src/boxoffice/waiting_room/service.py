@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from boxoffice.platform.errors import ConcertNotFound
 from boxoffice.platform.security import PassClaims, TokenSigner
 from boxoffice.waiting_room import limits
 from boxoffice.waiting_room import metrics as room_metrics
@@ -26,8 +28,9 @@ from boxoffice.waiting_room.exceptions import (
     QueueTokenInvalid,
     QueueTokenNotActive,
 )
+from boxoffice.waiting_room.lines import HOUSE, ConcertIndex, Line, Lines, LineStores
 from boxoffice.waiting_room.records import PassRecords
-from boxoffice.waiting_room.store import PollGuard, PollRefused, WaitingRoomStore
+from boxoffice.waiting_room.store import PollGuard, PollRefused
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,13 +42,26 @@ class QueueStatus:
     active_until: datetime | None
     poll_after_seconds: int
     opens_at: datetime | None
+    concert_id: int | None  # the concert whose own line the pass is for; None: the house line
+
+
+@dataclass(frozen=True, slots=True)
+class LinePass:
+    """An ACTIVE pass and the line it is for: what a [pass] route is let through with."""
+
+    view: PassView
+    line: Line
+
+    @property
+    def pass_id(self) -> str:
+        return self.view.pass_id
 
 
 def _to_datetime(timestamp: float | None) -> datetime | None:
     return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
 
 
-def describe(view: PassView, token: str, now: float) -> QueueStatus:
+def describe(view: PassView, token: str, now: float, line: Line = HOUSE) -> QueueStatus:
     """What the fan sees of their pass."""
     advice = advise(view, now)
     return QueueStatus(
@@ -56,6 +72,7 @@ def describe(view: PassView, token: str, now: float) -> QueueStatus:
         active_until=_to_datetime(view.active_until),
         poll_after_seconds=advice.poll_after_seconds,
         opens_at=_to_datetime(view.opens_at),
+        concert_id=line,
     )
 
 
@@ -64,14 +81,18 @@ class WaitingRoom:
 
     def __init__(
         self,
-        store: WaitingRoomStore,
+        stores: LineStores,
+        lines: Lines,
+        concerts: ConcertIndex,
         signer: TokenSigner,
         watch: AdmissionWatch,
         records: PassRecords,
         recovery_seconds: float,
         estimates_kept: int,
     ) -> None:
-        self.store = store
+        self.stores = stores  # the store of each line
+        self.lines = lines  # which concerts have a line of their own
+        self._concerts = concerts
         self._signer = signer
         self.watch = watch  # who any instance let in, for this process's event streams
         self._records = records
@@ -81,27 +102,50 @@ class WaitingRoom:
         # the oldest dropped past `estimates_kept`: passes left or lapsed elsewhere linger).
         self._estimates: dict[str, tuple[float, int]] = {}
         self._estimates_kept = estimates_kept
+        self._woken: set[Line] = set()  # lines to admit at once (see `woken_lines`)
 
-    def _token(self, view: PassView) -> str:
+    def _token(self, view: PassView, line: Line) -> str:
         # Signed with the join time as its issue time, so joining again gives the same token;
-        # with the pass's place, so that a lost store can give it back (`_restore`).
+        # with the pass's place, so that a lost store can give it back (`_restore`); with its
+        # line, which every use of the pass is checked against.
         return self._signer.issue_pass(
             view.user_id,
             view.pass_id,
             datetime.fromtimestamp(view.joined_at, UTC),
             joined_at=view.joined_at,
             place=view.place or None,
+            line=line,
         )
 
-    async def join(self, user_id: int, now: float) -> tuple[QueueStatus, bool]:
-        """Join the line, or get one's live pass back (joining again never loses a place)."""
-        view, created = await self.store.join(user_id, secrets.token_urlsafe(16), now)
-        status = describe(view, self._token(view), now)
+    async def line_to_join(self, concert_id: int | None) -> Line:
+        """The line a fan asking for `concert_id` joins (none named: the house line): the
+        concert's own line if it has one that is not closing, else the house line."""
+        if concert_id is None:
+            return HOUSE
+        lines = await self.lines.current()
+        if concert_id not in lines.own and not await self._concerts.exists(concert_id):
+            raise ConcertNotFound(f"There is no concert {concert_id}.")
+        return lines.joining(concert_id)
+
+    async def join(self, user_id: int, now: float, line: Line = HOUSE) -> tuple[QueueStatus, bool]:
+        """Join a line, or get one's live pass of it back (joining again never loses a place)."""
+        store = self.stores.of(line)
+        view, created = await store.join(user_id, secrets.token_urlsafe(16), now)
+        status = describe(view, self._token(view, line), now, line)
+        if created:
+            self._woken.add(line)
         if created and view.position is not None and self._estimates_kept:
             if len(self._estimates) >= self._estimates_kept:
                 self._estimates.pop(next(iter(self._estimates)))
             self._estimates[view.pass_id] = (now, status.estimated_wait_seconds)
         return status, created
+
+    def woken_lines(self) -> set[Line]:
+        """The lines that a join, a leave, a payment or a policy change through this process
+        touched since the last call: the admission loop admits them at once, even if it found
+        them empty at its last count."""
+        woken, self._woken = self._woken, set()
+        return woken
 
     def note_admitted(self, pass_ids: list[str], now: float) -> None:
         """Wake this process's streams of the admitted passes, and compare the join-time
@@ -121,9 +165,9 @@ class WaitingRoom:
 
     async def status(self, user_id: int, token: str | None, now: float) -> QueueStatus:
         """The pass's place in line or its active window."""
-        view = await self._live_pass(user_id, token, now, claim=False)
+        line_pass = await self._live_pass(user_id, token, now, claim=False)
         assert token is not None  # _live_pass accepted it: it is this pass's own token
-        return describe(view, token, now)
+        return describe(line_pass.view, token, now, line_pass.line)
 
     async def poll(
         self, user_id: int, token: str | None, now: float, guard: PollGuard
@@ -131,12 +175,12 @@ class WaitingRoom:
         """`status` for a fan's poll: limits, the pass and the pace in one step of the store."""
         claims = self.own_pass(user_id, token)
         assert token is not None  # _claims accepted it: it is this pass's own token
-        found = await self.store.poll(claims.pass_id, now, guard)
+        found = await self.stores.of(claims.line).poll(claims.pass_id, now, guard)
         if isinstance(found, PollRefused):
             raise limits.rate_limited("status", found.wait_seconds)
         if found is None:
             found = await self._restore(claims, now)
-        return describe(self._live(found), token, now)
+        return describe(self._live(found), token, now, claims.line)
 
     async def await_admission(self, user_id: int, token: str | None) -> None:
         """Return once word comes that the pass was admitted (bound it with `asyncio.timeout`).
@@ -147,35 +191,65 @@ class WaitingRoom:
 
     async def leave(self, user_id: int, token: str | None, now: float) -> None:
         """Give up the place or the active slot."""
-        view = await self._live_pass(user_id, token, now, claim=False)
+        line_pass = await self._live_pass(user_id, token, now, claim=False)
         # Written down first: a pass the database knows was left never comes back, even if
         # the store is lost before (or while) it forgets the pass.
-        await self._records.record_left(user_id, view.pass_id, now)
-        await self.store.leave(view.pass_id, now)
-        self._estimates.pop(view.pass_id, None)
+        await self._records.record_left(user_id, line_pass.pass_id, now)
+        await self.stores.of(line_pass.line).leave(line_pass.pass_id, now)
+        self._estimates.pop(line_pass.pass_id, None)
+        self._woken.add(line_pass.line)  # a slot may be free
 
-    async def use_up(self, pass_id: str, now: float) -> bool:
-        """End the pass a payment used: its slot goes to the next fan. Whether it was ACTIVE."""
-        return await self.store.use_up(pass_id, now)
+    async def use_up(self, line_pass: LinePass, now: float) -> bool:
+        """End the pass a payment used: its slot goes to the next fan of its line. Whether it
+        was ACTIVE."""
+        self._woken.add(line_pass.line)  # its slot is free
+        return await self.stores.of(line_pass.line).use_up(line_pass.pass_id, now)
 
-    async def require_active(self, user_id: int, token: str | None, now: float) -> PassView:
+    async def require_active(self, user_id: int, token: str | None, now: float) -> LinePass:
         """The caller's ACTIVE pass, or the contract's error for why it is not."""
-        view = await self._live_pass(user_id, token, now, claim=True)
-        if view.status is not PassStatus.ACTIVE:
+        line_pass = await self._live_pass(user_id, token, now, claim=True)
+        if line_pass.view.status is not PassStatus.ACTIVE:
             raise QueueTokenNotActive(
                 "Your pass is still waiting in line. Keep this page open; you will be let in."
             )
-        return view
+        return line_pass
+
+    async def require_covers(
+        self, line_pass: LinePass, concert_of: Callable[[], Awaitable[int | None]]
+    ) -> None:
+        """Refuse a pass for another line than the one covering the concert `concert_of`
+        names (None: the request names nothing, and its route answers 404). While no concert
+        has a line of its own, a house pass covers everything and nothing is looked up."""
+        lines = await self.lines.current()
+        if line_pass.line is HOUSE and not lines.own:
+            return
+        concert_id = await concert_of()
+        if concert_id is None or lines.covering(concert_id) == line_pass.line:
+            return
+        # Never refused on what this process read up to a second ago: a line may have been
+        # given (or have ended) on another instance since.
+        if (await self.lines.current(at_once=True)).covering(concert_id) == line_pass.line:
+            return
+        if line_pass.line is HOUSE:
+            raise QueueTokenForbidden(
+                "This concert has a line of its own: join it (POST /api/v1/queue/tokens with "
+                f'{{"concert_id": {concert_id}}}) and use that pass.'
+            )
+        raise QueueTokenForbidden(
+            f"This pass is for the line of concert {line_pass.line}, not this concert's: join "
+            "this concert's line and use that pass."
+        )
 
     async def _live_pass(
         self, user_id: int, token: str | None, now: float, *, claim: bool
-    ) -> PassView:
+    ) -> LinePass:
         claims = self.own_pass(user_id, token)
-        fetch = self.store.authorize if claim else self.store.view
+        store = self.stores.of(claims.line)
+        fetch = store.authorize if claim else store.view
         view = await fetch(claims.pass_id, now)
         if view is None:
             view = await self._restore(claims, now)  # waiting: nothing to claim
-        return self._live(view)
+        return LinePass(self._live(view), claims.line)
 
     async def _restore(self, claims: PassClaims, now: float) -> PassView | None:
         """A pass the store does not know: back at its place if its store was lost.
@@ -187,11 +261,12 @@ class WaitingRoom:
         if claims.joined_at is None or claims.place is None:
             return None  # signed before passes carried their place
         place = PassPlace(claims.pass_id, claims.user_id, claims.joined_at, claims.place)
-        found = await self.store.restore(place, now, self._recovery_seconds, commit=False)
+        store = self.stores.of(claims.line)
+        found = await store.restore(place, now, self._recovery_seconds, commit=False)
         if found.outcome is RestoreOutcome.RESTORABLE:
             if await self._records.spent(place):
                 return None
-            found = await self.store.restore(place, now, self._recovery_seconds, commit=True)
+            found = await store.restore(place, now, self._recovery_seconds, commit=True)
             if found.outcome is RestoreOutcome.RESTORED:
                 room_metrics.RESTORED.inc()
         return found.view
@@ -216,12 +291,49 @@ class WaitingRoom:
             )
         return view
 
-    async def policy_with_stats(self, now: float) -> tuple[QueuePolicy, RoomStats]:
-        """The admission policy and the room's live figures."""
-        return await self.store.get_policy(), await self.store.stats(now)
+    async def policy_with_stats(self, line: Line, now: float) -> tuple[QueuePolicy, RoomStats]:
+        """A line's admission policy and live figures."""
+        store = self.stores.of(line)
+        return await store.get_policy(), await store.stats(now)
 
-    async def update_policy(self, changes: dict[str, Any]) -> QueuePolicy:
-        """Apply a partial policy change for every instance at once."""
-        policy = replace(await self.store.get_policy(), **changes)
-        await self.store.set_policy(policy)
+    async def update_policy(self, line: Line, changes: dict[str, Any]) -> QueuePolicy:
+        """Apply a partial policy change to a line, for every instance at once."""
+        store = self.stores.of(line)
+        policy = replace(await store.get_policy(), **changes)
+        await store.set_policy(policy)
+        self._woken.add(line)  # more slots or a faster rate may admit now
         return policy
+
+    async def covering_line(self, concert_id: int) -> Line:
+        """The line that covers a concert that exists (else ConcertNotFound)."""
+        lines = await self.lines.current()
+        if concert_id not in lines.own and not await self._concerts.exists(concert_id):
+            raise ConcertNotFound(f"There is no concert {concert_id}.")
+        return lines.covering(concert_id)
+
+    async def open_line(self, concert_id: int, changes: dict[str, Any], now: float) -> None:
+        """Give a concert its own line, or change the policy of the one it has. A new line
+        starts from the house line's policy for the fields not in `changes`; a closing one
+        takes fans again, with its own policy."""
+        if await self.covering_line(concert_id) is HOUSE:
+            base = await self.stores.house.get_policy()
+            await self.stores.of(concert_id).set_policy(replace(base, **changes))
+        else:
+            await self.update_policy(concert_id, changes)
+        await self.lines.open(concert_id, now)
+        self._woken.add(concert_id)
+
+    async def close_line(self, concert_id: int, now: float) -> None:
+        """Give a concert's own line up: no one joins it from now on, and the concert goes
+        back to the house line once the line is empty (the admission loop sees to it)."""
+        await self.covering_line(concert_id)  # the concert exists
+        await self.lines.close(concert_id, now)
+
+    async def end_if_empty(self, concert_id: int, now: float) -> bool:
+        """End a closing line with no one in it, waiting or active; whether it ended."""
+        stats = await self.stores.of(concert_id).stats(now)
+        if stats.waiting or stats.active or stats.prequeue:
+            return False
+        await self.lines.end(concert_id)
+        self.stores.forget(concert_id)
+        return True

@@ -113,8 +113,16 @@ def _policy(fields: list[str]) -> QueuePolicy:
 class RedisWaitingRoomStore:
     """Line, passes and admission of one room in Redis; any number of instances may share it."""
 
-    def __init__(self, client: Redis, *, room: str, default_policy: QueuePolicy) -> None:
-        """A store over `client`, which it then owns (`close` closes it); replies must be str."""
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        room: str,
+        default_policy: QueuePolicy,
+        owns_client: bool = True,
+    ) -> None:
+        """A store over `client`, which it then owns (`close` closes it) unless `owns_client`
+        is False; replies must be str."""
         if not room or "{" in room or "}" in room:
             raise ValueError(f"room name {room!r} must be non-empty and without braces")
         if not client.connection_pool.connection_kwargs.get("decode_responses"):
@@ -122,6 +130,8 @@ class RedisWaitingRoomStore:
         # The braces make the room name the Cluster hash tag of every key below.
         prefix = f"bx:{{{room}}}:"
         self._client = client
+        self._owns_client = owns_client
+        self._default_policy = default_policy
         self._keys = [prefix + name for name in _ROOM_KEYS]
         self._samples_key = prefix + "samples"  # lua/sample.lua's
         # The rate limiter's keys of the same room, for the polls checked here.
@@ -145,6 +155,14 @@ class RedisWaitingRoomStore:
         """A store with its own pool of at most `pool_size` connections to the Redis at `url`."""
         client = redis_client(url, pool_size=pool_size, timeout_seconds=timeout_seconds)
         return cls(client, room=room, default_policy=default_policy)
+
+    def for_room(self, room: str) -> RedisWaitingRoomStore:
+        """The store of another room (a concert's own line) over this store's connections,
+        which stay this store's to close. Its keys carry its own name as their hash tag, so on
+        a Redis Cluster its keys share one slot and rooms spread over the nodes."""
+        return RedisWaitingRoomStore(
+            self._client, room=room, default_policy=self._default_policy, owns_client=False
+        )
 
     def script_names(self) -> dict[str, str]:
         """The Lua scripts run on this store's room, its own and the rate limiter's, by the SHA1
@@ -266,4 +284,5 @@ class RedisWaitingRoomStore:
         return bool(await self._client.ping())
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._owns_client:
+            await self._client.aclose()

@@ -1,0 +1,364 @@
+"""A line per concert (API v1.1): a concert given its own line opens only to that line's passes.
+
+The house line covers every concert without a line of its own, as v1's one line did; each line
+has its own order, policy, pre-queue and admission; a fan may stand in several lines at once;
+paying uses up only the pass of the line that covers the reservation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from boxoffice.background import admission_loop
+from boxoffice.bootstrap import Container
+from tests.conftest import ADMIN, API, Fan, Shop
+
+from .test_queue_stream import PATIENCE, until
+
+
+async def _join(shop: Shop, fan: Fan, concert_id: int | None = None) -> str:
+    """The fan's pass for the line covering `concert_id` (the house line if None)."""
+    await shop.join(fan, concert_id)
+    assert fan.queue_token is not None
+    return fan.queue_token
+
+
+def _with(fan: Fan, token: str) -> dict[str, str]:
+    return {**fan.auth, "X-Queue-Token": token}
+
+
+async def _pass_routes(
+    shop: Shop, fan: Fan, token: str, concert: int, schedule: int
+) -> list[httpx.Response]:
+    """Every [pass] request about the concert: its dates, a seat map, a hold."""
+    headers = _with(fan, token)
+    client = shop.client
+    return [
+        await client.get(f"{API}/concerts/{concert}/schedules", headers=headers),
+        await client.get(f"{API}/schedules/{schedule}/seats", headers=headers),
+        await client.post(
+            f"{API}/reservations",
+            json={"schedule_id": schedule, "seat_numbers": [1]},
+            headers=headers,
+        ),
+    ]
+
+
+@pytest.fixture
+async def two_sales(shop: Shop) -> tuple[int, int, int, int]:
+    """(stadium concert with its own line, its date, matinee in the house line, its date)."""
+    stadium = (await shop.create_concert("Stadium"))["id"]
+    stadium_date = (await shop.create_date(stadium, seat_count=20))["id"]
+    matinee = (await shop.create_concert("Matinee"))["id"]
+    matinee_date = (await shop.create_date(matinee, seat_count=20))["id"]
+    await shop.own_line(stadium, max_active=5)
+    return stadium, stadium_date, matinee, matinee_date
+
+
+async def test_a_concert_with_its_own_line_opens_only_to_that_lines_passes(
+    shop: Shop, two_sales: tuple[int, int, int, int]
+) -> None:
+    stadium, stadium_date, matinee, matinee_date = two_sales
+    fan = await shop.sign_up()
+    house_pass = await _join(shop, fan)
+    stadium_pass = await _join(shop, fan, stadium)
+    assert house_pass != stadium_pass  # one pass per line, both live at once
+    await shop.admit()
+    await shop.admit(stadium)
+
+    for refused in await _pass_routes(shop, fan, house_pass, stadium, stadium_date):
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "QUEUE_TOKEN_FORBIDDEN"
+        assert f'"concert_id": {stadium}' in refused.json()["detail"]  # what to do next
+    for refused in await _pass_routes(shop, fan, stadium_pass, matinee, matinee_date):
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "QUEUE_TOKEN_FORBIDDEN"
+
+    let_in = await _pass_routes(shop, fan, stadium_pass, stadium, stadium_date)
+    assert [r.status_code for r in let_in] == [200, 200, 201], [r.text for r in let_in]
+    house_let_in = await _pass_routes(shop, fan, house_pass, matinee, matinee_date)
+    assert [r.status_code for r in house_let_in] == [200, 200, 201]
+
+
+async def test_a_refused_pass_holds_nothing(
+    shop: Shop, two_sales: tuple[int, int, int, int]
+) -> None:
+    _, stadium_date, _, _ = two_sales
+    fan = await shop.sign_up()
+    house_pass = await _join(shop, fan)
+    await shop.admit()
+
+    refused = await shop.client.post(
+        f"{API}/reservations",
+        json={"schedule_id": stadium_date, "quantity": 2},
+        headers=_with(fan, house_pass),
+    )
+
+    assert refused.status_code == 403
+    mine = await shop.client.get(f"{API}/reservations", headers=fan.auth)
+    assert mine.json() == []
+
+
+async def test_joining_with_a_concert_without_a_line_of_its_own_joins_the_house_line(
+    shop: Shop, two_sales: tuple[int, int, int, int]
+) -> None:
+    _, _, matinee, _ = two_sales
+    fan = await shop.sign_up()
+    plain = await shop.join(fan)
+    for_matinee = await shop.join(fan, matinee)
+
+    assert for_matinee["token"] == plain["token"]  # the same live pass: joining again
+    assert for_matinee["concert_id"] is None
+    assert plain["concert_id"] is None
+
+
+async def test_the_status_names_the_line(shop: Shop, two_sales: tuple[int, int, int, int]) -> None:
+    stadium = two_sales[0]
+    fan = await shop.sign_up()
+    joined = await shop.join(fan, stadium)
+    assert joined["concert_id"] == stadium
+    assert (await shop.queue_status(fan))["concert_id"] == stadium
+
+
+async def test_joining_the_line_of_a_concert_that_is_not_is_404(shop: Shop) -> None:
+    fan = await shop.sign_up()
+    response = await shop.client.post(
+        f"{API}/queue/tokens", json={"concert_id": 424242}, headers=fan.auth
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "CONCERT_NOT_FOUND"
+
+
+@pytest.mark.parametrize("body", [{"concert_id": "1"}, {"concert_id": 0}, {"concert_id": 1.5}])
+async def test_a_bad_concert_id_is_a_validation_error(shop: Shop, body: dict[str, Any]) -> None:
+    fan = await shop.sign_up()
+    response = await shop.client.post(f"{API}/queue/tokens", json=body, headers=fan.auth)
+    assert response.status_code == 422
+    assert response.json()["code"] == "VALIDATION_ERROR"
+
+
+async def test_each_line_has_its_own_order_slots_and_admission(
+    shop: Shop, two_sales: tuple[int, int, int, int]
+) -> None:
+    stadium = two_sales[0]
+    await shop.own_line(stadium, max_active=1)
+    await shop.set_queue_policy(max_active=3)
+    stadium_fans = [await shop.sign_up() for _ in range(3)]
+    house_fans = [await shop.sign_up() for _ in range(3)]
+    for fan in stadium_fans:
+        await _join(shop, fan, stadium)
+    for fan in house_fans:
+        await _join(shop, fan)
+
+    # Each line numbers its own places: the first of each line is first.
+    assert [(await shop.queue_status(f))["position"] for f in stadium_fans] == [1, 2, 3]
+    assert [(await shop.queue_status(f))["position"] for f in house_fans] == [1, 2, 3]
+
+    assert len(await shop.admit(stadium)) == 1  # its own max_active
+    assert len(await shop.admit()) == 3  # the house line's, untouched by the stadium's
+    statuses = [(await shop.queue_status(f))["status"] for f in stadium_fans]
+    assert statuses == ["ACTIVE", "WAITING", "WAITING"]
+
+
+async def test_paying_uses_up_only_the_pass_of_the_line_covering_the_reservation(
+    shop: Shop, two_sales: tuple[int, int, int, int]
+) -> None:
+    stadium, stadium_date, _, _ = two_sales
+    fan = await shop.sign_up()
+    await shop.charge(fan, 500_000)
+    house_pass = await _join(shop, fan)
+    stadium_pass = await _join(shop, fan, stadium)
+    await shop.admit()
+    await shop.admit(stadium)
+    fan.queue_token = stadium_pass
+    held = await shop.hold(fan, stadium_date, [3])
+
+    fan.queue_token = house_pass
+    refused = await shop.post_payment(fan, held["id"])
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "QUEUE_TOKEN_FORBIDDEN"
+    assert await shop.balance(fan) == 500_000  # nothing moved
+
+    fan.queue_token = stadium_pass
+    await shop.pay(fan, held["id"])
+
+    spent = await shop.client.get(f"{API}/queue/status", headers=_with(fan, stadium_pass))
+    assert spent.status_code == 401
+    assert spent.json()["code"] == "QUEUE_TOKEN_EXPIRED"
+    fan.queue_token = house_pass
+    assert (await shop.queue_status(fan))["status"] == "ACTIVE"  # the other line's pass lives
+
+
+async def test_the_first_put_starts_from_the_house_policy(shop: Shop) -> None:
+    concert = (await shop.create_concert())["id"]
+    house = await shop.set_queue_policy(max_active=7, admit_per_minute=90)
+
+    before = await shop.client.get(f"{API}/admin/concerts/{concert}/queue", headers=ADMIN)
+    assert before.status_code == 200
+    assert before.json()["concert_id"] is None  # covered by the house line
+    assert before.json()["policy"] == house["policy"]
+
+    line = await shop.own_line(concert, max_active=2)
+    assert line["concert_id"] == concert
+    assert line["closing"] is False
+    assert line["policy"] == {**house["policy"], "max_active": 2}
+
+    changed = await shop.own_line(concert, admit_per_minute=30)
+    assert changed["policy"] == {**house["policy"], "max_active": 2, "admit_per_minute": 30}
+    after = await shop.set_queue_policy(max_active=9)  # the house line's change is its own
+    assert after["policy"]["max_active"] == 9
+    read = await shop.client.get(f"{API}/admin/concerts/{concert}/queue", headers=ADMIN)
+    assert read.json()["policy"]["max_active"] == 2
+
+
+async def test_a_line_has_its_own_prequeue_and_opening(shop: Shop) -> None:
+    concert = (await shop.create_concert())["id"]
+    opens = shop.clock.now() + timedelta(minutes=10)
+    await shop.own_line(concert, opens_at=opens.isoformat())
+    early = await shop.sign_up()
+    in_line = await shop.join(early, concert)
+    assert in_line["position"] is None  # in the pre-queue
+    assert in_line["opens_at"] is not None
+    house_fan = await shop.sign_up()
+    assert (await shop.join(house_fan))["position"] == 1  # the house line is open
+
+    shop.clock.advance(600)
+    assert await shop.admit(concert)  # the opening lets the pre-queue in
+    assert (await shop.queue_status(early))["status"] == "ACTIVE"
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+async def test_the_line_of_a_concert_that_is_not_is_404(shop: Shop, method: str) -> None:
+    kwargs: dict[str, Any] = {"headers": ADMIN}
+    if method == "put":
+        kwargs["json"] = {"max_active": 3}
+    for concert in ("424242", "abc"):
+        response = await shop.client.request(
+            method.upper(), f"{API}/admin/concerts/{concert}/queue", **kwargs
+        )
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "CONCERT_NOT_FOUND"
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+async def test_a_concerts_line_needs_the_admin_key(shop: Shop, method: str) -> None:
+    concert = (await shop.create_concert())["id"]
+    response = await shop.client.request(
+        method.upper(), f"{API}/admin/concerts/{concert}/queue", json={}
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "ADMIN_UNAUTHORIZED"
+
+
+async def test_a_line_given_up_takes_no_one_and_ends_once_empty(
+    shop: Shop, container: Container, two_sales: tuple[int, int, int, int]
+) -> None:
+    stadium, stadium_date, _, _ = two_sales
+    inside = await shop.sign_up()
+    inside_pass = await _join(shop, inside, stadium)
+    await shop.admit(stadium)
+
+    given_up = await shop.client.delete(f"{API}/admin/concerts/{stadium}/queue", headers=ADMIN)
+    assert given_up.status_code == 204
+    line = await shop.client.get(f"{API}/admin/concerts/{stadium}/queue", headers=ADMIN)
+    assert line.json()["concert_id"] == stadium
+    assert line.json()["closing"] is True
+
+    # A fan who asks for the concert now joins the house line, which covers it once the
+    # closing line is empty; until then the closing line's passes keep their places.
+    late = await shop.sign_up()
+    assert (await shop.join(late, stadium))["concert_id"] is None
+    await shop.admit()
+    late_pass = late.queue_token
+    assert late_pass is not None
+    still = await shop.client.get(
+        f"{API}/schedules/{stadium_date}/seats", headers=_with(inside, inside_pass)
+    )
+    assert still.status_code == 200
+    now = shop.clock.now().timestamp()
+    assert not await container.waiting_room.end_if_empty(stadium, now)  # one fan still in
+
+    left = await shop.client.delete(
+        f"{API}/queue/tokens/current", headers=_with(inside, inside_pass)
+    )
+    assert left.status_code == 204
+    assert await container.waiting_room.end_if_empty(stadium, now)
+
+    house_again = await shop.client.get(f"{API}/admin/concerts/{stadium}/queue", headers=ADMIN)
+    assert house_again.json()["concert_id"] is None
+    opened = await shop.client.get(
+        f"{API}/schedules/{stadium_date}/seats", headers=_with(late, late_pass)
+    )
+    assert opened.status_code == 200
+
+
+async def test_a_line_given_up_and_asked_for_again_takes_fans_again(
+    shop: Shop, two_sales: tuple[int, int, int, int]
+) -> None:
+    stadium = two_sales[0]
+    keeper = await shop.sign_up()
+    await _join(shop, keeper, stadium)  # keeps the line from ending
+    await shop.client.delete(f"{API}/admin/concerts/{stadium}/queue", headers=ADMIN)
+
+    again = await shop.own_line(stadium)
+    assert again["closing"] is False
+    assert again["policy"]["max_active"] == 5  # its own policy, not the house line's
+    fan = await shop.sign_up()
+    assert (await shop.join(fan, stadium))["concert_id"] == stadium
+
+
+async def test_the_admission_loop_serves_every_line_and_ends_an_empty_closing_one(
+    shop: Shop, container: Container, two_sales: tuple[int, int, int, int]
+) -> None:
+    stadium, _, _, _ = two_sales
+    lines = [stadium]
+    for title in ("Jazz night", "Quartet"):
+        concert = (await shop.create_concert(title))["id"]
+        await shop.own_line(concert, max_active=2)
+        lines.append(concert)
+    fans = {line: [await shop.sign_up() for _ in range(2)] for line in [None, *lines]}
+    for line, line_fans in fans.items():
+        for fan in line_fans:
+            await _join(shop, fan, line)
+    empty = (await shop.create_concert("Given up"))["id"]
+    await shop.own_line(empty)
+    await shop.client.delete(f"{API}/admin/concerts/{empty}/queue", headers=ADMIN)
+
+    loop = asyncio.create_task(admission_loop(container))
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            statuses = [
+                (await shop.queue_status(fan))["status"]
+                for line_fans in fans.values()
+                for fan in line_fans
+            ]
+            if statuses == ["ACTIVE"] * len(statuses):
+                break
+            assert time.monotonic() < deadline, f"every line's fans let in by one loop: {statuses}"
+            await asyncio.sleep(0.01)
+        await until(
+            lambda: empty not in container.waiting_room.lines._known.own,
+            "the empty closing line ended",
+        )
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+    response = await shop.client.get(f"{API}/admin/concerts/{empty}/queue", headers=ADMIN)
+    assert response.json()["concert_id"] is None
+
+
+async def test_metrics_are_labelled_by_line(
+    shop: Shop, container: Container, two_sales: tuple[int, int, int, int]
+) -> None:
+    stadium = two_sales[0]
+    fan = await shop.sign_up()
+    await _join(shop, fan, stadium)
+    text = (await shop.client.get("/metrics")).text
+    assert f'boxoffice_queue_joined_total{{line="{stadium}"}}' in text
