@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
 
 from boxoffice.catalog.domain import SeatStatus
-from boxoffice.platform.redis import redis_client
+from boxoffice.platform.redis import RedisClient, redis_client
 
 __all__ = ["RedisSeatNews", "SeatChange", "SeatNews"]
 
@@ -88,7 +87,7 @@ class SeatNews:
 class RedisSeatNews:
     """The stream of seat news of one room, `bx:{room}:seat-news` (the room's hash tag)."""
 
-    def __init__(self, client: Redis, *, room: str) -> None:
+    def __init__(self, client: RedisClient, *, room: str) -> None:
         self._client = client
         self._key = f"bx:{{{room}}}:seat-news"
 

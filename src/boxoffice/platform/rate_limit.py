@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
-
 from boxoffice.platform.errors import RateLimited
 from boxoffice.platform.metrics import REFUSED
-from boxoffice.platform.redis import redis_client
+from boxoffice.platform.redis import RedisClient, redis_client
 
 # A pacing key that is never set, for checks that pace nothing.
 NO_PACE = "pace:none"
@@ -174,7 +172,7 @@ def _pace_ms(seconds: float) -> int:
 class RedisRateLimiter:
     """Limits in Redis, shared by every instance; keys under the room's hash tag."""
 
-    def __init__(self, client: Redis, prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
         self._check = client.register_script(_CHECK)

@@ -8,18 +8,30 @@ dead one and reconnects). Every command the service sends may be sent twice this
 read, an idempotent write, or a script whose second run finds the first one's effect (joining
 again keeps one's place, leaving twice leaves once, admission re-checks the cap and the rate).
 Timeouts are not retried: a Redis that is slow already took the request's deadline.
+
+A URL whose scheme is `redis+cluster://` (or `rediss+cluster://`) names any node of a Redis
+Cluster: the client finds the others and sends each command to the node that holds its keys.
+Every key the service writes carries a hash tag (its room's name), so each script's keys share
+one slot, and the lines of a deployment spread over the nodes one room each.
 """
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
 
-__all__ = ["redis_client"]
+__all__ = ["RedisClient", "decodes_responses", "redis_client"]
+
+# A Redis server, or a Redis Cluster: the service uses only what both offer.
+RedisClient: TypeAlias = Redis | RedisCluster
+_CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
 _RETRIED = DEPENDENCY_FAULTS.labels("redis", "retried")
 
@@ -32,12 +44,24 @@ class _CountedNoBackoff(NoBackoff):
         return super().compute(failures)
 
 
-def redis_client(url: str, *, pool_size: int, timeout_seconds: float) -> Redis:
+def redis_client(url: str, *, pool_size: int, timeout_seconds: float) -> RedisClient:
     """A client with a blocking pool of at most `pool_size` connections; replies are str.
 
     A command waits at most `timeout_seconds` for a pooled connection, to connect, and for its
-    answer, then fails (and the request answers 503) instead of hanging.
+    answer, then fails (and the request answers 503) instead of hanging. On a cluster
+    (`redis+cluster://`), `pool_size` connections per node, and a command past them fails at
+    once (redis-py's cluster pools do not wait).
     """
+    scheme, _, rest = url.partition("://")
+    if scheme in _CLUSTER_SCHEMES:
+        return RedisCluster.from_url(
+            f"{_CLUSTER_SCHEMES[scheme]}://{rest}",
+            max_connections=pool_size,
+            socket_timeout=timeout_seconds,
+            socket_connect_timeout=timeout_seconds,
+            retry=Retry(_CountedNoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+            decode_responses=True,
+        )
     pool = BlockingConnectionPool.from_url(
         url,
         max_connections=pool_size,
@@ -48,3 +72,12 @@ def redis_client(url: str, *, pool_size: int, timeout_seconds: float) -> Redis:
         decode_responses=True,
     )
     return Redis.from_pool(pool)
+
+
+def decodes_responses(client: RedisClient) -> bool:
+    """Whether the client answers str (made with decode_responses=True)."""
+    if isinstance(client, RedisCluster):
+        kwargs = client.get_connection_kwargs()
+    else:
+        kwargs = client.connection_pool.connection_kwargs
+    return bool(kwargs.get("decode_responses"))

@@ -19,8 +19,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from redis.asyncio import Redis
-
 from boxoffice.platform.rate_limit import (
     LUA_CHECK_FUNCTION,
     NO_PACE,
@@ -28,7 +26,7 @@ from boxoffice.platform.rate_limit import (
     redis_counter_args,
     redis_key_prefix,
 )
-from boxoffice.platform.redis import redis_client
+from boxoffice.platform.redis import RedisClient, decodes_responses, redis_client
 from boxoffice.waiting_room.domain import (
     SAMPLES_KEPT,
     PassPlace,
@@ -115,7 +113,7 @@ class RedisWaitingRoomStore:
 
     def __init__(
         self,
-        client: Redis,
+        client: RedisClient,
         *,
         room: str,
         default_policy: QueuePolicy,
@@ -125,7 +123,7 @@ class RedisWaitingRoomStore:
         is False; replies must be str."""
         if not room or "{" in room or "}" in room:
             raise ValueError(f"room name {room!r} must be non-empty and without braces")
-        if not client.connection_pool.connection_kwargs.get("decode_responses"):
+        if not decodes_responses(client):
             raise ValueError("the Redis client must be made with decode_responses=True")
         # The braces make the room name the Cluster hash tag of every key below.
         prefix = f"bx:{{{room}}}:"
