@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import TypeVarTuple, Unpack
+from typing import TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, insert, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,11 +23,11 @@ Row = TypeVarTuple("Row")
 
 
 def narrowed_to_concerts(
-    query: Select[Unpack[Row]],
+    query: Select[*Row],
     schedule_id: InstrumentedAttribute[int],
     only: Collection[int] | None,
     excluding: Collection[int],
-) -> Select[Unpack[Row]]:
+) -> Select[*Row]:
     """`query` kept to the dates (`schedule_id`: the query's column naming one) of the concerts
     `only` names (every concert if None), but not those of `excluding`: joined to each row's date
     by its key, so the query still starts from its own index (the board's counts by line)."""
