@@ -270,17 +270,18 @@ async def test_a_line_given_up_takes_no_one_and_ends_once_empty(
     assert line.json()["concert_id"] == stadium
     assert line.json()["closing"] is True
 
-    # A fan who asks for the concert now joins the house line, which covers it once the
-    # closing line is empty; until then the closing line's passes keep their places.
+    # A fan who asks for the concert now joins the house line and shops beside the closing
+    # line's own fans, who keep their places and passes until the line is empty.
     late = await shop.sign_up()
     assert (await shop.join(late, stadium))["concert_id"] is None
     await shop.admit()
     late_pass = late.queue_token
     assert late_pass is not None
-    still = await shop.client.get(
-        f"{API}/schedules/{stadium_date}/seats", headers=_with(inside, inside_pass)
-    )
-    assert still.status_code == 200
+    for fan, token in ((inside, inside_pass), (late, late_pass)):
+        still = await shop.client.get(
+            f"{API}/schedules/{stadium_date}/seats", headers=_with(fan, token)
+        )
+        assert still.status_code == 200, still.text
     now = shop.clock.now().timestamp()
     assert not await container.waiting_room.end_if_empty(stadium, now)  # one fan still in
 

@@ -20,6 +20,12 @@ def test_a_concert_is_covered_by_its_own_line_else_by_the_house_line() -> None:
     assert lines.joining(7) is HOUSE  # a closing line takes no one
     assert lines.joining(5) is HOUSE
     assert lines.lines() == (HOUSE, 3, 7)
+    assert lines.opens(3, 3)
+    assert not lines.opens(3, HOUSE)
+    assert lines.opens(7, 7)
+    assert lines.opens(7, HOUSE)  # closing: late fans joined the house line
+    assert lines.opens(5, HOUSE)
+    assert not lines.opens(5, 3)
     assert [line_label(line) for line in lines.lines()] == ["house", "3", "7"]
 
 

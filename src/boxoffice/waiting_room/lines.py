@@ -42,8 +42,16 @@ class LineSet:
     closing: frozenset[int] = frozenset()
 
     def covering(self, concert_id: int) -> Line:
-        """The line whose passes open this concert."""
+        """The line that covers this concert: its own while it has one (closing or not)."""
         return concert_id if concert_id in self.own else HOUSE
+
+    def opens(self, concert_id: int, line: Line) -> bool:
+        """Whether a pass of `line` opens this concert: one of its own line, or of the house
+        line where the concert has none, or has one closing (whose late fans, sent to the
+        house line, shop beside the closing line's own until it ends)."""
+        if concert_id not in self.own:
+            return line is HOUSE
+        return line == concert_id or (line is HOUSE and concert_id in self.closing)
 
     def joining(self, concert_id: int) -> Line:
         """The line a fan who asks for this concert joins: a closing line takes no one."""

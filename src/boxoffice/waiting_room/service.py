@@ -224,11 +224,11 @@ class WaitingRoom:
         if line_pass.line is HOUSE and not lines.own:
             return
         concert_id = await concert_of()
-        if concert_id is None or lines.covering(concert_id) == line_pass.line:
+        if concert_id is None or lines.opens(concert_id, line_pass.line):
             return
         # Never refused on what this process read up to a second ago: a line may have been
         # given (or have ended) on another instance since.
-        if (await self.lines.current(at_once=True)).covering(concert_id) == line_pass.line:
+        if (await self.lines.current(at_once=True)).opens(concert_id, line_pass.line):
             return
         if line_pass.line is HOUSE:
             raise QueueTokenForbidden(

@@ -1,11 +1,11 @@
 // Entry point of the admin page: asks for the admin key (kept in sessionStorage, sent as
 // X-Admin-Key), checks it against GET /admin/queue, then opens the live board and the catalog and
-// waiting-room tools.
+// waiting-room tools (each concert listed by the catalog shows its line).
 
 import { request } from './js/api.js';
 import { initBoard, watchBoard } from './js/admin-board.js';
 import { initCatalogAdmin, loadConcerts } from './js/admin-catalog.js';
-import { initQueueAdmin, watchQueue } from './js/admin-queue.js';
+import { initQueueAdmin, showConcertLines, watchQueue } from './js/admin-queue.js';
 import { $, busy, isAbort } from './js/dom.js';
 import { invalid } from './js/errors.js';
 import { clearError, setActionHandlers, showError } from './js/feedback.js';
@@ -67,7 +67,7 @@ window.addEventListener('unhandledrejection', (event) => {
   if (!isAbort(event.reason)) showError(event.reason);
 });
 
-initCatalogAdmin(adminKey);
+initCatalogAdmin(adminKey, { onConcerts: (concerts) => showConcertLines(concerts, adminKey) });
 initQueueAdmin(adminKey);
 initBoard();
 if (adminKey()) openPanel();

@@ -31,6 +31,7 @@ Object.assign(go, {
 setActionHandlers({
   login: sessionEnded,
   join: () => go.join(),
+  'join-concert': () => go.join(),
   queue: () => go.queue(),
   concerts: () => go.concerts(),
   dates: () => go.dates(),

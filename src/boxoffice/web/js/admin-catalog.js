@@ -8,8 +8,11 @@ import { clearError, showError } from './feedback.js';
 import { dateTime, fromLocalInput, money, toMinorUnits } from './format.js';
 
 let tierCount = 0;
+let concertsListed = () => {};
 
-export function initCatalogAdmin(key) {
+/** `key()` gives the admin key; `onConcerts(concerts)` is told the concerts each time they are read. */
+export function initCatalogAdmin(key, { onConcerts } = {}) {
+  concertsListed = onConcerts ?? concertsListed;
   $('#concert-form').addEventListener('submit', (event) => {
     event.preventDefault();
     busy($('#concert-submit'), () => createConcert(key));
@@ -38,6 +41,7 @@ export async function loadConcerts(selectedId) {
     select.replaceChildren(...concerts.map((c) => el('option', { value: String(c.id) }, c.title)));
     if (concerts.length === 0) select.append(el('option', { value: '' }, 'No concerts yet: create one first'));
     if (selectedId !== undefined) select.value = String(selectedId);
+    concertsListed(concerts);
   } catch (error) {
     showError(error, { retry: () => loadConcerts(selectedId) });
   }

@@ -1,27 +1,28 @@
-// The concert list (public) and the "Join the line" button that starts the waiting room.
+// The concert list (public) and the "Join the line" button that starts the waiting room for the
+// concert chosen. Each concert says whether the fan already has a place in its line or a turn.
 
 import { asList, request } from './api.js';
 import { $, busy, doneLoading, el, showLoading } from './dom.js';
 import { invalid } from './errors.js';
 import { clearError, showError } from './feedback.js';
 import { go, showScreen } from './screens.js';
-import { session } from './session.js';
+import { chooseConcert, session } from './session.js';
 
 let concerts = [];
 
 export function initConcerts() {
   $('#join-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    const chosen = $('#join-form').querySelector('input[name="concert"]:checked');
-    const concert = concerts.find((c) => String(c.id) === chosen?.value);
+    const concert = chosenConcert();
     if (!concert) {
       showError(invalid({ concert: 'choose a concert first' }));
       return;
     }
     clearError();
-    session.concert = { id: concert.id, title: concert.title };
+    chooseConcert({ id: concert.id, title: concert.title });
     busy($('#join-button'), () => go.join());
   });
+  $('#concert-list').addEventListener('change', nameJoinButton);
 }
 
 export async function showConcerts() {
@@ -47,25 +48,53 @@ export function concertTitle(id) {
   return concerts.find((c) => String(c.id) === String(id))?.title;
 }
 
+function chosenConcert() {
+  const chosen = $('#join-form').querySelector('input[name="concert"]:checked');
+  return concerts.find((c) => String(c.id) === chosen?.value);
+}
+
+// Where the fan stands in a concert's line, in words (null: no place in it).
+function passWords(pass) {
+  if (!pass?.token) return null;
+  if (pass.status === 'ACTIVE') return "It's your turn for this concert.";
+  return typeof pass.position === 'number'
+    ? `You're in its line: number ${pass.position}.`
+    : "You're in its line.";
+}
+
 function renderConcerts(list) {
   if (concerts.length === 0) {
     list.replaceChildren(el('p', { id: 'no-concerts' }, 'No concerts are on sale right now. Come back later.'));
     return;
   }
+  const passes = session.passes;
   const chosenId = String(session.concert?.id ?? concerts[0].id);
   const items = concerts.map((concert) => {
     const id = `concert-${concert.id}`;
     const details = [concert.venue, concert.description].filter(Boolean).join(' — ');
+    const standing = passWords(passes[concert.id]);
     return el('div', { class: 'choice' },
       el('input', {
         type: 'radio', name: 'concert', id, value: String(concert.id), checked: String(concert.id) === chosenId,
       }),
       el('label', { for: id },
         el('span', { class: 'choice-title' }, concert.title),
-        details ? el('span', { class: 'choice-detail' }, details) : null));
+        details ? el('span', { class: 'choice-detail' }, details) : null,
+        standing ? el('span', { class: 'choice-detail', id: `${id}-pass` }, standing) : null));
   });
   list.replaceChildren(...items);
   if (!list.querySelector(':checked')) list.querySelector('input').checked = true;
   $('#join-button').disabled = false;
-  $('#join-button').textContent = session.pass?.status === 'ACTIVE' ? 'Continue: choose a date' : 'Join the line';
+  nameJoinButton();
+}
+
+// The button says what it does for the concert chosen: carry on with a turn, go back to one's
+// place in its line, or join it.
+function nameJoinButton() {
+  const concert = chosenConcert();
+  const pass = concert ? session.passes[concert.id] : null;
+  let text = 'Join the line';
+  if (pass?.status === 'ACTIVE') text = 'Continue: choose a date';
+  else if (pass?.token) text = 'Back to my place in line';
+  $('#join-button').textContent = text;
 }

@@ -4,6 +4,7 @@
 export const ACTION_LABELS = {
   login: 'Log in',
   join: 'Join the line again',
+  'join-concert': "Join this concert's line",
   queue: 'Back to the line',
   concerts: 'Choose a concert',
   dates: 'Choose another date',
@@ -29,8 +30,9 @@ const MESSAGES = {
     'join',
   ],
   QUEUE_TOKEN_FORBIDDEN: [
-    'This place in line belongs to another account. Join the line again with your own account.',
-    'join',
+    "This place in line does not open this concert: it is for another line (or another account's). "
+      + "Join this concert's line.",
+    'join-concert',
   ],
   IDEMPOTENCY_KEY_REUSED: [
     'This request clashed with an earlier, different one. Reload the page and try again.',

@@ -11,7 +11,7 @@ import { knownSchedule } from './dates.js';
 import { watchPass } from './pass.js';
 import { isPassLost, passLost } from './queue.js';
 import { go, placeWalletPanel, showScreen } from './screens.js';
-import { credentials, forgetPass, session } from './session.js';
+import { chooseConcert, credentials, forgetPass, session } from './session.js';
 import { currentBalance, onBalanceChange, refreshWallet, suggestTopUp } from './wallet.js';
 
 let pendingPayment = null; // {reservationId, key} while a payment's outcome is unknown
@@ -25,12 +25,24 @@ export function initHold() {
 export async function showHold(reservation) {
   const signal = showScreen('hold');
   document.title = 'Pay for your seats — boxoffice';
-  session.reservation = reservation;
+  // Paying needs the pass of the reservation's concert: that concert becomes the chosen one.
+  const concert = concertOf(reservation);
+  if (concert) chooseConcert(concert);
+  session.reservation = { ...reservation, concert: concert ?? session.concert };
   placeWalletPanel('hold-wallet-slot');
   render(reservation);
   everySecond(signal, () => tick(reservation));
   refreshWallet().catch((error) => showError(error));
   await watchPass(signal);
+}
+
+// The concert a reservation was held for: from its date if seen on this page, else as kept with
+// the open hold (after a reload); null when unknown (the chosen concert is then taken for it).
+function concertOf(reservation) {
+  const schedule = knownSchedule(reservation.schedule_id);
+  if (schedule?.concert_id !== undefined) return { id: schedule.concert_id, title: schedule.concertTitle };
+  const kept = session.reservation;
+  return kept?.id === reservation.id && kept.concert ? kept.concert : null;
 }
 
 function scheduleOf(reservation) {
@@ -106,7 +118,7 @@ async function pay() {
   }
   pendingPayment = null;
   session.reservation = null;
-  forgetPass(); // paying uses the pass up
+  forgetPass(); // paying uses up the pass of this concert's line; passes of other lines are kept
   await refreshWallet().catch(() => {}); // the confirmation shows the balance left
   go.confirmation({ payment, reservation, schedule: scheduleOf(reservation) });
 }

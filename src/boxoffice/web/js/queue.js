@@ -7,7 +7,7 @@ import { $, busy, everySecond, isAbort } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { clock, roughDuration, secondsUntil } from './format.js';
 import { go, showScreen } from './screens.js';
-import { credentials, forgetPass, session, updatePass } from './session.js';
+import { credentials, forgetPass, forgetPassForConcert, session } from './session.js';
 import { TICKET_PATH, listen, streamOffered } from './stream.js';
 
 const PASS_ERRORS = new Set(['QUEUE_TOKEN_EXPIRED', 'QUEUE_TOKEN_INVALID', 'QUEUE_TOKEN_FORBIDDEN']);
@@ -18,11 +18,21 @@ export function initQueue() {
   $('#leave-queue-button').addEventListener('click', () => busy($('#leave-queue-button'), leaveLine));
 }
 
-/** Join the line (or get back one's existing place: joining again never loses it). */
+/**
+ * Join the line that covers the chosen concert (its own, or the house line), or get back one's
+ * place in it: joining again never loses it, and a fan whose turn is on there goes straight in.
+ */
 export async function joinLine() {
+  const concert = session.concert;
+  if (!concert) {
+    go.concerts();
+    return;
+  }
   clearError();
   try {
-    const pass = await request('/queue/tokens', { ...credentials(), method: 'POST' });
+    const pass = await request('/queue/tokens', {
+      ...credentials(), method: 'POST', json: { concert_id: concert.id },
+    });
     rememberPass(pass);
   } catch (error) {
     showError(error, { retry: joinLine });
@@ -36,11 +46,26 @@ export function isPassLost(error) {
   return PASS_ERRORS.has(error?.code);
 }
 
-/** Forget a pass the server no longer accepts and say what to do. */
+/**
+ * Forget a pass the server no longer accepts and say what to do: join the chosen concert's line.
+ * A pass for another line is forgotten for this concert only: it still opens that line's concerts.
+ */
 export function passLost(error) {
-  forgetPass();
   $('#pass-banner').hidden = true;
-  showError(error);
+  const title = session.concert?.title;
+  if (error.code === 'QUEUE_TOKEN_FORBIDDEN') {
+    forgetPassForConcert();
+    showError(error, title ? {
+      message: `This place in line does not open ${title}: it is for another line (each concert may `
+        + `have a line of its own). Join the line for ${title}; your places in other lines are kept.`,
+    } : {});
+    return;
+  }
+  forgetPass();
+  showError(error, title && error.code === 'QUEUE_TOKEN_EXPIRED' ? {
+    message: `Your turn for ${title} has ended (it ran out of time or was used by a payment). `
+      + `Join the line for ${title} again to buy more tickets.`,
+  } : {});
 }
 
 /** Ask the server where the pass stands now; returns the status (or throws ApiError). */
@@ -58,6 +83,7 @@ export function showQueue() {
   const signal = showScreen('queue');
   document.title = 'In line — boxoffice';
   $('#queue-concert').textContent = session.concert?.title ?? 'the sale';
+  $('#queue-line').textContent = lineWords(session.pass.line);
   render(session.pass);
   if (session.pass.status === 'ACTIVE') {
     go.dates();
@@ -67,6 +93,14 @@ export function showQueue() {
   follow(signal);
 }
 
+// Which line the pass is for, in words (nothing when the server does not say: a v1 server).
+function lineWords(line) {
+  if (line === undefined) return '';
+  return line === null
+    ? 'This concert is sold through the shared line of every concert without a line of its own.'
+    : 'This concert has a line of its own: your place in it is for this concert only.';
+}
+
 function rememberPass(status) {
   const previous = session.pass;
   const sameToken = !status.token || previous?.token === status.token;
@@ -74,6 +108,7 @@ function rememberPass(status) {
   if (initialPosition === null && typeof status.position === 'number') initialPosition = status.position;
   session.pass = {
     token: status.token ?? previous?.token,
+    line: 'concert_id' in status ? status.concert_id : (sameToken ? previous?.line : undefined),
     status: status.status,
     position: status.position ?? null,
     estimatedWait: status.estimated_wait_seconds ?? null,

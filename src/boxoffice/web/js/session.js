@@ -1,7 +1,15 @@
 // The fan's state that survives a reload of the tab (sessionStorage, so it ends with the tab):
-// access token, username, queue pass, the chosen concert and the hold being paid for.
+// access token, username, the chosen concert, the queue pass for it and those kept for other
+// concerts, and the hold being paid for.
+//
+// Each concert may have a line of its own, and a pass opens only the concerts its line covers, so
+// a pass is kept per concert. The chosen concert's pass is stored as `pass` (as before there were
+// lines: a tab from then resumes with it, and the pass stays the first concert's chosen); the
+// others wait in `otherPasses` until their concert is chosen again. Concerts in the same line
+// (the house line) share one pass, kept under each of them.
 
 const PREFIX = 'boxoffice.';
+const NAMES = ['accessToken', 'username', 'pass', 'otherPasses', 'concert', 'reservation'];
 
 function read(name) {
   try {
@@ -24,32 +32,99 @@ function field(name) {
   };
 }
 
+function readOthers() {
+  return read('otherPasses') ?? {};
+}
+
+function writeOthers(others) {
+  write('otherPasses', Object.keys(others).length ? others : null);
+}
+
 /**
- * session.accessToken, session.username, session.pass ({token, initialPosition, status,
- * activeUntil, opensAt}), session.concert ({id, title}), session.reservation (the open hold).
+ * session.accessToken, session.username, session.concert ({id, title}: the concert chosen, set
+ * with chooseConcert), session.pass (the chosen concert's pass: {token, line, initialPosition,
+ * status, activeUntil, opensAt}; `line` is the concert whose own line it is, null for the house
+ * line), session.passes (every pass kept, by concert id, read only), session.reservation (the
+ * open hold, with the concert it was held for).
  */
 export const session = Object.defineProperties({}, {
   accessToken: field('accessToken'),
   username: field('username'),
-  pass: field('pass'),
-  concert: field('concert'),
+  concert: { get: () => read('concert'), enumerable: true },
+  pass: {
+    get: () => read('pass'),
+    set: (value) => keepPass(value),
+    enumerable: true,
+  },
+  passes: {
+    get: () => {
+      const concert = read('concert');
+      const pass = read('pass');
+      return concert && pass ? { ...readOthers(), [concert.id]: pass } : readOthers();
+    },
+    enumerable: true,
+  },
   reservation: field('reservation'),
 });
 
-/** Merge fields into the stored pass (it is a JSON copy, so it must be written back). */
-export function updatePass(fields) {
-  session.pass = { ...(session.pass || {}), ...fields };
+/** Make `concert` ({id, title}) the chosen one: its pass (if one is kept) becomes session.pass. */
+export function chooseConcert(concert) {
+  const previous = read('concert');
+  if (previous && String(previous.id) === String(concert.id)) {
+    write('concert', concert);
+    return;
+  }
+  const others = readOthers();
+  const pass = read('pass');
+  // A pass taken before any concert was chosen (a tab from before lines) stays in use.
+  let next = previous ? null : pass;
+  if (previous && pass) others[previous.id] = pass;
+  if (others[concert.id]) {
+    next = others[concert.id];
+    delete others[concert.id];
+  }
+  writeOthers(others);
+  write('pass', next);
+  write('concert', concert);
 }
 
+// The chosen concert's pass is `value`; the same pass kept for other concerts of its line is
+// brought up to date with it.
+function keepPass(value) {
+  write('pass', value);
+  if (!value?.token) return;
+  const others = readOthers();
+  for (const [id, kept] of Object.entries(others)) {
+    if (kept.token === value.token) others[id] = value;
+  }
+  writeOthers(others);
+}
+
+/** The pass is gone (expired, used up by a payment, given up): forget it for every concert. */
 export function forgetPass() {
-  session.pass = null;
+  const token = read('pass')?.token;
+  write('pass', null);
+  if (!token) return;
+  const others = readOthers();
+  for (const [id, kept] of Object.entries(others)) {
+    if (kept.token === token) delete others[id];
+  }
+  writeOthers(others);
+}
+
+/**
+ * The pass does not open the chosen concert (it is for another line): stop using it for this
+ * concert only; the other concerts it opens keep it.
+ */
+export function forgetPassForConcert() {
+  write('pass', null);
 }
 
 export function forgetEverything() {
-  for (const name of ['accessToken', 'username', 'pass', 'concert', 'reservation']) write(name, null);
+  for (const name of NAMES) write(name, null);
 }
 
-/** Options for api.request carrying the account (and, when asked, the queue pass). */
+/** Options for api.request carrying the account (and, when asked, the chosen concert's pass). */
 export function credentials({ withPass = false } = {}) {
   const options = { accessToken: session.accessToken };
   if (withPass) options.passToken = session.pass?.token;
