@@ -5,7 +5,8 @@
 import { request } from './js/api.js';
 import { initBoard, watchBoard } from './js/admin-board.js';
 import { initCatalogAdmin, loadConcerts } from './js/admin-catalog.js';
-import { initQueueAdmin, showConcertLines, watchQueue } from './js/admin-queue.js';
+import { initLinesAdmin, showConcertLines, watchLines } from './js/admin-lines.js';
+import { initQueueAdmin, watchQueue } from './js/admin-queue.js';
 import { $, busy, isAbort } from './js/dom.js';
 import { invalid } from './js/errors.js';
 import { clearError, setActionHandlers, showError } from './js/feedback.js';
@@ -47,6 +48,7 @@ function openPanel() {
   $('#queue-heading').focus();
   watching = new AbortController();
   watchQueue(watching.signal, adminKey);
+  watchLines(watching.signal, adminKey);
   watchBoard(watching.signal, adminKey);
   loadConcerts();
 }
@@ -69,5 +71,6 @@ window.addEventListener('unhandledrejection', (event) => {
 
 initCatalogAdmin(adminKey, { onConcerts: (concerts) => showConcertLines(concerts, adminKey) });
 initQueueAdmin(adminKey);
+initLinesAdmin(adminKey);
 initBoard();
 if (adminKey()) openPanel();
