@@ -21,7 +21,7 @@ import pytest
 from redis import asyncio as redis_asyncio
 from sqlalchemy import text
 
-from boxoffice.audit import DATABASE_CHECKS, AuditReport, audit_store, run_audit
+from boxoffice.audit import DATABASE_CHECKS, AuditReport, audit_lines, audit_store, run_audit
 from boxoffice.background import sweep_once
 from boxoffice.bootstrap import Container
 from boxoffice.settings import Settings
@@ -381,4 +381,20 @@ async def test_the_store_check_fails_with_more_active_passes_than_allowed(
     over = AuditReport()
     await audit_store(store, now, over)
 
-    assert over.violations == [f"{ACTIVE_CAP}: 2 > 1"]
+    assert over.violations == [f"{ACTIVE_CAP}: line house: 2 > 1"]
+
+
+async def test_the_store_check_covers_every_line(shop: Shop, container: Container) -> None:
+    concert = (await shop.create_concert("Own line"))["id"]
+    await shop.own_line(concert, max_active=5)
+    await shop.admitted_fan(line=concert)
+    await shop.admitted_fan(line=concert)
+    await shop.admitted_fan()
+    line_store = container.waiting_room.stores.of(concert)
+    await line_store.set_policy(replace(await line_store.get_policy(), max_active=1))
+
+    report = AuditReport()
+    await audit_lines(container, report)
+
+    assert report.checked == [ACTIVE_CAP]
+    assert report.violations == [f"{ACTIVE_CAP}: line {concert}: 2 > 1"]
