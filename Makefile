@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test screenshots faults faults-full soak lint typecheck check lock clean
+.PHONY: install run test screenshots faults faults-full bench-lines soak lint typecheck check lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "boxoffice needs Python 3.11+"'
@@ -42,6 +42,10 @@ faults: install
 	@rm -rf bench-results/faults
 	$(BIN)/pytest tests/faults -m "faults and not slow"; status=$$?; \
 		cat bench-results/faults/*.txt 2>/dev/null; exit $$status
+
+# Many sales at once (issue 17): two busy lines and a quiet one, about 2 min (scripts/bench-lines).
+bench-lines: install
+	scripts/bench-lines
 
 faults-full: install
 	@scripts/ensure-nginx

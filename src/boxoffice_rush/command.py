@@ -90,6 +90,24 @@ def rush(
         int, typer.Option(min=1, help="Holds a fan tries before giving up", rich_help_panel=_LOAD)
     ] = 3,
     seed: Annotated[int | None, typer.Option(help="Seed of the fans' choices")] = None,
+    lines: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Sales at once, each a concert (of --dates x --seats) with a line of its own; "
+            "the fans are dealt to them in turn, and a quiet line is timed alone and beside them "
+            "(report: lines.md)",
+            rich_help_panel=_SIZE,
+        ),
+    ] = 1,
+    quiet_seconds: Annotated[
+        float,
+        typer.Option(
+            min=1,
+            help="With --lines: seconds the quiet line is timed, alone and beside the sales",
+            rich_help_panel=_REPORT,
+        ),
+    ] = 10.0,
     ceiling: Annotated[
         bool,
         typer.Option(
@@ -184,6 +202,8 @@ def rush(
             audit_env=_audit_env(audit_env_file),
             progress=progress,
             seed=seed,
+            lines=lines,
+            quiet_seconds=quiet_seconds,
         )
         _allow_open_files(config)
     except ValueError as error:

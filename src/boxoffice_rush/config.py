@@ -102,6 +102,8 @@ class RushConfig:
     audit_env: tuple[tuple[str, str], ...] = ()
     progress: bool = True
     seed: int | None = None
+    lines: int = 1  # >1: that many sales at once, each a concert with a line of its own
+    quiet_seconds: float = 10.0  # with lines: the quiet line timed this long alone and beside
 
     def __post_init__(self) -> None:
         if not self.base_urls:
@@ -118,6 +120,15 @@ class RushConfig:
             raise ValueError("shop_connections must be 0 (share the line's) or more")
         if self.endpoint_join_fans < 0 or self.endpoint_active_fans < 0:
             raise ValueError("endpoint fans must be 0 (sized from the ceiling) or more")
+        self._check_lines()
+
+    def _check_lines(self) -> None:
+        if self.lines < 1 or self.quiet_seconds <= 0:
+            raise ValueError("lines must be at least 1 and quiet_seconds positive")
+        if self.lines > 1 and (self.ceiling or self.endpoints):
+            raise ValueError("--lines plays sales only: run --ceiling and --endpoints without it")
+        if self.lines > self.fans:
+            raise ValueError("every line needs a fan: give at least as many --fans as --lines")
 
     @property
     def total_seats(self) -> int:
@@ -131,7 +142,8 @@ def descriptor_limit_for(config: RushConfig, soft: int, hard: int | None) -> int
 
     Never lower than `soft`; a ValueError that says what to change when `hard` is too low.
     """
-    pooled = (config.connections + config.shop_connections) * len(config.base_urls)
+    # Each line of --lines has connections of its own; the first line's are the setup's too.
+    pooled = (config.connections + config.shop_connections) * len(config.base_urls) * config.lines
     streams = min(config.fans, config.concurrency) if config.stream else 0
     needed = pooled + streams + _SPARE_DESCRIPTORS
     if needed <= soft:

@@ -10,6 +10,8 @@ CHARGE = "POST /wallet/charges"
 CREATE_CONCERT = "POST /admin/concerts"
 CREATE_SCHEDULE = "POST /admin/concerts/{id}/schedules"
 SET_POLICY = "PUT /admin/queue"
+SET_LINE_POLICY = "PUT /admin/concerts/{id}/queue"
+LINE = "GET /admin/concerts/{id}/queue"
 ROOM = "GET /admin/queue"
 HEALTHZ = "GET /healthz"
 

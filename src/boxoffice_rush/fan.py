@@ -56,6 +56,8 @@ class SaleContext:
     rng: random.Random
     # Free seat numbers by the seat map's ETag: read once per map, not once per fan.
     seat_maps: SharedDecodes = field(default_factory=lambda: SharedDecodes(_free_numbers))
+    # The join's body: {"concert_id": ...} when the concert has a line of its own (--lines).
+    join_body: bytes | None = None
 
 
 def _free_numbers(seat_map: Any) -> list[int] | None:
@@ -96,7 +98,11 @@ class _Fan:
 
     async def _join(self) -> dict[str, Any] | None:
         reply = await self.client.call(
-            endpoints.JOIN, "POST", f"{API}/queue/tokens", headers=self.account.headers
+            endpoints.JOIN,
+            "POST",
+            f"{API}/queue/tokens",
+            headers=self.account.headers,
+            body=self.sale.join_body,
         )
         if reply.status not in (200, 201) or not isinstance(reply.body, dict):
             return None

@@ -25,6 +25,8 @@ from boxoffice_rush.client import HttpClient
 from boxoffice_rush.config import RushConfig
 from boxoffice_rush.fan import SaleContext
 from boxoffice_rush.isolated import IsolatedRun, run_isolated
+from boxoffice_rush.lines import LinesRun, measure_lines
+from boxoffice_rush.lines_report import build_lines_report, render_lines_markdown
 from boxoffice_rush.markdown import render_markdown
 from boxoffice_rush.provision import SetupFailed, create_concert, provision_fans, set_policy
 from boxoffice_rush.report import SetupSummary, build_report
@@ -166,6 +168,8 @@ def run_rush(config: RushConfig) -> int:
     console = Console(stderr=True)
     run_id = secrets.token_hex(3)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    if config.lines > 1:
+        return _run_lines(config, run_id, started_at, console)
     try:
         with _progress(config, console) as progress:
             measured = uvloop.run(_measure(config, run_id, progress))
@@ -173,12 +177,7 @@ def run_rush(config: RushConfig) -> int:
         reason = str(error) or f"setup took more than {config.setup_timeout:g} s"
         console.print(f"[red]rush stopped before the sale: {reason}")
         return EXIT_SETUP_FAILED
-    console.print("sale over; running boxoffice audit" if config.audit else "sale over")
-    audit = (
-        run_audit(dict(config.audit_env))
-        if config.audit
-        else AuditResult(False, True, None, "skipped (--no-audit)")
-    )
+    audit = _audit(config, console, "sale over")
     report = build_report(
         config=config,
         run_id=run_id,
@@ -193,6 +192,38 @@ def run_rush(config: RushConfig) -> int:
         audit=audit,
     )
     _write(config, report, console)
+    return 0 if report["verdict"]["ok"] else 1
+
+
+def _audit(config: RushConfig, console: Console, over: str) -> AuditResult:
+    """`boxoffice audit` on the deployment, unless --no-audit."""
+    console.print(f"{over}; running boxoffice audit" if config.audit else over)
+    if not config.audit:
+        return AuditResult(False, True, None, "skipped (--no-audit)")
+    return run_audit(dict(config.audit_env))
+
+
+def _run_lines(config: RushConfig, run_id: str, started_at: str, console: Console) -> int:
+    """`--lines N`: the sales at once and the quiet line (boxoffice_rush/lines.py)."""
+
+    async def measure() -> LinesRun:
+        async with asyncio.timeout(config.setup_timeout + config.duration + 60):
+            return await measure_lines(config, run_id, lambda step: console.print(step))
+
+    try:
+        run = uvloop.run(measure())
+    except (SetupFailed, TimeoutError) as error:
+        console.print(f"[red]rush stopped: {error or 'it took too long'}")
+        return EXIT_SETUP_FAILED
+    audit = _audit(config, console, "sales over")
+    report = build_lines_report(config, run_id, started_at, run, audit)
+    folder = config.output_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "lines.json").write_text(json.dumps(report, indent=1) + "\n")
+    markdown = render_lines_markdown(report)
+    (folder / "lines.md").write_text(markdown)
+    print(markdown)
+    console.print(f"report: {folder / 'lines.md'}, {folder / 'lines.json'}")
     return 0 if report["verdict"]["ok"] else 1
 
 
