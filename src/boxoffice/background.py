@@ -30,11 +30,14 @@ STATS_EVERY_SECONDS = 2.0
 class _LineTurn:
     """What the admission loop keeps of one line between its turns."""
 
-    __slots__ = ("idle", "room")
+    __slots__ = ("idle", "recovering_until", "room")
 
     def __init__(self) -> None:
         self.room = ""  # the room's mark as this instance last saw it (see hold_if_replaced)
         self.idle = False  # no one waiting or active at the last count: admitted with the stats
+        # A room found replaced (its store lost) looks empty while its fans come back: a
+        # closing line is not ended before then.
+        self.recovering_until = 0.0
 
 
 async def admission_loop(container: Container) -> None:
@@ -47,29 +50,19 @@ async def admission_loop(container: Container) -> None:
     payment or policy change here touches it, so a tick costs a step per line with fans.
     """
     interval = container.settings.admission_interval_seconds
-    room = container.waiting_room
     stats_due = 0.0
     turns: dict[Line, _LineTurn] = {}
+    lines = LineSet()  # the house line alone, until the database first answers
     while True:
+        now = container.now_ts()
+        counting = now >= stats_due
+        if counting:
+            stats_due = now + STATS_EVERY_SECONDS
         try:
-            now = container.now_ts()
-            counting = now >= stats_due
-            if counting:
-                stats_due = now + STATS_EVERY_SECONDS
-            lines = await room.lines.current()
-            woken = room.woken_lines()
-            for line in lines.lines():
-                turn = turns.setdefault(line, _LineTurn())
-                if line in woken:
-                    turn.idle = False  # touched here since the count: someone may be let in
-                if counting or not turn.idle:
-                    await _admit_line(container, line, turn, now, counting)
-                if counting and turn.idle and await _ended(container, lines, line, now):
-                    turns.pop(line, None)
-            for gone in set(turns) - {*lines.lines()}:
-                del turns[gone]  # ended on another instance
-        except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
-            _log.warning("admission_failed", error=repr(error))
+            lines = await container.waiting_room.lines.current()
+        except Exception as error:  # noqa: BLE001 - the lines last read still admit
+            _log.warning("lines_unread", error=repr(error))
+        lines = await _admission_tick(container, lines, turns, now, counting)
         stop_if_cancelled()
         container.admission_wakeup.clear()
         # asyncio.timeout, not wait_for: Python 3.11's wait_for, cancelled in the same turn as
@@ -79,9 +72,42 @@ async def admission_loop(container: Container) -> None:
                 await container.admission_wakeup.wait()
 
 
-async def _ended(container: Container, lines: LineSet, line: Line, now: float) -> bool:
-    """A closing line found empty ends: its concert goes back to the house line."""
-    if line is None or line not in lines.closing:
+async def _admission_tick(
+    container: Container,
+    lines: LineSet,
+    turns: dict[Line, _LineTurn],
+    now: float,
+    counting: bool,
+) -> LineSet:
+    """One turn of every line, each on its own (one whose Redis node is down does not stop the
+    others); the lines as they are after it (a closing line may have ended)."""
+    room = container.waiting_room
+    woken = room.woken_lines()
+    for line in lines.lines():
+        turn = turns.setdefault(line, _LineTurn())
+        if line in woken:
+            turn.idle = False  # touched here since the count: someone may be let in
+        try:
+            if counting or not turn.idle:
+                await _admit_line(container, line, turn, now, counting)
+            if counting and turn.idle and await _ended(container, lines, line, turn, now):
+                lines = await room.lines.current()  # read again: it ended
+        except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
+            _log.warning("admission_failed", line=line_label(line), error=repr(error))
+    for gone in set(turns) - {*lines.lines()}:
+        del turns[gone]  # ended (here or on another instance): its store and figures go
+        if gone is not None:
+            room.stores.forget(gone)
+            room_metrics.forget_line(line_label(gone))
+    return lines
+
+
+async def _ended(
+    container: Container, lines: LineSet, line: Line, turn: _LineTurn, now: float
+) -> bool:
+    """A closing line found empty ends (see WaitingRoom.end_if_empty): its concert goes back to
+    the house line. Not while its room is being recovered."""
+    if line is None or line not in lines.closing or now < turn.recovering_until:
         return False
     return await container.waiting_room.end_if_empty(line, now)
 
@@ -95,9 +121,11 @@ async def _admit_line(
     room = container.waiting_room
     store = room.stores.of(line)
     label = line_label(line)
-    turn.room = await store.hold_if_replaced(
-        turn.room, now, container.settings.queue_recovery_seconds
-    )
+    recovery = container.settings.queue_recovery_seconds
+    mark = await store.hold_if_replaced(turn.room, now, recovery)
+    if turn.room and mark != turn.room:
+        turn.recovering_until = now + recovery
+    turn.room = mark
     admitted = await store.admit(now)
     if admitted:
         room_metrics.ADMITTED.labels(label).inc(len(admitted))

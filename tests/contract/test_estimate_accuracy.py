@@ -2,7 +2,7 @@
 
 Admission runs at a constant 2 fans a second (admit_per_minute=120, max_active never reached),
 stepped every quarter second with an explicit `now`; the estimate is what the fan is shown
-(`service.describe` of their pass), and the actual wait is the time until an admission step lets
+(`passes.describe` of their pass), and the actual wait is the time until an admission step lets
 them in. Steps and times are exact binary fractions, so every figure below is exact.
 
 The token bucket starts full: the first step after the opening lets in a burst of five seconds'
@@ -18,7 +18,7 @@ from __future__ import annotations
 import pytest
 
 from boxoffice.waiting_room.domain import PassStatus
-from boxoffice.waiting_room.service import describe
+from boxoffice.waiting_room.passes import describe
 from boxoffice.waiting_room.store import WaitingRoomStore
 from tests.contract.helpers import T0, join_fans, policy
 from tests.contract.rooms import OpenStore

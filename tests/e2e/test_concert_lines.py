@@ -17,6 +17,7 @@ import pytest
 
 from boxoffice.background import admission_loop
 from boxoffice.bootstrap import Container
+from boxoffice.waiting_room.lines import LINE_END_GRACE_SECONDS
 from tests.conftest import ADMIN, API, Fan, Shop
 
 from .test_queue_stream import PATIENCE, until
@@ -166,18 +167,26 @@ async def test_each_line_has_its_own_order_slots_and_admission(
     assert statuses == ["ACTIVE", "WAITING", "WAITING"]
 
 
-async def test_paying_uses_up_only_the_pass_of_the_line_covering_the_reservation(
-    shop: Shop, two_sales: tuple[int, int, int, int]
-) -> None:
+async def _holding_in_two_lines(
+    shop: Shop, two_sales: tuple[int, int, int, int], balance: int
+) -> tuple[Fan, str, str, dict[str, Any]]:
+    """A fan let in by the house line and by the stadium's, holding a stadium seat: (fan,
+    house pass, stadium pass, the hold); the fan's current pass is the stadium's."""
     stadium, stadium_date, _, _ = two_sales
     fan = await shop.sign_up()
-    await shop.charge(fan, 500_000)
+    await shop.charge(fan, balance)
     house_pass = await _join(shop, fan)
     stadium_pass = await _join(shop, fan, stadium)
     await shop.admit()
     await shop.admit(stadium)
     fan.queue_token = stadium_pass
-    held = await shop.hold(fan, stadium_date, [3])
+    return fan, house_pass, stadium_pass, await shop.hold(fan, stadium_date, [3])
+
+
+async def test_paying_uses_up_only_the_pass_of_the_line_covering_the_reservation(
+    shop: Shop, two_sales: tuple[int, int, int, int]
+) -> None:
+    fan, house_pass, stadium_pass, held = await _holding_in_two_lines(shop, two_sales, 500_000)
 
     fan.queue_token = house_pass
     refused = await shop.post_payment(fan, held["id"])
@@ -289,7 +298,10 @@ async def test_a_line_given_up_takes_no_one_and_ends_once_empty(
         f"{API}/queue/tokens/current", headers=_with(inside, inside_pass)
     )
     assert left.status_code == 204
-    assert await container.waiting_room.end_if_empty(stadium, now)
+    # Empty, but not ended before every instance has surely read that it closes.
+    assert not await container.waiting_room.end_if_empty(stadium, now)
+    shop.clock.advance(LINE_END_GRACE_SECONDS)
+    assert await container.waiting_room.end_if_empty(stadium, shop.clock.now().timestamp())
 
     house_again = await shop.client.get(f"{API}/admin/concerts/{stadium}/queue", headers=ADMIN)
     assert house_again.json()["concert_id"] is None
@@ -330,6 +342,7 @@ async def test_the_admission_loop_serves_every_line_and_ends_an_empty_closing_on
     empty = (await shop.create_concert("Given up"))["id"]
     await shop.own_line(empty)
     await shop.client.delete(f"{API}/admin/concerts/{empty}/queue", headers=ADMIN)
+    shop.clock.advance(LINE_END_GRACE_SECONDS)  # closing long enough to end once empty
 
     loop = asyncio.create_task(admission_loop(container))
     try:
@@ -363,3 +376,101 @@ async def test_metrics_are_labelled_by_line(
     await _join(shop, fan, stadium)
     text = (await shop.client.get("/metrics")).text
     assert f'boxoffice_queue_joined_total{{line="{stadium}"}}' in text
+
+
+async def _until_active(shop: Shop, fans: list[Fan]) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while True:
+        statuses = [(await shop.queue_status(fan))["status"] for fan in fans]
+        if statuses == ["ACTIVE"] * len(fans):
+            return
+        assert time.monotonic() < deadline, statuses
+        await asyncio.sleep(0.01)
+
+
+async def test_a_line_whose_store_fails_does_not_stop_the_others(
+    shop: Shop,
+    container: Container,
+    two_sales: tuple[int, int, int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stadium = two_sales[0]
+    other = (await shop.create_concert("Other"))["id"]
+    await shop.own_line(other)
+
+    async def node_down(now: float) -> list[str]:
+        raise ConnectionError("the node holding this line is down")
+
+    # The house line is admitted first: its failure must not hold back the lines after it.
+    monkeypatch.setattr(container.waiting_room.stores.house, "admit", node_down)
+    fans = [await shop.sign_up() for _ in range(2)]
+    await _join(shop, fans[0], stadium)
+    await _join(shop, fans[1], other)
+    loop = asyncio.create_task(admission_loop(container))
+    try:
+        await _until_active(shop, fans)
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+
+async def test_lines_last_read_still_admit_while_the_database_does_not_answer(
+    shop: Shop,
+    container: Container,
+    two_sales: tuple[int, int, int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stadium = two_sales[0]
+    await shop.own_line(stadium, max_active=1)
+    first, second = await shop.sign_up(), await shop.sign_up()
+    first_pass = await _join(shop, first, stadium)
+    await _join(shop, second, stadium)
+    loop = asyncio.create_task(admission_loop(container))
+    try:
+        await _until_active(shop, [first])
+
+        async def unread(*, at_once: bool = False) -> Any:
+            raise ConnectionError("the database does not answer")
+
+        monkeypatch.setattr(container.waiting_room.lines, "current", unread)
+        left = await shop.client.delete(
+            f"{API}/queue/tokens/current", headers=_with(first, first_pass)
+        )
+        assert left.status_code == 204
+        await _until_active(shop, [second])  # let in by the loop, on the lines it last read
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+
+async def test_while_no_concert_has_a_line_no_request_looks_up_a_concert(
+    shop: Shop, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v1 deployments pay nothing for lines: a house pass is let through without reading
+    which concert a date or a reservation is of."""
+    date = await shop.date_on_sale(seat_count=4, price=10_000)
+    fan = await shop.admitted_fan()
+    await shop.charge(fan, 10_000)
+
+    def no_lookup(*args: Any) -> Any:
+        raise AssertionError("looked up a concert while no concert has a line")
+
+    monkeypatch.setattr(container.listings, "concert_of", no_lookup)
+    await shop.client.get(f"{API}/concerts/{date['concert_id']}/schedules", headers=fan.with_pass)
+    assert (await shop.seat_map(fan, date["id"]))[1] == "AVAILABLE"
+    held = await shop.hold(fan, date["id"], [1])
+    await shop.pay(fan, held["id"])
+
+
+async def test_a_paid_retry_sent_with_another_lines_pass_replays_the_first_answer(
+    shop: Shop, two_sales: tuple[int, int, int, int]
+) -> None:
+    fan, house_pass, _, held = await _holding_in_two_lines(shop, two_sales, 100_000)
+    first = await shop.pay(fan, held["id"], key="pay-once")
+
+    fan.queue_token = house_pass  # the app retries with the pass it has for the house line
+    again = await shop.post_payment(fan, held["id"], key="pay-once")
+
+    assert again.status_code == 201
+    assert again.json() == first
+    assert await shop.balance(fan) == 100_000 - first["amount"]

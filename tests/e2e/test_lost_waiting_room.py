@@ -18,6 +18,7 @@ from prometheus_client import REGISTRY
 
 from boxoffice.app import create_app
 from boxoffice.settings import Settings
+from boxoffice.waiting_room.lines import LINE_END_GRACE_SECONDS
 from tests.conftest import ADMIN, API, TEST_REDIS_URL, Fan, Shop
 from tests.e2e.support import assert_problem
 from tests.servers import drop_room_async
@@ -175,3 +176,44 @@ async def test_a_concert_lines_pass_comes_back_to_its_own_line(
     assert (await shop.queue_status(house_fan))["concert_id"] is None
     shop.clock.advance(settings.queue_recovery_seconds)
     assert await shop.admit(concert) == [_pass_id(shop, line_fan)]
+
+
+async def test_a_payment_in_one_line_does_not_spend_the_fans_pass_of_another(
+    shop: Shop, settings: Settings, lose_store: AsyncExitStack
+) -> None:
+    concert = (await shop.create_concert("Own line"))["id"]
+    date = await shop.create_date(concert, seat_count=2, price=10_000)
+    await shop.own_line(concert)
+    buyer = await shop.sign_up()
+    await shop.charge(buyer, 10_000)
+    blocker = await shop.admitted_fan()  # takes the house line's one slot
+    await shop.join(buyer)  # waits in the house line...
+    house_pass = buyer.queue_token
+    await shop.join(buyer, concert)  # ...and is let in by the concert's own line
+    await shop.admit(concert)
+    await shop.pay(buyer, (await shop.hold(buyer, date["id"], [1]))["id"])
+    assert blocker.queue_token is not None
+
+    shop = await _after_the_loss(shop, settings, lose_store)
+
+    buyer.queue_token = house_pass
+    back = await shop.queue_status(buyer)  # the house pass was not what the payment used up
+    assert back["status"] == "WAITING"
+    assert back["concert_id"] is None
+
+
+async def test_a_pass_of_a_line_that_ended_does_not_come_back(
+    shop: Shop, settings: Settings, lose_store: AsyncExitStack
+) -> None:
+    concert = (await shop.create_concert("Own line"))["id"]
+    await shop.own_line(concert)
+    fan = await shop.sign_up()
+    await shop.join(fan, concert)
+    shop = await _after_the_loss(shop, settings, lose_store)
+    given_up = await shop.client.delete(f"{API}/admin/concerts/{concert}/queue", headers=ADMIN)
+    assert given_up.status_code == 204
+    shop.clock.advance(LINE_END_GRACE_SECONDS)
+    # The lost room looks empty: the line ends, and nothing would admit a pass put back in it.
+    assert await shop.container.waiting_room.end_if_empty(concert, shop.clock.now().timestamp())
+
+    assert_problem(await _status(shop, fan), 401, "QUEUE_TOKEN_EXPIRED")

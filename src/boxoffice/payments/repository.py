@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.catalog.repository import narrowed_to_concerts
@@ -34,10 +34,22 @@ class PaymentRepository:
         )
         return Payment(int(result.scalar_one()), reservation_id, amount, PaymentStatus.PAID, now)
 
-    async def paid_since(self, user_id: int, at: datetime) -> bool:
-        """Whether the fan paid for anything at or after `at`."""
-        paid = exists().where(PaymentRow.user_id == user_id, PaymentRow.paid_at >= at)
-        return bool((await self._connection.execute(select(paid))).scalar_one())
+    async def paid_since(
+        self,
+        user_id: int,
+        at: datetime,
+        *,
+        only: Collection[int] | None = None,
+        excluding: Collection[int] = (),
+    ) -> bool:
+        """Whether the fan paid at or after `at` for a date of the concerts `only` names (any
+        concert if None) but not those of `excluding`."""
+        query = select(PaymentRow.id).where(PaymentRow.user_id == user_id, PaymentRow.paid_at >= at)
+        if only is not None or excluding:
+            query = query.join(ReservationRow, ReservationRow.id == PaymentRow.reservation_id)
+        query = narrowed_to_concerts(query, ReservationRow.schedule_id, only, excluding)
+        paid = await self._connection.execute(query.limit(1))
+        return paid.first() is not None
 
     async def mark_refunded(self, reservation_id: int, now: datetime) -> None:
         """The reservation's payment was given back (its booking was cancelled)."""

@@ -21,9 +21,9 @@ from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.reservations.exceptions import ReservationNotFound
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
-from boxoffice.waiting_room.exceptions import QueueTokenExpired
+from boxoffice.waiting_room.exceptions import QueueTokenExpired, QueueTokenForbidden
 from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
-from boxoffice.waiting_room.service import LinePass
+from boxoffice.waiting_room.passes import LinePass
 from boxoffice.wallet.exceptions import InsufficientBalance
 
 router = api_router(tags=["payments"])
@@ -56,22 +56,23 @@ async def pay(
     """Pay a held reservation from the wallet; the queue pass is used up on success."""
     now = deps.clock.now()
     fingerprint = request_fingerprint("POST", "/payments", body.model_dump())
-    try:
-        active = await deps.waiting_room.require_active(user_id, token, now.timestamp())
-    except QueueTokenExpired:
-        # A retry of a payment that went through (its pass used up by it) gets its first answer.
-        earlier = await _earlier_result(deps, user_id, idempotency_key, fingerprint)
-        if earlier is None:
-            raise
-        return replay(earlier)
-
     async def concert_of_reservation() -> int | None:
         async with deps.uow(readonly=True) as uow:
             schedule = await uow.reservations.schedule_of(body.reservation_id, user_id)
         return None if schedule is None else await deps.listings.concert_of(schedule, deps.uow)
 
-    # Only the pass of the line covering the reservation's concert pays for it (and is used up).
-    await deps.waiting_room.require_covers(active, concert_of_reservation)
+    try:
+        active = await deps.waiting_room.require_active(user_id, token, now.timestamp())
+        # Only the pass of the line covering the reservation's concert pays for it (and is
+        # used up by it).
+        await deps.waiting_room.require_covers(active, concert_of_reservation)
+    except (QueueTokenExpired, QueueTokenForbidden):
+        # A retry of a payment that went through (its pass used up by it, or sent with the
+        # fan's pass of another line) gets its first answer.
+        earlier = await _earlier_result(deps, user_id, idempotency_key, fingerprint)
+        if earlier is None:
+            raise
+        return replay(earlier)
     # On PostgreSQL the payment is one statement (bx_settle), so it needs no transaction.
     async with deps.uow(autocommit=True) as uow:
         result, sold = await service.pay(

@@ -16,7 +16,8 @@ from boxoffice.platform.provided import provided
 from boxoffice.platform.rate_limit import RateLimiter
 from boxoffice.platform.security import TokenSigner
 from boxoffice.settings import Settings
-from boxoffice.waiting_room.service import LinePass, WaitingRoom
+from boxoffice.waiting_room.passes import LinePass
+from boxoffice.waiting_room.service import WaitingRoom
 
 QueueTokenHeader = Annotated[
     str | None,

@@ -21,7 +21,9 @@ def _limits(
     limits = []
     if per_account:
         limits.append(Limit.per_minute(f"{kind}:user:{user_id}", per_account))
-    # One counter per address for joins and polls alike.
+    # One counter per address for joins and polls alike: joins count on the house room's
+    # counters, a poll on its own line's (the poll is one atomic step of that line's room, so
+    # on a Redis Cluster its counters must share the line's hash slot).
     if settings.queue_limit_per_ip:
         limits.append(Limit.per_minute(f"ip:{client_ip}", settings.queue_limit_per_ip))
     return tuple(limits)

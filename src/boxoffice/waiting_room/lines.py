@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 from boxoffice.waiting_room.store import WaitingRoomStore
 
 Line = int | None
 HOUSE: Final[Line] = None
+# A closing line ends (once empty) no sooner than this after it began closing: longer than any
+# process keeps its read of the lines (HOT_READ_SECONDS, at most 10 s), so by then no instance
+# sends a join into it.
+LINE_END_GRACE_SECONDS = 15.0
 
 
 def line_label(line: Line) -> str:
@@ -40,6 +44,14 @@ class LineSet:
 
     own: frozenset[int] = frozenset()  # closing ones included: they still cover their concert
     closing: frozenset[int] = frozenset()
+    closing_since: Mapping[int, float] = field(default_factory=dict)  # when each began closing
+
+    def may_end(self, concert_id: int, now: float, grace_seconds: float) -> bool:
+        """Whether a line closing for `grace_seconds` may end once empty: every instance then
+        knows it is closing (they read the lines every `fresh_seconds`, far less), so no join
+        through any instance puts a fan in it any more."""
+        since = self.closing_since.get(concert_id)
+        return since is not None and now - since >= grace_seconds
 
     def covering(self, concert_id: int) -> Line:
         """The line that covers this concert: its own while it has one (closing or not)."""
@@ -96,6 +108,7 @@ class Lines:
         self._known = LineSet()
         self._read_at = -float("inf")  # time.monotonic() of the last read
         self._reading = asyncio.Lock()
+        self._changes = 0  # changes made here: a read begun before one must not be kept
 
     async def current(self, *, at_once: bool = False) -> LineSet:
         """The lines, read again if the last read is older than `fresh_seconds` (with
@@ -104,25 +117,29 @@ class Lines:
         if not at_once and asked - self._read_at < self._fresh_seconds:
             return self._known
         async with self._reading:  # one read at a time; those waiting take its answer
-            stale = (
+            while (
                 self._read_at < asked if at_once else asked - self._read_at >= self._fresh_seconds
-            )
-            if stale:
-                began = time.monotonic()
+            ):
+                changes, began = self._changes, time.monotonic()
                 self._known = await self._records.read()
-                self._read_at = began
+                # A change made here while the read ran may be missing from it: read again.
+                self._read_at = began if changes == self._changes else -float("inf")
         return self._known
 
     async def open(self, concert_id: int, now: float) -> None:
         await self._records.open(concert_id, now)
-        self._read_at = -float("inf")
+        self._changed()
 
     async def close(self, concert_id: int, now: float) -> None:
         await self._records.close(concert_id, now)
-        self._read_at = -float("inf")
+        self._changed()
 
     async def end(self, concert_id: int) -> None:
         await self._records.end(concert_id)
+        self._changed()
+
+    def _changed(self) -> None:
+        self._changes += 1
         self._read_at = -float("inf")
 
 

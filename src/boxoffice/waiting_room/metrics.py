@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from boxoffice.waiting_room.domain import RoomStats
@@ -48,6 +50,13 @@ ABANDONED = Gauge(
     ["line"],
     multiprocess_mode="livemax",
 )
+
+
+def forget_line(line: str) -> None:
+    """A line that ended: its figures are no longer reported."""
+    for gauge in (WAITING, ACTIVE, ADMITTED_ROOM, EXPIRED, ABANDONED):
+        with contextlib.suppress(KeyError):  # never reported here
+            gauge.remove(line)
 
 
 def observe_room(line: str, stats: RoomStats) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from boxoffice.waiting_room.domain import PassPlace
-from boxoffice.waiting_room.lines import LineSet
+from boxoffice.waiting_room.lines import Line, LineSet
 
 if TYPE_CHECKING:  # built above the domains (pyproject: [tool.importlinter])
     from boxoffice.unit_of_work import UnitOfWork
@@ -24,8 +24,8 @@ class PassRecords(Protocol):
         """Note, durably, that the fan gave this pass up."""
         ...
 
-    async def spent(self, place: PassPlace) -> bool:
-        """Whether the pass was given up or used up: then it never comes back."""
+    async def spent(self, place: PassPlace, line: Line, lines: LineSet) -> bool:
+        """Whether the pass (of `line`) was given up or used up: then it never comes back."""
         ...
 
 
@@ -41,14 +41,16 @@ class SqlPassRecords:
             await uow.passes.record_left(user_id, pass_id, datetime.fromtimestamp(now, UTC))
             await uow.commit()
 
-    async def spent(self, place: PassPlace) -> bool:
-        # Given up; or its fan paid for anything since it joined: a payment uses up the one
-        # live pass its fan holds, so a pass older than a payment of its fan's is used up or
-        # had ended before.
+    async def spent(self, place: PassPlace, line: Line, lines: LineSet) -> bool:
+        # Given up; or its fan paid since it joined for a concert of its line: a payment uses
+        # up the fan's one live pass of the line covering the reservation, so a pass older than
+        # such a payment is used up or had ended before. (A payment in another line uses up
+        # that line's pass only.)
         joined_at = datetime.fromtimestamp(place.joined_at, UTC)
+        only, excluding = ([line], ()) if line is not None else (None, lines.own)
         async with self._unit_of_work(True) as uow:
             return await uow.passes.left(place.pass_id) or await uow.payments.paid_since(
-                place.user_id, joined_at
+                place.user_id, joined_at, only=only, excluding=excluding
             )
 
 
@@ -62,9 +64,11 @@ class SqlLineRecords:
     async def read(self) -> LineSet:
         async with self._unit_of_work(True) as uow:
             found = await uow.lines.lines()
+        since = {concert: at.timestamp() for concert, at in found if at is not None}
         return LineSet(
             own=frozenset(concert for concert, _ in found),
-            closing=frozenset(concert for concert, closing in found if closing),
+            closing=frozenset(since),
+            closing_since=since,
         )
 
     async def open(self, concert_id: int, now: float) -> None:

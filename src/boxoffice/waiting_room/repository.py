@@ -39,12 +39,12 @@ class LineRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def lines(self) -> list[tuple[int, bool]]:
-        """Every concert line, as (concert id, closing)."""
+    async def lines(self) -> list[tuple[int, datetime | None]]:
+        """Every concert line, as (concert id, when it began closing or None)."""
         found = await self._connection.execute(
-            select(QueueLine.concert_id, QueueLine.closing_since.is_not(None))
+            select(QueueLine.concert_id, QueueLine.closing_since)
         )
-        return [(int(concert_id), bool(closing)) for concert_id, closing in found]
+        return [(int(concert_id), closing_since) for concert_id, closing_since in found]
 
     async def open(self, concert_id: int, at: datetime) -> None:
         """Give the concert its own line, or keep a closing one open after all."""

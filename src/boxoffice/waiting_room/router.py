@@ -29,6 +29,7 @@ from boxoffice.waiting_room.dependencies import Queue, QueueDeps, QueueTokenHead
 from boxoffice.waiting_room.domain import QueuePolicy, RoomStats
 from boxoffice.waiting_room.lines import HOUSE, Line, line_label
 from boxoffice.waiting_room.openapi import PASS_ERRORS
+from boxoffice.waiting_room.passes import QueueStatus
 from boxoffice.waiting_room.schemas import (
     JoinRequest,
     PolicyOut,
@@ -36,7 +37,6 @@ from boxoffice.waiting_room.schemas import (
     QueueStatusOut,
     RoomOut,
 )
-from boxoffice.waiting_room.service import QueueStatus
 from boxoffice.waiting_room.stream import status_events
 from boxoffice.waiting_room.stream_access import StreamTicketOut
 from boxoffice.waiting_room.stream_slots import StreamSlots

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,6 @@ from boxoffice.waiting_room.domain import (
     QueuePolicy,
     RestoreOutcome,
     RoomStats,
-    advise,
 )
 from boxoffice.waiting_room.exceptions import (
     QueueTokenExpired,
@@ -28,52 +27,18 @@ from boxoffice.waiting_room.exceptions import (
     QueueTokenInvalid,
     QueueTokenNotActive,
 )
-from boxoffice.waiting_room.lines import HOUSE, ConcertIndex, Line, Lines, LineStores
+from boxoffice.waiting_room.lines import (
+    HOUSE,
+    LINE_END_GRACE_SECONDS,
+    ConcertIndex,
+    Line,
+    Lines,
+    LineSet,
+    LineStores,
+)
+from boxoffice.waiting_room.passes import LinePass, QueueStatus, describe
 from boxoffice.waiting_room.records import PassRecords
 from boxoffice.waiting_room.store import PollGuard, PollRefused
-
-
-@dataclass(frozen=True, slots=True)
-class QueueStatus:
-    token: str
-    status: PassStatus
-    position: int | None
-    estimated_wait_seconds: int
-    active_until: datetime | None
-    poll_after_seconds: int
-    opens_at: datetime | None
-    concert_id: int | None  # the concert whose own line the pass is for; None: the house line
-
-
-@dataclass(frozen=True, slots=True)
-class LinePass:
-    """An ACTIVE pass and the line it is for: what a [pass] route is let through with."""
-
-    view: PassView
-    line: Line
-
-    @property
-    def pass_id(self) -> str:
-        return self.view.pass_id
-
-
-def _to_datetime(timestamp: float | None) -> datetime | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
-
-
-def describe(view: PassView, token: str, now: float, line: Line = HOUSE) -> QueueStatus:
-    """What the fan sees of their pass."""
-    advice = advise(view, now)
-    return QueueStatus(
-        token=token,
-        status=view.status,
-        position=view.position,
-        estimated_wait_seconds=advice.estimated_wait_seconds,
-        active_until=_to_datetime(view.active_until),
-        poll_after_seconds=advice.poll_after_seconds,
-        opens_at=_to_datetime(view.opens_at),
-        concert_id=line,
-    )
 
 
 class WaitingRoom:
@@ -122,10 +87,14 @@ class WaitingRoom:
         concert's own line if it has one that is not closing, else the house line."""
         if concert_id is None:
             return HOUSE
-        lines = await self.lines.current()
+        return (await self._lines_of(concert_id, at_once=False)).joining(concert_id)
+
+    async def _lines_of(self, concert_id: int, *, at_once: bool) -> LineSet:
+        """The lines, once the concert is known to exist (else ConcertNotFound)."""
+        lines = await self.lines.current(at_once=at_once)
         if concert_id not in lines.own and not await self._concerts.exists(concert_id):
             raise ConcertNotFound(f"There is no concert {concert_id}.")
-        return lines.joining(concert_id)
+        return lines
 
     async def join(self, user_id: int, now: float, line: Line = HOUSE) -> tuple[QueueStatus, bool]:
         """Join a line, or get one's live pass of it back (joining again never loses a place)."""
@@ -261,10 +230,13 @@ class WaitingRoom:
         if claims.joined_at is None or claims.place is None:
             return None  # signed before passes carried their place
         place = PassPlace(claims.pass_id, claims.user_id, claims.joined_at, claims.place)
+        lines = await self.lines.current(at_once=True)
+        if claims.line is not None and claims.line not in lines.own:
+            return None  # its line has ended: nothing admits it any more
         store = self.stores.of(claims.line)
         found = await store.restore(place, now, self._recovery_seconds, commit=False)
         if found.outcome is RestoreOutcome.RESTORABLE:
-            if await self._records.spent(place):
+            if await self._records.spent(place, claims.line, lines):
                 return None
             found = await store.restore(place, now, self._recovery_seconds, commit=True)
             if found.outcome is RestoreOutcome.RESTORED:
@@ -305,11 +277,9 @@ class WaitingRoom:
         return policy
 
     async def covering_line(self, concert_id: int) -> Line:
-        """The line that covers a concert that exists (else ConcertNotFound)."""
-        lines = await self.lines.current()
-        if concert_id not in lines.own and not await self._concerts.exists(concert_id):
-            raise ConcertNotFound(f"There is no concert {concert_id}.")
-        return lines.covering(concert_id)
+        """The line that covers a concert that exists (else ConcertNotFound), as the database
+        says now (the admin's paths: never on another instance's second-old read)."""
+        return (await self._lines_of(concert_id, at_once=True)).covering(concert_id)
 
     async def open_line(self, concert_id: int, changes: dict[str, Any], now: float) -> None:
         """Give a concert its own line, or change the policy of the one it has. A new line
@@ -330,10 +300,13 @@ class WaitingRoom:
         await self.lines.close(concert_id, now)
 
     async def end_if_empty(self, concert_id: int, now: float) -> bool:
-        """End a closing line with no one in it, waiting or active; whether it ended."""
+        """End a line closing for LINE_END_GRACE_SECONDS with no one in it, waiting or active;
+        whether it ended."""
+        lines = await self.lines.current(at_once=True)
+        if not lines.may_end(concert_id, now, LINE_END_GRACE_SECONDS):
+            return False
         stats = await self.stores.of(concert_id).stats(now)
         if stats.waiting or stats.active or stats.prequeue:
             return False
         await self.lines.end(concert_id)
-        self.stores.forget(concert_id)
         return True

@@ -21,7 +21,7 @@ from boxoffice.platform.draining import Draining
 from boxoffice.platform.errors import DomainError
 from boxoffice.waiting_room.dependencies import QueueDeps
 from boxoffice.waiting_room.domain import PassStatus
-from boxoffice.waiting_room.service import QueueStatus
+from boxoffice.waiting_room.passes import QueueStatus
 from boxoffice.waiting_room.stream_slots import StreamSlot, StreamSlots
 
 HEARTBEAT_SECONDS = 15.0
