@@ -17,7 +17,6 @@ import pytest
 
 from boxoffice.background import admission_loop
 from boxoffice.bootstrap import Container
-from boxoffice.waiting_room.lines import LINE_END_GRACE_SECONDS
 from tests.conftest import ADMIN, API, Fan, Shop
 
 from .test_queue_stream import PATIENCE, until
@@ -300,7 +299,7 @@ async def test_a_line_given_up_takes_no_one_and_ends_once_empty(
     assert left.status_code == 204
     # Empty, but not ended before every instance has surely read that it closes.
     assert not await container.waiting_room.end_if_empty(stadium, now)
-    shop.clock.advance(LINE_END_GRACE_SECONDS)
+    shop.clock.advance(container.waiting_room.lines.end_grace_seconds)
     assert await container.waiting_room.end_if_empty(stadium, shop.clock.now().timestamp())
 
     house_again = await shop.client.get(f"{API}/admin/concerts/{stadium}/queue", headers=ADMIN)
@@ -342,7 +341,8 @@ async def test_the_admission_loop_serves_every_line_and_ends_an_empty_closing_on
     empty = (await shop.create_concert("Given up"))["id"]
     await shop.own_line(empty)
     await shop.client.delete(f"{API}/admin/concerts/{empty}/queue", headers=ADMIN)
-    shop.clock.advance(LINE_END_GRACE_SECONDS)  # closing long enough to end once empty
+    # Closing long enough to end once empty.
+    shop.clock.advance(container.waiting_room.lines.end_grace_seconds)
 
     loop = asyncio.create_task(admission_loop(container))
     try:

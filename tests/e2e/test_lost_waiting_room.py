@@ -18,7 +18,6 @@ from prometheus_client import REGISTRY
 
 from boxoffice.app import create_app
 from boxoffice.settings import Settings
-from boxoffice.waiting_room.lines import LINE_END_GRACE_SECONDS
 from tests.conftest import ADMIN, API, TEST_REDIS_URL, Fan, Shop
 from tests.e2e.support import assert_problem
 from tests.servers import drop_room_async
@@ -212,7 +211,7 @@ async def test_a_pass_of_a_line_that_ended_does_not_come_back(
     shop = await _after_the_loss(shop, settings, lose_store)
     given_up = await shop.client.delete(f"{API}/admin/concerts/{concert}/queue", headers=ADMIN)
     assert given_up.status_code == 204
-    shop.clock.advance(LINE_END_GRACE_SECONDS)
+    shop.clock.advance(shop.container.waiting_room.lines.end_grace_seconds)
     # The lost room looks empty: the line ends, and nothing would admit a pass put back in it.
     assert await shop.container.waiting_room.end_if_empty(concert, shop.clock.now().timestamp())
 

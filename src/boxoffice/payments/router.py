@@ -56,6 +56,7 @@ async def pay(
     """Pay a held reservation from the wallet; the queue pass is used up on success."""
     now = deps.clock.now()
     fingerprint = request_fingerprint("POST", "/payments", body.model_dump())
+
     async def concert_of_reservation() -> int | None:
         async with deps.uow(readonly=True) as uow:
             schedule = await uow.reservations.schedule_of(body.reservation_id, user_id)

@@ -27,10 +27,6 @@ from boxoffice.waiting_room.store import WaitingRoomStore
 
 Line = int | None
 HOUSE: Final[Line] = None
-# A closing line ends (once empty) no sooner than this after it began closing: longer than any
-# process keeps its read of the lines (HOT_READ_SECONDS, at most 10 s), so by then no instance
-# sends a join into it.
-LINE_END_GRACE_SECONDS = 15.0
 
 
 def line_label(line: Line) -> str:
@@ -109,6 +105,13 @@ class Lines:
         self._read_at = -float("inf")  # time.monotonic() of the last read
         self._reading = asyncio.Lock()
         self._changes = 0  # changes made here: a read begun before one must not be kept
+
+    @property
+    def end_grace_seconds(self) -> float:
+        """How long a line must have been closing before it may end once empty: three times
+        as long as any process keeps its read of the lines, so by then no instance sends a
+        join into it (a join in flight has had two more reads' time to land)."""
+        return 3 * self._fresh_seconds
 
     async def current(self, *, at_once: bool = False) -> LineSet:
         """The lines, read again if the last read is older than `fresh_seconds` (with

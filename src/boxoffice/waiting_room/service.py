@@ -29,7 +29,6 @@ from boxoffice.waiting_room.exceptions import (
 )
 from boxoffice.waiting_room.lines import (
     HOUSE,
-    LINE_END_GRACE_SECONDS,
     ConcertIndex,
     Line,
     Lines,
@@ -300,10 +299,10 @@ class WaitingRoom:
         await self.lines.close(concert_id, now)
 
     async def end_if_empty(self, concert_id: int, now: float) -> bool:
-        """End a line closing for LINE_END_GRACE_SECONDS with no one in it, waiting or active;
-        whether it ended."""
+        """End a line closing for `Lines.end_grace_seconds` with no one in it, waiting or
+        active; whether it ended."""
         lines = await self.lines.current(at_once=True)
-        if not lines.may_end(concert_id, now, LINE_END_GRACE_SECONDS):
+        if not lines.may_end(concert_id, now, self.lines.end_grace_seconds):
             return False
         stats = await self.stores.of(concert_id).stats(now)
         if stats.waiting or stats.active or stats.prequeue:
