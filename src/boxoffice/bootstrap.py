@@ -53,7 +53,7 @@ class Container:
     wallet_limits: WalletLimits
     write_lock: asyncio.Lock | None
     limiter: RateLimiter
-    admission_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    admission_wakeup: asyncio.Event  # set by the waiting room: admit now, not at the tick
     listings: Listings = field(init=False)
 
     def __post_init__(self) -> None:
@@ -92,10 +92,9 @@ class Container:
                 self.limiter,
                 settings,
                 clock,
-                self.admission_wakeup,
             ),
             ReservationsDeps(uow, clock, self.hold_rules, self.listings),
-            PaymentsDeps(uow, clock, self.waiting_room, self.admission_wakeup, self.listings),
+            PaymentsDeps(uow, clock, self.waiting_room, self.listings),
             WalletDeps(uow, clock, self.wallet_limits),
             BoardDeps(
                 uow,
@@ -216,6 +215,8 @@ def build_container(
     def unit_of_work(readonly: bool) -> UnitOfWork:
         return UnitOfWork(engine, None if readonly else write_lock, readonly=readonly)
 
+    # What the admission loop waits on; the waiting room sets it when a line wants admitting.
+    wakeup = asyncio.Event()
     container = Container(
         settings=settings,
         keys=keys,
@@ -238,6 +239,7 @@ def build_container(
             SqlPassRecords(unit_of_work),
             recovery_seconds=settings.queue_recovery_seconds,
             estimates_kept=settings.wait_estimates_kept,
+            wakeup=wakeup,
         ),
         hold_rules=HoldRules(
             hold_seconds=settings.hold_seconds,
@@ -250,6 +252,7 @@ def build_container(
         ),
         write_lock=write_lock,
         limiter=limiter,
+        admission_wakeup=wakeup,
     )
     if settings.redis_url:
         # Several processes may serve: each tells the others what its writes did to seats.

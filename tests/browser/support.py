@@ -81,11 +81,14 @@ class Api:
         assert token.status_code == 200, token.text
         return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
-    def active_fan(self, username: str, timeout: float = 10) -> dict[str, str]:
-        """A fan who joined, was let in and used the turn (so it lasts): headers with the pass."""
+    def active_fan(
+        self, username: str, timeout: float = 10, concert_id: int = DEMO_CONCERT
+    ) -> dict[str, str]:
+        """A fan (a new account) who joined the line covering `concert_id`, was let in and used
+        the turn on that concert (so it lasts): headers with the pass."""
         auth = self.sign_up(username)
-        joined = self.client.post("/queue/tokens", headers=auth)
-        assert joined.status_code in (200, 201), joined.text
+        joined = self.client.post("/queue/tokens", json={"concert_id": concert_id}, headers=auth)
+        assert joined.status_code == 201, joined.text
         headers = {**auth, "X-Queue-Token": joined.json()["token"]}
         deadline = time.monotonic() + timeout
         while True:
@@ -95,7 +98,7 @@ class Api:
             assert status.status_code in (200, 429), status.text  # 429: polled too soon
             assert time.monotonic() < deadline, "the fan was not let in"
             time.sleep(float(status.headers.get("Retry-After", 0.1)))
-        claimed = self.client.get(f"/concerts/{DEMO_CONCERT}/schedules", headers=headers)
+        claimed = self.client.get(f"/concerts/{concert_id}/schedules", headers=headers)
         assert claimed.status_code == 200, claimed.text
         return headers
 

@@ -5,7 +5,6 @@ own, changes its policy and gives it up."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -45,25 +44,6 @@ def own_line(api: Api, concert_id: int, **policy: Any) -> dict[str, Any]:
 def give_line_up(api: Api, concert_id: int) -> None:
     response = api.client.delete(f"/admin/concerts/{concert_id}/queue", headers=api.admin)
     assert response.status_code == 204, response.text
-
-
-def fan_in_line(api: Api, username: str, concert_id: int, timeout: float = 10) -> dict[str, str]:
-    """A fan who joined the concert's line, was let in and used the turn: headers with the pass."""
-    auth = api.sign_up(username)
-    joined = api.client.post("/queue/tokens", json={"concert_id": concert_id}, headers=auth)
-    assert joined.status_code == 201, joined.text
-    headers = {**auth, "X-Queue-Token": joined.json()["token"]}
-    deadline = time.monotonic() + timeout
-    while True:
-        status = api.client.get("/queue/status", headers=headers)
-        if status.status_code == 200 and status.json()["status"] == "ACTIVE":
-            break
-        assert status.status_code in (200, 429), status.text  # 429: polled too soon
-        assert time.monotonic() < deadline, "the fan was not let in"
-        time.sleep(float(status.headers.get("Retry-After", 0.1)))
-    claimed = api.client.get(f"/concerts/{concert_id}/schedules", headers=headers)
-    assert claimed.status_code == 200, claimed.text
-    return headers
 
 
 def stored(page: Page) -> dict[str, Any]:
@@ -117,7 +97,7 @@ def test_a_fan_joins_each_concerts_line_and_sees_each_map_with_its_pass(
     assert room["concert_id"] == own
     assert room["policy"]["max_active"] == 1
     page = pages.new(phone=phone)
-    ahead = fan_in_line(api, f"lines_ahead_{width}", own)  # takes the own line's one slot
+    ahead = api.active_fan(f"lines_ahead_{width}", concert_id=own)  # takes the own line's one slot
     try:
         sign_up(page, f"lines_fan_{width}")
         house_waiting = api.room()["waiting"]
@@ -288,7 +268,7 @@ def test_the_admin_page_gives_a_concert_a_line_and_gives_it_up(
         assert api.room()["policy"] == house  # the house line is as it was
 
         # Its figures are live: a fan let in through it shows as shopping.
-        fan = fan_in_line(api, f"admin_line_fan_{width}", concert)
+        fan = api.active_fan(f"admin_line_fan_{width}", concert_id=concert)
         expect(figures).to_contain_text("0 waiting · 1 shopping now", timeout=10_000)
         expect(page.locator(f"#line-{concert}-policy")).to_contain_text(
             "At most 2 shopping · 30 let in a minute"

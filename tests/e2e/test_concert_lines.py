@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from boxoffice.background import admission_loop
+from boxoffice.background import STATS_EVERY_SECONDS, admission_loop
 from boxoffice.bootstrap import Container
 from tests.conftest import ADMIN, API, Fan, Shop
 
@@ -474,3 +474,39 @@ async def test_a_paid_retry_sent_with_another_lines_pass_replays_the_first_answe
     assert again.status_code == 201
     assert again.json() == first
     assert await shop.balance(fan) == 100_000 - first["amount"]
+
+
+async def test_a_closing_line_is_not_ended_while_its_lost_room_is_recovered(
+    shop: Shop, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A room made anew after its store was lost looks empty while its fans come back: the
+    loop that finds it replaced ends no closing line before the recovery time is over."""
+    concert = (await shop.create_concert("Closing"))["id"]
+    await shop.own_line(concert)
+    await shop.client.delete(f"{API}/admin/concerts/{concert}/queue", headers=ADMIN)
+    room = container.waiting_room
+    marks = ["room-before-the-loss"]
+    seen: list[str] = []
+
+    async def replaced(known: str, now: float, recovery: float) -> str:
+        seen.append(known)
+        return marks[-1]
+
+    monkeypatch.setattr(room.stores.of(concert), "hold_if_replaced", replaced)
+    monkeypatch.setattr(container.settings, "admission_interval_seconds", 0.01)
+    loop = asyncio.create_task(admission_loop(container))
+    try:
+        await until(lambda: len(seen) == 1, "the loop's first count: it knows the room")
+        marks.append("")  # the store was lost: a new, empty room
+        shop.clock.advance(room.lines.end_grace_seconds + 5)  # long closing, and a new count
+        await until(lambda: seen[-1] == "room-before-the-loss", "the loop found it replaced")
+        for count in range(3):  # more counts, each finding the line empty, within the recovery
+            shop.clock.advance(STATS_EVERY_SECONDS)
+            await until(lambda count=count: len(seen) >= 3 + count, "another count")
+        assert concert in (await room.lines.current(at_once=True)).own  # not ended yet
+
+        shop.clock.advance(container.settings.queue_recovery_seconds)
+        await until(lambda: concert not in room.lines._known.own, "ended after the recovery")
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)

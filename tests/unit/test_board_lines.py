@@ -105,7 +105,7 @@ def stores_by_line() -> tuple[LineStores, dict[int | None, Store]]:
 async def test_the_house_line_counts_all_but_the_concerts_with_a_line_of_their_own() -> None:
     counts = Counts(titles={7: "Stadium", 3: "Matinee"})
     stores, _ = stores_by_line()
-    lines = LineSet(own=frozenset({7, 3}), closing=frozenset({3}))
+    lines = LineSet(own=frozenset({7, 3}), closing_since={3: 0.0})
 
     board = await read_board(uow(counts), stores, lines, NOW)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from boxoffice.waiting_room.domain import QueuePolicy
@@ -12,7 +14,7 @@ POLICY = QueuePolicy(max_active=5, admit_per_minute=60, active_ttl_seconds=60, c
 
 
 def test_a_concert_is_covered_by_its_own_line_else_by_the_house_line() -> None:
-    lines = LineSet(own=frozenset({3, 7}), closing=frozenset({7}))
+    lines = LineSet(own=frozenset({3, 7}), closing_since={7: 0.0})
     assert lines.covering(3) == 3
     assert lines.covering(7) == 7  # closing: still its own until it is empty
     assert lines.covering(5) is HOUSE
@@ -97,3 +99,26 @@ async def test_a_read_at_once_reads_again_within_the_window() -> None:
     records.own.add(4)  # given on another instance
     assert (await lines.current(at_once=True)).own == frozenset({4})
     assert records.reads == 2
+
+
+async def test_a_read_under_way_when_a_change_is_made_here_is_not_kept() -> None:
+    records = CountingRecords()
+    lines = Lines(records, fresh_seconds=60)
+    release = asyncio.Event()
+    read_once = records.read
+
+    async def slow_first_read() -> LineSet:
+        if records.reads == 0:
+            found = await read_once()  # the table as it was: no line yet
+            await release.wait()
+            return found
+        return await read_once()
+
+    records.read = slow_first_read  # type: ignore[method-assign]
+    reading = asyncio.create_task(lines.current())
+    await asyncio.sleep(0)
+    await lines.open(5, 0.0)  # made here while the read is under way
+    release.set()
+
+    assert (await reading).own == frozenset({5})
+    assert (await lines.current()).own == frozenset({5})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,7 +21,6 @@ class PaymentsDeps:
     uow: UnitOfWorkFactory
     clock: Clock
     waiting_room: WaitingRoom  # the pass: checked before, used up after a payment
-    admission_wakeup: asyncio.Event  # a pass used up frees a slot: admit now
     listings: Listings  # made stale by every payment here
 
 

@@ -112,8 +112,7 @@ async def _after_payment(
         metrics.TICKETS_SOLD.inc(len(sold.seat_numbers))
         metrics.MONEY_PAID.inc(sold.amount)
     try:
-        if await deps.waiting_room.use_up(line_pass, now):
-            deps.admission_wakeup.set()
+        await deps.waiting_room.use_up(line_pass, now)  # wakes the admission loop
     except Exception as error:  # noqa: BLE001 - the payment stands; the pass then lapses by TTL
         _log.warning("pass_use_up_failed", error=repr(error))
 

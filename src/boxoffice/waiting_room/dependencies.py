@@ -3,7 +3,6 @@ that covers the endpoint's concert), and what the waiting room's routes need."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -81,7 +80,6 @@ class QueueDeps:
     limiter: RateLimiter
     settings: Settings
     clock: Clock
-    admission_wakeup: asyncio.Event  # set when a slot may be free: admit now, not at the tick
 
     def now_ts(self) -> float:
         return self.clock.now().timestamp()

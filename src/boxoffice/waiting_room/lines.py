@@ -39,8 +39,12 @@ class LineSet:
     """The concerts with a line of their own, as read at one moment."""
 
     own: frozenset[int] = frozenset()  # closing ones included: they still cover their concert
-    closing: frozenset[int] = frozenset()
     closing_since: Mapping[int, float] = field(default_factory=dict)  # when each began closing
+
+    @property
+    def closing(self) -> frozenset[int]:
+        """The lines given up, still covering their concert until they end."""
+        return frozenset(self.closing_since)
 
     def may_end(self, concert_id: int, now: float, grace_seconds: float) -> bool:
         """Whether a line closing for `grace_seconds` may end once empty: every instance then
@@ -59,11 +63,13 @@ class LineSet:
         house line, shop beside the closing line's own until it ends)."""
         if concert_id not in self.own:
             return line is HOUSE
-        return line == concert_id or (line is HOUSE and concert_id in self.closing)
+        return line == concert_id or (line is HOUSE and concert_id in self.closing_since)
 
     def joining(self, concert_id: int) -> Line:
         """The line a fan who asks for this concert joins: a closing line takes no one."""
-        return concert_id if concert_id in self.own and concert_id not in self.closing else HOUSE
+        return (
+            concert_id if concert_id in self.own and concert_id not in self.closing_since else HOUSE
+        )
 
     def lines(self) -> tuple[Line, ...]:
         """Every line: the house line first, then the concerts' in order."""

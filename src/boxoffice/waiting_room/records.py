@@ -67,7 +67,6 @@ class SqlLineRecords:
         since = {concert: at.timestamp() for concert, at in found if at is not None}
         return LineSet(
             own=frozenset(concert for concert, _ in found),
-            closing=frozenset(since),
             closing_since=since,
         )
 

@@ -74,7 +74,6 @@ async def join_queue(
     status, created = await deps.waiting_room.join(user_id, now, line)
     if created:
         room_metrics.JOINED.labels(line_label(line)).inc()
-        deps.admission_wakeup.set()
     return Response(_status_json(status), 201 if created else 200, media_type=JSON)
 
 
@@ -172,7 +171,6 @@ async def leave_queue(
 ) -> Response:
     """Give up the place in line or the active slot."""
     await deps.waiting_room.leave(user_id, token, deps.now_ts())
-    deps.admission_wakeup.set()
     return Response(status_code=204)
 
 
@@ -219,7 +217,6 @@ async def update_room(body: PolicyUpdate, deps: Queue) -> RoomOut:
     """Change any part of the house line's admission policy; every instance applies it at
     once."""
     await deps.waiting_room.update_policy(HOUSE, _changes(body))
-    deps.admission_wakeup.set()
     return _room_out(*await deps.waiting_room.policy_with_stats(HOUSE, deps.now_ts()))
 
 
@@ -261,7 +258,6 @@ async def put_concert_line(concert_id: str, body: PolicyUpdate, deps: Queue) -> 
     open the concert's dates, seat maps, holds and payments."""
     concert = parse_id(concert_id, ConcertNotFound, "concert")
     await deps.waiting_room.open_line(concert, _changes(body), deps.now_ts())
-    deps.admission_wakeup.set()
     return await _line_out(deps, concert)
 
 
@@ -276,7 +272,6 @@ async def delete_concert_line(concert_id: str, deps: Queue) -> Response:
     then)."""
     concert = parse_id(concert_id, ConcertNotFound, "concert")
     await deps.waiting_room.close_line(concert, deps.now_ts())
-    deps.admission_wakeup.set()
     return Response(status_code=204)
 
 

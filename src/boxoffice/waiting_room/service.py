@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -53,7 +54,9 @@ class WaitingRoom:
         records: PassRecords,
         recovery_seconds: float,
         estimates_kept: int,
+        wakeup: asyncio.Event,
     ) -> None:
+        """`wakeup`: what the admission loop waits on between its ticks (see `_wake`)."""
         self.stores = stores  # the store of each line
         self.lines = lines  # which concerts have a line of their own
         self._concerts = concerts
@@ -66,6 +69,7 @@ class WaitingRoom:
         # the oldest dropped past `estimates_kept`: passes left or lapsed elsewhere linger).
         self._estimates: dict[str, tuple[float, int]] = {}
         self._estimates_kept = estimates_kept
+        self._wakeup = wakeup
         self._woken: set[Line] = set()  # lines to admit at once (see `woken_lines`)
 
     def _token(self, view: PassView, line: Line) -> str:
@@ -101,12 +105,18 @@ class WaitingRoom:
         view, created = await store.join(user_id, secrets.token_urlsafe(16), now)
         status = describe(view, self._token(view, line), now, line)
         if created:
-            self._woken.add(line)
+            self._wake(line)
         if created and view.position is not None and self._estimates_kept:
             if len(self._estimates) >= self._estimates_kept:
                 self._estimates.pop(next(iter(self._estimates)))
             self._estimates[view.pass_id] = (now, status.estimated_wait_seconds)
         return status, created
+
+    def _wake(self, line: Line) -> None:
+        """A join, leave, payment or policy change here touched `line`: the admission loop
+        runs at once, and admits that line even if it found it empty at its last count."""
+        self._woken.add(line)
+        self._wakeup.set()
 
     def woken_lines(self) -> set[Line]:
         """The lines that a join, a leave, a payment or a policy change through this process
@@ -165,13 +175,15 @@ class WaitingRoom:
         await self._records.record_left(user_id, line_pass.pass_id, now)
         await self.stores.of(line_pass.line).leave(line_pass.pass_id, now)
         self._estimates.pop(line_pass.pass_id, None)
-        self._woken.add(line_pass.line)  # a slot may be free
+        self._wake(line_pass.line)  # a slot may be free
 
     async def use_up(self, line_pass: LinePass, now: float) -> bool:
         """End the pass a payment used: its slot goes to the next fan of its line. Whether it
         was ACTIVE."""
-        self._woken.add(line_pass.line)  # its slot is free
-        return await self.stores.of(line_pass.line).use_up(line_pass.pass_id, now)
+        used_up = await self.stores.of(line_pass.line).use_up(line_pass.pass_id, now)
+        if used_up:
+            self._wake(line_pass.line)  # its slot is free
+        return used_up
 
     async def require_active(self, user_id: int, token: str | None, now: float) -> LinePass:
         """The caller's ACTIVE pass, or the contract's error for why it is not."""
@@ -272,7 +284,7 @@ class WaitingRoom:
         store = self.stores.of(line)
         policy = replace(await store.get_policy(), **changes)
         await store.set_policy(policy)
-        self._woken.add(line)  # more slots or a faster rate may admit now
+        self._wake(line)  # more slots or a faster rate may admit now
         return policy
 
     async def covering_line(self, concert_id: int) -> Line:
@@ -290,13 +302,14 @@ class WaitingRoom:
         else:
             await self.update_policy(concert_id, changes)
         await self.lines.open(concert_id, now)
-        self._woken.add(concert_id)
+        self._wake(concert_id)
 
     async def close_line(self, concert_id: int, now: float) -> None:
         """Give a concert's own line up: no one joins it from now on, and the concert goes
         back to the house line once the line is empty (the admission loop sees to it)."""
         await self.covering_line(concert_id)  # the concert exists
         await self.lines.close(concert_id, now)
+        self._wake(concert_id)
 
     async def end_if_empty(self, concert_id: int, now: float) -> bool:
         """End a line closing for `Lines.end_grace_seconds` with no one in it, waiting or

@@ -1,5 +1,6 @@
 // Admin: a waiting line's admission policy form, shared by the house line's form and a concert
-// line's: filled from a policy, it tells which fields were changed since (the PUT sends only those).
+// line's: its fields (one copy, from admin.html's template), filled from a policy, tell which were
+// changed since (the PUT sends only those).
 
 import { fromLocalInput, toLocalInput } from './format.js';
 
@@ -10,6 +11,7 @@ const NUMBER_FIELDS = ['max_active', 'admit_per_minute', 'active_ttl_seconds', '
  * changed since.
  */
 export function policyForm(form) {
+  placeFields(form);
   const input = (name) => form.elements.namedItem(name);
   let loaded = null;
   input('opens_none').addEventListener('change', (event) => {
@@ -41,6 +43,20 @@ export function policyForm(form) {
       input('opens_at').disabled = !policy.opens_at;
     },
   };
+}
+
+// The form's copy of the policy fields (admin.html's #policy-fields template), in its
+// [data-policy-fields] slot, their ids named after the slot: policy-max-active, line-max-active...
+function placeFields(form) {
+  const slot = form.querySelector('[data-policy-fields]');
+  const fields = document.getElementById('policy-fields').content.cloneNode(true);
+  for (const element of fields.querySelectorAll('[id], [for]')) {
+    for (const attribute of ['id', 'for']) {
+      const value = element.getAttribute(attribute);
+      if (value) element.setAttribute(attribute, value.replace('FIELD', slot.dataset.policyFields));
+    }
+  }
+  slot.replaceWith(fields);
 }
 
 function wholeSeconds(iso) {
