@@ -14,6 +14,7 @@ from boxoffice.board.dependencies import BoardDeps
 from boxoffice.catalog.dependencies import CatalogDeps, Listings
 from boxoffice.catalog.seat_news import RedisSeatNews, SeatNews
 from boxoffice.payments.dependencies import PaymentsDeps
+from boxoffice.payments.settling_postgres import SettleCombiner
 from boxoffice.platform.clock import Clock, SystemClock
 from boxoffice.platform.database import create_engine
 from boxoffice.platform.dependencies import AdminGate
@@ -22,6 +23,7 @@ from boxoffice.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisR
 from boxoffice.platform.secrets import Keys, resolve_keys
 from boxoffice.platform.security import PasswordHashing, TokenSigner
 from boxoffice.reservations.dependencies import ReservationsDeps
+from boxoffice.reservations.holding_postgres import HoldCombiner
 from boxoffice.reservations.service import HoldRules
 from boxoffice.settings import Settings
 from boxoffice.unit_of_work import UnitOfWork
@@ -55,6 +57,9 @@ class Container:
     limiter: RateLimiter
     admission_wakeup: asyncio.Event  # set by the waiting room: admit now, not at the tick
     listings: Listings = field(init=False)
+    # PostgreSQL's holds and payments asked for together go as one statement each.
+    holds: HoldCombiner = field(init=False, default_factory=HoldCombiner)
+    payments: SettleCombiner = field(init=False, default_factory=SettleCombiner)
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -71,6 +76,8 @@ class Container:
             None if readonly else self.write_lock,
             readonly=readonly,
             autocommit=autocommit,
+            holds=self.holds,
+            payments=self.payments,
         )
 
     def now_ts(self) -> float:

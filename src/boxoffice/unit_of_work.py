@@ -13,12 +13,12 @@ from boxoffice.accounts.repository import AccountRepository
 from boxoffice.catalog.repository import CatalogRepository
 from boxoffice.payments.repository import PaymentRepository
 from boxoffice.payments.settling import PaymentSettler
-from boxoffice.payments.settling_postgres import PostgresPaymentSettler
+from boxoffice.payments.settling_postgres import PostgresPaymentSettler, SettleCombiner
 from boxoffice.payments.settling_steps import SteppedPaymentSettler
 from boxoffice.platform.errors import AccountGone, Busy
 from boxoffice.platform.idempotency import IdempotencyRepository
 from boxoffice.reservations.holding import SeatHolder
-from boxoffice.reservations.holding_postgres import PostgresSeatHolder
+from boxoffice.reservations.holding_postgres import HoldCombiner, PostgresSeatHolder
 from boxoffice.reservations.holding_steps import SteppedSeatHolder
 from boxoffice.reservations.repository import ReservationRepository
 from boxoffice.waiting_room.repository import LineRepository, PassRecordRepository
@@ -52,6 +52,9 @@ class UnitOfWork:
 
     With `autocommit` (PostgreSQL only; SQLite still takes its writer turn and one transaction)
     each statement commits by itself: only for work that is a single statement.
+    `holds`, `payments`: the process's `HoldCombiner` and `SettleCombiner`, which send the
+    PostgreSQL holds (payments) asked for at the same time as one statement (none: each alone);
+    used in autocommit only.
     """
 
     accounts: AccountRepository
@@ -74,8 +77,12 @@ class UnitOfWork:
         *,
         readonly: bool = False,
         autocommit: bool = False,
+        holds: HoldCombiner | None = None,
+        payments: SettleCombiner | None = None,
     ) -> None:
         self._engine = engine
+        self._holds = holds
+        self._payments = payments
         self._write_lock = write_lock
         self._readonly = readonly
         self._autocommit = readonly or autocommit
@@ -116,8 +123,11 @@ class UnitOfWork:
         self.passes = PassRecordRepository(connection)
         self.lines = LineRepository(connection)
         if connection.dialect.name == "postgresql":
-            self.seat_holder = PostgresSeatHolder(connection)
-            self.settler = PostgresPaymentSettler(connection)
+            # Batches only outside a transaction: each call of a batch must commit with it,
+            # not with whatever the unit that ran the batch does afterwards.
+            batching = self._autocommit
+            self.seat_holder = PostgresSeatHolder(connection, self._holds if batching else None)
+            self.settler = PostgresPaymentSettler(connection, self._payments if batching else None)
         else:
             self.seat_holder = SteppedSeatHolder(self.reservations)
             self.settler = SteppedPaymentSettler(

@@ -2,11 +2,16 @@
 
 Hypothesis plays random sequences of holds, wallet charges and payments (with and without an
 Idempotency-Key, now and then from a clock running behind) by three fans on a small date,
-against each adapter: the steps on SQLite, the function `bx_settle` on PostgreSQL, and the
-steps on PostgreSQL inside a transaction. Every answer must be the model's, so the adapters
+against each adapter: the steps on SQLite, the function `bx_settle` on PostgreSQL (each payment
+alone, and payments asked for together combined into one statement by a `SettleCombiner`), and
+the steps on PostgreSQL inside a transaction. Every answer must be the model's, so the adapters
 answer alike; after every request the balances are the model's and the sums of their ledgers,
 never negative, and no seat belongs to two live reservations. A refused payment is rolled back
 by its caller, as the service does.
+
+Payments asked for together (at the same instant, each by its own request) are answered as if
+sent one by one in the order of (fan, reservation): the combiner sends them as one batch in
+that order, the other adapters get them one by one in it.
 """
 
 from __future__ import annotations
@@ -14,16 +19,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from boxoffice.payments.domain import Payment, PaymentStatus, SettleOutcome
 from boxoffice.payments.schemas import PaymentOut
 from boxoffice.payments.settling import PaymentSettler, Settlement, Sold
-from boxoffice.payments.settling_postgres import PostgresPaymentSettler
+from boxoffice.payments.settling_postgres import PostgresPaymentSettler, SettleCombiner
 from boxoffice.payments.settling_steps import SteppedPaymentSettler
 from boxoffice.platform.http import stored_json
 from boxoffice.platform.idempotency import Idempotency, StoredResponse, request_fingerprint
@@ -67,10 +74,13 @@ def _steps(uow: UnitOfWork) -> PaymentSettler:
 ADAPTERS: dict[str, tuple[str, Callable[[UnitOfWork], PaymentSettler], type, bool]] = {
     "steps-on-sqlite": ("sqlite", _own, SteppedPaymentSettler, False),
     "function-on-postgresql": ("postgresql", _own, PostgresPaymentSettler, True),
+    "batches-on-postgresql": ("postgresql", _own, PostgresPaymentSettler, True),
     "steps-on-postgresql": ("postgresql", _steps, SteppedPaymentSettler, False),
 }
+COMBINING = "batches-on-postgresql"
 
 fan = st.sampled_from(FANS)
+paying = st.tuples(fan, st.integers(0, 9), st.sampled_from(KEYS), st.sampled_from(SKEWS))
 steps = st.one_of(
     st.tuples(st.just("hold"), fan, st.lists(st.sampled_from(list(PRICES)), min_size=1,
               max_size=2, unique=True).map(sorted)),
@@ -80,12 +90,24 @@ steps = st.one_of(
     st.tuples(st.just("pay"), fan, st.tuples(st.integers(0, 9), st.sampled_from(KEYS),
               st.sampled_from(SKEWS))),
     st.tuples(st.just("wait"), fan, st.sampled_from(WAITS)),
+    st.tuples(st.just("together"), st.just(0), st.lists(paying, min_size=2, max_size=4)),
 )  # fmt: skip
 scripts = st.lists(steps, min_size=1, max_size=30)
 
 # Cases too rare to count on drawing, played first on every adapter.
 A_SEAT_RETAKEN_BEHIND_A_SLOW_CLOCK = [
     ("hold", 1, [1]), ("wait", 1, 301), ("hold", 2, [1]), ("pay", 1, (0, None, 200)),
+]  # fmt: skip
+# Two tabs pay one hold with one key at the same instant: the second replays the first.
+A_RETRY_IN_THE_SAME_BATCH = [
+    ("charge", 1, 250_000), ("hold", 1, [1]),
+    ("together", 0, [(1, 0, "k1", 0), (1, 0, "k1", 0), (2, 0, None, 0)]),
+]  # fmt: skip
+# Two holds paid at once from a balance that covers either but not both: the first in order
+# (the lower reservation id) is paid, the other is short of money.
+A_BALANCE_FOR_ONE_OF_TWO = [
+    ("charge", 1, 100_000), ("hold", 1, [3]), ("hold", 1, [1]),
+    ("together", 0, [(1, 1, None, 0), (1, 0, None, 0)]),
 ]  # fmt: skip
 A_KEY_FOR_EVERY_ANSWER = [
     ("hold", 1, [6]), ("pay", 1, (0, "k1", 0)), ("pay", 1, (0, "k1", 0)),
@@ -114,11 +136,19 @@ class Model(SeatsModel):
         return SettleOutcome.PAID
 
 
+def _batches_sent() -> float:
+    return (
+        REGISTRY.get_sample_value("boxoffice_batch_size_count", {"statement": "bx_settle"}) or 0.0
+    )
+
+
 class Play:
     def __init__(self, shop: Venue, adapter: str) -> None:
         self.shop, self.adapter, self.now = shop, adapter, T0
         self.model = Model([], {})
         self.model.balances, self.model.keys = dict.fromkeys(FANS, 0), {}
+        # PostgreSQL's one-by-one adapter sends each payment alone (no combiner).
+        self.combiner = SettleCombiner(most=8) if adapter == COMBINING else None
 
     async def hold(self, fan: int, numbers: list[int]) -> None:
         async with self.shop.uow() as uow:
@@ -145,14 +175,79 @@ class Play:
         else:
             assert balance is None
 
-    async def pay(self, fan: int, pick: int, key: str | None, skew: int) -> None:
+    def _payment(
+        self, fan: int, pick: int, key: str | None, skew: int
+    ) -> tuple[int, Booking | None, int, str | None, str, datetime]:
         bookings = self.model.bookings
         booking = bookings[pick % len(bookings)] if bookings else None
         reservation_id = MISSING_RESERVATION if booking is None else booking.id
         fingerprint = request_fingerprint("POST", "/payments", {"reservation_id": reservation_id})
-        at = self.now - timedelta(seconds=skew)
-        expected = self.model.expect_payment(fan, booking, key, fingerprint, at)
+        return fan, booking, reservation_id, key, fingerprint, self.now - timedelta(seconds=skew)
+
+    async def pay(self, fan: int, pick: int, key: str | None, skew: int) -> None:
+        fan, booking, reservation_id, key, fingerprint, at = self._payment(fan, pick, key, skew)
         settled = await self._settle(fan, reservation_id, at, Idempotency(key, fingerprint))
+        self._check(fan, booking, key, fingerprint, at, settled)
+
+    async def pay_together(self, asked: list[tuple[int, int, str | None, int]]) -> None:
+        """Each payment by its own request; as if one by one in (fan, reservation) order."""
+        payments = [self._payment(*one) for one in asked]
+        order = sorted(range(len(payments)), key=lambda i: (payments[i][0], payments[i][2]))
+        if self.combiner is None:
+            settled = {
+                i: await self._settle(
+                    payments[i][0],
+                    payments[i][2],
+                    payments[i][5],
+                    Idempotency(payments[i][3], payments[i][4]),
+                )
+                for i in order
+            }
+        else:
+            settled = dict(enumerate(await self._settle_together(payments, self.combiner)))
+        for i in order:
+            fan, booking, _, key, fingerprint, at = payments[i]
+            self._check(fan, booking, key, fingerprint, at, settled[i])
+
+    async def _settle_together(
+        self,
+        payments: list[tuple[int, Booking | None, int, str | None, str, datetime]],
+        combiner: SettleCombiner,
+    ) -> list[Settlement]:
+        """All asked for in one turn of the event loop: one batch."""
+        async with AsyncExitStack() as stack:
+            uows = [
+                await stack.enter_async_context(
+                    UnitOfWork(self.shop.engine, autocommit=True, payments=combiner)
+                )
+                for _ in payments
+            ]
+            sent_before = _batches_sent()
+            settled = await asyncio.gather(
+                *(
+                    uow.settler.settle(fan, reservation_id, at, Idempotency(key, print_), _answer)
+                    for uow, (fan, _, reservation_id, key, print_, at) in zip(
+                        uows, payments, strict=True
+                    )
+                )
+            )
+            assert _batches_sent() == sent_before + 1
+            for uow, one in zip(uows, settled, strict=True):
+                if one.outcome is SettleOutcome.PAID:
+                    await uow.commit()
+        return list(settled)
+
+    def _check(
+        self,
+        fan: int,
+        booking: Booking | None,
+        key: str | None,
+        fingerprint: str,
+        at: datetime,
+        settled: Settlement,
+    ) -> None:
+        """`settled` is the model's answer; the model takes the payment if PAID."""
+        expected = self.model.expect_payment(fan, booking, key, fingerprint, at)
         assert settled.outcome is expected
         if expected is SettleOutcome.REPLAY:
             assert key is not None
@@ -231,6 +326,9 @@ async def _play(adapter: str, script: list[tuple[str, int, object]]) -> None:
             elif call == "charge":
                 assert isinstance(arg, int)
                 await play.charge(fan_id, arg)
+            elif call == "together":
+                assert isinstance(arg, list)
+                await play.pay_together(arg)
             else:
                 assert isinstance(arg, tuple)
                 await play.pay(fan_id, *arg)
@@ -245,6 +343,8 @@ def test_every_adapter_pays_as_the_rules_say(adapter: str) -> None:
     @given(scripts)
     @example(A_SEAT_RETAKEN_BEHIND_A_SLOW_CLOCK)
     @example(A_KEY_FOR_EVERY_ANSWER)
+    @example(A_RETRY_IN_THE_SAME_BATCH)
+    @example(A_BALANCE_FOR_ONE_OF_TWO)
     def pays_as_the_model(script: list[tuple[str, int, object]]) -> None:
         asyncio.run(_play(adapter, script))
 

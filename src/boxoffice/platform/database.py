@@ -175,6 +175,10 @@ def create_engine(settings: Settings, *, long_statements: bool = False) -> Async
                 # A lock we cannot get in time becomes a retryable BUSY instead of a hang.
                 "lock_timeout": str(settings.db_lock_timeout_ms),
                 "idle_in_transaction_session_timeout": "30000",
+                # Short statements only: a batch of holds or payments (platform/batching.py)
+                # is estimated dear enough to be compiled by the JIT, which took ~200 ms of
+                # PostgreSQL's CPU per batch of payments (docs/benchmarks.md) to save nothing.
+                "jit": "off",
                 "timezone": "UTC",
             },
         },

@@ -19,6 +19,13 @@ HOLDS_EXPIRED = Counter("boxoffice_holds_expired_total", "Lapsed holds marked EX
 MONEY_CHARGED = Counter("boxoffice_money_charged_total", "Money charged into wallets.")
 MONEY_PAID = Counter("boxoffice_money_paid_total", "Money paid for tickets.")
 TICKETS_SOLD = Counter("boxoffice_tickets_sold_total", "Seats paid for.")
+# Calls of a server function sent to PostgreSQL together as one statement (platform.batching).
+BATCH_SIZE = Histogram(
+    "boxoffice_batch_size",
+    "Calls of a PostgreSQL function (bx_hold, bx_settle) sent in one statement.",
+    ["statement"],
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
 # What a storm looks like from here: a dependency's connection found dead and replaced before
 # use (`stale_connection`), a call sent again on a fresh connection (`retried`), a request
 # answered 503 because a dependency failed (`unavailable`) or ran past its deadline (`deadline`).

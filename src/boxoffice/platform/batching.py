@@ -1,0 +1,190 @@
+"""One statement for many requests: `StatementBatcher` sends the calls of a server function that
+this process is asked for together as one statement, each call in turn.
+
+PostgreSQL then parses, plans and commits once for all of them, and this process pays the
+driver's cost of a statement once: in the rush, the database's work per hold and per payment
+was the sale's bound (docs/benchmarks.md). The adapter gives the statement (`send`: every call
+of a batch, in order, one answer each) and the order in which a batch takes its calls; the rules
+stay in the server function, which a batch only calls.
+
+A batch runs on the connection its first request checked out (no connection beyond the
+requests' own), so that request waits for the whole batch, even when it is cancelled. A
+request cancelled before its batch is sent is taken out of it; one cancelled after may still
+have its call go through, as a call whose answer was lost does. If a batch fails on one call's
+data (`IntegrityError`: an account that is gone), each of its calls is sent again alone, to
+answer each as it would have been answered alone; any other failure is every call's answer.
+
+A batch holds the locks of its earlier calls while a later one waits for a lock, which one
+call alone never did. The adapters order their calls so that batches wait for each other in
+one direction only (fans in id order); what is left is one case at an instant: a hold taking
+a seat whose old hold runs out just as that old hold is being paid, in two batches that each
+wait for the other's fan. PostgreSQL ends one of them after `deadlock_timeout` (1 s), and its
+requests answer 503 `BUSY`, which a client retries.
+
+Up to `batches_at_once` batches run at once; while they do, the calls that arrive wait for the
+next batch (the busier the process, the larger the batches, up to `most`). A lone call goes at
+once, on the next turn of the event loop, with whatever arrived in the same turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from boxoffice.platform import metrics
+
+__all__ = ["StatementBatcher"]
+
+Call = TypeVar("Call")
+Answer = TypeVar("Answer")
+
+BATCHES_AT_ONCE = 2
+MOST_IN_A_BATCH = 64
+
+
+@dataclass(eq=False, slots=True)
+class _Asked(Generic[Call, Answer]):
+    """One call asked for, and the connection of the request that asked (checked out for it)."""
+
+    call: Call
+    connection: AsyncConnection
+    answer: asyncio.Future[Answer]
+    batch: asyncio.Task[None] | None = None  # set when it is sent
+    leads: bool = False  # this request's connection runs the batch
+
+
+class StatementBatcher(Generic[Call, Answer]):
+    def __init__(
+        self,
+        statement: str,
+        send: Callable[[AsyncConnection, Sequence[Call]], Awaitable[list[Answer]]],
+        order: Callable[[Call], Any],
+        *,
+        batches_at_once: int = BATCHES_AT_ONCE,
+        most: int = MOST_IN_A_BATCH,
+    ) -> None:
+        """`send`: every call of a batch as one statement, answers in the calls' order;
+        `order`: a batch takes its calls sorted by it (stable), e.g. to lock rows in one order
+        in every batch; `statement`: the metric's label."""
+        self._sizes = metrics.BATCH_SIZE.labels(statement)
+        self._send = send
+        self._order = order
+        self._batches_at_once = batches_at_once
+        self._most = most
+        self._waiting: list[_Asked[Call, Answer]] = []
+        self._running: set[asyncio.Task[None]] = set()
+        self._starting = False
+
+    @property
+    def waiting(self) -> int:
+        """Calls waiting for a batch."""
+        return len(self._waiting)
+
+    @property
+    def running(self) -> int:
+        """Batches being run."""
+        return len(self._running)
+
+    async def run(self, connection: AsyncConnection, call: Call) -> Answer:
+        """`call`'s answer, sent with the calls asked for at the same time; `connection` is the
+        request's own, which may run the batch."""
+        loop = asyncio.get_running_loop()
+        asked: _Asked[Call, Answer] = _Asked(call, connection, loop.create_future())
+        self._waiting.append(asked)
+        self._start_soon(loop)
+        try:
+            answer = await asyncio.shield(asked.answer)
+            if asked.leads and asked.batch is not None:
+                # Answered, but the batch may still be using this request's connection (its
+                # calls sent again one by one): the request keeps it until the batch is done.
+                await asyncio.shield(asked.batch)
+            return answer
+        except asyncio.CancelledError:
+            asked.answer.add_done_callback(_answered)
+            if asked.batch is None:  # not sent, and now never will be
+                self._waiting.remove(asked)
+            elif asked.leads:
+                # The batch runs on this request's connection: it must not go back to the pool
+                # (on the way out of the unit of work) until the batch is done.
+                await _finished(asked.batch)
+            raise
+
+    def _start_soon(self, loop: asyncio.AbstractEventLoop) -> None:
+        # On the next turn, so the calls that arrive in this one go together.
+        if not self._starting and len(self._running) < self._batches_at_once:
+            self._starting = True
+            loop.call_soon(self._start)
+
+    def _start(self) -> None:
+        self._starting = False
+        while self._waiting and len(self._running) < self._batches_at_once:
+            batch = sorted(self._waiting[: self._most], key=lambda a: self._order(a.call))
+            del self._waiting[: self._most]
+            task = asyncio.get_running_loop().create_task(self._run(batch))
+            for asked in batch:
+                asked.batch = task
+            batch[0].leads = True
+            self._running.add(task)
+            task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if self._waiting:
+            self._start_soon(asyncio.get_running_loop())
+
+    async def _run(self, batch: list[_Asked[Call, Answer]]) -> None:
+        connection = batch[0].connection
+        try:
+            await self._answer(connection, batch)
+        except IntegrityError as error:
+            if len(batch) == 1:
+                _fail(batch, error)
+                return
+            for asked in batch:  # one call's data failed them all: each alone, in turn
+                try:
+                    await self._answer(connection, [asked])
+                except BaseException as alone:
+                    if not isinstance(alone, Exception):
+                        _fail(batch, alone)  # cancelled: the rest will not be sent either
+                        raise
+                    _fail([asked], alone)
+        except BaseException as error:
+            _fail(batch, error)
+            if not isinstance(error, Exception):
+                raise
+
+    async def _answer(self, connection: AsyncConnection, batch: list[_Asked[Call, Answer]]) -> None:
+        self._sizes.observe(len(batch))
+        answers = await self._send(connection, [asked.call for asked in batch])
+        for asked, answer in zip(batch, answers, strict=True):
+            if not asked.answer.done():
+                asked.answer.set_result(answer)
+
+
+def _answered(answer: asyncio.Future[Any]) -> None:
+    """Read an answer nobody waits for any more, so asyncio does not report it as lost."""
+    if not answer.cancelled():
+        answer.exception()
+
+
+def _fail(batch: Sequence[_Asked[Any, Any]], error: BaseException) -> None:
+    for asked in batch:
+        if not asked.answer.done():
+            if isinstance(error, asyncio.CancelledError):
+                asked.answer.cancel()
+            else:
+                asked.answer.set_exception(error)
+
+
+async def _finished(task: asyncio.Task[None]) -> None:
+    """Wait for `task` (a batch: it answers its failures, raising none) to end, however often
+    the waiting is cancelled."""
+    while not task.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
