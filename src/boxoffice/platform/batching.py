@@ -79,7 +79,8 @@ class StatementBatcher(Generic[Call, Answer]):
         self._most = most
         self._waiting: list[_Asked[Call, Answer]] = []
         self._running: set[asyncio.Task[None]] = set()
-        self._starting = False
+        # The loop a start is due on: one that closed before the start ran never runs it.
+        self._starting: asyncio.AbstractEventLoop | None = None
 
     @property
     def waiting(self) -> int:
@@ -117,16 +118,24 @@ class StatementBatcher(Generic[Call, Answer]):
 
     def _start_soon(self, loop: asyncio.AbstractEventLoop) -> None:
         # On the next turn, so the calls that arrive in this one go together.
-        if not self._starting and len(self._running) < self._batches_at_once:
-            self._starting = True
+        if self._starting is not loop and self._room(loop):
+            self._starting = loop
             loop.call_soon(self._start)
 
+    def _room(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """Whether another batch may start (batches of a loop that closed are forgotten)."""
+        self._running = {task for task in self._running if task.get_loop() is loop}
+        return len(self._running) < self._batches_at_once
+
     def _start(self) -> None:
-        self._starting = False
-        while self._waiting and len(self._running) < self._batches_at_once:
+        loop = asyncio.get_running_loop()
+        self._starting = None
+        # Calls of a loop that closed without ending them have nobody to answer.
+        self._waiting = [asked for asked in self._waiting if asked.answer.get_loop() is loop]
+        while self._waiting and self._room(loop):
             batch = sorted(self._waiting[: self._most], key=lambda a: self._order(a.call))
             del self._waiting[: self._most]
-            task = asyncio.get_running_loop().create_task(self._run(batch))
+            task = loop.create_task(self._run(batch))
             for asked in batch:
                 asked.batch = task
             batch[0].leads = True
