@@ -9,7 +9,8 @@ value.
 Holds asked for together go together (`HoldCombiner`, a `platform.batching.StatementBatcher`):
 one statement calls `bx_hold` once per hold, in turn, so each sees the ones before it as if they
 had been sent one by one. A batch takes its holds in the fans' id order, so every batch locks
-fans' rows in one order and two batches never wait for each other.
+fans' rows in one order and batches wait for each other in one direction only
+(`platform/batching.py` says what is left).
 """
 
 from __future__ import annotations
