@@ -134,8 +134,8 @@ def default_policy(settings: Settings) -> QueuePolicy:
 def build_store(settings: Settings, limiter: RateLimiter) -> WaitingRoomStore:
     """Redis when configured (shared by every instance), else this process's memory.
 
-    A status poll is checked against `limiter`'s limits in the store's own step: in Redis on the
-    limiter's keys of the same room, in memory on `limiter` itself.
+    A join and a status poll are checked against `limiter`'s limits in the store's own step: in
+    Redis on the limiter's keys of the same room, in memory on `limiter` itself.
     """
     if settings.redis_url:
         from boxoffice.waiting_room.store_redis import RedisWaitingRoomStore

@@ -7,8 +7,8 @@ Which bare app is an endpoint's reference, from what its route does on PostgreSQ
   call): one Redis round trip.
 - A seat map checks the pass in Redis, then answers a map cached per process for about a second
   (rebuilt from PostgreSQL about once a second, not once a request): one Redis round trip.
-- A join checks the join limit, then joins (a Lua call): two Redis round trips, compared with
-  the one-Redis app as the issue asks (its target is lower for that reason).
+- A join counts on its limits and joins in one Lua call: one Redis round trip (its target is
+  lower than a status poll's, as the issue asks: a join writes the line).
 - A hold checks the pass in Redis, then runs one PostgreSQL statement (bx_hold); a payment
   checks the pass, runs one statement (bx_settle) and uses the pass up in Redis: both against
   the app making one Redis and one PostgreSQL round trip.
@@ -51,7 +51,7 @@ REFERENCES: dict[str, Reference] = {
         "about once a second",
     ),
     endpoints.JOIN: Reference(
-        BareApp.REDIS, 0.5, "two Redis round trips (join limit, then the join's Lua step)"
+        BareApp.REDIS, 0.5, "one Redis round trip (limits and the join in one Lua step)"
     ),
     endpoints.HOLD: Reference(
         BareApp.REDIS_POSTGRES,

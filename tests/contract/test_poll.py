@@ -1,4 +1,5 @@
-"""The contract of `WaitingRoomStore.poll`: limits, the pass and the pace in one step.
+"""The contract of `WaitingRoomStore.poll`: limits, the pass and the pace in one step; and of a
+join's limits, counted in the join's own step.
 
 Each store is opened with the rate limiter the service gives it (the process's own in memory; in
 Redis, the limiter's keys of the same room), so a join counted by the limiter and a poll counted
@@ -28,7 +29,7 @@ from boxoffice.platform.rate_limit import (
     RedisRateLimiter,
 )
 from boxoffice.waiting_room.domain import Advice, PassStatus, PassView, QueuePolicy, advise
-from boxoffice.waiting_room.store import PollGuard, PollRefused, WaitingRoomStore
+from boxoffice.waiting_room.store import JoinRefused, PollGuard, PollRefused, WaitingRoomStore
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
 from tests.contract.helpers import T0, join_fans, policy
 from tests.contract.rooms import DEFAULT_POLICY, REDIS_URL, RedisRoom
@@ -176,12 +177,55 @@ async def test_a_paced_poll_counts_on_no_counter(room: PollRoom) -> None:
 
 async def test_a_join_and_a_poll_count_on_the_same_address_counter(room: PollRoom) -> None:
     store = await room.open()
-    (pass_id,) = await join_fans(store, 1)
-    address = Limit("ip:203.0.113.7", 2, MINUTE)
+    address = Limit("ip:203.0.113.7", 3, MINUTE)
 
-    assert await room.limiter.check(NO_PACE, [address], T0 + 1) == 0  # the join's check
-    viewed(await store.poll(pass_id, T0 + 1, PollGuard(limits=(address,))))
-    refused_for(await store.poll(pass_id, T0 + 1, PollGuard(limits=(address,))))
+    view, _ = await store.join(1, "pass-1", T0 + 1, (address,))
+    viewed(await store.poll(view.pass_id, T0 + 1, PollGuard(limits=(address,))))
+    # The rate limiter's own counter of the room: the same one.
+    assert await room.limiter.check(NO_PACE, [address], T0 + 1) == 0
+    refused_for(await store.poll(view.pass_id, T0 + 1, PollGuard(limits=(address,))))
+    with pytest.raises(JoinRefused):
+        await store.join(2, "pass-2", T0 + 1, (address,))
+
+
+# A join's limits
+
+
+async def test_a_join_over_a_limit_is_refused_for_the_rest_of_its_window(room: PollRoom) -> None:
+    store = await room.open()
+    account = Limit("join:user:1", 2, MINUTE)
+
+    first, created = await store.join(1, "pass-1", T0 + 1, (account,))
+    again, created_again = await store.join(1, "pass-1b", T0 + 2, (account,))
+    assert (created, created_again, again.pass_id) == (True, False, first.pass_id)
+    with pytest.raises(JoinRefused) as refused:
+        await store.join(1, "pass-1c", T0 + 3, (account,))
+    assert MINUTE - 5 < refused.value.wait_seconds <= MINUTE
+    # Another account's joins count on its own counter.
+    assert (await store.join(2, "pass-2", T0 + 3, (Limit("join:user:2", 2, MINUTE),)))[1]
+
+
+async def test_a_refused_join_makes_no_pass_and_counts_on_no_further_counter(
+    room: PollRoom,
+) -> None:
+    store = await room.open()
+    address = Limit("ip:203.0.113.7", 2, MINUTE)
+    fan = (Limit("join:user:1", 1, MINUTE), address)
+    other = (Limit("join:user:2", 10, MINUTE), address)
+    await store.join(1, "pass-1", T0 + 1, fan)
+    before = await store.stats(T0 + 1)
+
+    # Refused by the account's counter, before the address's counts it or the room is read.
+    with pytest.raises(JoinRefused):
+        await store.join(3, "pass-3", T0 + 1, fan)
+    assert await store.stats(T0 + 1) == before
+    assert await store.view("pass-3", T0 + 1) is None
+
+    # So the address has counted one join of its two: the other fan gets one more.
+    assert (await store.join(2, "pass-2", T0 + 1, other))[0].position == 2
+    with pytest.raises(JoinRefused):
+        await store.join(4, "pass-4", T0 + 1, other)
+    assert (await store.stats(T0 + 1)).waiting == before.waiting + 1
 
 
 # Pacing
@@ -246,13 +290,8 @@ async def test_a_pass_in_the_prequeue_is_paced_by_the_time_to_the_opening(
     assert 6 - 0.25 < refused_for(await store.poll(pass_id, T0 + 1, guard)) <= 6 + 1e-6
 
 
-async def test_a_poll_is_one_round_trip_to_redis(
-    redis_room: RedisRoom, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = await redis_room.open(policy())
-    await join_fans(store, 2)
-    await store.poll("pass-1", T0 + 1, NOT_PACED)  # Redis loads the script on its first use
-    guard = paced(2, 0.5, Limit("status:user:2", 10, MINUTE), Limit("ip:x", 10, MINUTE))
+def commands_sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The Redis commands sent from now on, by name, in order."""
     sent: list[str] = []
     execute = Redis.execute_command
 
@@ -261,9 +300,34 @@ async def test_a_poll_is_one_round_trip_to_redis(
         return await execute(client, *args, **options)
 
     monkeypatch.setattr(Redis, "execute_command", counted)
+    return sent
+
+
+async def test_a_poll_is_one_round_trip_to_redis(
+    redis_room: RedisRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await redis_room.open(policy())
+    await join_fans(store, 2)
+    await store.poll("pass-1", T0 + 1, NOT_PACED)  # Redis loads the script on its first use
+    guard = paced(2, 0.5, Limit("status:user:2", 10, MINUTE), Limit("ip:x", 10, MINUTE))
+    sent = commands_sent(monkeypatch)
 
     assert viewed(await store.poll("pass-2", T0 + 1, guard)).position == 2  # and paced
     refused_for(await store.poll("pass-2", T0 + 1, guard))
+    assert sent == ["EVALSHA", "EVALSHA"]
+
+
+async def test_a_join_is_one_round_trip_to_redis(
+    redis_room: RedisRoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await redis_room.open(policy())
+    await join_fans(store, 1)  # Redis loads the script on its first use
+    limits = (Limit("join:user:2", 1, MINUTE), Limit("ip:x", 10, MINUTE))
+    sent = commands_sent(monkeypatch)
+
+    assert (await store.join(2, "pass-2", T0 + 1, limits))[0].position == 2
+    with pytest.raises(JoinRefused):
+        await store.join(2, "pass-2b", T0 + 1, limits)
     assert sent == ["EVALSHA", "EVALSHA"]
 
 

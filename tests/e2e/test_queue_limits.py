@@ -160,6 +160,21 @@ async def test_joining_again_with_a_live_pass_counts_and_keeps_the_place(
     assert (await room(shop))["waiting"] == 2
 
 
+@limits(join_limit_per_account=1)
+async def test_each_line_counts_the_joins_made_in_it(client: httpx.AsyncClient, shop: Shop) -> None:
+    stadium = (await shop.create_concert("Stadium"))["id"]
+    await shop.own_line(stadium)
+    fan = await shop.sign_up()
+    await shop.join(fan)  # the house line's allowance
+    assert (await shop.join(fan, stadium))["position"] == 1  # the stadium line's own
+
+    assert_rate_limited(await client.post(JOIN, headers=fan.auth))
+    assert_rate_limited(await client.post(JOIN, json={"concert_id": stadium}, headers=fan.auth))
+    # A refused join still names a concert that must exist: a 404, not a 429.
+    missing = await client.post(JOIN, json={"concert_id": 999_999}, headers=fan.auth)
+    assert_problem(missing, 404, "CONCERT_NOT_FOUND")
+
+
 @limits(status_limit_per_account=3)
 async def test_polling_status_too_often_is_429_and_the_place_is_kept(
     client: httpx.AsyncClient, shop: Shop

@@ -6,7 +6,7 @@ import math
 from typing import Literal
 
 from boxoffice.platform.errors import RateLimited
-from boxoffice.platform.rate_limit import NO_PACE, Limit, RateLimiter
+from boxoffice.platform.rate_limit import Limit
 from boxoffice.settings import Settings
 from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.store import PollGuard
@@ -21,9 +21,9 @@ def _limits(
     limits = []
     if per_account:
         limits.append(Limit.per_minute(f"{kind}:user:{user_id}", per_account))
-    # One counter per address for joins and polls alike: joins count on the house room's
-    # counters, a poll on its own line's (the poll is one atomic step of that line's room, so
-    # on a Redis Cluster its counters must share the line's hash slot).
+    # One counter per address for joins and polls alike, each on its own line's counters (a
+    # join or a poll is one atomic step of that line's room, so on a Redis Cluster its counters
+    # must share the line's hash slot).
     if settings.queue_limit_per_ip:
         limits.append(Limit.per_minute(f"ip:{client_ip}", settings.queue_limit_per_ip))
     return tuple(limits)
@@ -39,16 +39,9 @@ def rate_limited(kind: Literal["join", "status"], wait: float) -> RateLimited:
     )
 
 
-async def guard(
-    limiter: RateLimiter, settings: Settings, user_id: int, client_ip: str, now: float
-) -> None:
-    """Raise RateLimited (with Retry-After) if this join is over a limit."""
-    limits = _limits(settings, "join", user_id, client_ip)
-    if not limits:
-        return
-    wait = await limiter.check(NO_PACE, limits, now)
-    if wait > 0:
-        raise rate_limited("join", wait)
+def join_limits(settings: Settings, user_id: int, client_ip: str) -> tuple[Limit, ...]:
+    """The limits a join counts on, in the join's own step of its line's store."""
+    return _limits(settings, "join", user_id, client_ip)
 
 
 def poll_guard(settings: Settings, user_id: int, client_ip: str) -> PollGuard:

@@ -68,10 +68,9 @@ async def join_queue(
     """Join a line (with `concert_id`, the line that concert is in: its own, or the house
     line); joining again returns the live pass of that line with its place kept. A fan may
     stand in several lines at once, with one pass for each."""
-    now = deps.now_ts()
-    await limits.guard(deps.limiter, deps.settings, user_id, client_ip(request), now)
     line = await deps.waiting_room.line_to_join(None if body is None else body.concert_id)
-    status, created = await deps.waiting_room.join(user_id, now, line)
+    join_limits = limits.join_limits(deps.settings, user_id, client_ip(request))
+    status, created = await deps.waiting_room.join(user_id, deps.now_ts(), line, join_limits)
     if created:
         room_metrics.JOINED.labels(line_label(line)).inc()
     return Response(_status_json(status), 201 if created else 200, media_type=JSON)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from boxoffice.platform.errors import ConcertNotFound
+from boxoffice.platform.rate_limit import Limit
 from boxoffice.platform.security import PassClaims, TokenSigner
-from boxoffice.waiting_room import limits
 from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.admissions import AdmissionWatch
 from boxoffice.waiting_room.domain import (
@@ -28,6 +28,7 @@ from boxoffice.waiting_room.exceptions import (
     QueueTokenInvalid,
     QueueTokenNotActive,
 )
+from boxoffice.waiting_room.limits import rate_limited
 from boxoffice.waiting_room.lines import (
     HOUSE,
     ConcertIndex,
@@ -38,7 +39,7 @@ from boxoffice.waiting_room.lines import (
 )
 from boxoffice.waiting_room.passes import LinePass, QueueStatus, describe
 from boxoffice.waiting_room.records import PassRecords
-from boxoffice.waiting_room.store import PollGuard, PollRefused
+from boxoffice.waiting_room.store import JoinRefused, PollGuard, PollRefused
 
 
 class WaitingRoom:
@@ -99,10 +100,17 @@ class WaitingRoom:
             raise ConcertNotFound(f"There is no concert {concert_id}.")
         return lines
 
-    async def join(self, user_id: int, now: float, line: Line = HOUSE) -> tuple[QueueStatus, bool]:
-        """Join a line, or get one's live pass of it back (joining again never loses a place)."""
+    async def join(
+        self, user_id: int, now: float, line: Line = HOUSE, limits: Sequence[Limit] = ()
+    ) -> tuple[QueueStatus, bool]:
+        """Join a line, or get one's live pass of it back (joining again never loses a place);
+        counted on `limits` first, in the same step of the line's store (RateLimited: over one
+        of them, nothing else done)."""
         store = self.stores.of(line)
-        view, created = await store.join(user_id, secrets.token_urlsafe(16), now)
+        try:
+            view, created = await store.join(user_id, secrets.token_urlsafe(16), now, limits)
+        except JoinRefused as refused:
+            raise rate_limited("join", refused.wait_seconds) from None
         status = describe(view, self._token(view, line), now, line)
         if created:
             self._wake(line)
@@ -155,7 +163,7 @@ class WaitingRoom:
         assert token is not None  # _claims accepted it: it is this pass's own token
         found = await self.stores.of(claims.line).poll(claims.pass_id, now, guard)
         if isinstance(found, PollRefused):
-            raise limits.rate_limited("status", found.wait_seconds)
+            raise rate_limited("status", found.wait_seconds)
         if found is None:
             found = await self._restore(claims, now)
         return describe(self._live(found), token, now, claims.line)

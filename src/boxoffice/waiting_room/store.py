@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -37,11 +38,24 @@ class PollRefused:
     wait_seconds: float
 
 
+class JoinRefused(Exception):
+    """A join over one of its limits: nothing was read or written, no further counter counted."""
+
+    def __init__(self, wait_seconds: float) -> None:
+        super().__init__(f"a join over its limits, for {wait_seconds:.3f} s")
+        self.wait_seconds = wait_seconds
+
+
 class WaitingRoomStore(Protocol):
     """The line, the active passes and admission. Times are Unix seconds (floats)."""
 
-    async def join(self, user_id: int, pass_id: str, now: float) -> tuple[PassView, bool]:
-        """Put the user in line, or return their live pass; True when a new pass was made."""
+    async def join(
+        self, user_id: int, pass_id: str, now: float, limits: Sequence[Limit] = ()
+    ) -> tuple[PassView, bool]:
+        """Put the user in line, or return their live pass; True when a new pass was made.
+
+        First, in the same step, the join counts on `limits` (the rate limiter's counters of
+        this room, as a poll's): over one of them it raises JoinRefused."""
         ...
 
     async def view(self, pass_id: str, now: float) -> PassView | None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import itertools
 import secrets
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sortedcontainers import SortedList
 
-from boxoffice.platform.rate_limit import NO_PACE, MemoryRateLimiter
+from boxoffice.platform.rate_limit import NO_PACE, Limit, MemoryRateLimiter
 from boxoffice.waiting_room.domain import (
     ADMISSION_WINDOW_SECONDS,
     SAMPLES_KEPT,
@@ -30,7 +31,7 @@ from boxoffice.waiting_room.domain import (
     refill_tokens,
     sequence_floor,
 )
-from boxoffice.waiting_room.store import PollGuard, PollRefused
+from boxoffice.waiting_room.store import JoinRefused, PollGuard, PollRefused
 
 
 @dataclass(slots=True)
@@ -73,7 +74,12 @@ class MemoryWaitingRoomStore:
         self._expired_total = 0
         self._abandoned_total = 0
 
-    async def join(self, user_id: int, pass_id: str, now: float) -> tuple[PassView, bool]:
+    async def join(
+        self, user_id: int, pass_id: str, now: float, limits: Sequence[Limit] = ()
+    ) -> tuple[PassView, bool]:
+        wait = self._limiter.check_now(NO_PACE, limits, now)
+        if wait > 0:
+            raise JoinRefused(wait)
         self._room_first_seq(now)
         existing = self._live(self._by_user.get(user_id), now)
         if existing is not None:

@@ -9,12 +9,14 @@ No key has a Redis TTL. A waiting pass must keep its place however long its fan 
 every other pass is deleted by the script that ends it (leave, use_up, or the expiry that admit,
 view, authorize, join and stats perform), which is also where it is counted as expired or
 abandoned: a TTL firing first would lose that count and leave the line pointing at nothing.
-(The status poll also checks and sets the rate limiter's keys, which do expire: they are its.)
+(A join and a status poll also check and set the rate limiter's keys, which do expire: they are
+its.)
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -22,6 +24,7 @@ from typing import Any
 from boxoffice.platform.rate_limit import (
     LUA_CHECK_FUNCTION,
     NO_PACE,
+    Limit,
     lua_script_names,
     redis_counter_args,
     redis_key_prefix,
@@ -38,7 +41,7 @@ from boxoffice.waiting_room.domain import (
     RoomSample,
     RoomStats,
 )
-from boxoffice.waiting_room.store import PollGuard, PollRefused
+from boxoffice.waiting_room.store import JoinRefused, PollGuard, PollRefused
 
 __all__ = ["RedisWaitingRoomStore"]
 
@@ -49,7 +52,7 @@ _SCRIPTS = (
     "join", "view", "poll", "leave", "admit", "policy", "stats", "restore", "replaced", "sample"
 )  # fmt: skip
 # Scripts that also check the rate limiter's limits get its check function after the prelude.
-_CHECKS_LIMITS = frozenset({"poll"})
+_CHECKS_LIMITS = frozenset({"join", "poll"})
 
 _Arg = str | int | float
 
@@ -171,9 +174,22 @@ class RedisWaitingRoomStore:
     async def _run(self, script: str, *args: _Arg) -> Any:
         return await self._scripts[script](keys=self._keys, args=[*self._head, *args])
 
-    async def join(self, user_id: int, pass_id: str, now: float) -> tuple[PassView, bool]:
-        created, *fields = await self._run("join", user_id, pass_id, now)
+    async def join(
+        self, user_id: int, pass_id: str, now: float, limits: Sequence[Limit] = ()
+    ) -> tuple[PassView, bool]:
+        # One round trip: the limits, then the join, in one script (lua/join.lua).
+        keys = self._limit_keys(NO_PACE, limits)
+        args = [*self._head, user_id, pass_id, now, *redis_counter_args(limits)]
+        reply = await self._scripts["join"](keys=keys, args=args)
+        if isinstance(reply, int):
+            raise JoinRefused(reply / 1000)
+        created, *fields = reply
         return _pass_view(fields), bool(created)
+
+    def _limit_keys(self, pace_key: str, limits: Sequence[Limit]) -> list[str]:
+        """The room's keys, then the rate limiter's pacing key and counters of the same room."""
+        prefix = self._limits_prefix
+        return [*self._keys, prefix + pace_key, *(prefix + limit.key for limit in limits)]
 
     async def view(self, pass_id: str, now: float) -> PassView | None:
         fields = await self._run("view", pass_id, now, 0)
@@ -183,12 +199,7 @@ class RedisWaitingRoomStore:
         self, pass_id: str, now: float, guard: PollGuard
     ) -> PassView | PollRefused | None:
         # One round trip: limits, the pass and the pace in one script (lua/poll.lua).
-        limits = self._limits_prefix
-        keys = [
-            *self._keys,
-            limits + (guard.pace_key or NO_PACE),
-            *(limits + limit.key for limit in guard.limits),
-        ]
+        keys = self._limit_keys(guard.pace_key or NO_PACE, guard.limits)
         pace_ratio = guard.pace_ratio if guard.pace_key else 0
         args = [*self._head, pass_id, now, pace_ratio, *redis_counter_args(guard.limits)]
         reply = await self._scripts["poll"](keys=keys, args=args)

@@ -1,7 +1,18 @@
--- join: ARGV[7] user_id, ARGV[8] new pass id, ARGV[9] now.
--- The user's live pass if any (joining again keeps the place), else a new WAITING pass: in line,
--- or in the pre-queue while the sale has not opened. Returns {created (0|1), PassView fields...}.
+-- join: ARGV[7] user_id, ARGV[8] new pass id, ARGV[9] now; KEYS[9] a pacing key that is never
+-- set and KEYS[10..] the counters, the rate limiter's keys (platform/rate_limit.py; same hash tag
+-- as the room), ARGV[10..] (window ms, limit) per counter. First the limits, exactly as
+-- RateLimiter.check counts them (check_limits, from rate_limit.py, is prepended to this script):
+-- a refused join returns the milliseconds to wait, an integer, having read nothing of the room.
+-- Then the user's live pass if any (joining again keeps the place), else a new WAITING pass: in
+-- line, or in the pre-queue while the sale has not opened. Returns {created (0|1), PassView
+-- fields...}.
 local user_id, new_id, now = ARGV[7], ARGV[8], tonumber(ARGV[9])
+local counters, counter_args = {}, {}
+for i = 10, #KEYS do counters[#counters + 1] = KEYS[i] end
+for i = 10, #ARGV do counter_args[#counter_args + 1] = ARGV[i] end
+local wait = check_limits(KEYS[9], counters, counter_args)
+if wait > 0 then return wait end
+
 local policy = load_policy()
 first_seq(now)  -- fixed by the room's first join (or restore): every pass it issues joins after
 local existing = live_pass(redis.call('GET', user_key(user_id)), now)
