@@ -128,7 +128,11 @@ def create_app(
         settings.stream_max_per_pass, settings.stream_max_per_account
     )
     install_problem_handlers(app)
-    app.add_middleware(PollLaneMiddleware, poll_concurrency=settings.poll_concurrency)
+    app.add_middleware(
+        PollLaneMiddleware,
+        poll_concurrency=settings.poll_concurrency,
+        poll_concurrency_shop_busy=settings.poll_concurrency_shop_busy,
+    )
     app.add_middleware(
         DeadlineMiddleware,
         seconds=settings.request_deadline_seconds,

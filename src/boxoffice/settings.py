@@ -68,8 +68,10 @@ class Settings(BaseSettings):
     wallet_max_balance: int = Field(10_000_000, ge=1)
     wallet_max_charge: int = Field(2_000_000, ge=1)
 
-    # Status polls worked on at once per process (platform/lanes.py); 0: no cap.
+    # Status polls worked on at once per process (platform/lanes.py); 0: no cap. Fewer while a
+    # shop request (dates, seat map, hold, payment) is in flight in that process.
     poll_concurrency: int = Field(16, ge=0)
+    poll_concurrency_shop_busy: int = Field(4, ge=1)
     # Seat maps and date lists are read from the database at most once per this long per
     # process. A write here amends the seat maps at once; it makes date lists stale, and a
     # stale one is read again at most this often (0: on the next read).
