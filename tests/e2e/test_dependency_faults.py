@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 
 from boxoffice.app import create_app
 from boxoffice.bootstrap import default_policy
+from boxoffice.platform.rate_limit import Limit
 from boxoffice.settings import Settings
 from boxoffice.waiting_room.domain import PassView
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
@@ -56,7 +57,9 @@ async def _shop_of(settings: Settings, clock: SettableClock, **wiring: Any) -> A
 class _HangingStore(MemoryWaitingRoomStore):
     """A waiting room that never answers a join, as a Redis behind a dead link would not."""
 
-    async def join(self, user_id: int, pass_id: str, now: float) -> tuple[PassView, bool]:
+    async def join(
+        self, user_id: int, pass_id: str, now: float, limits: Sequence[Limit] = ()
+    ) -> tuple[PassView, bool]:
         await asyncio.sleep(HANG)
         raise AssertionError("the deadline should have cut this off")
 
