@@ -19,10 +19,12 @@ HOLDS_EXPIRED = Counter("boxoffice_holds_expired_total", "Lapsed holds marked EX
 MONEY_CHARGED = Counter("boxoffice_money_charged_total", "Money charged into wallets.")
 MONEY_PAID = Counter("boxoffice_money_paid_total", "Money paid for tickets.")
 TICKETS_SOLD = Counter("boxoffice_tickets_sold_total", "Seats paid for.")
-# Calls of a server function sent to PostgreSQL together as one statement (platform.batching).
+# Calls sent together: of a server function to PostgreSQL as one statement (platform.batching),
+# of the waiting room's Lua scripts to Redis as one pipeline (platform.redis_batching).
 BATCH_SIZE = Histogram(
     "boxoffice_batch_size",
-    "Calls of a PostgreSQL function (bx_hold, bx_settle) sent in one statement.",
+    "Calls sent together: PostgreSQL functions (bx_hold, bx_settle) in one statement, "
+    "Redis scripts (redis_scripts) in one pipeline.",
     ["statement"],
     buckets=(1, 2, 4, 8, 16, 32, 64),
 )

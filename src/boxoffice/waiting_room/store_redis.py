@@ -21,6 +21,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from redis.asyncio import Redis
+
 from boxoffice.platform.rate_limit import (
     LUA_CHECK_FUNCTION,
     NO_PACE,
@@ -30,6 +32,7 @@ from boxoffice.platform.rate_limit import (
     redis_key_prefix,
 )
 from boxoffice.platform.redis import RedisClient, decodes_responses, redis_client
+from boxoffice.platform.redis_batching import ScriptBatcher
 from boxoffice.waiting_room.domain import (
     SAMPLES_KEPT,
     PassPlace,
@@ -121,6 +124,7 @@ class RedisWaitingRoomStore:
         room: str,
         default_policy: QueuePolicy,
         owns_client: bool = True,
+        batcher: ScriptBatcher | None = None,
     ) -> None:
         """A store over `client`, which it then owns (`close` closes it) unless `owns_client`
         is False; replies must be str."""
@@ -142,6 +146,12 @@ class RedisWaitingRoomStore:
         self._head: list[_Arg] = [prefix, *_policy_args(default_policy)]
         # register_script calls EVALSHA and loads the script again on NOSCRIPT (after a restart).
         self._scripts = {name: client.register_script(_lua(name)) for name in _SCRIPTS}
+        # Script calls asked for together go as one pipeline (platform/redis_batching.py), the
+        # rooms over one client sharing one batcher. On a Redis Cluster each goes alone: a
+        # batch would mix rooms, which live in different slots.
+        if batcher is None and isinstance(client, Redis):
+            batcher = ScriptBatcher(client)
+        self._batcher = batcher
 
     @classmethod
     def from_url(
@@ -162,7 +172,11 @@ class RedisWaitingRoomStore:
         which stay this store's to close. Its keys carry its own name as their hash tag, so on
         a Redis Cluster its keys share one slot and rooms spread over the nodes."""
         return RedisWaitingRoomStore(
-            self._client, room=room, default_policy=self._default_policy, owns_client=False
+            self._client,
+            room=room,
+            default_policy=self._default_policy,
+            owns_client=False,
+            batcher=self._batcher,
         )
 
     def script_names(self) -> dict[str, str]:
@@ -172,7 +186,12 @@ class RedisWaitingRoomStore:
         return {**lua_script_names(), **own}
 
     async def _run(self, script: str, *args: _Arg) -> Any:
-        return await self._scripts[script](keys=self._keys, args=[*self._head, *args])
+        return await self._call(script, self._keys, [*self._head, *args])
+
+    async def _call(self, script: str, keys: list[str], args: list[_Arg]) -> Any:
+        if self._batcher is None:
+            return await self._scripts[script](keys=keys, args=args)
+        return await self._batcher.call(self._scripts[script], keys, args)
 
     async def join(
         self, user_id: int, pass_id: str, now: float, limits: Sequence[Limit] = ()
@@ -180,7 +199,7 @@ class RedisWaitingRoomStore:
         # One round trip: the limits, then the join, in one script (lua/join.lua).
         keys = self._limit_keys(NO_PACE, limits)
         args = [*self._head, user_id, pass_id, now, *redis_counter_args(limits)]
-        reply = await self._scripts["join"](keys=keys, args=args)
+        reply = await self._call("join", keys, args)
         if isinstance(reply, int):
             raise JoinRefused(reply / 1000)
         created, *fields = reply
@@ -202,7 +221,7 @@ class RedisWaitingRoomStore:
         keys = self._limit_keys(guard.pace_key or NO_PACE, guard.limits)
         pace_ratio = guard.pace_ratio if guard.pace_key else 0
         args = [*self._head, pass_id, now, pace_ratio, *redis_counter_args(guard.limits)]
-        reply = await self._scripts["poll"](keys=keys, args=args)
+        reply = await self._call("poll", keys, args)
         if isinstance(reply, int):
             return PollRefused(reply / 1000)
         return None if reply is None else _pass_view(reply)

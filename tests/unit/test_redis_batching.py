@@ -1,0 +1,183 @@
+"""ScriptBatcher on a fake client: what goes in one pipeline, and who gets which answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+
+from boxoffice.platform.redis_batching import ScriptBatcher
+
+
+class FakeScript:
+    """A script whose answer is computed from its args; counts the calls made to it alone."""
+
+    def __init__(self, name: str) -> None:
+        self.script = f"-- {name}"
+        self.sha = f"sha-{name}"
+        self.alone: list[tuple[Any, ...]] = []
+
+    async def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        self.alone.append((*keys, *args))
+        return _answer(self.sha, list(keys), list(args))
+
+
+def _answer(sha: str, keys: list[Any], args: list[Any]) -> Any:
+    if args and args[0] == "fail":
+        return ResponseError("script failed")
+    return f"{sha}:{','.join(map(str, [*keys, *args]))}"
+
+
+class FakePipeline:
+    def __init__(self, client: FakeClient) -> None:
+        self._client = client
+        self._stack: list[tuple[str, list[Any], list[Any]]] = []
+
+    async def __aenter__(self) -> FakePipeline:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    def evalsha(self, sha: str, numkeys: int, *keys_and_args: Any) -> None:
+        keys, args = list(keys_and_args[:numkeys]), list(keys_and_args[numkeys:])
+        self._stack.append((sha, keys, args))
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        assert raise_on_error is False
+        await asyncio.sleep(0)  # a round trip
+        if self._client.broken:
+            raise RedisConnectionError("connection lost")
+        self._client.pipelines.append([(sha, *keys, *args) for sha, keys, args in self._stack])
+        answers: list[Any] = []
+        for sha, keys, args in self._stack:
+            if sha not in self._client.loaded:
+                answers.append(NoScriptError("No matching script."))
+            else:
+                answers.append(_answer(sha, keys, args))
+        return answers
+
+
+class FakeClient:
+    def __init__(self, loaded: set[str]) -> None:
+        self.loaded = loaded
+        self.pipelines: list[list[tuple[Any, ...]]] = []
+        self.broken = False
+
+    def pipeline(self, transaction: bool = True) -> FakePipeline:
+        assert transaction is False
+        return FakePipeline(self)
+
+    async def script_load(self, source: str) -> str:
+        sha = "sha-" + source.removeprefix("-- ")
+        self.loaded.add(sha)
+        return sha
+
+
+def _batcher(client: FakeClient, most: int = 64) -> ScriptBatcher:
+    return ScriptBatcher(client, most=most)  # type: ignore[arg-type]
+
+
+async def test_calls_asked_together_go_in_one_pipeline_in_order_each_with_its_answer() -> None:
+    poll, join = FakeScript("poll"), FakeScript("join")
+    client = FakeClient({poll.sha, join.sha})
+    batcher = _batcher(client)
+    answers = await asyncio.gather(
+        batcher.call(poll, ["k"], [1]),  # type: ignore[arg-type]
+        batcher.call(join, ["k"], [2]),  # type: ignore[arg-type]
+        batcher.call(poll, ["k"], [3]),  # type: ignore[arg-type]
+    )
+    assert answers == ["sha-poll:k,1", "sha-join:k,2", "sha-poll:k,3"]
+    assert client.pipelines == [[("sha-poll", "k", 1), ("sha-join", "k", 2), ("sha-poll", "k", 3)]]
+    assert poll.alone == join.alone == []
+
+
+async def test_a_call_alone_is_sent_as_a_plain_script_call() -> None:
+    poll = FakeScript("poll")
+    client = FakeClient({poll.sha})
+    batcher = _batcher(client)
+    assert await batcher.call(poll, ["k"], [1]) == "sha-poll:k,1"  # type: ignore[arg-type]
+    assert await batcher.call(poll, ["k"], [2]) == "sha-poll:k,2"  # type: ignore[arg-type]
+    assert poll.alone == [("k", 1), ("k", 2)]
+    assert client.pipelines == []
+
+
+async def test_one_call_failing_fails_only_that_call() -> None:
+    poll = FakeScript("poll")
+    batcher = _batcher(FakeClient({poll.sha}))
+    answers = await asyncio.gather(
+        batcher.call(poll, ["k"], [1]),  # type: ignore[arg-type]
+        batcher.call(poll, ["k"], ["fail"]),  # type: ignore[arg-type]
+        batcher.call(poll, ["k"], [3]),  # type: ignore[arg-type]
+        return_exceptions=True,
+    )
+    assert answers[0] == "sha-poll:k,1"
+    assert isinstance(answers[1], ResponseError)
+    assert answers[2] == "sha-poll:k,3"
+
+
+async def test_a_script_redis_forgot_is_loaded_and_its_calls_sent_again() -> None:
+    poll, join = FakeScript("poll"), FakeScript("join")
+    client = FakeClient({poll.sha})  # join was never loaded (or Redis restarted)
+    batcher = _batcher(client)
+    answers = await asyncio.gather(
+        batcher.call(join, ["k"], [1]),  # type: ignore[arg-type]
+        batcher.call(poll, ["k"], [2]),  # type: ignore[arg-type]
+        batcher.call(join, ["k"], [3]),  # type: ignore[arg-type]
+    )
+    assert answers == ["sha-join:k,1", "sha-poll:k,2", "sha-join:k,3"]
+    assert client.pipelines[1] == [("sha-join", "k", 1), ("sha-join", "k", 3)]
+    assert join.sha in client.loaded
+
+
+async def test_a_lost_round_trip_is_every_call_s_answer() -> None:
+    poll = FakeScript("poll")
+    client = FakeClient({poll.sha})
+    client.broken = True
+    batcher = _batcher(client)
+    answers = await asyncio.gather(
+        *(batcher.call(poll, ["k"], [n]) for n in range(3)),  # type: ignore[arg-type]
+        return_exceptions=True,
+    )
+    assert all(isinstance(answer, RedisConnectionError) for answer in answers)
+
+
+async def test_a_call_cancelled_before_its_batch_is_sent_is_not_sent() -> None:
+    poll = FakeScript("poll")
+    client = FakeClient({poll.sha})
+    batcher = _batcher(client)
+    kept = [asyncio.ensure_future(batcher.call(poll, ["k"], [n])) for n in (1, 2)]  # type: ignore[arg-type]
+    dropped = asyncio.ensure_future(batcher.call(poll, ["k"], [3]))  # type: ignore[arg-type]
+    await asyncio.sleep(0)  # every call asked, none sent yet
+    dropped.cancel()
+    assert await asyncio.gather(*kept) == ["sha-poll:k,1", "sha-poll:k,2"]
+    assert client.pipelines == [[("sha-poll", "k", 1), ("sha-poll", "k", 2)]]
+    with pytest.raises(asyncio.CancelledError):
+        await dropped
+
+
+async def test_a_call_cancelled_after_its_batch_is_sent_leaves_the_others_answered() -> None:
+    poll = FakeScript("poll")
+    client = FakeClient({poll.sha})
+    batcher = _batcher(client)
+    calls = [asyncio.ensure_future(batcher.call(poll, ["k"], [n])) for n in (1, 2)]  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # sent, the round trip under way
+    assert client.pipelines == []
+    calls[0].cancel()
+    assert await calls[1] == "sha-poll:k,2"
+    assert client.pipelines == [[("sha-poll", "k", 1), ("sha-poll", "k", 2)]]
+
+
+async def test_no_batch_is_larger_than_most() -> None:
+    poll = FakeScript("poll")
+    client = FakeClient({poll.sha})
+    batcher = _batcher(client, most=3)
+    answers = await asyncio.gather(*(batcher.call(poll, ["k"], [n]) for n in range(7)))  # type: ignore[arg-type]
+    assert answers == [f"sha-poll:k,{n}" for n in range(7)]
+    assert [len(sent) for sent in client.pipelines] == [3, 3]
+    assert poll.alone == [("k", 6)]  # the last one, alone
