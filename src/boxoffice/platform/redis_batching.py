@@ -3,8 +3,8 @@ process is asked for in the same turn of the event loop to Redis as one pipeline
 
 redis-py spends most of a lone EVALSHA's client time around the command, not on it: checking a
 connection out of the pool and back, its retry and observability wrappers, one write and one
-read wake-up per command (`scripts/profiling/redis_script_calls.py`: about 70 µs of client CPU
-for one call alone on this kind of machine, 30-36 µs each in a pipeline of 4-8). A rush brings
+read wake-up per command (`scripts/profiling/redis_script_calls.py`: 66-70 µs of client CPU
+for one call alone on this kind of machine, 27-34 µs each in a pipeline of 4-8). A rush brings
 status polls, joins and pass checks by the dozen to every process at once, so the calls that
 reach Redis in one turn of the loop go as one pipeline (not a transaction: each script is atomic
 on its own, and Redis runs them one after the other, in the order they were asked for, just as
