@@ -82,8 +82,9 @@ async def _fan(app: Any) -> tuple[dict[str, str], int]:
     return {**auth, "x-queue-token": joined.json()["token"]}, schedule.json()["id"]
 
 
-async def _time(call: ASGI, path: str, headers: dict[str, str], requests: int) -> float:
-    scope = {
+def get_scope(path: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The ASGI scope of a GET of `path` from 127.0.0.1, as the server hands it to the app."""
+    return {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
@@ -98,6 +99,10 @@ async def _time(call: ASGI, path: str, headers: dict[str, str], requests: int) -
         "server": ("127.0.0.1", 8000),
         "state": {},
     }
+
+
+async def _time(call: ASGI, path: str, headers: dict[str, str], requests: int) -> float:
+    scope = get_scope(path, headers)
     statuses: list[int] = []
 
     async def receive() -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import pytest
@@ -82,14 +82,24 @@ def _batcher(client: FakeClient, most: int = 64) -> ScriptBatcher:
     return ScriptBatcher(client, most=most)  # type: ignore[arg-type]
 
 
+def _ask(batcher: ScriptBatcher, script: FakeScript, arg: Any) -> Awaitable[Any]:
+    return batcher.call(script, ["k"], [arg])  # type: ignore[arg-type]
+
+
+async def _together(*calls: Awaitable[Any], return_exceptions: bool = False) -> list[Any]:
+    """The calls' answers, asked for in one turn; bounded, so a call never answered fails."""
+    async with asyncio.timeout(5):
+        return await asyncio.gather(*calls, return_exceptions=return_exceptions)
+
+
 async def test_calls_asked_together_go_in_one_pipeline_in_order_each_with_its_answer() -> None:
     poll, join = FakeScript("poll"), FakeScript("join")
     client = FakeClient({poll.sha, join.sha})
     batcher = _batcher(client)
-    answers = await asyncio.gather(
-        batcher.call(poll, ["k"], [1]),  # type: ignore[arg-type]
-        batcher.call(join, ["k"], [2]),  # type: ignore[arg-type]
-        batcher.call(poll, ["k"], [3]),  # type: ignore[arg-type]
+    answers = await _together(
+        _ask(batcher, poll, 1),
+        _ask(batcher, join, 2),
+        _ask(batcher, poll, 3),
     )
     assert answers == ["sha-poll:k,1", "sha-join:k,2", "sha-poll:k,3"]
     assert client.pipelines == [[("sha-poll", "k", 1), ("sha-join", "k", 2), ("sha-poll", "k", 3)]]
@@ -100,8 +110,8 @@ async def test_a_call_alone_is_sent_as_a_plain_script_call() -> None:
     poll = FakeScript("poll")
     client = FakeClient({poll.sha})
     batcher = _batcher(client)
-    assert await batcher.call(poll, ["k"], [1]) == "sha-poll:k,1"  # type: ignore[arg-type]
-    assert await batcher.call(poll, ["k"], [2]) == "sha-poll:k,2"  # type: ignore[arg-type]
+    assert await _ask(batcher, poll, 1) == "sha-poll:k,1"
+    assert await _ask(batcher, poll, 2) == "sha-poll:k,2"
     assert poll.alone == [("k", 1), ("k", 2)]
     assert client.pipelines == []
 
@@ -109,10 +119,10 @@ async def test_a_call_alone_is_sent_as_a_plain_script_call() -> None:
 async def test_one_call_failing_fails_only_that_call() -> None:
     poll = FakeScript("poll")
     batcher = _batcher(FakeClient({poll.sha}))
-    answers = await asyncio.gather(
-        batcher.call(poll, ["k"], [1]),  # type: ignore[arg-type]
-        batcher.call(poll, ["k"], ["fail"]),  # type: ignore[arg-type]
-        batcher.call(poll, ["k"], [3]),  # type: ignore[arg-type]
+    answers = await _together(
+        _ask(batcher, poll, 1),
+        _ask(batcher, poll, "fail"),
+        _ask(batcher, poll, 3),
         return_exceptions=True,
     )
     assert answers[0] == "sha-poll:k,1"
@@ -124,10 +134,10 @@ async def test_a_script_redis_forgot_is_loaded_and_its_calls_sent_again() -> Non
     poll, join = FakeScript("poll"), FakeScript("join")
     client = FakeClient({poll.sha})  # join was never loaded (or Redis restarted)
     batcher = _batcher(client)
-    answers = await asyncio.gather(
-        batcher.call(join, ["k"], [1]),  # type: ignore[arg-type]
-        batcher.call(poll, ["k"], [2]),  # type: ignore[arg-type]
-        batcher.call(join, ["k"], [3]),  # type: ignore[arg-type]
+    answers = await _together(
+        _ask(batcher, join, 1),
+        _ask(batcher, poll, 2),
+        _ask(batcher, join, 3),
     )
     assert answers == ["sha-join:k,1", "sha-poll:k,2", "sha-join:k,3"]
     assert client.pipelines[1] == [("sha-join", "k", 1), ("sha-join", "k", 3)]
@@ -139,8 +149,8 @@ async def test_a_lost_round_trip_is_every_call_s_answer() -> None:
     client = FakeClient({poll.sha})
     client.broken = True
     batcher = _batcher(client)
-    answers = await asyncio.gather(
-        *(batcher.call(poll, ["k"], [n]) for n in range(3)),  # type: ignore[arg-type]
+    answers = await _together(
+        *(_ask(batcher, poll, n) for n in range(3)),
         return_exceptions=True,
     )
     assert all(isinstance(answer, RedisConnectionError) for answer in answers)
@@ -150,11 +160,11 @@ async def test_a_call_cancelled_before_its_batch_is_sent_is_not_sent() -> None:
     poll = FakeScript("poll")
     client = FakeClient({poll.sha})
     batcher = _batcher(client)
-    kept = [asyncio.ensure_future(batcher.call(poll, ["k"], [n])) for n in (1, 2)]  # type: ignore[arg-type]
-    dropped = asyncio.ensure_future(batcher.call(poll, ["k"], [3]))  # type: ignore[arg-type]
+    kept = [asyncio.ensure_future(_ask(batcher, poll, n)) for n in (1, 2)]
+    dropped = asyncio.ensure_future(_ask(batcher, poll, 3))
     await asyncio.sleep(0)  # every call asked, none sent yet
     dropped.cancel()
-    assert await asyncio.gather(*kept) == ["sha-poll:k,1", "sha-poll:k,2"]
+    assert await _together(*kept) == ["sha-poll:k,1", "sha-poll:k,2"]
     assert client.pipelines == [[("sha-poll", "k", 1), ("sha-poll", "k", 2)]]
     with pytest.raises(asyncio.CancelledError):
         await dropped
@@ -164,12 +174,12 @@ async def test_a_call_cancelled_after_its_batch_is_sent_leaves_the_others_answer
     poll = FakeScript("poll")
     client = FakeClient({poll.sha})
     batcher = _batcher(client)
-    calls = [asyncio.ensure_future(batcher.call(poll, ["k"], [n])) for n in (1, 2)]  # type: ignore[arg-type]
+    calls = [asyncio.ensure_future(_ask(batcher, poll, n)) for n in (1, 2)]
     await asyncio.sleep(0)
     await asyncio.sleep(0)  # sent, the round trip under way
     assert client.pipelines == []
     calls[0].cancel()
-    assert await calls[1] == "sha-poll:k,2"
+    assert await _together(calls[1]) == ["sha-poll:k,2"]
     assert client.pipelines == [[("sha-poll", "k", 1), ("sha-poll", "k", 2)]]
 
 
@@ -177,7 +187,7 @@ async def test_no_batch_is_larger_than_most() -> None:
     poll = FakeScript("poll")
     client = FakeClient({poll.sha})
     batcher = _batcher(client, most=3)
-    answers = await asyncio.gather(*(batcher.call(poll, ["k"], [n]) for n in range(7)))  # type: ignore[arg-type]
+    answers = await _together(*(_ask(batcher, poll, n) for n in range(7)))
     assert answers == [f"sha-poll:k,{n}" for n in range(7)]
     assert [len(sent) for sent in client.pipelines] == [3, 3]
     assert poll.alone == [("k", 6)]  # the last one, alone

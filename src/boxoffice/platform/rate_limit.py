@@ -108,11 +108,14 @@ class MemoryRateLimiter:
 # store that checks limits in its own atomic step. The pace first, then each counter in turn; a
 # refused request counts on no further counter. Returns 0, or the milliseconds to wait.
 LUA_CHECK_FUNCTION = """
-local function check_limits(pace_key, counter_keys, counter_args)
+-- The counters are KEYS[first_key..], each with (window ms, limit) from ARGV[first_arg..].
+local function check_limits(pace_key, first_key, first_arg)
   local wait = redis.call('PTTL', pace_key)
   if wait > 0 then return wait end
-  for i, key in ipairs(counter_keys) do
-    local window, limit = tonumber(counter_args[2 * i - 1]), tonumber(counter_args[2 * i])
+  for i = 0, #KEYS - first_key do
+    local key = KEYS[first_key + i]
+    local window = tonumber(ARGV[first_arg + 2 * i])
+    local limit = tonumber(ARGV[first_arg + 2 * i + 1])
     local count = redis.call('INCR', key)
     if count == 1 then redis.call('PEXPIRE', key, window) end
     if count > limit then return math.max(1, redis.call('PTTL', key)) end
@@ -122,14 +125,7 @@ end
 """
 
 # KEYS[1] the pacing key, KEYS[2..] counters; ARGV as `redis_counter_args` gives them.
-_CHECK = (
-    LUA_CHECK_FUNCTION
-    + """
-local counter_keys = {}
-for i = 2, #KEYS do counter_keys[i - 1] = KEYS[i] end
-return check_limits(KEYS[1], counter_keys, ARGV)
-"""
-)
+_CHECK = LUA_CHECK_FUNCTION + "return check_limits(KEYS[1], 2, 1)\n"
 
 
 # Decrement a live counter, never below zero and never one whose window has ended (it is gone).
@@ -157,7 +153,7 @@ def redis_key_prefix(room: str) -> str:
 
 
 def redis_counter_args(limits: Sequence[Limit]) -> list[int]:
-    """The `counter_args` of `check_limits`: (window in ms, limit) per counter."""
+    """The counters' ARGV of `check_limits`: (window in ms, limit) per counter."""
     args: list[int] = []
     for limit in limits:
         args += [max(1, math.ceil(limit.window_seconds * 1000)), limit.limit]

@@ -36,6 +36,7 @@ from boxoffice.platform import metrics
 __all__ = ["ScriptBatcher"]
 
 MOST_IN_A_BATCH = 64
+_SIZES = metrics.BATCH_SIZE.labels("redis_scripts")
 _Key = str | bytes
 _Arg = str | bytes | int | float
 
@@ -117,9 +118,6 @@ class ScriptBatcher:
             for call in batch:
                 pipe.evalsha(call.script.sha, len(call.keys), *call.keys, *call.args)
             return list(await pipe.execute(raise_on_error=False))
-
-
-_SIZES = metrics.BATCH_SIZE.labels("redis_scripts")
 
 
 def _fail(batch: list[_Call], error: BaseException) -> None:

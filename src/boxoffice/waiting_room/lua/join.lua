@@ -7,10 +7,7 @@
 -- line, or in the pre-queue while the sale has not opened. Returns {created (0|1), PassView
 -- fields...}.
 local user_id, new_id, now = ARGV[7], ARGV[8], tonumber(ARGV[9])
-local counters, counter_args = {}, {}
-for i = 10, #KEYS do counters[#counters + 1] = KEYS[i] end
-for i = 10, #ARGV do counter_args[#counter_args + 1] = ARGV[i] end
-local wait = check_limits(KEYS[9], counters, counter_args)
+local wait = check_limits(KEYS[9], 10, 10)
 if wait > 0 then return wait end
 
 local policy = load_policy()

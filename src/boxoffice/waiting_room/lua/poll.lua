@@ -33,16 +33,13 @@ local function poll_after(view, policy)
   return seconds
 end
 
-local counters, counter_args = {}, {}
-for i = 10, #KEYS do counters[#counters + 1] = KEYS[i] end
-for i = 10, #ARGV do counter_args[#counter_args + 1] = ARGV[i] end
 -- The pace is for a waiting pass: one admitted since is not kept waiting (its pace is dropped,
 -- then the counters are checked as for any poll). A refusal with the pace set came from it.
 if pace_ratio > 0 and redis.call('PTTL', KEYS[9]) > 0 then
   local paced = live_pass(id, now)
   if paced ~= nil and paced.status == 'ACTIVE' then redis.call('DEL', KEYS[9]) end
 end
-local wait = check_limits(KEYS[9], counters, counter_args)
+local wait = check_limits(KEYS[9], 10, 10)
 if wait > 0 then return wait end
 
 local entry = live_pass(id, now)
