@@ -78,13 +78,19 @@ async def _drop_room(url: str, room: str) -> None:
         await client.aclose()
 
 
-async def main() -> None:
+def own_room_app(name: str, **variables: str) -> tuple[Settings, Any]:
+    """The settings and app of an in-process run on PostgreSQL + Redis, in a room of its own
+    named after `name` (`variables`: more BOXOFFICE_* settings)."""
     route_cost._settings()  # the limits and costs of the in-process runs
-    os.environ["BOXOFFICE_QUEUE_ROOM"] = f"poll-cpu-{uuid.uuid4().hex[:8]}"
+    os.environ.update(variables, BOXOFFICE_QUEUE_ROOM=f"{name}-{uuid.uuid4().hex[:8]}")
     settings = Settings()
     if not (settings.database_url and settings.redis_url):
         raise SystemExit("set BOXOFFICE_DATABASE_URL and BOXOFFICE_REDIS_URL (see the docstring)")
-    app = create_app(settings, background=False)
+    return settings, create_app(settings, background=False)
+
+
+async def main() -> None:
+    settings, app = own_room_app("poll-cpu")
     print(f"CPU µs per request, {TASKS} at once, three rounds of {REQUESTS}")
     try:
         async with app.router.lifespan_context(app):

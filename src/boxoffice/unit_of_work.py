@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from boxoffice.accounts.repository import AccountRepository
 from boxoffice.catalog.repository import CatalogRepository
@@ -15,6 +15,7 @@ from boxoffice.payments.repository import PaymentRepository
 from boxoffice.payments.settling import PaymentSettler
 from boxoffice.payments.settling_postgres import PostgresPaymentSettler, SettleCombiner
 from boxoffice.payments.settling_steps import SteppedPaymentSettler
+from boxoffice.platform.database import OnDemandConnection
 from boxoffice.platform.errors import AccountGone, Busy
 from boxoffice.platform.idempotency import IdempotencyRepository
 from boxoffice.reservations.holding import SeatHolder
@@ -86,7 +87,7 @@ class UnitOfWork:
         self._write_lock = write_lock
         self._readonly = readonly
         self._autocommit = readonly or autocommit
-        self._connection: AsyncConnection | None = None
+        self._connection: OnDemandConnection | None = None
         self._committed = False
         self._holding_lock = False
 
@@ -95,24 +96,9 @@ class UnitOfWork:
             # SQLite has one writer: taking turns here beats "database is locked" retries.
             await self._write_lock.acquire()
             self._holding_lock = True
-        try:
-            connection = await self._engine.connect()
-        except BaseException:
-            self._release()
-            raise
-        try:
-            if self._autocommit and connection.dialect.name == "postgresql":
-                # Reads, and work that is one statement (a server-side function), need no
-                # transaction of their own: autocommit spares the BEGIN and COMMIT round trips.
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.begin()
-        except BaseException:
-            # Failed or cancelled after the checkout: the connection goes back to the pool.
-            try:
-                await connection.close()
-            finally:
-                self._release()
-            raise
+        # Checked out at the first statement: a request whose statement goes in a batch that
+        # another request's connection runs takes none (platform/database.py).
+        connection = OnDemandConnection(self._engine, autocommit=self._autocommit)
         self._connection = connection
         self.accounts = AccountRepository(connection)
         self.catalog = CatalogRepository(connection)
@@ -144,8 +130,7 @@ class UnitOfWork:
         """Roll back what this unit wrote so far and go on in a new transaction, keeping
         SQLite's writer turn: after a refusal that left writes (a SHORT hold in steps)."""
         assert self._connection is not None
-        await self._connection.rollback()
-        await self._connection.begin()
+        await self._connection.start_over()
 
     async def __aexit__(
         self,
@@ -155,9 +140,7 @@ class UnitOfWork:
     ) -> None:
         assert self._connection is not None
         try:
-            if not self._committed:
-                await self._connection.rollback()
-            await self._connection.close()
+            await self._connection.close(committed=self._committed)
         finally:
             self._release()
         if isinstance(exc, IntegrityError) and _names_a_missing_account(exc):

@@ -5,8 +5,9 @@ The answers a batch gives are the contract suite's (tests/contract/test_seat_hol
 the batch's own duties: a hold that fails one batch is sent again alone and fails alone; a
 request cancelled before its batch is sent holds nothing and leaves the combiner working; a
 request whose connection runs the batch does not give that connection back before the batch
-is done, even when answered or cancelled before; a hold made inside a transaction is not
-batched (it must commit or roll back with that transaction).
+is done, even when answered or cancelled before, and the other requests of a batch take no
+connection at all; a hold made inside a transaction is not batched (it must commit or roll back
+with that transaction).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from boxoffice.platform.errors import AccountGone
 from boxoffice.reservations.domain import HoldOutcome
@@ -109,6 +110,31 @@ def test_a_hold_that_fails_its_batch_is_sent_again_alone_and_fails_alone() -> No
             # Through the unit of work the failure is the API's: the account is gone.
             with pytest.raises(AccountGone):
                 await _hold(shop, combiner, 999, 4)
+
+    asyncio.run(scenario())
+
+
+def test_only_the_request_that_runs_a_batch_checks_a_connection_out() -> None:
+    async def scenario() -> None:
+        async with venue("postgresql") as shop:
+            combiner = HoldCombiner()
+            checkouts: list[object] = []
+
+            def checked_out(*_: object) -> None:
+                checkouts.append(_)
+
+            sent_before = _batches_sent()
+            event.listen(shop.engine.sync_engine, "checkout", checked_out)
+            try:
+                answers = await asyncio.gather(
+                    *(_hold(shop, combiner, seat % 3 + 1, seat) for seat in range(1, 7))
+                )
+            finally:
+                event.remove(shop.engine.sync_engine, "checkout", checked_out)
+            assert [answer.outcome for answer in answers] == [HoldOutcome.HELD] * 6
+            assert _batches_sent() == sent_before + 1
+            assert len(checkouts) == 1
+            assert await _held_seats(shop) == {seat: seat % 3 + 1 for seat in range(1, 7)}
 
     asyncio.run(scenario())
 

@@ -12,9 +12,32 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from boxoffice.platform.batching import StatementBatcher
+from boxoffice.platform.batching import Connect, StatementBatcher
 
 CONNECTION = cast(AsyncConnection, object())
+
+
+async def connect() -> AsyncConnection:
+    """A request's connection (every request's is the one fake)."""
+    return CONNECTION
+
+
+class Requests:
+    """Each request's connection, checked out when asked for: which requests' were, in order
+    (`refused`: the database refuses every checkout)."""
+
+    def __init__(self, *, refused: bool = False) -> None:
+        self.checked_out: list[int] = []
+        self.refused = refused
+
+    def of(self, call: int) -> Connect:
+        async def connect() -> AsyncConnection:
+            self.checked_out.append(call)
+            if self.refused:
+                raise ConnectionRefusedError("the database refused the connection")
+            return CONNECTION
+
+        return connect
 
 
 class Statement:
@@ -46,9 +69,39 @@ def test_calls_asked_for_in_one_turn_go_as_one_batch_in_order() -> None:
     async def scenario() -> None:
         statement = Statement()
         batcher = _batcher(statement)
-        answers = await asyncio.gather(*(batcher.run(CONNECTION, call) for call in (5, 3, 9, 1)))
+        answers = await asyncio.gather(*(batcher.run(connect, call) for call in (5, 3, 9, 1)))
         assert answers == [10, 6, 18, 2]
         assert statement.sent == [[1, 3, 5, 9]]
+
+    asyncio.run(scenario())
+
+
+def test_only_the_first_request_of_a_batch_checks_a_connection_out() -> None:
+    async def scenario() -> None:
+        statement = Statement()
+        batcher = _batcher(statement, most=3)
+        requests = Requests()
+        calls = (5, 3, 9, 1, 7)
+        answers = await asyncio.gather(*(batcher.run(requests.of(c), c) for c in calls))
+        assert answers == [10, 6, 18, 2, 14]
+        assert statement.sent == [[3, 5, 9], [1, 7]]
+        # The first request of each batch in arrival order; the others never take one.
+        assert requests.checked_out == [3, 1]
+
+    asyncio.run(scenario())
+
+
+def test_a_refused_checkout_fails_every_call_of_its_batch() -> None:
+    async def scenario() -> None:
+        statement = Statement()
+        batcher = _batcher(statement)
+        requests = Requests(refused=True)
+        answers = await asyncio.gather(
+            *(batcher.run(requests.of(call), call) for call in (1, 2)), return_exceptions=True
+        )
+        assert [type(answer) for answer in answers] == [ConnectionRefusedError] * 2
+        assert statement.sent == []
+        assert (batcher.running, batcher.waiting) == (0, 0)
 
     asyncio.run(scenario())
 
@@ -58,9 +111,9 @@ def test_calls_that_arrive_while_batches_run_wait_for_the_next_one() -> None:
         statement = Statement()
         statement.gate = asyncio.Event()
         batcher = _batcher(statement, batches_at_once=1, most=2)
-        first = asyncio.ensure_future(batcher.run(CONNECTION, 1))
+        first = asyncio.ensure_future(batcher.run(connect, 1))
         await asyncio.sleep(0.01)
-        later = [asyncio.ensure_future(batcher.run(CONNECTION, call)) for call in (4, 3, 2)]
+        later = [asyncio.ensure_future(batcher.run(connect, call)) for call in (4, 3, 2)]
         await asyncio.sleep(0.01)
         assert (batcher.running, batcher.waiting) == (1, 3)
         statement.gate.set()
@@ -77,7 +130,7 @@ def test_a_call_that_fails_its_batch_is_sent_again_alone_and_fails_alone() -> No
         statement = Statement(gone=2)
         batcher = _batcher(statement)
         answers = await asyncio.gather(
-            *(batcher.run(CONNECTION, call) for call in (1, 2, 3)), return_exceptions=True
+            *(batcher.run(connect, call) for call in (1, 2, 3)), return_exceptions=True
         )
         assert answers[0] == 2
         assert isinstance(answers[1], IntegrityError)
@@ -92,9 +145,9 @@ def test_a_call_cancelled_before_it_is_sent_is_not_sent() -> None:
         statement = Statement()
         statement.gate = asyncio.Event()
         batcher = _batcher(statement, batches_at_once=1)
-        first = asyncio.ensure_future(batcher.run(CONNECTION, 1))
+        first = asyncio.ensure_future(batcher.run(connect, 1))
         await asyncio.sleep(0.01)
-        waiting = asyncio.ensure_future(batcher.run(CONNECTION, 2))
+        waiting = asyncio.ensure_future(batcher.run(connect, 2))
         await asyncio.sleep(0.01)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -102,7 +155,7 @@ def test_a_call_cancelled_before_it_is_sent_is_not_sent() -> None:
         assert batcher.waiting == 0
         statement.gate.set()
         assert await first == 2
-        assert await batcher.run(CONNECTION, 3) == 6
+        assert await batcher.run(connect, 3) == 6
         assert statement.sent == [[1], [3]]
 
     asyncio.run(scenario())
@@ -113,8 +166,8 @@ def test_the_call_whose_connection_runs_the_batch_waits_for_it_even_cancelled() 
         statement = Statement()
         statement.gate = asyncio.Event()
         batcher = _batcher(statement)
-        leader = asyncio.ensure_future(batcher.run(CONNECTION, 1))
-        follower = asyncio.ensure_future(batcher.run(CONNECTION, 2))
+        leader = asyncio.ensure_future(batcher.run(connect, 1))
+        follower = asyncio.ensure_future(batcher.run(connect, 2))
         await asyncio.sleep(0.01)
         leader.cancel()
         follower.cancel()
@@ -137,13 +190,13 @@ def test_batches_of_another_event_loop_do_not_hold_this_ones_back() -> None:
     batcher = _batcher(statement, batches_at_once=1)
     first = asyncio.new_event_loop()
     try:
-        stuck = first.create_task(batcher.run(CONNECTION, 1))
+        stuck = first.create_task(batcher.run(connect, 1))
         first.run_until_complete(asyncio.sleep(0.01))
         assert batcher.running == 1
 
         async def later() -> int:
             statement.gate = None  # this loop's statements answer at once
-            return await batcher.run(CONNECTION, 7)
+            return await batcher.run(connect, 7)
 
         assert asyncio.run(later()) == 14
         assert statement.sent == [[1], [7]]

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.accounts.models import UserAccount
+from boxoffice.platform.database import OnDemandConnection
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,7 @@ class Account:
 
 
 class AccountRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: OnDemandConnection) -> None:
         self._connection = connection
 
     async def add(self, username: str, password_hash: str, now: datetime) -> int | None:

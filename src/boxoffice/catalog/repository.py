@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, func, insert, not_, or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
 from boxoffice.catalog import domain
 from boxoffice.catalog.models import Concert, Schedule, Seat
+from boxoffice.platform.database import OnDemandConnection
 
 
 def seat_is_free(now: datetime) -> ColumnElement[bool]:
@@ -42,7 +42,7 @@ def narrowed_to_concerts(
 
 
 class CatalogRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: OnDemandConnection) -> None:
         self._connection = connection
 
     async def add_concert(

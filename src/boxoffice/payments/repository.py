@@ -6,18 +6,17 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.catalog.repository import narrowed_to_concerts
 from boxoffice.payments.domain import Payment, PaymentStatus
 from boxoffice.payments.models import Payment as PaymentRow
-from boxoffice.platform.database import epoch_minute
+from boxoffice.platform.database import OnDemandConnection, epoch_minute
 from boxoffice.reservations.models import Reservation as ReservationRow
 from boxoffice.reservations.models import ReservationSeat
 
 
 class PaymentRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: OnDemandConnection) -> None:
         self._connection = connection
 
     async def add(self, user_id: int, reservation_id: int, amount: int, now: datetime) -> Payment:

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from boxoffice.payments.domain import Payment, PaymentStatus, SettleOutcome
 from boxoffice.payments.settling import Settlement, Sold
 from boxoffice.platform.batching import BATCHES_AT_ONCE, MOST_IN_A_BATCH, StatementBatcher
+from boxoffice.platform.database import OnDemandConnection
 from boxoffice.platform.idempotency import Idempotency, StoredResponse
 
 __all__ = ["PostgresPaymentSettler", "SettleCombiner", "answer_template"]
@@ -124,7 +125,9 @@ def answer_template(
 
 
 class PostgresPaymentSettler:
-    def __init__(self, connection: AsyncConnection, combiner: SettleCombiner | None = None) -> None:
+    def __init__(
+        self, connection: OnDemandConnection, combiner: SettleCombiner | None = None
+    ) -> None:
         self._connection = connection
         self._combiner = combiner
 
@@ -145,9 +148,9 @@ class PostgresPaymentSettler:
             user_id, reservation_id, now, idempotency.key, idempotency.fingerprint, template
         )
         if self._combiner is not None:
-            row = await self._combiner.run(self._connection, settle)
+            row = await self._combiner.run(self._connection.connection, settle)
         else:
-            (row,) = await _send(self._connection, [settle])
+            (row,) = await _send(await self._connection.connection(), [settle])
         outcome = SettleOutcome(row.outcome)
         amount = int(row.amount or 0)
         if outcome is SettleOutcome.PAID:

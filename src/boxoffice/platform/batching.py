@@ -7,8 +7,10 @@ was the sale's bound (docs/benchmarks.md). The adapter gives the statement (`sen
 of a batch, in order, one answer each) and the order in which a batch takes its calls; the rules
 stay in the server function, which a batch only calls.
 
-A batch runs on the connection its first request checked out (no connection beyond the
-requests' own), so that request waits for the whole batch, even when it is cancelled. A
+A batch runs on the connection of its first request (no connection beyond the requests' own),
+checked out for it when the batch is sent if it was not yet (`connect`: a unit of work's
+connection is checked out at its first statement, platform/database.py); the other requests of
+the batch need none. The first request waits for the whole batch, even when it is cancelled. A
 request cancelled before its batch is sent is taken out of it; one cancelled after may still
 have its call go through, as a call whose answer was lost does. If a batch fails on one call's
 data (`IntegrityError`: an account that is gone), each of its calls is sent again alone, to
@@ -48,12 +50,16 @@ BATCHES_AT_ONCE = 2
 MOST_IN_A_BATCH = 64
 
 
+Connect = Callable[[], Awaitable[AsyncConnection]]
+
+
 @dataclass(eq=False, slots=True)
 class _Asked(Generic[Call, Answer]):
-    """One call asked for, and the connection of the request that asked (checked out for it)."""
+    """One call asked for, and the connection of the request that asked (checked out by
+    `connect` when first asked for)."""
 
     call: Call
-    connection: AsyncConnection
+    connect: Connect
     answer: asyncio.Future[Answer]
     batch: asyncio.Task[None] | None = None  # set when it is sent
     leads: bool = False  # this request's connection runs the batch
@@ -92,11 +98,11 @@ class StatementBatcher(Generic[Call, Answer]):
         """Batches being run."""
         return len(self._running)
 
-    async def run(self, connection: AsyncConnection, call: Call) -> Answer:
-        """`call`'s answer, sent with the calls asked for at the same time; `connection` is the
-        request's own, which may run the batch."""
+    async def run(self, connect: Connect, call: Call) -> Answer:
+        """`call`'s answer, sent with the calls asked for at the same time; `connect` gives the
+        request's own connection, which runs the batch if the request is its first."""
         loop = asyncio.get_running_loop()
-        asked: _Asked[Call, Answer] = _Asked(call, connection, loop.create_future())
+        asked: _Asked[Call, Answer] = _Asked(call, connect, loop.create_future())
         self._waiting.append(asked)
         self._start_soon(loop)
         try:
@@ -148,8 +154,8 @@ class StatementBatcher(Generic[Call, Answer]):
             self._start_soon(asyncio.get_running_loop())
 
     async def _run(self, batch: list[_Asked[Call, Answer]]) -> None:
-        connection = batch[0].connection
         try:
+            connection = await batch[0].connect()
             await self._answer(connection, batch)
         except IntegrityError as error:
             if len(batch) == 1:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple, overload
 
-from sqlalchemy import BigInteger, DateTime, MetaData, event
+from sqlalchemy import BigInteger, CursorResult, DateTime, Executable, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.types import TypeDecorator
 
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
@@ -185,3 +187,92 @@ def create_engine(settings: Settings, *, long_statements: bool = False) -> Async
     )
     event.listen(engine.sync_engine, "checkout", _replace_closed_connections)
     return engine
+
+
+_Columns = TypeVarTuple("_Columns")
+_Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+
+class OnDemandConnection:
+    """A unit of work's connection, checked out of the engine's pool at its first statement.
+
+    Most hot requests on PostgreSQL run one statement that a batch of them shares
+    (`platform/batching.py`): only the request whose connection runs the batch needs one, and a
+    checkout and its return cost a request about as much as its share of the batch (scripts/
+    profiling/sqlalchemy_overhead.py). A unit of work that runs no statement of its own takes
+    none. `autocommit` (PostgreSQL only): each statement commits by itself; on every engine the
+    connection then begins its transaction, as a unit of work's does.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, autocommit: bool) -> None:
+        self._engine = engine
+        self._autocommit = autocommit
+        self._connection: AsyncConnection | None = None
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._engine.dialect
+
+    @property
+    def checked_out(self) -> bool:
+        return self._connection is not None
+
+    async def connection(self) -> AsyncConnection:
+        """The connection, checked out and its transaction begun on the first call."""
+        if self._connection is None:
+            self._connection = await self._check_out()
+        return self._connection
+
+    async def _check_out(self) -> AsyncConnection:
+        connection = await self._engine.connect()
+        try:
+            if self._autocommit and connection.dialect.name == "postgresql":
+                # Reads, and work that is one statement (a server-side function), need no
+                # transaction of their own: autocommit spares the BEGIN and COMMIT round trips.
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.begin()
+        except BaseException:
+            # Failed or cancelled after the checkout: the connection goes back to the pool.
+            await connection.close()
+            raise
+        return connection
+
+    @overload
+    async def execute(
+        self, statement: TypedReturnsRows[*_Columns], parameters: _Parameters = None
+    ) -> CursorResult[*_Columns]: ...
+
+    @overload
+    async def execute(
+        self, statement: Executable, parameters: _Parameters = None
+    ) -> CursorResult[*tuple[Any, ...]]: ...
+
+    async def execute(self, statement: Executable, parameters: _Parameters = None) -> Any:
+        """`statement` run on the connection (checked out first if it is not yet)."""
+        return await (await self.connection()).execute(statement, parameters)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        """A savepoint: what the block wrote is undone if it raises."""
+        async with (await self.connection()).begin_nested():
+            yield
+
+    async def commit(self) -> None:
+        if self._connection is not None:
+            await self._connection.commit()
+
+    async def start_over(self) -> None:
+        """Roll back what was written so far and go on in a new transaction."""
+        if self._connection is not None:
+            await self._connection.rollback()
+            await self._connection.begin()
+
+    async def close(self, *, committed: bool) -> None:
+        """Give the connection back (rolled back first unless `committed`)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                if not committed:
+                    await connection.rollback()
+            finally:
+                await connection.close()

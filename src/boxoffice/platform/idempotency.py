@@ -16,8 +16,8 @@ import orjson
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from boxoffice.platform.database import OnDemandConnection
 from boxoffice.platform.errors import IdempotencyKeyReused
 from boxoffice.platform.idempotency_models import IdempotencyRecord
 
@@ -46,7 +46,7 @@ def request_fingerprint(method: str, path: str, payload: object) -> str:
 
 
 class IdempotencyRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: OnDemandConnection) -> None:
         self._connection = connection
 
     async def claim(

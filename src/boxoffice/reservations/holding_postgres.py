@@ -24,6 +24,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.platform.batching import BATCHES_AT_ONCE, MOST_IN_A_BATCH, StatementBatcher
+from boxoffice.platform.database import OnDemandConnection
 from boxoffice.reservations.domain import HoldOutcome, TakenSeat
 from boxoffice.reservations.holding import HoldAttempt
 
@@ -109,7 +110,9 @@ class HoldCombiner(StatementBatcher[_Hold, HoldAttempt]):
 
 
 class PostgresSeatHolder:
-    def __init__(self, connection: AsyncConnection, combiner: HoldCombiner | None = None) -> None:
+    def __init__(
+        self, connection: OnDemandConnection, combiner: HoldCombiner | None = None
+    ) -> None:
         self._connection = connection
         self._combiner = combiner
 
@@ -126,6 +129,6 @@ class PostgresSeatHolder:
         this process combines them."""
         hold = _Hold(user_id, schedule_id, tuple(numbers), held_until, now, max_held)
         if self._combiner is not None:
-            return await self._combiner.run(self._connection, hold)
-        (attempt,) = await _send(self._connection, [hold])
+            return await self._combiner.run(self._connection.connection, hold)
+        (attempt,) = await _send(await self._connection.connection(), [hold])
         return attempt

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ScalarSelect, and_, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.accounts.models import UserAccount
 from boxoffice.catalog.models import Seat
 from boxoffice.catalog.repository import narrowed_to_concerts, seat_is_free
-from boxoffice.platform.database import epoch_minute
+from boxoffice.platform.database import OnDemandConnection, epoch_minute
 from boxoffice.reservations.domain import (
     Reservation,
     ReservationStatus,
@@ -49,7 +48,7 @@ def _seat_count() -> ScalarSelect[int]:
 
 
 class ReservationRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: OnDemandConnection) -> None:
         self._connection = connection
 
     async def lock_fan_and_count_held(self, user_id: int, now: datetime) -> int:

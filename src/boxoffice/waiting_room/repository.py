@@ -7,13 +7,13 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from boxoffice.platform.database import OnDemandConnection
 from boxoffice.waiting_room.models import QueueLine, QueuePassLeft
 
 
 class PassRecordRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: OnDemandConnection) -> None:
         self._connection = connection
 
     async def record_left(self, user_id: int, pass_id: str, at: datetime) -> None:
@@ -36,7 +36,7 @@ class PassRecordRepository:
 class LineRepository:
     """SQL for the concerts that have a line of their own."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: OnDemandConnection) -> None:
         self._connection = connection
 
     async def lines(self) -> list[tuple[int, datetime | None]]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from boxoffice.platform.database import OnDemandConnection
 from boxoffice.wallet.domain import (
     EntryKind,
     LedgerEntry,
@@ -19,7 +19,7 @@ from boxoffice.wallet.models import Wallet, WalletTransaction
 
 
 class WalletRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: OnDemandConnection) -> None:
         self._connection = connection
 
     async def open(self, user_id: int, currency: str, now: datetime) -> None:
