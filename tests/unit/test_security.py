@@ -10,6 +10,7 @@ import jwt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from jwt.algorithms import HMACAlgorithm
 
 from boxoffice.platform.security import PassClaims, PasswordHashing, TokenSigner
 
@@ -251,3 +252,46 @@ def test_a_cycle_of_as_many_fans_as_are_kept_is_verified_once_each(decodes) -> N
             assert signer.read_access_token(token, NOW) == user_id
 
     assert decodes == tokens
+
+
+@pytest.fixture
+def key_preparations(monkeypatch) -> list[str | bytes]:
+    """Every secret PyJWT's HMAC prepares (searching it for PEM and SSH key markers), in order."""
+    prepared: list[str | bytes] = []
+    real_prepare = HMACAlgorithm.prepare_key
+
+    def counting_prepare(self: HMACAlgorithm, key: str | bytes) -> bytes:
+        prepared.append(key)
+        return real_prepare(self, key)
+
+    monkeypatch.setattr(HMACAlgorithm, "prepare_key", counting_prepare)
+    return prepared
+
+
+def test_a_secret_is_prepared_once_however_many_tokens_it_signs_and_verifies(
+    key_preparations,
+) -> None:
+    key = "a-secret-no-test-has-prepared-yet-32-bytes"
+    signer, elsewhere = TokenSigner(key, TTL), TokenSigner(key, TTL)
+    for fan in range(20):
+        assert elsewhere.read_pass(signer.issue_pass(fan, f"pass-{fan}", NOW)) is not None
+        assert elsewhere.read_access_token(signer.issue_access_token(fan, NOW), NOW) == fan
+    assert key_preparations == [key]
+
+
+def test_a_secret_kept_prepared_signs_for_itself_only() -> None:
+    signers = [TokenSigner(f"secret-number-{n}-padded-to-32-bytes-long", TTL) for n in range(40)]
+    tokens = [signer.issue_pass(1, "pass", NOW) for signer in signers]
+    for n, signer in enumerate(signers):  # more secrets than are kept prepared
+        assert [signer.read_pass(token) is not None for token in tokens] == [
+            m == n for m in range(len(tokens))
+        ]
+
+
+def test_a_secret_that_is_a_key_file_is_refused_every_time(key_preparations) -> None:
+    pem = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYI\n-----END PUBLIC KEY-----\n"
+    signer = TokenSigner(pem, TTL)
+    for _ in range(2):
+        with pytest.raises(jwt.InvalidKeyError):
+            signer.issue_pass(42, "pass-abc", NOW)
+    assert key_preparations == [pem, pem]

@@ -12,6 +12,7 @@ import anyio.to_thread
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from jwt.algorithms import HMACAlgorithm
 
 _ACCESS_AUDIENCE = "boxoffice:access"
 _PASS_AUDIENCE = "boxoffice:queue-pass"  # noqa: S105 - an audience name, not a secret
@@ -28,6 +29,50 @@ _ALGORITHM = "HS256"
 # every poll in full).
 VERIFIED_TOKENS_KEPT = 60_000
 _DIGEST_BYTES = 16
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _KeyPreparedOnce(HMACAlgorithm):
+    """HS256 that prepares and checks each secret once, not on every token.
+
+    PyJWT prepares the key of every token it signs or verifies: it searches the secret for PEM
+    and SSH key markers (refusing those as HMAC secrets) and checks its length, about a third of
+    signing a pass. A service signs with one secret for its whole life, so each secret's answer
+    is kept; a secret refused is refused again every time, as before. At most `KEYS_KEPT`
+    secrets are kept (a test process makes many apps, each with its own).
+    """
+
+    KEYS_KEPT = 16
+
+    def __init__(self) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._prepared: dict[str | bytes, bytes] = {}
+        self._length_notes: dict[bytes, str | None] = {}
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = super().prepare_key(key)
+            _keep(self._prepared, key, prepared, self.KEYS_KEPT)
+        return prepared
+
+    def check_key_length(self, key: bytes) -> str | None:
+        if key not in self._length_notes:
+            _keep(self._length_notes, key, super().check_key_length(key), self.KEYS_KEPT)
+        return self._length_notes[key]
+
+
+def _keep(kept: dict[K, V], key: K, value: V, most: int) -> None:
+    if len(kept) >= most:
+        kept.clear()
+    kept[key] = value
+
+
+# PyJWT's algorithms are the module's (jwt.encode and jwt.decode use them): HS256 is this one.
+jwt.unregister_algorithm(_ALGORITHM)
+jwt.register_algorithm(_ALGORITHM, _KeyPreparedOnce())
 
 
 class PasswordHashing:
@@ -78,9 +123,6 @@ class StreamTicket:
     user_id: int
     pass_id: str
     expires_at: int
-
-
-V = TypeVar("V")
 
 
 class _Refused(Exception):
