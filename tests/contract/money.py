@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import and_, func, insert, or_, select, text
@@ -116,14 +117,15 @@ def _migrated_postgres() -> str:
 
 
 @asynccontextmanager
-async def venue(engine_name: str) -> AsyncIterator[Venue]:
-    """A fresh database of the engine with the date and the fans; disposed afterwards."""
+async def venue(engine_name: str, **settings_: Any) -> AsyncIterator[Venue]:
+    """A fresh database of the engine with the date and the fans; disposed afterwards
+    (`settings_`: Settings fields beside the tests' own, e.g. the pool's size)."""
     if engine_name == "sqlite":
         directory = Path(tempfile.mkdtemp(prefix="boxoffice-money-"))
         shutil.copy(_sqlite_template(), directory / "boxoffice.db")
-        settings = Settings(data_dir=directory, database_url=None, **TEST_SETTINGS)
+        settings = Settings(data_dir=directory, database_url=None, **TEST_SETTINGS | settings_)
     else:
-        settings = Settings(database_url=_migrated_postgres(), **TEST_SETTINGS)
+        settings = Settings(database_url=_migrated_postgres(), **TEST_SETTINGS | settings_)
     engine = create_engine(settings)
     try:
         if engine_name == "postgresql":

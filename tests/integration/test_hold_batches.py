@@ -139,6 +139,36 @@ def test_only_the_request_that_runs_a_batch_checks_a_connection_out() -> None:
     asyncio.run(scenario())
 
 
+def test_requests_that_read_first_hold_alone_and_never_wait_for_a_batch_holding_the_pool() -> None:
+    # Fans 2 and 3 read before holding, so each has a connection in hand, and they are the
+    # pool's two; fan 1 does not, and leads any batch with them (fans in id order). Had the
+    # readers waited in that batch, it would wait for a connection they hold: stuck until the
+    # pool's timeout.
+    async def scenario() -> None:
+        async with venue("postgresql", db_pool_size=2, request_deadline_seconds=2) as shop:
+            combiner = HoldCombiner()
+            both_read = asyncio.Barrier(3)
+
+            async def hold(fan: int, reads_first: bool) -> HoldAttempt:
+                async with UnitOfWork(shop.engine, autocommit=True, holds=combiner) as uow:
+                    if reads_first:
+                        assert await uow.catalog.schedule_starts_at(SCHEDULE) is not None
+                    await both_read.wait()
+                    attempt = await uow.seat_holder.hold(
+                        fan, SCHEDULE, [fan], T0 + HOLD, T0, MAX_HELD
+                    )
+                    await uow.commit()
+                return attempt
+
+            answers = await asyncio.wait_for(
+                asyncio.gather(hold(1, False), hold(2, True), hold(3, True)), 10
+            )
+            assert [answer.outcome for answer in answers] == [HoldOutcome.HELD] * 3
+            assert await _held_seats(shop) == {1: 1, 2: 2, 3: 3}
+
+    asyncio.run(scenario())
+
+
 def test_the_request_that_runs_a_batch_keeps_its_connection_until_the_batch_is_done() -> None:
     async def scenario() -> None:
         async with venue("postgresql") as shop:

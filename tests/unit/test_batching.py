@@ -12,32 +12,44 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from boxoffice.platform.batching import Connect, StatementBatcher
+from boxoffice.platform.batching import StatementBatcher
 
 CONNECTION = cast(AsyncConnection, object())
 
 
-async def connect() -> AsyncConnection:
-    """A request's connection (every request's is the one fake)."""
-    return CONNECTION
+class Request:
+    """A request's connection (every request's is the one fake), checked out when first asked
+    for: `log` notes `call` each time (`refused`: the database refuses the checkout)."""
+
+    def __init__(
+        self, call: int = 0, log: list[int] | None = None, *, refused: bool = False
+    ) -> None:
+        self.call = call
+        self.log = log
+        self.refused = refused
+        self.checked_out = False
+
+    async def connection(self) -> AsyncConnection:
+        if self.log is not None:
+            self.log.append(self.call)
+        if self.refused:
+            raise ConnectionRefusedError("the database refused the connection")
+        return CONNECTION
+
+
+# Requests that never had their connection checked out before their call.
+REQUEST = Request()
 
 
 class Requests:
-    """Each request's connection, checked out when asked for: which requests' were, in order
-    (`refused`: the database refuses every checkout)."""
+    """Each request's connection: which requests' were checked out, in order."""
 
     def __init__(self, *, refused: bool = False) -> None:
         self.checked_out: list[int] = []
         self.refused = refused
 
-    def of(self, call: int) -> Connect:
-        async def connect() -> AsyncConnection:
-            self.checked_out.append(call)
-            if self.refused:
-                raise ConnectionRefusedError("the database refused the connection")
-            return CONNECTION
-
-        return connect
+    def of(self, call: int) -> Request:
+        return Request(call, self.checked_out, refused=self.refused)
 
 
 class Statement:
@@ -69,7 +81,7 @@ def test_calls_asked_for_in_one_turn_go_as_one_batch_in_order() -> None:
     async def scenario() -> None:
         statement = Statement()
         batcher = _batcher(statement)
-        answers = await asyncio.gather(*(batcher.run(connect, call) for call in (5, 3, 9, 1)))
+        answers = await asyncio.gather(*(batcher.run(REQUEST, call) for call in (5, 3, 9, 1)))
         assert answers == [10, 6, 18, 2]
         assert statement.sent == [[1, 3, 5, 9]]
 
@@ -106,14 +118,36 @@ def test_a_refused_checkout_fails_every_call_of_its_batch() -> None:
     asyncio.run(scenario())
 
 
+def test_a_request_with_its_connection_checked_out_sends_its_call_alone_at_once() -> None:
+    async def scenario() -> None:
+        statement = Statement()
+        statement.gate = asyncio.Event()
+        batcher = _batcher(statement, batches_at_once=1)
+        running = asyncio.ensure_future(batcher.run(REQUEST, 1))
+        await asyncio.sleep(0.01)
+        queued = asyncio.ensure_future(batcher.run(REQUEST, 2))
+        reading = Request()
+        reading.checked_out = True  # it read something before its call
+        alone = asyncio.ensure_future(batcher.run(reading, 3))
+        await asyncio.sleep(0.01)
+        # Not behind the running batch, nor in the next: sent on its own connection now.
+        assert statement.sent == [[1], [3]]
+        assert batcher.waiting == 1
+        statement.gate.set()
+        assert [await running, await queued, await alone] == [2, 4, 6]
+        assert statement.sent == [[1], [3], [2]]
+
+    asyncio.run(scenario())
+
+
 def test_calls_that_arrive_while_batches_run_wait_for_the_next_one() -> None:
     async def scenario() -> None:
         statement = Statement()
         statement.gate = asyncio.Event()
         batcher = _batcher(statement, batches_at_once=1, most=2)
-        first = asyncio.ensure_future(batcher.run(connect, 1))
+        first = asyncio.ensure_future(batcher.run(REQUEST, 1))
         await asyncio.sleep(0.01)
-        later = [asyncio.ensure_future(batcher.run(connect, call)) for call in (4, 3, 2)]
+        later = [asyncio.ensure_future(batcher.run(REQUEST, call)) for call in (4, 3, 2)]
         await asyncio.sleep(0.01)
         assert (batcher.running, batcher.waiting) == (1, 3)
         statement.gate.set()
@@ -130,7 +164,7 @@ def test_a_call_that_fails_its_batch_is_sent_again_alone_and_fails_alone() -> No
         statement = Statement(gone=2)
         batcher = _batcher(statement)
         answers = await asyncio.gather(
-            *(batcher.run(connect, call) for call in (1, 2, 3)), return_exceptions=True
+            *(batcher.run(REQUEST, call) for call in (1, 2, 3)), return_exceptions=True
         )
         assert answers[0] == 2
         assert isinstance(answers[1], IntegrityError)
@@ -145,9 +179,9 @@ def test_a_call_cancelled_before_it_is_sent_is_not_sent() -> None:
         statement = Statement()
         statement.gate = asyncio.Event()
         batcher = _batcher(statement, batches_at_once=1)
-        first = asyncio.ensure_future(batcher.run(connect, 1))
+        first = asyncio.ensure_future(batcher.run(REQUEST, 1))
         await asyncio.sleep(0.01)
-        waiting = asyncio.ensure_future(batcher.run(connect, 2))
+        waiting = asyncio.ensure_future(batcher.run(REQUEST, 2))
         await asyncio.sleep(0.01)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -155,7 +189,7 @@ def test_a_call_cancelled_before_it_is_sent_is_not_sent() -> None:
         assert batcher.waiting == 0
         statement.gate.set()
         assert await first == 2
-        assert await batcher.run(connect, 3) == 6
+        assert await batcher.run(REQUEST, 3) == 6
         assert statement.sent == [[1], [3]]
 
     asyncio.run(scenario())
@@ -166,8 +200,8 @@ def test_the_call_whose_connection_runs_the_batch_waits_for_it_even_cancelled() 
         statement = Statement()
         statement.gate = asyncio.Event()
         batcher = _batcher(statement)
-        leader = asyncio.ensure_future(batcher.run(connect, 1))
-        follower = asyncio.ensure_future(batcher.run(connect, 2))
+        leader = asyncio.ensure_future(batcher.run(REQUEST, 1))
+        follower = asyncio.ensure_future(batcher.run(REQUEST, 2))
         await asyncio.sleep(0.01)
         leader.cancel()
         follower.cancel()
@@ -190,13 +224,13 @@ def test_batches_of_another_event_loop_do_not_hold_this_ones_back() -> None:
     batcher = _batcher(statement, batches_at_once=1)
     first = asyncio.new_event_loop()
     try:
-        stuck = first.create_task(batcher.run(connect, 1))
+        stuck = first.create_task(batcher.run(REQUEST, 1))
         first.run_until_complete(asyncio.sleep(0.01))
         assert batcher.running == 1
 
         async def later() -> int:
             statement.gate = None  # this loop's statements answer at once
-            return await batcher.run(connect, 7)
+            return await batcher.run(REQUEST, 7)
 
         assert asyncio.run(later()) == 14
         assert statement.sent == [[1], [7]]

@@ -148,7 +148,7 @@ class PostgresPaymentSettler:
             user_id, reservation_id, now, idempotency.key, idempotency.fingerprint, template
         )
         if self._combiner is not None:
-            row = await self._combiner.run(self._connection.connection, settle)
+            row = await self._combiner.run(self._connection, settle)
         else:
             (row,) = await _send(await self._connection.connection(), [settle])
         outcome = SettleOutcome(row.outcome)

@@ -8,13 +8,16 @@ of a batch, in order, one answer each) and the order in which a batch takes its 
 stay in the server function, which a batch only calls.
 
 A batch runs on the connection of its first request (no connection beyond the requests' own),
-checked out for it when the batch is sent if it was not yet (`connect`: a unit of work's
-connection is checked out at its first statement, platform/database.py); the other requests of
-the batch need none. The first request waits for the whole batch, even when it is cancelled. A
-request cancelled before its batch is sent is taken out of it; one cancelled after may still
-have its call go through, as a call whose answer was lost does. If a batch fails on one call's
-data (`IntegrityError`: an account that is gone), each of its calls is sent again alone, to
-answer each as it would have been answered alone; any other failure is every call's answer.
+checked out for it as the batch is sent (a unit of work's connection is checked out at its
+first statement, platform/database.py); the other requests of the batch take none. A request
+that has its connection already (it read something first) sends its call alone on it, at once:
+waiting for a batch with a connection in hand, as many such requests as the pool has
+connections would hold them all while their batches wait for one. The first request waits for
+the whole batch, even when it is cancelled. A request cancelled before its batch is sent is
+taken out of it; one cancelled after may still have its call go through, as a call whose answer
+was lost does. If a batch fails on one call's data (`IntegrityError`: an account that is gone),
+each of its calls is sent again alone, to answer each as it would have been answered alone; any
+other failure is every call's answer.
 
 A batch holds the locks of its earlier calls while a later one waits for a lock, which one
 call alone never did. The adapters order their calls so that batches wait for each other in
@@ -34,14 +37,14 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from boxoffice.platform import metrics
 
-__all__ = ["StatementBatcher"]
+__all__ = ["RequestConnection", "StatementBatcher"]
 
 Call = TypeVar("Call")
 Answer = TypeVar("Answer")
@@ -50,16 +53,21 @@ BATCHES_AT_ONCE = 2
 MOST_IN_A_BATCH = 64
 
 
-Connect = Callable[[], Awaitable[AsyncConnection]]
+class RequestConnection(Protocol):
+    """A request's connection, checked out when first asked for (`OnDemandConnection`)."""
+
+    @property
+    def checked_out(self) -> bool: ...
+
+    async def connection(self) -> AsyncConnection: ...
 
 
 @dataclass(eq=False, slots=True)
 class _Asked(Generic[Call, Answer]):
-    """One call asked for, and the connection of the request that asked (checked out by
-    `connect` when first asked for)."""
+    """One call asked for, and the connection of the request that asked."""
 
     call: Call
-    connect: Connect
+    connection: RequestConnection
     answer: asyncio.Future[Answer]
     batch: asyncio.Task[None] | None = None  # set when it is sent
     leads: bool = False  # this request's connection runs the batch
@@ -98,11 +106,16 @@ class StatementBatcher(Generic[Call, Answer]):
         """Batches being run."""
         return len(self._running)
 
-    async def run(self, connect: Connect, call: Call) -> Answer:
-        """`call`'s answer, sent with the calls asked for at the same time; `connect` gives the
-        request's own connection, which runs the batch if the request is its first."""
+    async def run(self, connection: RequestConnection, call: Call) -> Answer:
+        """`call`'s answer, sent with the calls asked for at the same time; `connection` is the
+        request's own, which runs the batch if the request is its first. Sent alone on it if it
+        is checked out already."""
+        if connection.checked_out:
+            self._sizes.observe(1)
+            (answer,) = await self._send(await connection.connection(), [call])
+            return answer
         loop = asyncio.get_running_loop()
-        asked: _Asked[Call, Answer] = _Asked(call, connect, loop.create_future())
+        asked: _Asked[Call, Answer] = _Asked(call, connection, loop.create_future())
         self._waiting.append(asked)
         self._start_soon(loop)
         try:
@@ -155,7 +168,7 @@ class StatementBatcher(Generic[Call, Answer]):
 
     async def _run(self, batch: list[_Asked[Call, Answer]]) -> None:
         try:
-            connection = await batch[0].connect()
+            connection = await batch[0].connection.connection()
             await self._answer(connection, batch)
         except IntegrityError as error:
             if len(batch) == 1:

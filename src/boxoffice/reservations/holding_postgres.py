@@ -129,6 +129,6 @@ class PostgresSeatHolder:
         this process combines them."""
         hold = _Hold(user_id, schedule_id, tuple(numbers), held_until, now, max_held)
         if self._combiner is not None:
-            return await self._combiner.run(self._connection.connection, hold)
+            return await self._combiner.run(self._connection, hold)
         (attempt,) = await _send(await self._connection.connection(), [hold])
         return attempt
