@@ -88,6 +88,18 @@ def test_calls_asked_for_in_one_turn_go_as_one_batch_in_order() -> None:
     asyncio.run(scenario())
 
 
+async def _one_running_one_waiting() -> tuple[
+    Statement, StatementBatcher[int, int], asyncio.Future[int], asyncio.Future[int]
+]:
+    """A held statement, a batcher of one batch at a time sending call 1, call 2 waiting."""
+    statement = Statement()
+    statement.gate = asyncio.Event()
+    batcher = _batcher(statement, batches_at_once=1)
+    running = asyncio.ensure_future(batcher.run(REQUEST, 1))
+    await asyncio.sleep(0.01)
+    return statement, batcher, running, asyncio.ensure_future(batcher.run(REQUEST, 2))
+
+
 def test_only_the_first_request_of_a_batch_checks_a_connection_out() -> None:
     async def scenario() -> None:
         statement = Statement()
@@ -120,12 +132,7 @@ def test_a_refused_checkout_fails_every_call_of_its_batch() -> None:
 
 def test_a_request_with_its_connection_checked_out_sends_its_call_alone_at_once() -> None:
     async def scenario() -> None:
-        statement = Statement()
-        statement.gate = asyncio.Event()
-        batcher = _batcher(statement, batches_at_once=1)
-        running = asyncio.ensure_future(batcher.run(REQUEST, 1))
-        await asyncio.sleep(0.01)
-        queued = asyncio.ensure_future(batcher.run(REQUEST, 2))
+        statement, batcher, running, queued = await _one_running_one_waiting()
         reading = Request()
         reading.checked_out = True  # it read something before its call
         alone = asyncio.ensure_future(batcher.run(reading, 3))
@@ -176,12 +183,7 @@ def test_a_call_that_fails_its_batch_is_sent_again_alone_and_fails_alone() -> No
 
 def test_a_call_cancelled_before_it_is_sent_is_not_sent() -> None:
     async def scenario() -> None:
-        statement = Statement()
-        statement.gate = asyncio.Event()
-        batcher = _batcher(statement, batches_at_once=1)
-        first = asyncio.ensure_future(batcher.run(REQUEST, 1))
-        await asyncio.sleep(0.01)
-        waiting = asyncio.ensure_future(batcher.run(REQUEST, 2))
+        statement, batcher, first, waiting = await _one_running_one_waiting()
         await asyncio.sleep(0.01)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
