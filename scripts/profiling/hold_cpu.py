@@ -8,10 +8,11 @@ each run: the script's fans and seats stay in it).
 The app is called as a server calls it (one ASGI call a request, no sockets) by 32 tasks at
 once, each for 8 admitted fans in turn, holding one seat a request (POST /api/v1/reservations,
 seats by number): this process's CPU time per hold, three rounds; PostgreSQL's own work is in its
-processes and not counted. Between rounds the script lets every hold lapse (by SQL), so that no
-fan's count of held seats grows past a round's. The room is one of the script's own, deleted
-after. Where the time goes: run it under `py-spy record -f raw` and read the file with
-summary.py (cProfile misreads SQLAlchemy's greenlets).
+processes and not counted. Between rounds the script marks every reservation EXPIRED (by SQL;
+their seats are never asked for again), so that no fan's count of held seats grows past a
+round's. The room is one of the script's own, deleted after. Where the time goes: run it under
+`py-spy record -f raw` and read the file with summary.py (cProfile misreads SQLAlchemy's
+greenlets).
 """
 
 from __future__ import annotations
