@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +31,6 @@ _ALGORITHM = "HS256"
 VERIFIED_TOKENS_KEPT = 60_000
 _DIGEST_BYTES = 16
 
-K = TypeVar("K")
 V = TypeVar("V")
 
 
@@ -39,35 +39,26 @@ class _KeyPreparedOnce(HMACAlgorithm):
 
     PyJWT prepares the key of every token it signs or verifies: it searches the secret for PEM
     and SSH key markers (refusing those as HMAC secrets) and checks its length, about a third of
-    signing a pass. A service signs with one secret for its whole life, so each secret's answer
-    is kept; a secret refused is refused again every time, as before. At most `KEYS_KEPT`
-    secrets are kept (a test process makes many apps, each with its own).
+    signing a pass (scripts/profiling/token_costs.py). A service signs with one secret for its
+    whole life, so the answers for the last `KEYS_KEPT` secrets are kept (a test process makes
+    many apps, each with its own); a refusal is an exception, never kept, so a refused secret is
+    refused every time.
     """
 
     KEYS_KEPT = 16
 
     def __init__(self) -> None:
         super().__init__(HMACAlgorithm.SHA256)
-        self._prepared: dict[str | bytes, bytes] = {}
-        self._length_notes: dict[bytes, str | None] = {}
+        kept = functools.lru_cache(maxsize=self.KEYS_KEPT)
+        # HMACAlgorithm's own methods, looked up at each call (as PyJWT's are).
+        self._prepared = kept(lambda key: HMACAlgorithm.prepare_key(self, key))
+        self._length_notes = kept(lambda key: HMACAlgorithm.check_key_length(self, key))
 
     def prepare_key(self, key: str | bytes) -> bytes:
-        prepared = self._prepared.get(key)
-        if prepared is None:
-            prepared = super().prepare_key(key)
-            _keep(self._prepared, key, prepared, self.KEYS_KEPT)
-        return prepared
+        return self._prepared(key)
 
     def check_key_length(self, key: bytes) -> str | None:
-        if key not in self._length_notes:
-            _keep(self._length_notes, key, super().check_key_length(key), self.KEYS_KEPT)
-        return self._length_notes[key]
-
-
-def _keep(kept: dict[K, V], key: K, value: V, most: int) -> None:
-    if len(kept) >= most:
-        kept.clear()
-    kept[key] = value
+        return self._length_notes(key)
 
 
 # PyJWT's algorithms are the module's (jwt.encode and jwt.decode use them): HS256 is this one.
