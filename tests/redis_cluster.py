@@ -24,6 +24,7 @@ REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_CLI = "/usr/bin/redis-cli"
 BUS_OFFSET = 10_000
 START_SECONDS = 30
+START_ATTEMPTS = 5
 
 
 @dataclass
@@ -94,47 +95,71 @@ def _cluster_ok(port: int) -> bool:
     return isinstance(info, dict) and info.get("cluster_state") == "ok"
 
 
+def _node_command(port: int, node: Path) -> list[str]:
+    return [
+        REDIS_SERVER,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        str(node / "nodes.conf"),
+        "--cluster-node-timeout",
+        "5000",
+        "--dir",
+        str(node),
+        "--logfile",
+        str(node / "redis.log"),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+
+
+def _log_tail(node: Path) -> str:
+    try:
+        return "\n".join((node / "redis.log").read_text().splitlines()[-5:])
+    except OSError:
+        return "(no log)"
+
+
+def _start_node(folder: Path, processes: list[subprocess.Popen[bytes]]) -> int:
+    """Start one node on a free port pair and wait for its PING; its process joins `processes`.
+
+    A port found free can be taken before the node binds it (or its bus port): the suite opens
+    and closes connections all the time, each on an ephemeral local port. A node that exits at
+    once is therefore started again on other ports; one that runs but never answers is an error.
+    """
+    for _ in range(START_ATTEMPTS):
+        port = _cluster_port()
+        node = folder / str(port)
+        node.mkdir()
+        process = subprocess.Popen(
+            _node_command(port, node), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        processes.append(process)
+        deadline = time.monotonic() + START_SECONDS
+        while process.poll() is None:
+            if _answers(port, "PING") is True:
+                return port
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Redis Cluster: never PING on {port}: {_log_tail(node)}")
+            time.sleep(0.1)
+    raise RuntimeError(
+        f"Redis Cluster: no node started in {START_ATTEMPTS} tries; last: {_log_tail(node)}"
+    )
+
+
 @contextlib.contextmanager
 def redis_cluster(masters: int = 3) -> Iterator[RedisClusterNodes]:
     """Start `masters` cluster nodes, join them into one cluster, and stop them at the end."""
     folder = Path(tempfile.mkdtemp(prefix="bx-redis-cluster-"))
     processes: list[subprocess.Popen[bytes]] = []
-    ports: list[int] = []
     try:
-        for _ in range(masters):
-            port = _cluster_port()
-            ports.append(port)
-            node = folder / str(port)
-            node.mkdir()
-            processes.append(
-                subprocess.Popen(
-                    [
-                        REDIS_SERVER,
-                        "--port",
-                        str(port),
-                        "--bind",
-                        "127.0.0.1",
-                        "--cluster-enabled",
-                        "yes",
-                        "--cluster-config-file",
-                        str(node / "nodes.conf"),
-                        "--cluster-node-timeout",
-                        "5000",
-                        "--dir",
-                        str(node),
-                        "--logfile",
-                        str(node / "redis.log"),
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        for port in ports:
-            _until(lambda port=port: _answers(port, "PING") is True, f"PING on {port}")
+        ports = [_start_node(folder, processes) for _ in range(masters)]
         subprocess.run(
             [
                 REDIS_CLI,
