@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -29,7 +29,7 @@ from boxoffice.platform.rate_limit import (
     RedisRateLimiter,
 )
 from boxoffice.waiting_room.domain import Advice, PassStatus, PassView, QueuePolicy, advise
-from boxoffice.waiting_room.store import JoinRefused, PollGuard, PollRefused, WaitingRoomStore
+from boxoffice.waiting_room.store import PollGuard, Refused, WaitingRoomStore
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
 from tests.contract.helpers import T0, join_fans, policy
 from tests.contract.rooms import DEFAULT_POLICY, REDIS_URL, RedisRoom
@@ -85,13 +85,14 @@ async def room(request: pytest.FixtureRequest) -> AsyncIterator[PollRoom]:
     await handle.drop()
 
 
-def refused_for(found: PassView | PollRefused | None) -> float:
-    assert isinstance(found, PollRefused), found
-    assert found.wait_seconds > 0
-    return found.wait_seconds
+async def refused_for(poll: Awaitable[PassView | None]) -> float:
+    with pytest.raises(Refused) as refused:
+        await poll
+    assert refused.value.wait_seconds > 0
+    return refused.value.wait_seconds
 
 
-def viewed(found: PassView | PollRefused | None) -> PassView:
+def viewed(found: PassView | None) -> PassView:
     assert isinstance(found, PassView), found
     return found
 
@@ -128,7 +129,7 @@ async def test_a_poll_over_a_limit_is_refused_for_the_rest_of_its_window(room: P
     guard = PollGuard(limits=(Limit("status:user:1", 2, MINUTE),))
 
     assert [viewed(await store.poll(pass_id, T0 + 1, guard)).position for _ in range(2)] == [1, 1]
-    assert MINUTE - 5 < refused_for(await store.poll(pass_id, T0 + 1, guard)) <= MINUTE
+    assert MINUTE - 5 < await refused_for(store.poll(pass_id, T0 + 1, guard)) <= MINUTE
 
 
 async def test_a_refused_poll_reads_nothing_and_counts_on_no_further_counter(
@@ -144,13 +145,13 @@ async def test_a_refused_poll_reads_nothing_and_counts_on_no_further_counter(
     viewed(await store.poll("pass-1", T0 + 1, fan))
     # Refused by the account's counter, before the address's counts it and before any pass is
     # looked at: a pass that does not exist is refused just the same, not found missing.
-    refused_for(await store.poll("pass-1", T0 + 1, fan))
-    refused_for(await store.poll("never-issued", T0 + 1, fan))
+    await refused_for(store.poll("pass-1", T0 + 1, fan))
+    await refused_for(store.poll("never-issued", T0 + 1, fan))
 
     # So the address has counted one poll of its three: the other fan gets two more.
     assert viewed(await store.poll("pass-2", T0 + 1, other)).position == 2
     assert viewed(await store.poll("pass-2", T0 + 1, other)).position == 2
-    refused_for(await store.poll("pass-2", T0 + 1, other))
+    await refused_for(store.poll("pass-2", T0 + 1, other))
     assert await store.stats(T0 + 1) == before
 
 
@@ -166,13 +167,13 @@ async def test_a_paced_poll_counts_on_no_counter(room: PollRoom) -> None:
     pace = expected_pace(view, T0 + 1, 1.0)
     assert pace == 16
     for _ in range(3):
-        assert 0 < refused_for(await store.poll("pass-5", T0 + 1, guard)) <= pace + 1e-6
+        assert 0 < await refused_for(store.poll("pass-5", T0 + 1, guard)) <= pace + 1e-6
     now = await room.end_pace(5, T0 + 1)
 
     viewed(await store.poll("pass-5", now, guard))  # the account's second poll, not its fifth
     now = await room.end_pace(5, now)
     # Its third: refused by the minute's window (the pace is over), for what is left of it.
-    assert MINUTE - 5 < refused_for(await store.poll("pass-5", now, guard)) <= MINUTE
+    assert MINUTE - 5 < await refused_for(store.poll("pass-5", now, guard)) <= MINUTE
 
 
 async def test_a_join_and_a_poll_count_on_the_same_address_counter(room: PollRoom) -> None:
@@ -183,8 +184,8 @@ async def test_a_join_and_a_poll_count_on_the_same_address_counter(room: PollRoo
     viewed(await store.poll(view.pass_id, T0 + 1, PollGuard(limits=(address,))))
     # The rate limiter's own counter of the room: the same one.
     assert await room.limiter.check(NO_PACE, [address], T0 + 1) == 0
-    refused_for(await store.poll(view.pass_id, T0 + 1, PollGuard(limits=(address,))))
-    with pytest.raises(JoinRefused):
+    await refused_for(store.poll(view.pass_id, T0 + 1, PollGuard(limits=(address,))))
+    with pytest.raises(Refused):
         await store.join(2, "pass-2", T0 + 1, (address,))
 
 
@@ -198,7 +199,7 @@ async def test_a_join_over_a_limit_is_refused_for_the_rest_of_its_window(room: P
     first, created = await store.join(1, "pass-1", T0 + 1, (account,))
     again, created_again = await store.join(1, "pass-1b", T0 + 2, (account,))
     assert (created, created_again, again.pass_id) == (True, False, first.pass_id)
-    with pytest.raises(JoinRefused) as refused:
+    with pytest.raises(Refused) as refused:
         await store.join(1, "pass-1c", T0 + 3, (account,))
     assert MINUTE - 5 < refused.value.wait_seconds <= MINUTE
     # Another account's joins count on its own counter.
@@ -216,14 +217,14 @@ async def test_a_refused_join_makes_no_pass_and_counts_on_no_further_counter(
     before = await store.stats(T0 + 1)
 
     # Refused by the account's counter, before the address's counts it or the room is read.
-    with pytest.raises(JoinRefused):
+    with pytest.raises(Refused):
         await store.join(3, "pass-3", T0 + 1, fan)
     assert await store.stats(T0 + 1) == before
     assert await store.view("pass-3", T0 + 1) is None
 
     # So the address has counted one join of its two: the other fan gets one more.
     assert (await store.join(2, "pass-2", T0 + 1, other))[0].position == 2
-    with pytest.raises(JoinRefused):
+    with pytest.raises(Refused):
         await store.join(4, "pass-4", T0 + 1, other)
     assert (await store.stats(T0 + 1)).waiting == before.waiting + 1
 
@@ -243,7 +244,7 @@ async def test_a_waiting_pass_is_paced_for_poll_after_times_the_ratio(room: Poll
     view = viewed(await store.poll("pass-5", T0 + 1, guard))
 
     assert (view.position, advise(view, T0 + 1).poll_after_seconds) == (5, 16)
-    wait = refused_for(await store.poll("pass-5", T0 + 1, guard))
+    wait = await refused_for(store.poll("pass-5", T0 + 1, guard))
     assert 8 - 0.25 < wait <= 8
     # The pace is the fan's own: the fan ahead polls as usual.
     assert viewed(await store.poll("pass-1", T0 + 1, paced(1, 0.5))).position == 1
@@ -287,7 +288,7 @@ async def test_a_pass_in_the_prequeue_is_paced_by_the_time_to_the_opening(
 
     assert (view.position, view.opens_at) == (None, T0 + 251.5)
     assert advise(view, T0 + 1) == Advice(estimated_wait_seconds=251, poll_after_seconds=30)
-    assert 6 - 0.25 < refused_for(await store.poll(pass_id, T0 + 1, guard)) <= 6 + 1e-6
+    assert 6 - 0.25 < await refused_for(store.poll(pass_id, T0 + 1, guard)) <= 6 + 1e-6
 
 
 def commands_sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -313,7 +314,7 @@ async def test_a_poll_is_one_round_trip_to_redis(
     sent = commands_sent(monkeypatch)
 
     assert viewed(await store.poll("pass-2", T0 + 1, guard)).position == 2  # and paced
-    refused_for(await store.poll("pass-2", T0 + 1, guard))
+    await refused_for(store.poll("pass-2", T0 + 1, guard))
     assert sent == ["EVALSHA", "EVALSHA"]
 
 
@@ -326,7 +327,7 @@ async def test_a_join_is_one_round_trip_to_redis(
     sent = commands_sent(monkeypatch)
 
     assert (await store.join(2, "pass-2", T0 + 1, limits))[0].position == 2
-    with pytest.raises(JoinRefused):
+    with pytest.raises(Refused):
         await store.join(2, "pass-2b", T0 + 1, limits)
     assert sent == ["EVALSHA", "EVALSHA"]
 
@@ -385,7 +386,7 @@ async def _pace_and_advice(store: WaitingRoomStore, scenario: Scenario) -> tuple
         await store.set_policy(replace(await store.get_policy(), opens_at=None))
     last, guard = f"pass-{scenario.waiting}", paced(scenario.waiting, 1.0)
     view = viewed(await store.poll(last, poll_at, guard))
-    pace = refused_for(await store.poll(last, poll_at, guard))
+    pace = await refused_for(store.poll(last, poll_at, guard))
     return pace, advise(view, poll_at).poll_after_seconds
 
 

@@ -39,7 +39,7 @@ from boxoffice.waiting_room.lines import (
 )
 from boxoffice.waiting_room.passes import LinePass, QueueStatus, describe
 from boxoffice.waiting_room.records import PassRecords
-from boxoffice.waiting_room.store import JoinRefused, PollGuard, PollRefused
+from boxoffice.waiting_room.store import PollGuard, Refused
 
 
 class WaitingRoom:
@@ -109,7 +109,7 @@ class WaitingRoom:
         store = self.stores.of(line)
         try:
             view, created = await store.join(user_id, secrets.token_urlsafe(16), now, limits)
-        except JoinRefused as refused:
+        except Refused as refused:
             raise rate_limited("join", refused.wait_seconds) from None
         status = describe(view, self._token(view, line), now, line)
         if created:
@@ -161,9 +161,10 @@ class WaitingRoom:
         """`status` for a fan's poll: limits, the pass and the pace in one step of the store."""
         claims = self.own_pass(user_id, token)
         assert token is not None  # _claims accepted it: it is this pass's own token
-        found = await self.stores.of(claims.line).poll(claims.pass_id, now, guard)
-        if isinstance(found, PollRefused):
-            raise rate_limited("status", found.wait_seconds)
+        try:
+            found = await self.stores.of(claims.line).poll(claims.pass_id, now, guard)
+        except Refused as refused:
+            raise rate_limited("status", refused.wait_seconds) from None
         if found is None:
             found = await self._restore(claims, now)
         return describe(self._live(found), token, now, claims.line)

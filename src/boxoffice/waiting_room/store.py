@@ -31,18 +31,12 @@ class PollGuard:
     pace_ratio: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class PollRefused:
-    """A poll over a limit or sooner than its pace allows: nothing was read or counted further."""
-
-    wait_seconds: float
-
-
-class JoinRefused(Exception):
-    """A join over one of its limits: nothing was read or written, no further counter counted."""
+class Refused(Exception):
+    """A join or poll over one of its limits, or a poll sooner than its pace allows: nothing was
+    read or written, no further counter counted. `wait_seconds`: until it would be let through."""
 
     def __init__(self, wait_seconds: float) -> None:
-        super().__init__(f"a join over its limits, for {wait_seconds:.3f} s")
+        super().__init__(f"over its limits, for {wait_seconds:.3f} s")
         self.wait_seconds = wait_seconds
 
 
@@ -55,18 +49,17 @@ class WaitingRoomStore(Protocol):
         """Put the user in line, or return their live pass; True when a new pass was made.
 
         First, in the same step, the join counts on `limits` (the rate limiter's counters of
-        this room, as a poll's): over one of them it raises JoinRefused."""
+        this room, as a poll's): over one of them it raises Refused."""
         ...
 
     async def view(self, pass_id: str, now: float) -> PassView | None:
         """The pass with its 1-based position; None once it expired, was used or left."""
         ...
 
-    async def poll(
-        self, pass_id: str, now: float, guard: PollGuard
-    ) -> PassView | PollRefused | None:
-        """A fan's status poll in one step: refused by `guard` before anything is read, else
-        `view`; a waiting pass is then paced as `guard` says, from `domain.advise`."""
+    async def poll(self, pass_id: str, now: float, guard: PollGuard) -> PassView | None:
+        """A fan's status poll in one step: refused by `guard` before anything is read (it
+        raises Refused), else `view`; a waiting pass is then paced as `guard` says, from
+        `domain.advise`."""
         ...
 
     async def authorize(self, pass_id: str, now: float) -> PassView | None:

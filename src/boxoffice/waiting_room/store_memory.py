@@ -31,7 +31,7 @@ from boxoffice.waiting_room.domain import (
     refill_tokens,
     sequence_floor,
 )
-from boxoffice.waiting_room.store import JoinRefused, PollGuard, PollRefused
+from boxoffice.waiting_room.store import PollGuard, Refused
 
 
 @dataclass(slots=True)
@@ -79,7 +79,7 @@ class MemoryWaitingRoomStore:
     ) -> tuple[PassView, bool]:
         wait = self._limiter.check_now(NO_PACE, limits, now)
         if wait > 0:
-            raise JoinRefused(wait)
+            raise Refused(wait)
         self._room_first_seq(now)
         existing = self._live(self._by_user.get(user_id), now)
         if existing is not None:
@@ -98,9 +98,7 @@ class MemoryWaitingRoomStore:
         entry = self._live(pass_id, now)
         return None if entry is None else self._view(entry, now)
 
-    async def poll(
-        self, pass_id: str, now: float, guard: PollGuard
-    ) -> PassView | PollRefused | None:
+    async def poll(self, pass_id: str, now: float, guard: PollGuard) -> PassView | None:
         if guard.pace_key and self._limiter.paced_for(guard.pace_key, now) > 0:
             # The pace is for a waiting pass: admitted since, the fan is not kept waiting.
             entry = self._live(pass_id, now)
@@ -108,7 +106,7 @@ class MemoryWaitingRoomStore:
                 self._limiter.pace_now(guard.pace_key, 0, now)
         wait = self._limiter.check_now(guard.pace_key or NO_PACE, guard.limits, now)
         if wait > 0:
-            return PollRefused(wait)
+            raise Refused(wait)
         entry = self._live(pass_id, now)
         if entry is None:
             return None

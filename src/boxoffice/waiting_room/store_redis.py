@@ -44,7 +44,7 @@ from boxoffice.waiting_room.domain import (
     RoomSample,
     RoomStats,
 )
-from boxoffice.waiting_room.store import JoinRefused, PollGuard, PollRefused
+from boxoffice.waiting_room.store import PollGuard, Refused
 
 __all__ = ["RedisWaitingRoomStore"]
 
@@ -201,7 +201,7 @@ class RedisWaitingRoomStore:
         args = [*self._head, user_id, pass_id, now, *redis_counter_args(limits)]
         reply = await self._call("join", keys, args)
         if isinstance(reply, int):
-            raise JoinRefused(reply / 1000)
+            raise Refused(reply / 1000)
         created, *fields = reply
         return _pass_view(fields), bool(created)
 
@@ -214,16 +214,14 @@ class RedisWaitingRoomStore:
         fields = await self._run("view", pass_id, now, 0)
         return None if fields is None else _pass_view(fields)
 
-    async def poll(
-        self, pass_id: str, now: float, guard: PollGuard
-    ) -> PassView | PollRefused | None:
+    async def poll(self, pass_id: str, now: float, guard: PollGuard) -> PassView | None:
         # One round trip: limits, the pass and the pace in one script (lua/poll.lua).
         keys = self._limit_keys(guard.pace_key or NO_PACE, guard.limits)
         pace_ratio = guard.pace_ratio if guard.pace_key else 0
         args = [*self._head, pass_id, now, pace_ratio, *redis_counter_args(guard.limits)]
         reply = await self._call("poll", keys, args)
         if isinstance(reply, int):
-            return PollRefused(reply / 1000)
+            raise Refused(reply / 1000)
         return None if reply is None else _pass_view(reply)
 
     async def authorize(self, pass_id: str, now: float) -> PassView | None:
