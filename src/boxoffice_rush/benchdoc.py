@@ -19,9 +19,11 @@ from typing import Any
 from boxoffice_rush import endpoints
 from boxoffice_rush.docsection import splice
 from boxoffice_rush.markdown import (
+    SALE_CPU_PER_TICKET,
     bare_app_lines,
     connection_count,
     connection_waits,
+    cpu_text,
     isolated_table,
     table,
 )
@@ -115,6 +117,7 @@ def _figures(
             f"{sale['client_cpu_seconds']} s ({sale['client_cpu_share_of_one_core']:.0%} of a "
             f"core, {sale['client_cpu_us_per_request']} µs/request)",
         ],
+        [SALE_CPU_PER_TICKET, cpu_text(sale, "server_cpu_us_per_ticket") or "not measured"],
         ["fans by outcome", ", ".join(f"{k}: {v:,}" for k, v in sale["fans"].items())],
         ["rush exit code", exit_code],
     ]

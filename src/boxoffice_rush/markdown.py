@@ -82,6 +82,8 @@ def _sale(sale: dict[str, Any]) -> list[str]:
         ["client CPU (s)", sale["client_cpu_seconds"]],
         ["client CPU, share of one core", sale["client_cpu_share_of_one_core"]],
         ["client CPU per request (µs)", sale["client_cpu_us_per_request"]],
+        [SALE_CPU_PER_TICKET, cpu_text(sale, "server_cpu_us_per_ticket")],
+        ["server CPU per request (µs: app + PostgreSQL + Redis + other)", cpu_text(sale)],
     ]
     fans = [[outcome, count] for outcome, count in sale["fans"].items()]
     lines = ["## Sale", "", *table(["figure", "value"], rows), "", "Fans by outcome:", ""]
@@ -112,11 +114,13 @@ def _rate_row(figures: dict[str, Any]) -> list[Any]:
 
 
 CPU_HEADER = "server CPU µs/req (app + PostgreSQL + Redis + other)"
+SALE_CPU_PER_TICKET = "server CPU per ticket sold (µs: app + PostgreSQL + Redis + other)"
 
 
-def cpu_text(figures: dict[str, Any] | None) -> str | None:
-    """Server CPU per request and its parts, as `total (app + PostgreSQL + Redis + other)`."""
-    cost = (figures or {}).get("server_cpu_us_per_request")
+def cpu_text(figures: dict[str, Any] | None, per: str = "server_cpu_us_per_request") -> str | None:
+    """Server CPU per request (or per what `per` names) and its parts, as `total (app +
+    PostgreSQL + Redis + other)`."""
+    cost = (figures or {}).get(per)
     if not cost:
         return None
     parts = " + ".join(f"{cost[part]:,.0f}" for part in ("app", "postgres", "redis", "other"))

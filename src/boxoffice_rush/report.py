@@ -141,6 +141,11 @@ def _sale_figures(sale: SaleResult, recorder: Recorder, ledger: SalesLedger) -> 
         "client_cpu_us_per_request": round(sale.client_cpu_seconds / requests * 1e6, 1)
         if requests
         else None,
+        # What the servers spent a ticket sold and a request over the whole sale, whatever
+        # limited its pace: the figure a change to the stack moves even where the rate is the
+        # load generator's or the line's.
+        "server_cpu_us_per_ticket": sale.cpu.per_request_us(ledger.tickets) if sale.cpu else None,
+        "server_cpu_us_per_request": sale.cpu.per_request_us(requests) if sale.cpu else None,
     }
 
 

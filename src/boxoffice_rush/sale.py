@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from time import perf_counter
 
+from boxoffice_rush import machine_cpu
 from boxoffice_rush.ceiling import client_cpu_seconds
 from boxoffice_rush.client import HttpClient
 from boxoffice_rush.fan import FanAccount, FanOutcome, SaleContext, run_fan
@@ -31,6 +32,7 @@ class SaleResult:
     crashes: Counter[str] = field(default_factory=Counter)
     samples: list[RoomSample] = field(default_factory=list)
     client_cpu_seconds: float = 0.0
+    cpu: machine_cpu.CpuSpent | None = None  # the machine's, from the opening to the end
 
 
 async def run_sale(
@@ -67,6 +69,7 @@ async def run_sale(
         tick(done, sale.ledger.tickets, errors)
 
     cpu_before = client_cpu_seconds()
+    machine_before = machine_cpu.snapshot()
     # Its own connection: queued behind the fans' requests, samples would come late and few.
     room_client = HttpClient(clients[0].base_url, 1, recorder)
     sampler = asyncio.ensure_future(
@@ -89,6 +92,7 @@ async def run_sale(
         await room_client.close()
     result.seconds = perf_counter() - sale.origin
     result.client_cpu_seconds = client_cpu_seconds() - cpu_before
+    result.cpu = machine_cpu.spent_between(machine_before, machine_cpu.snapshot())
     stopped = len(accounts) - sum(result.outcomes.values())
     if stopped > 0:
         result.outcomes[FanOutcome.STOPPED] += stopped

@@ -16,10 +16,11 @@ from boxoffice_rush.ceiling import Ceiling
 from boxoffice_rush.config import RushConfig
 from boxoffice_rush.docsection import END, START
 from boxoffice_rush.isolated import IsolatedRun
+from boxoffice_rush.machine_cpu import CpuSpent
 from boxoffice_rush.markdown import render_markdown
 from boxoffice_rush.report import SetupSummary, build_report
 from boxoffice_rush.sale import SaleResult
-from boxoffice_rush.stats import Recorder, SalesLedger, summarize
+from boxoffice_rush.stats import Recorder, Sale, SalesLedger, summarize
 from boxoffice_rush.targets import isolated_row
 
 SAMPLES = [
@@ -54,6 +55,8 @@ def _rush_report(tmp_path: Path) -> dict[str, Any]:
     config = RushConfig(("http://127.0.0.1:8000",), "admin", tmp_path, endpoints=True)
     sale = Recorder(0.0)
     sale.record("POST /reservations", 1.0, 0.3, 201, "")
+    ledger = SalesLedger(1)
+    ledger.record(Sale(1.5, 1, (1,), 7))
     alone = Recorder(0.0)
     for _ in range(800):
         alone.record("GET /queue/status", 0.5, 0.02, 200, "")
@@ -74,9 +77,9 @@ def _rush_report(tmp_path: Path) -> dict[str, Any]:
         started_at="2026-11-27T10:00:00+00:00",
         setup=SetupSummary(1, {}, 0.1),
         ceiling=Ceiling(1000, 1.0, 1000.0, summarize([0.001]), 0, 0.1),
-        sale=SaleResult(seconds=2.0),
+        sale=SaleResult(seconds=2.0, cpu=CpuSpent(2.0, 0.5, 0.3, 0.1, 1.0)),
         recorder=sale,
-        ledger=SalesLedger(1),
+        ledger=ledger,
         audit=AuditResult(True, True, 0, "audit passed"),
         isolated=isolated,
         bare_apps=[
@@ -126,6 +129,9 @@ def test_the_page_rates_endpoints_alone_against_the_targets(tmp_path: Path) -> N
     )
     assert "| GET /healthz | bare (no I/O) | 2,500.0 | 1,000.0 | 0.400 | – | ≥ 0.7 |" in page
     assert "| POST /queue/tokens | one Redis (" in page
+    # 1.5 s of the servers' CPU over the sale, for its one ticket.
+    per_ticket = "server CPU per ticket sold (µs: app + PostgreSQL + Redis + other)"
+    assert f"| {per_ticket} | 1,500,000 (1,000,000 + 300,000 + 100,000 + 100,000) |" in page
     assert "| 1,600.0 | – | – | – | ≥ 0.5 | not measured |" in page  # join: its app ran, it did not
     hold = "| POST /reservations | one Redis + one PostgreSQL ("
     assert hold in page

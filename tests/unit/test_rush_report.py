@@ -11,6 +11,7 @@ import pytest
 from boxoffice_rush.audit import AuditResult
 from boxoffice_rush.ceiling import Ceiling
 from boxoffice_rush.config import RushConfig
+from boxoffice_rush.machine_cpu import CpuSpent
 from boxoffice_rush.markdown import render_markdown, table
 from boxoffice_rush.report import SetupSummary, build_report, endpoint_rows, timeline
 from boxoffice_rush.sale import SaleResult
@@ -38,13 +39,16 @@ def _ledger() -> SalesLedger:
     return ledger
 
 
-def _report(tmp_path: Path, ledger: SalesLedger, audit: AuditResult) -> dict[str, object]:
+def _report(
+    tmp_path: Path, ledger: SalesLedger, audit: AuditResult, cpu: CpuSpent | None = None
+) -> dict[str, object]:
     config = RushConfig(("http://127.0.0.1:8000",), "secret-admin", tmp_path, dates=1, seats=4)
     sale = SaleResult(
         seconds=8.0,
         outcomes=Counter({"paid": 2, "sold out": 3}),
         samples=[RoomSample(0.2, 5, 0, 0), RoomSample(1.1, 2, 3, 3), RoomSample(2.6, 0, 1, 5)],
         client_cpu_seconds=0.5,
+        cpu=cpu,
     )
     ceiling = Ceiling(1000, 2.0, 500.0, summarize([0.001, 0.002]), 0, 0.1)
     return build_report(
@@ -130,3 +134,32 @@ def test_table_escapes_pipes_and_formats_numbers() -> None:
         "| x\\|y | 12,345 |",
         "| – | 0.500 |",
     ]
+
+
+def test_the_sale_gives_the_servers_cpu_per_ticket_and_per_request(tmp_path: Path) -> None:
+    # 152 requests, 4 tickets; the machine busy 2.6 s of which the load generator 0.5 s.
+    cpu = CpuSpent(machine=2.6, client=0.5, postgres=0.8, redis=0.2, app=1.0)
+    report = _report(tmp_path, _ledger(), PASSED, cpu)
+    sale = report["sale"]
+    assert isinstance(sale, dict)
+    per_ticket = sale["server_cpu_us_per_ticket"]
+    assert per_ticket == {
+        "server": 525_000.0,  # (2.6 - 0.5) s / 4 tickets
+        "app": 250_000.0,
+        "postgres": 200_000.0,
+        "redis": 50_000.0,
+        "other": 25_000.0,
+    }
+    assert sale["server_cpu_us_per_request"]["server"] == pytest.approx(2.1 / 152 * 1e6, abs=0.1)
+    markdown = render_markdown(report)  # type: ignore[arg-type]
+    assert (
+        "| server CPU per ticket sold (µs: app + PostgreSQL + Redis + other) "
+        "| 525,000 (250,000 + 200,000 + 50,000 + 25,000) |" in markdown
+    )
+
+
+def test_without_the_machines_figures_the_sale_has_no_server_cpu(tmp_path: Path) -> None:
+    sale = _report(tmp_path, _ledger(), PASSED)["sale"]
+    assert isinstance(sale, dict)
+    assert sale["server_cpu_us_per_ticket"] is None
+    assert sale["server_cpu_us_per_request"] is None
