@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -26,7 +25,7 @@ from boxoffice.reservations.dependencies import ReservationsDeps
 from boxoffice.reservations.holding_postgres import HoldCombiner
 from boxoffice.reservations.service import HoldRules
 from boxoffice.settings import Settings
-from boxoffice.unit_of_work import UnitOfWork
+from boxoffice.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from boxoffice.waiting_room.admissions import AdmissionWatch
 from boxoffice.waiting_room.dependencies import PassGate, QueueDeps
 from boxoffice.waiting_room.domain import QueuePolicy
@@ -169,14 +168,14 @@ class CatalogConcerts:
     """The waiting room's ConcertIndex, from the catalog (a concert once seen is kept: none is
     ever deleted)."""
 
-    def __init__(self, unit_of_work: Callable[[bool], UnitOfWork]) -> None:
+    def __init__(self, unit_of_work: UnitOfWorkFactory) -> None:
         self._unit_of_work = unit_of_work
         self._seen: set[int] = set()
 
     async def exists(self, concert_id: int) -> bool:
         if concert_id in self._seen:
             return True
-        async with self._unit_of_work(True) as uow:
+        async with self._unit_of_work(readonly=True) as uow:
             found = await uow.catalog.concert(concert_id) is not None
         if found:
             self._seen.add(concert_id)
@@ -219,8 +218,10 @@ def build_container(
     engine = create_engine(settings, long_statements=long_statements)
     write_lock = asyncio.Lock() if settings.is_sqlite else None
 
-    def unit_of_work(readonly: bool) -> UnitOfWork:
-        return UnitOfWork(engine, None if readonly else write_lock, readonly=readonly)
+    def unit_of_work(*, readonly: bool = False, autocommit: bool = False) -> UnitOfWork:
+        return UnitOfWork(
+            engine, None if readonly else write_lock, readonly=readonly, autocommit=autocommit
+        )
 
     # What the admission loop waits on; the waiting room sets it when a line wants admitting.
     wakeup = asyncio.Event()
