@@ -30,7 +30,7 @@ async def test_a_pass_given_up_is_one_statement_that_commits_by_itself() -> None
         sent: list[str] = []
 
         def log_queries(dbapi_connection: Any, _record: Any) -> None:
-            # The driver's own connection: it logs every query, BEGIN and COMMIT included.
+            # The driver's own connection, which logs the statements it runs by name.
             dbapi_connection.driver_connection.add_query_logger(
                 lambda record: sent.append(record.query.split()[0].rstrip(";").upper())
             )
