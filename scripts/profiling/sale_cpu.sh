@@ -23,53 +23,16 @@ DATES=${DATES:-2} SEATS=${SEATS:-2500} FANS=${FANS:-6250} MAX_ACTIVE=${MAX_ACTIV
 PROFILE_SECONDS=${PROFILE_SECONDS:-0}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=$PWD/var/sale-cpu/$STAMP
-DB=$(echo "sale_cpu_$STAMP" | tr '[:upper:]' '[:lower:]')
 PORT=18290
-mkdir -p "$OUT/data"
-secret() { "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))'; }
-ADMIN_KEY=$(secret)
-{
-  echo "BOXOFFICE_DATA_DIR=$OUT/data"
-  echo "BOXOFFICE_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/$DB"
-  echo "BOXOFFICE_REDIS_URL=redis://127.0.0.1:6379/12"
-  echo "BOXOFFICE_QUEUE_ROOM=$DB"
-  echo "BOXOFFICE_ADMIN_KEY=$ADMIN_KEY"
-  echo "BOXOFFICE_SECRET_KEY=$(secret)"
-  # As scripts/bench sets them, for the same reasons (see docs/benchmarks.md).
-  echo "BOXOFFICE_PASSWORD_TIME_COST=1"
-  echo "BOXOFFICE_PASSWORD_MEMORY_KIB=64"
-  echo "BOXOFFICE_QUEUE_LIMIT_PER_IP=0"
-  echo "BOXOFFICE_SIGNUP_LIMIT_PER_IP=0"
-  echo "BOXOFFICE_LOGIN_LIMIT_PER_IP=0"
-  echo "BOXOFFICE_POLL_PACE_RATIO=0.01"
-  echo "BOXOFFICE_STATUS_LIMIT_PER_ACCOUNT=1000000"
-  echo "BOXOFFICE_JOIN_LIMIT_PER_ACCOUNT=1000000"
-} >"$OUT/server.env"
-chmod 600 "$OUT/server.env"
-psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $DB" >/dev/null
-SERVER=
-cleanup() {
-  [[ -n $SERVER ]] && kill -TERM -- "-$SERVER" 2>/dev/null && sleep 2
-  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
-  redis-cli -n 12 --scan --pattern "*{$DB}*" | xargs -r redis-cli -n 12 del >/dev/null || true
-}
-trap cleanup EXIT
-(set -a; . "$OUT/server.env"; set +a; "$SERVER_BIN/boxoffice" migrate) >"$OUT/migrate.log" 2>&1
-setsid bash -c 'set -a; . "$1"; set +a; exec "$2" serve --port "$3" --workers 2' \
-  _ "$OUT/server.env" "$SERVER_BIN/boxoffice" "$PORT" >"$OUT/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 120); do
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-  sleep 0.5
-done
+. scripts/profiling/deployment.sh
+start_deployment "$OUT" "sale_cpu_$STAMP" "$PORT" 2 12 "$SERVER_BIN"
 WATCH=
 if ((PROFILE_SECONDS > 0)); then
-  PIDS=$(pgrep -f spawn_main -P "$SERVER" | paste -sd' ')
   (
     # The sale opens with the first join: setup (sign-ups, top-ups) is not sampled.
     until curl -sf -H "X-Admin-Key: $ADMIN_KEY" "http://127.0.0.1:$PORT/api/v1/admin/queue" |
       grep -q '"waiting":[1-9]\|"active":[1-9]'; do sleep 0.2; done
-    for pid in $PIDS; do
+    for pid in $WORKER_PIDS; do
       "$BIN/py-spy" record -r 200 -d "$PROFILE_SECONDS" -f raw -o "$OUT/sale.$pid.txt" \
         -p "$pid" >/dev/null 2>&1 &
     done

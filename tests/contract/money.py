@@ -47,8 +47,9 @@ class Venue:
 
     engine: AsyncEngine
 
-    def uow(self, *, autocommit: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, autocommit=autocommit)
+    def uow(self, *, readonly: bool = False, autocommit: bool = False) -> UnitOfWork:
+        """A `UnitOfWorkFactory` over this database (without SQLite's writer turns)."""
+        return UnitOfWork(self.engine, readonly=readonly, autocommit=autocommit)
 
     async def seats(self) -> dict[int, tuple[str, int | None]]:
         """Seat number -> (status, reservation id), as stored."""

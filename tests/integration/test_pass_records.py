@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from boxoffice.unit_of_work import UnitOfWork
 from boxoffice.waiting_room.domain import PassPlace
 from boxoffice.waiting_room.lines import HOUSE, LineSet
 from boxoffice.waiting_room.records import SqlPassRecords
@@ -37,17 +36,14 @@ async def test_a_pass_given_up_is_one_statement_that_commits_by_itself() -> None
 
         event.listen(shop.engine.sync_engine, "connect", log_queries)
 
-        def unit_of_work(*, readonly: bool = False, autocommit: bool = False) -> UnitOfWork:
-            return UnitOfWork(shop.engine, readonly=readonly, autocommit=autocommit)
-
-        records = SqlPassRecords(unit_of_work)
+        records = SqlPassRecords(shop.uow)
         await shop.engine.dispose()  # the pool's connections are made again, logged
         await records.record_left(FAN, "pass-given-up", T0.timestamp())
         # (The driver logs the statements it runs by name, such as a transaction's own, soon
         # after each has run; those it runs prepared, as the INSERT, it does not log.)
         await asyncio.sleep(0.05)
         assert sent == []
-        async with unit_of_work() as uow:  # a transaction's write, for contrast
+        async with shop.uow() as uow:  # a transaction's write, for contrast
             await uow.passes.record_left(FAN, "pass-in-a-transaction", T0)
             await uow.commit()
         await asyncio.sleep(0.05)
