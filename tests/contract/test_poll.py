@@ -250,6 +250,35 @@ async def test_a_waiting_pass_is_paced_for_poll_after_times_the_ratio(room: Poll
     assert viewed(await store.poll("pass-1", T0 + 1, paced(1, 0.5))).position == 1
 
 
+@pytest.mark.parametrize("claim_seconds", [10, 60])
+async def test_a_fan_who_polls_when_told_finds_the_pass_it_was_admitted_with(
+    room: PollRoom, claim_seconds: int
+) -> None:
+    # One admission a minute: the 40th in line waits about 2,400 s, and is told to come back after
+    # 30 s at most, or half of a short claim window.
+    store = await room.open(
+        policy(admit_per_minute=1, max_active=1000, claim_seconds=claim_seconds)
+    )
+    await join_fans(store, 40)
+    told_at = T0 + 5
+    assert await store.admit(told_at) == ["pass-1"]  # the bucket's one token
+    view = viewed(await store.poll("pass-40", told_at, NOT_PACED))
+    poll_after = advise(view, told_at).poll_after_seconds
+    assert poll_after == min(30, claim_seconds // 2)
+
+    # Right after, the line moves far faster than the estimate said (the admin raised the rate):
+    # everyone is let in at once, and the admitted passes must be claimed within the window.
+    await store.set_policy(
+        policy(admit_per_minute=600_000, max_active=1000, claim_seconds=claim_seconds)
+    )
+    admitted = await store.admit(told_at + 1)
+    assert "pass-40" in admitted
+
+    # The fan comes back when told (a little late, even) and still finds its pass ACTIVE.
+    back = viewed(await store.poll("pass-40", told_at + poll_after + 1, NOT_PACED))
+    assert back.status is PassStatus.ACTIVE
+
+
 async def test_an_active_pass_is_not_paced(room: PollRoom) -> None:
     store = await room.open()
     (pass_id,) = await join_fans(store, 1)
@@ -346,6 +375,7 @@ class Scenario:
     poll_in: float
     opening: float | None
     opening_called_off: bool
+    claim_seconds: int
 
     def times(self) -> tuple[list[float], float, float]:
         """When each admission step runs, when the waiting fans start joining, when the poll is."""
@@ -359,7 +389,12 @@ class Scenario:
     def policy(self) -> QueuePolicy:
         poll_at = self.times()[2]
         opens_at = None if self.opening is None else poll_at + self.opening
-        return policy(max_active=1000, admit_per_minute=self.admit_per_minute, opens_at=opens_at)
+        return policy(
+            max_active=1000,
+            admit_per_minute=self.admit_per_minute,
+            opens_at=opens_at,
+            claim_seconds=self.claim_seconds,
+        )
 
 
 scenarios = st.builds(
@@ -372,6 +407,8 @@ scenarios = st.builds(
     # Just before a whole ten seconds to the opening, where rounding the wait changes the advice.
     opening=st.none() | st.floats(-60, 400) | st.integers(0, 40).map(lambda tens: tens * 10 - 0.5),
     opening_called_off=st.booleans(),
+    # Half of a short claim window caps the advice (domain.longest_poll_seconds).
+    claim_seconds=st.sampled_from([60, 5]) | st.integers(5, 120),
 )
 
 

@@ -123,21 +123,33 @@ def test_at_a_constant_rate_the_estimate_is_the_actual_wait() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "estimated_wait", "poll_after"),
+    ("status", "estimated_wait", "claim_window", "poll_after"),
     [
-        (PassStatus.ACTIVE, 0, 30),
-        (PassStatus.WAITING, 0, 1),  # about to be let in: every second
-        (PassStatus.WAITING, 5, 1),
-        (PassStatus.WAITING, 6, 2),
-        (PassStatus.WAITING, 50, 16),  # a third of the wait
-        (PassStatus.WAITING, 90, 30),
-        (PassStatus.WAITING, 3600, 30),  # but never rarer than every 30 seconds
+        (PassStatus.ACTIVE, 0, 60, 30),
+        (PassStatus.WAITING, 0, 60, 1),  # about to be let in: every second
+        (PassStatus.WAITING, 5, 60, 1),
+        (PassStatus.WAITING, 6, 60, 2),
+        (PassStatus.WAITING, 50, 60, 16),  # a third of the wait
+        (PassStatus.WAITING, 90, 60, 30),
+        (PassStatus.WAITING, 3600, 60, 30),  # but never rarer than every 30 seconds
+        (PassStatus.WAITING, 3600, 600, 30),
+        # nor than half the claim window, so that a fan admitted just after a poll claims in time
+        (PassStatus.WAITING, 3600, 20, 10),
+        (PassStatus.WAITING, 3600, 5, 2),
+        (PassStatus.WAITING, 3600, 1, 1),
+        (PassStatus.WAITING, 12, 20, 4),
+        (PassStatus.ACTIVE, 0, 20, 10),
     ],
 )
 def test_poll_after_grows_with_the_wait(
-    status: PassStatus, estimated_wait: int, poll_after: int
+    status: PassStatus, estimated_wait: int, claim_window: int, poll_after: int
 ) -> None:
-    assert poll_after_seconds(status, estimated_wait) == poll_after
+    assert poll_after_seconds(status, estimated_wait, claim_window) == poll_after
+
+
+def test_the_claim_window_is_the_shorter_of_the_claim_and_the_active_ttl() -> None:
+    assert QueuePolicy(10, 60, active_ttl_seconds=300, claim_seconds=60).claim_window_seconds == 60
+    assert QueuePolicy(10, 60, active_ttl_seconds=30, claim_seconds=60).claim_window_seconds == 30
 
 
 def waiting(
@@ -147,6 +159,7 @@ def waiting(
     admit_per_minute: int = 0,
     recent_admissions: int = 0,
     oldest_admission_at: float | None = None,
+    claim_window_seconds: int = 60,
 ) -> PassView:
     """A waiting pass: in line at `position`, or in the pre-queue (None)."""
     return PassView(
@@ -159,6 +172,7 @@ def waiting(
         recent_admissions=recent_admissions,
         oldest_admission_at=oldest_admission_at,
         admit_per_minute=admit_per_minute,
+        claim_window_seconds=claim_window_seconds,
     )
 
 
@@ -196,9 +210,15 @@ def test_a_fan_in_the_prequeue_waits_for_the_opening(
     admit_per_minute=st.integers(1, 100_000),
     recent=st.integers(0, 1000),
     age=st.floats(0, 60, exclude_max=True),
+    claim_window=st.integers(5, 86_400),
 )
 def test_advice_is_to_poll_every_1_to_30_seconds_and_never_after_the_wait(
-    position: int | None, opens_in: float, admit_per_minute: int, recent: int, age: float
+    position: int | None,
+    opens_in: float,
+    admit_per_minute: int,
+    recent: int,
+    age: float,
+    claim_window: int,
 ) -> None:
     now = 5000.0
     fan = waiting(
@@ -207,7 +227,10 @@ def test_advice_is_to_poll_every_1_to_30_seconds_and_never_after_the_wait(
         admit_per_minute=admit_per_minute,
         recent_admissions=recent,
         oldest_admission_at=now - age if recent else None,
+        claim_window_seconds=claim_window,
     )
     advice = advise(fan, now)
     assert 1 <= advice.poll_after_seconds <= 30
+    # A fan admitted just after a poll who comes back when told has half the window to claim.
+    assert advice.poll_after_seconds <= max(1, claim_window // 2)
     assert advice.poll_after_seconds <= max(1, advice.estimated_wait_seconds)

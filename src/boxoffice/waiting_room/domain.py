@@ -33,6 +33,11 @@ class QueuePolicy:
     def rate_per_second(self) -> float:
         return self.admit_per_minute / 60.0
 
+    @property
+    def claim_window_seconds(self) -> int:
+        """How long an admitted pass lives before its fan first uses it."""
+        return min(self.claim_seconds, self.active_ttl_seconds)
+
 
 @dataclass(frozen=True, slots=True)
 class PassView:
@@ -49,6 +54,9 @@ class PassView:
     recent_admissions: int = 0
     oldest_admission_at: float | None = None
     admit_per_minute: int = 0
+    # The line's QueuePolicy.claim_window_seconds, read with the pass: how rarely its fan may be
+    # told to poll (`longest_poll_seconds`). The default is the default policy's.
+    claim_window_seconds: int = 60
     # Where the pass stands in line for good, fixed when it joined (see `place_of`): the pass
     # carries it, signed, so that a lost store can give the place back.
     place: int = 0
@@ -165,17 +173,24 @@ def estimate_wait_seconds(position: int, rate_per_second: float) -> int:
 
 # A waiting fan is told to poll again after their estimated wait divided by this (a third), so
 # the polls of a whole line grow with the admission rate times this number and only with the log
-# of its length; never rarer than MAX_POLL_SECONDS, well inside the 60 s an admitted pass has to
-# be claimed (QUEUE_CLAIM_SECONDS). lua/poll.lua uses the same two numbers.
+# of its length; never rarer than `longest_poll_seconds`. lua/poll.lua uses the same numbers.
 POLL_WAIT_DIVISOR = 3
 MAX_POLL_SECONDS = 30
 
 
-def poll_after_seconds(status: PassStatus, estimated_wait: int) -> int:
+def longest_poll_seconds(claim_window_seconds: int) -> int:
+    """The longest a fan is told to wait before polling again: MAX_POLL_SECONDS, and never more
+    than half the line's claim window, so that a fan admitted just after a poll who comes back
+    when told still has half the window to claim the pass (60 s by default: 30 s)."""
+    return max(1, min(MAX_POLL_SECONDS, claim_window_seconds // 2))
+
+
+def poll_after_seconds(status: PassStatus, estimated_wait: int, claim_window_seconds: int) -> int:
     """Fans far back poll rarely; those about to be admitted poll every second."""
+    longest = longest_poll_seconds(claim_window_seconds)
     if status is PassStatus.ACTIVE:
-        return MAX_POLL_SECONDS
-    return max(1, min(MAX_POLL_SECONDS, estimated_wait // POLL_WAIT_DIVISOR))
+        return longest
+    return max(1, min(longest, estimated_wait // POLL_WAIT_DIVISOR))
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,14 +204,15 @@ class Advice:
 def advise(view: PassView, now: float) -> Advice:
     """The wait (from the measured rate, or until the opening in the pre-queue) and the poll
     interval; lua/poll.lua mirrors this to pace a waiting pass, so change both together."""
+    claim = view.claim_window_seconds
     if view.status is PassStatus.ACTIVE:
-        return Advice(0, poll_after_seconds(view.status, 0))
+        return Advice(0, poll_after_seconds(view.status, 0, claim))
     if view.position is None:  # in the pre-queue: the wait starts at the opening
         wait = math.ceil(max(0.0, (view.opens_at or now) - now))
         # Never told to come back after the opening, when the line forms.
-        return Advice(wait, max(1, min(poll_after_seconds(view.status, wait), wait)))
+        return Advice(wait, max(1, min(poll_after_seconds(view.status, wait, claim), wait)))
     rate = measured_rate(
         view.recent_admissions, view.oldest_admission_at, now, view.admit_per_minute
     )
     wait = estimate_wait_seconds(view.position, rate)
-    return Advice(wait, poll_after_seconds(view.status, wait))
+    return Advice(wait, poll_after_seconds(view.status, wait, claim))

@@ -193,7 +193,7 @@ class MemoryWaitingRoomStore:
             entry = self._passes[pass_id]
             entry.status = PassStatus.ACTIVE
             entry.admitted_at = mark
-            entry.active_until = mark + min(policy.claim_seconds, policy.active_ttl_seconds)
+            entry.active_until = mark + policy.claim_window_seconds
             self._active.add(pass_id)
             self._admissions.append((mark, pass_id))
             admitted.append(pass_id)
@@ -313,5 +313,6 @@ class MemoryWaitingRoomStore:
             recent_admissions=self._admitted_since(now - ADMISSION_WINDOW_SECONDS),
             oldest_admission_at=self._admissions[0][0] if self._admissions else None,
             admit_per_minute=self._policy.admit_per_minute,
+            claim_window_seconds=self._policy.claim_window_seconds,
             place=entry.place,
         )

@@ -39,7 +39,7 @@ local count = math.max(0, math.min(free_slots, math.floor(tokens), redis.call('Z
 local admitted = {}
 if count > 0 then
   local popped = redis.call('ZPOPMIN', K_LINE, count)
-  local active_until = fmt(mark + math.min(policy.claim_seconds, policy.active_ttl_seconds))
+  local active_until = fmt(mark + policy.claim_window)
   for i = 1, #popped, 2 do
     local id = popped[i]
     redis.call('HSET', pass_key(id), 'status', 'ACTIVE', 'admitted_at', fmt(mark),

@@ -40,6 +40,8 @@ local function load_policy()
   -- Same arithmetic as QueuePolicy.burst and QueuePolicy.rate_per_second in domain.py.
   policy.burst = math.max(1, math.floor(policy.admit_per_minute / 12))
   policy.rate = policy.admit_per_minute / 60
+  -- As QueuePolicy.claim_window_seconds: how long an admitted pass lives before its first use.
+  policy.claim_window = math.min(policy.claim_seconds, policy.active_ttl_seconds)
   return policy
 end
 
@@ -96,8 +98,8 @@ local function oldest_admission_since(since)
 end
 
 -- The pass as PassView fields: id, user_id, status, joined_at, position, active_until, opens_at,
--- recent_admissions, oldest_admission_at, admit_per_minute, place; '' stands for None. A waiting
--- pass not in line is in the pre-queue.
+-- recent_admissions, oldest_admission_at, admit_per_minute, place, claim_window_seconds; ''
+-- stands for None. A waiting pass not in line is in the pre-queue.
 local function render(entry, now, policy)
   local position, opens_at = '', ''
   if entry.status == 'WAITING' then
@@ -106,7 +108,8 @@ local function render(entry, now, policy)
   end
   return { entry.id, entry.user_id, entry.status, fmt(entry.joined_at), position,
     fmt(entry.active_until), opens_at, admitted_since(now - WINDOW),
-    oldest_admission_since(now - WINDOW), policy.admit_per_minute, entry.place }
+    oldest_admission_since(now - WINDOW), policy.admit_per_minute, entry.place,
+    policy.claim_window }
 end
 
 -- As domain.sequence_floor: the time in microseconds, the lowest sequence a place taken now gets.

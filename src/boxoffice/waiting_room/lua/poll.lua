@@ -26,8 +26,10 @@ local function poll_after(view, policy)
     wait = 0
     if rate > 0 then wait = math.ceil(position / rate) end
   end
-  -- domain.POLL_WAIT_DIVISOR and domain.MAX_POLL_SECONDS
-  local seconds = math.max(1, math.min(30, math.floor(wait / 3)))
+  -- domain.POLL_WAIT_DIVISOR, and domain.longest_poll_seconds (MAX_POLL_SECONDS, at most half
+  -- the claim window)
+  local longest = math.max(1, math.min(30, math.floor(policy.claim_window / 2)))
+  local seconds = math.max(1, math.min(longest, math.floor(wait / 3)))
   -- In the pre-queue, never advised to come back after the opening.
   if position == '' then seconds = math.max(1, math.min(seconds, wait)) end
   return seconds
