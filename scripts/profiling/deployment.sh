@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Sourced by scripts/profile-endpoints and scripts/profiling/sale_cpu.sh: a PostgreSQL + Redis
-# deployment of their own on this machine, with the settings scripts/bench gives its servers,
-# stopped and its database and room dropped when the script exits.
+# Sourced by scripts/profile-endpoints, scripts/profiling/sale_cpu.sh and status_wrk.sh: a
+# PostgreSQL + Redis deployment of their own on this machine, with the settings scripts/bench
+# gives its servers, stopped and its database and room dropped when the script exits.
 #
 #   start_deployment OUT NAME PORT WORKERS REDIS_DB SERVER_BIN
 #
