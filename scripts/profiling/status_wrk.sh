@@ -10,9 +10,10 @@
 # The line lets one fan in (max_active 1), so every other fan polls a WAITING pass, the common
 # poll of a sale. Each poll is paced as the benchmark's are (1 % of the advised interval: here
 # 0.3 s, as the line barely moves), so a fan's turn must come round slower than that: a run
-# with answers other than 2xx (429s) needs more FANS. Two 10 s runs after a 3 s warm-up, each. Needs wrk (apt-get install wrk), PostgreSQL on
-# 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379 (database 11: only this
-# deployment's room is deleted after). Files in var/status-wrk/<time>/.
+# with answers other than 2xx (429s) needs more FANS. Two 10 s runs after a 3 s warm-up, each.
+# Needs wrk (apt-get install wrk), PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and
+# Redis on 127.0.0.1:6379 (database 11: only this deployment's room is deleted after). Files in
+# var/status-wrk/<time>/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install wrk" >&2; exit 2; }
