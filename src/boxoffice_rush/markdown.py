@@ -79,6 +79,10 @@ def _sale(sale: dict[str, Any]) -> list[str]:
         ["requests/s", sale["requests_per_second"]],
         ["requests in flight, mean", sale["mean_requests_in_flight"]],
         ["wait for a client connection, mean (ms)", connection_waits(sale)],
+        [
+            "samples of the room from first to last sale with every active slot taken",
+            "{:,} of {:,}".format(*sale["room_samples_with_slots_full"]),
+        ],
         ["client CPU (s)", sale["client_cpu_seconds"]],
         ["client CPU, share of one core", sale["client_cpu_share_of_one_core"]],
         ["client CPU per request (µs)", sale["client_cpu_us_per_request"]],

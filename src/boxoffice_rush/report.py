@@ -18,7 +18,7 @@ from boxoffice_rush.sale import SaleResult
 from boxoffice_rush.sampler import RoomSample
 from boxoffice_rush.stats import Recorder, SalesLedger, percentile, summarize
 
-__all__ = ["SetupSummary", "build_report", "endpoint_rows", "timeline"]
+__all__ = ["SetupSummary", "build_report", "endpoint_rows", "slots_full", "timeline"]
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,21 @@ def timeline(
     return rows
 
 
-def _sale_figures(sale: SaleResult, recorder: Recorder, ledger: SalesLedger) -> dict[str, Any]:
+def slots_full(
+    samples: Sequence[RoomSample], max_active: int, first: float | None, last: float | None
+) -> list[int]:
+    """Of the room's samples taken from the first sale to the last, how many found every active
+    slot taken, and how many there were. A sale whose slots stay full goes at the pace its
+    admitted fans come to use them (their next poll), not at the pace the shop serves them."""
+    if first is None or last is None:
+        return [0, 0]
+    selling = [sample for sample in samples if first <= sample.at <= last]
+    return [sum(1 for sample in selling if sample.active >= max_active), len(selling)]
+
+
+def _sale_figures(
+    sale: SaleResult, recorder: Recorder, ledger: SalesLedger, max_active: int
+) -> dict[str, Any]:
     times = sorted(s.at for s in ledger.sales)
     selling = times[-1] - times[0] if len(times) > 1 else 0.0
     requests = recorder.total_requests()
@@ -129,6 +143,9 @@ def _sale_figures(sale: SaleResult, recorder: Recorder, ledger: SalesLedger) -> 
         "mean_requests_in_flight": round(recorder.busy_seconds() / sale.seconds, 1)
         if sale.seconds > 0
         else 0.0,
+        "room_samples_with_slots_full": slots_full(
+            sale.samples, max_active, times[0] if times else None, times[-1] if times else None
+        ),
         "mean_wait_for_a_connection_ms": {
             lane: recorder.mean_slot_wait_ms(lane) for lane in sorted(recorder.slot_requests)
         },
@@ -242,7 +259,7 @@ def build_report(
         "ceiling": _ceiling_figures(ceiling) if ceiling else None,
         "bare_apps": bare,
         "isolated": _isolated_figures(isolated, config, bare) if isolated else None,
-        "sale": _sale_figures(sale, recorder, ledger),
+        "sale": _sale_figures(sale, recorder, ledger, config.max_active),
         "endpoints": endpoint_rows(recorder, ceiling_rate, bare_rates(bare)),
         "errors": recorder.errors + sum(sale.crashes.values()),
         "responses": _responses(recorder),
