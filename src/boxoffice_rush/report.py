@@ -18,7 +18,7 @@ from boxoffice_rush.sale import SaleResult
 from boxoffice_rush.sampler import RoomSample
 from boxoffice_rush.stats import Recorder, SalesLedger, percentile, summarize
 
-__all__ = ["SetupSummary", "build_report", "endpoint_rows", "slots_full", "timeline"]
+__all__ = ["SetupSummary", "build_report", "endpoint_rows", "slots_taken", "timeline"]
 
 
 @dataclass(frozen=True)
@@ -107,16 +107,18 @@ def timeline(
     return rows
 
 
-def slots_full(
+def slots_taken(
     samples: Sequence[RoomSample], max_active: int, first: float | None, last: float | None
-) -> list[int]:
-    """Of the room's samples taken from the first sale to the last, how many found every active
-    slot taken, and how many there were. A sale whose slots stay full goes at the pace its
-    admitted fans come to use them (their next poll), not at the pace the shop serves them."""
-    if first is None or last is None:
-        return [0, 0]
-    selling = [sample for sample in samples if first <= sample.at <= last]
-    return [sum(1 for sample in selling if sample.active >= max_active), len(selling)]
+) -> dict[str, Any]:
+    """The share of the line's active slots taken, on average over the room's samples from the
+    first sale to the last, and how many samples that is. A sale whose slots stay (nearly) all
+    taken goes at the pace its admitted fans come to use them (their next poll), not at the
+    pace the shop serves them."""
+    selling = [] if first is None or last is None else [s for s in samples if first <= s.at <= last]
+    if not selling or max_active <= 0:
+        return {"share": None, "samples": len(selling)}
+    taken = sum(min(sample.active, max_active) for sample in selling) / len(selling)
+    return {"share": round(taken / max_active, 3), "samples": len(selling)}
 
 
 def _sale_figures(
@@ -143,7 +145,7 @@ def _sale_figures(
         "mean_requests_in_flight": round(recorder.busy_seconds() / sale.seconds, 1)
         if sale.seconds > 0
         else 0.0,
-        "room_samples_with_slots_full": slots_full(
+        "active_slots_taken": slots_taken(
             sale.samples, max_active, times[0] if times else None, times[-1] if times else None
         ),
         "mean_wait_for_a_connection_ms": {

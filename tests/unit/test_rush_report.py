@@ -13,7 +13,7 @@ from boxoffice_rush.ceiling import Ceiling
 from boxoffice_rush.config import RushConfig
 from boxoffice_rush.machine_cpu import CpuSpent
 from boxoffice_rush.markdown import render_markdown, table
-from boxoffice_rush.report import SetupSummary, build_report, endpoint_rows, slots_full, timeline
+from boxoffice_rush.report import SetupSummary, build_report, endpoint_rows, slots_taken, timeline
 from boxoffice_rush.sale import SaleResult
 from boxoffice_rush.sampler import RoomSample
 from boxoffice_rush.stats import Recorder, Sale, SalesLedger, summarize
@@ -93,17 +93,18 @@ def test_timeline_has_sales_admissions_and_the_room_per_second() -> None:
     assert rows[0]["requests"] == 100
 
 
-def test_slots_full_counts_the_samples_between_the_first_and_the_last_sale() -> None:
+def test_slots_taken_is_the_mean_share_between_the_first_and_the_last_sale() -> None:
     samples = [
-        RoomSample(1.0, 9, 5, 0),  # before the first sale
+        RoomSample(1.0, 9, 0, 0),  # before the first sale
         RoomSample(2.5, 9, 5, 1),
         RoomSample(4.0, 9, 4, 2),  # a slot free
-        RoomSample(5.5, 9, 5, 3),
-        RoomSample(7.0, 9, 5, 4),  # after the last
+        RoomSample(5.5, 9, 6, 3),  # past max_active (the limit lowered meanwhile): all taken
+        RoomSample(7.0, 9, 0, 4),  # after the last
     ]
-    assert slots_full(samples, 5, 2.0, 6.0) == [2, 3]
-    assert slots_full(samples, 6, 2.0, 6.0) == [0, 3]
-    assert slots_full(samples, 5, None, None) == [0, 0]
+    assert slots_taken(samples, 5, 2.0, 6.0) == {"share": 0.933, "samples": 3}
+    assert slots_taken(samples, 10, 2.0, 6.0) == {"share": 0.5, "samples": 3}
+    assert slots_taken(samples, 5, None, None) == {"share": None, "samples": 0}
+    assert slots_taken(samples, 5, 8.0, 9.0) == {"share": None, "samples": 0}
 
 
 def test_report_figures_and_a_passing_verdict(tmp_path: Path) -> None:
@@ -115,7 +116,7 @@ def test_report_figures_and_a_passing_verdict(tmp_path: Path) -> None:
     assert sale["time_to_sell_out_seconds"] == 6.0
     assert sale["tickets_per_second_sustained"] == 1.0  # 4 tickets from t=2 to t=6
     # One room sample (at 2.6 s) between the sales, one active of the default 300 slots.
-    assert sale["room_samples_with_slots_full"] == [0, 1]
+    assert sale["active_slots_taken"] == {"share": 0.003, "samples": 1}
     assert report["verdict"] == {"ok": True, "reasons": []}
     assert report["errors"] == 1
     assert "secret-admin" not in json.dumps(report)
@@ -139,10 +140,7 @@ def test_markdown_shows_verdict_tables_and_audit(tmp_path: Path) -> None:
     assert "| POST /payments | 51 |" in markdown
     assert "| POST /payments | 500 | INTERNAL_ERROR | error | 1 |" in markdown
     assert "| GET /healthz | 500.0 |" in markdown
-    assert (
-        "| samples of the room from first to last sale with every active slot taken | 0 of 1 |"
-        in markdown
-    )
+    assert "first to last sale (mean of the room's samples) | 0.3 % (1 sampled) |" in markdown
     assert "audit passed" in markdown
 
 
