@@ -34,6 +34,8 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),  # frame-ancestors for browsers that predate it
 )
 
+_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
+
 
 class SecurityHeadersMiddleware:
     """Adds `SECURITY_HEADERS` to every HTTP response (a route may send its own instead)."""
@@ -48,10 +50,15 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
-                message["headers"] = headers
+                headers = message.get("headers", ())
+                if any(name.lower() in _NAMES for name, _ in headers):
+                    present = {name.lower() for name, _ in headers}
+                    added: tuple[tuple[bytes, bytes], ...] = tuple(
+                        h for h in SECURITY_HEADERS if h[0] not in present
+                    )
+                else:  # almost every answer: none of them set by the route
+                    added = SECURITY_HEADERS
+                message["headers"] = [*headers, *added]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
