@@ -16,6 +16,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.platform.problems import HEADERS_TOO_LARGE, PAYLOAD_TOO_LARGE
 
+# HTTP/1.x frames a request's body by its Content-Length or in chunks (Transfer-Encoding), and
+# one with neither has none (RFC 9112, 6.3); the server holds a body to its declared length.
+# Other versions (HTTP/2 frames, a scope that does not say) are counted as they come.
+_FRAMED_BY_LENGTH = frozenset({"1.0", "1.1"})
+
 
 class _BodyTooLarge(HTTPException):
     """The body went past the limit while a route was reading it: FastAPI lets an HTTPException
@@ -40,10 +45,19 @@ class RequestSizeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = self._refusal(scope["headers"])
+        refusal, chunked = self._refusal(scope["headers"])
         if refusal is not None:
             await refusal(scope, receive, send)
             return
+        if not chunked and scope.get("http_version") in _FRAMED_BY_LENGTH:
+            # No body but one of the length it declared (checked above), or none at all: there
+            # is nothing to count as it comes (nor, for every GET, a wrapper to pay for).
+            await self.app(scope, receive, send)
+            return
+        await self._counted(scope, receive, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The request, its body counted as it comes and cut at the limit."""
         received = 0
         started = False
 
@@ -72,23 +86,28 @@ class RequestSizeMiddleware:
                 raise
             await self._too_large(scope, receive, send)
 
-    def _refusal(self, headers: list[tuple[bytes, bytes]]) -> Response | None:
-        """The answer to a request refused on its headers alone, or None."""
+    def _refusal(self, headers: list[tuple[bytes, bytes]]) -> tuple[Response | None, bool]:
+        """The answer to a request refused on its headers alone (or None), and whether its body
+        comes in chunks (`Transfer-Encoding`), its length unknown until it has come."""
         declared = None
+        chunked = False
         header_bytes = 0
         for name, value in headers:
             header_bytes += len(name) + len(value) + 4  # ": " and CRLF, as sent
             if name == b"content-length":
                 declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
         if header_bytes > self._max_headers:
-            return HEADERS_TOO_LARGE.answer(
+            refusal = HEADERS_TOO_LARGE.answer(
                 f"A request's headers may be at most {self._max_headers} bytes in all.",
                 limit=self._max_headers,
                 headers={"Connection": "close"},
             )
+            return refusal, chunked
         if declared is not None and (not declared.isdigit() or int(declared) > self._max_body):
-            return self._body_too_large()
-        return None
+            return self._body_too_large(), chunked
+        return None, chunked
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._body_too_large()(scope, receive, send)
