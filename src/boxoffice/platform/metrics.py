@@ -61,9 +61,10 @@ class MetricsMiddleware:
     """Times each HTTP request; labels by route template so ids do not explode cardinality.
 
     Each labelled histogram is looked up once and kept: `labels()` takes a lock and checks its
-    arguments on every call, half of what timing a request cost (4 of 8 µs with the workers'
-    shared files; `scripts/profiling/stack_cost.py`). The keys are as few as `labels()`'s own
-    children: the methods the server parses, the templates and the statuses.
+    arguments on every call, half of what timing a request cost (with the workers' shared
+    metric files, on this kind of machine: 7.8 µs for `labels()` and `observe()`, 3.8 for
+    `observe()` alone). The keys are as few as `labels()`'s own children: the methods the
+    server parses, the templates and the statuses.
     """
 
     def __init__(self, app: ASGIApp) -> None:
