@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.requests import Request
 
-from boxoffice.accounts.dependencies import _bearer
+from boxoffice.accounts.dependencies import bearer_scheme
 
 HEADERS = [
     None,
@@ -41,18 +41,18 @@ async def _fastapi_reads(authorization: str | None) -> str | None:
 
 @pytest.mark.parametrize("authorization", HEADERS)
 async def test_a_header_gives_the_token_httpbearer_finds_in_it(authorization: str | None) -> None:
-    assert await _bearer(_request(authorization)) == await _fastapi_reads(authorization)
+    assert await bearer_scheme(_request(authorization)) == await _fastapi_reads(authorization)
 
 
 @given(st.text(alphabet=st.sampled_from("Bbearer RE.xy\t"), max_size=16))
 def test_any_header_gives_the_token_httpbearer_finds_in_it(authorization: str) -> None:
     async def both() -> tuple[str | None, str | None]:
-        return await _bearer(_request(authorization)), await _fastapi_reads(authorization)
+        return await bearer_scheme(_request(authorization)), await _fastapi_reads(authorization)
 
     ours, fastapi = asyncio.run(both())
     assert ours == fastapi
 
 
 def test_the_scheme_keeps_its_name_and_description_in_the_openapi_document() -> None:
-    assert _bearer.scheme_name == "HTTPBearer"
-    assert _bearer.model.description == "Access token from POST /api/v1/auth/token"
+    assert bearer_scheme.scheme_name == "HTTPBearer"
+    assert bearer_scheme.model.description == "Access token from POST /api/v1/auth/token"

@@ -38,7 +38,7 @@ class _BearerToken(HTTPBearer):
         return bearer_token(request.headers.get("authorization"))
 
 
-_bearer = _BearerToken(
+bearer_scheme = _BearerToken(
     auto_error=False,
     scheme_name="HTTPBearer",  # the scheme's name in the OpenAPI document, as before
     description="Access token from POST /api/v1/auth/token",
@@ -66,7 +66,7 @@ authenticator = provided(Authenticator)
 
 async def current_user_id(
     auth: Annotated[Authenticator, Depends(authenticator)],
-    token: Annotated[str | None, Depends(_bearer)],
+    token: Annotated[str | None, Depends(bearer_scheme)],
 ) -> int:
     return auth.user_from_token(token)
 
