@@ -1,4 +1,5 @@
-"""Fans for scripts/profiling/status_wrk.sh: sign up, log in and join `count` fans, and write a
+"""Fans for scripts/profiling/status_wrk.sh: `count` fans signed up and logged in as the rush
+provisions them (`boxoffice_rush.provision.provision_accounts`), each joined to the line, and a
 wrk script that polls GET /queue/status as each of them in turn.
 
     python scripts/profiling/status_fans.py URL COUNT OUT.lua
@@ -9,8 +10,16 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sys
+import time
+from collections import Counter
+from pathlib import Path
 
-import aiohttp
+from boxoffice_rush import endpoints
+from boxoffice_rush.client import HttpClient
+from boxoffice_rush.config import RushConfig
+from boxoffice_rush.fan import FanAccount
+from boxoffice_rush.provision import provision_accounts
+from boxoffice_rush.stats import Recorder
 
 AT_ONCE = 32
 
@@ -25,30 +34,28 @@ end
 """
 
 
-async def _fan(session: aiohttp.ClientSession, api: str, index: int, password: str) -> str:
-    name = f"statuswrk{index:06d}"
-    async with session.post(f"{api}/users", json={"username": name, "password": password}) as r:
-        assert r.status == 201, await r.text()
-    form = {"username": name, "password": password}
-    async with session.post(f"{api}/auth/token", data=form) as r:
-        access = (await r.json())["access_token"]
-    headers = {"Authorization": f"Bearer {access}"}
-    async with session.post(f"{api}/queue/tokens", headers=headers) as r:
-        queue_pass = (await r.json())["token"]
-    return f'  {{Authorization = "Bearer {access}", ["X-Queue-Token"] = "{queue_pass}"}},'
+async def _joined(client: HttpClient, account: FanAccount) -> str:
+    """The fan's line in the wrk script: its access token and its queue pass."""
+    reply = await client.call(
+        endpoints.JOIN, "POST", f"{endpoints.API}/queue/tokens", headers=account.headers
+    )
+    if reply.status not in (200, 201) or not isinstance(reply.body, dict):
+        raise SystemExit(f"a join answered {reply.status} {reply.code}")
+    access, queue_pass = account.headers["Authorization"], reply.body["token"]
+    return f'  {{Authorization = "{access}", ["X-Queue-Token"] = "{queue_pass}"}},'
 
 
 async def _fans(url: str, count: int) -> list[str]:
-    api = f"{url}/api/v1"
-    password = secrets.token_urlsafe(16)
-    turns = asyncio.Semaphore(AT_ONCE)
-
-    async def one(session: aiohttp.ClientSession, index: int) -> str:
-        async with turns:
-            return await _fan(session, api, index, password)
-
-    async with aiohttp.ClientSession() as session:
-        return await asyncio.gather(*(one(session, index) for index in range(count)))
+    client = HttpClient(url, AT_ONCE, Recorder(time.perf_counter()))
+    config = RushConfig(base_urls=(url,), admin_key="", output_dir=Path(), connections=AT_ONCE)
+    try:
+        prefix = f"statuswrk{secrets.token_hex(3)}"
+        provisioned = await provision_accounts([client], config, prefix, count, 0, Counter())
+        if provisioned.failures:
+            raise SystemExit(f"fans not provisioned: {dict(provisioned.failures)}")
+        return await asyncio.gather(*(_joined(client, fan) for fan in provisioned.accounts))
+    finally:
+        await client.close()
 
 
 def main(url: str, count: int, out: str) -> None:

@@ -64,7 +64,7 @@ def _endpoints(report: dict[str, Any]) -> list[str]:
     ]
 
 
-def slots_text(sale: dict[str, Any]) -> str:
+def _slots_text(sale: dict[str, Any]) -> str:
     """The share of the line's active slots taken while the sale sold, as a percentage."""
     taken = sale["active_slots_taken"]
     if taken["share"] is None:
@@ -87,7 +87,7 @@ def _sale(sale: dict[str, Any]) -> list[str]:
         ["requests/s", sale["requests_per_second"]],
         ["requests in flight, mean", sale["mean_requests_in_flight"]],
         ["wait for a client connection, mean (ms)", connection_waits(sale)],
-        ["active slots taken, first to last sale (mean of the room's samples)", slots_text(sale)],
+        ["active slots taken, first to last sale (mean of the room's samples)", _slots_text(sale)],
         ["client CPU (s)", sale["client_cpu_seconds"]],
         ["client CPU, share of one core", sale["client_cpu_share_of_one_core"]],
         ["client CPU per request (µs)", sale["client_cpu_us_per_request"]],
