@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     queue_room: str = "main"
     # After the waiting room's store was lost (a new, empty Redis; a restarted embedded server),
     # admission waits this long from the first pass that came back, for the others to come back
-    # to their places: longer than the longest poll interval fans are told (30 s).
-    queue_recovery_seconds: float = Field(40.0, ge=0)
+    # to their places: longer than the longest poll interval fans are told (60 s).
+    queue_recovery_seconds: float = Field(70.0, ge=0)
     admission_interval_seconds: float = Field(0.5, gt=0)
     sweeper_interval_seconds: float = Field(5.0, gt=0)
 

@@ -28,7 +28,15 @@ from boxoffice.platform.rate_limit import (
     RateLimiter,
     RedisRateLimiter,
 )
-from boxoffice.waiting_room.domain import Advice, PassStatus, PassView, QueuePolicy, advise
+from boxoffice.waiting_room.domain import (
+    MAX_POLL_SECONDS,
+    Advice,
+    PassStatus,
+    PassView,
+    QueuePolicy,
+    advise,
+    claim_deadline,
+)
 from boxoffice.waiting_room.store import PollGuard, Refused, WaitingRoomStore
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
 from tests.contract.helpers import T0, join_fans, policy
@@ -255,7 +263,7 @@ async def test_a_fan_who_polls_when_told_finds_the_pass_it_was_admitted_with(
     room: PollRoom, claim_seconds: int
 ) -> None:
     # One admission a minute: the 40th in line waits about 2,400 s, and is told to come back after
-    # 30 s at most, or half of a short claim window.
+    # a minute, the longest interval, whatever the line's claim window.
     store = await room.open(
         policy(admit_per_minute=1, max_active=1000, claim_seconds=claim_seconds)
     )
@@ -264,19 +272,40 @@ async def test_a_fan_who_polls_when_told_finds_the_pass_it_was_admitted_with(
     assert await store.admit(told_at) == ["pass-1"]  # the bucket's one token
     view = viewed(await store.poll("pass-40", told_at, NOT_PACED))
     poll_after = advise(view, told_at).poll_after_seconds
-    assert poll_after == min(30, claim_seconds // 2)
+    assert poll_after == MAX_POLL_SECONDS
 
     # Right after, the line moves far faster than the estimate said (the admin raised the rate):
-    # everyone is let in at once, and the admitted passes must be claimed within the window.
+    # everyone is let in at once, long before the fan is due back.
     await store.set_policy(
         policy(admit_per_minute=600_000, max_active=1000, claim_seconds=claim_seconds)
     )
     admitted = await store.admit(told_at + 1)
     assert "pass-40" in admitted
 
-    # The fan comes back when told (a little late, even) and still finds its pass ACTIVE.
-    back = viewed(await store.poll("pass-40", told_at + poll_after + 1, NOT_PACED))
-    assert back.status is PassStatus.ACTIVE
+    # The pass's claim window starts when its fan is due back: coming back when told, or as
+    # late as the window allows, the fan still finds it ACTIVE ...
+    due = told_at + poll_after
+    back = viewed(await store.view("pass-40", due + claim_seconds - 0.5))
+    assert (back.status, back.active_until) == (PassStatus.ACTIVE, due + claim_seconds)
+    # ... and a fan who never comes back gives the slot up a window after that.
+    assert await store.view("pass-40", due + claim_seconds) is None
+    assert (await store.stats(due + claim_seconds)).abandoned_total >= 1
+
+
+async def test_a_fan_admitted_before_the_first_poll_its_join_advised_keeps_the_window(
+    room: PollRoom,
+) -> None:
+    # The join's answer tells the fan when to poll first: the pass notes that too.
+    store = await room.open(policy(admit_per_minute=1, max_active=1000, claim_seconds=10))
+    *_, last = await join_fans(store, 40)
+    joined_at = T0 + 3.9  # join_fans: a tenth of a second apart
+    told = advise(viewed(await store.view(last, joined_at)), joined_at).poll_after_seconds
+    assert told == MAX_POLL_SECONDS
+    assert await store.admit(joined_at) == ["pass-1"]  # the bucket's one token
+    await store.set_policy(policy(admit_per_minute=600_000, max_active=1000, claim_seconds=10))
+    assert last in await store.admit(joined_at + 1)
+    admitted = viewed(await store.view(last, joined_at + 1))
+    assert admitted.active_until == joined_at + told + 10
 
 
 async def test_an_active_pass_is_not_paced(room: PollRoom) -> None:
@@ -316,8 +345,8 @@ async def test_a_pass_in_the_prequeue_is_paced_by_the_time_to_the_opening(
     view = viewed(await store.poll(pass_id, T0 + 1, guard))
 
     assert (view.position, view.opens_at) == (None, T0 + 251.5)
-    assert advise(view, T0 + 1) == Advice(estimated_wait_seconds=251, poll_after_seconds=30)
-    assert 6 - 0.25 < await refused_for(store.poll(pass_id, T0 + 1, guard)) <= 6 + 1e-6
+    assert advise(view, T0 + 1) == Advice(estimated_wait_seconds=251, poll_after_seconds=60)
+    assert 12 - 0.25 < await refused_for(store.poll(pass_id, T0 + 1, guard)) <= 12 + 1e-6
 
 
 def commands_sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -361,7 +390,8 @@ async def test_a_join_is_one_round_trip_to_redis(
     assert sent == ["EVALSHA", "EVALSHA"]
 
 
-# The pace set in Lua is the poll_after_seconds of the Python domain
+# The pace set in Lua is the poll_after_seconds of the Python domain, and so is when the fan is
+# noted due back, where an admitted pass's claim window starts (domain.claim_deadline)
 
 
 @dataclass(frozen=True)
@@ -376,6 +406,7 @@ class Scenario:
     opening: float | None
     opening_called_off: bool
     claim_seconds: int
+    admit_in: float  # then everyone is let in, by this long after the poll
 
     def times(self) -> tuple[list[float], float, float]:
         """When each admission step runs, when the waiting fans start joining, when the poll is."""
@@ -407,13 +438,19 @@ scenarios = st.builds(
     # Just before a whole ten seconds to the opening, where rounding the wait changes the advice.
     opening=st.none() | st.floats(-60, 400) | st.integers(0, 40).map(lambda tens: tens * 10 - 0.5),
     opening_called_off=st.booleans(),
-    # Half of a short claim window caps the advice (domain.longest_poll_seconds).
+    # Short windows, long ones, and the default.
     claim_seconds=st.sampled_from([60, 5]) | st.integers(5, 120),
+    # Before the fan is due back (1-60 s), or after.
+    admit_in=st.floats(0.01, 120),
 )
 
 
-async def _pace_and_advice(store: WaitingRoomStore, scenario: Scenario) -> tuple[float, int]:
-    """Play the scenario on `store`: the pace the poll set, and the advice the fan is given."""
+async def _pace_and_advice(
+    store: WaitingRoomStore, scenario: Scenario
+) -> tuple[float, int, float, float | None]:
+    """Play the scenario on `store`: the pace the poll set, the advice the fan is given, and
+    when the pass is let in (by `admit_in` after the poll, at a rate that lets everyone in) and
+    until when it then lives unclaimed."""
     steps, waiting_from, poll_at = scenario.times()
     for batch, ((count, _), step_at) in enumerate(zip(scenario.admissions, steps, strict=True)):
         await join_fans(store, count, first_user=1000 * (batch + 1), at=step_at - count / 10)
@@ -424,10 +461,18 @@ async def _pace_and_advice(store: WaitingRoomStore, scenario: Scenario) -> tuple
     last, guard = f"pass-{scenario.waiting}", paced(scenario.waiting, 1.0)
     view = viewed(await store.poll(last, poll_at, guard))
     pace = await refused_for(store.poll(last, poll_at, guard))
-    return pace, advise(view, poll_at).poll_after_seconds
+    fast = replace(await store.get_policy(), admit_per_minute=600_000, opens_at=None)
+    await store.set_policy(fast)
+    # The bucket holds the old policy's tokens at first: the second step has refilled enough.
+    for admitted_at in (poll_at + scenario.admit_in / 2, poll_at + scenario.admit_in):
+        if last in await store.admit(admitted_at):
+            break
+    admitted = viewed(await store.view(last, admitted_at))
+    assert admitted.status is PassStatus.ACTIVE
+    return pace, advise(view, poll_at).poll_after_seconds, admitted_at, admitted.active_until
 
 
-async def _on_both_stores(scenario: Scenario) -> list[tuple[float, int]]:
+async def _on_both_stores(scenario: Scenario) -> list[tuple[float, int, float, float | None]]:
     redis = RedisRoom()
     try:
         memory_store = MemoryWaitingRoomStore(scenario.policy())
@@ -442,8 +487,13 @@ async def _on_both_stores(scenario: Scenario) -> list[tuple[float, int]]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios)
-def test_the_pace_is_the_advised_poll_interval_on_every_store(scenario: Scenario) -> None:
-    for pace, poll_after in asyncio.run(_on_both_stores(scenario)):
-        # With a ratio of 1 the pace is poll_after itself, whichever of 1..30 it is (in Redis a
+def test_the_pace_and_the_claim_window_follow_the_advice_on_every_store(
+    scenario: Scenario,
+) -> None:
+    poll_at, window = scenario.times()[2], scenario.policy().claim_window_seconds
+    for pace, poll_after, admitted_at, active_until in asyncio.run(_on_both_stores(scenario)):
+        # With a ratio of 1 the pace is poll_after itself, whichever of 1..60 it is (in Redis a
         # TTL that runs on while the test asks, so a little less).
         assert poll_after - 0.25 < pace <= poll_after + 1e-6, (pace, poll_after)
+        # The window starts at the admission, or when the fan is due back if that is later.
+        assert active_until == claim_deadline(admitted_at, poll_at + poll_after, window)

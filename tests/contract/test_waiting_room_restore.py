@@ -15,6 +15,8 @@ from boxoffice.waiting_room.domain import (
     PassStatus,
     PassView,
     RestoreOutcome,
+    advise,
+    claim_deadline,
     sequence_floor,
 )
 from boxoffice.waiting_room.store import WaitingRoomStore
@@ -104,6 +106,22 @@ async def test_admission_waits_out_the_recovery_then_takes_the_restored_head(
     assert await store.admit(LATER + RECOVERY - 1) == []
     assert await _restore(store, joined[0], LATER + 10) is RestoreOutcome.RESTORED
     assert await store.admit(LATER + RECOVERY) == [joined[0].pass_id, joined[2].pass_id]
+
+
+async def test_a_restored_pass_lives_unclaimed_a_window_from_when_its_fan_is_due_back(
+    new_room: OpenRoom,
+) -> None:
+    lost = await new_room()
+    [place] = await _joined(lost, 1)
+    store = await new_room()
+    restored = await store.restore(place, LATER, 0.0, commit=True)  # no pause, for the test
+    assert restored.view is not None
+    told = advise(restored.view, LATER).poll_after_seconds  # what the fan's answer says
+    assert await store.admit(LATER + 0.5) == [place.pass_id]  # before the fan is due back
+    admitted = await store.view(place.pass_id, LATER + 0.5)
+    assert admitted is not None
+    window = policy(max_active=2).claim_window_seconds
+    assert admitted.active_until == claim_deadline(LATER + 0.5, LATER + told, window)
 
 
 async def test_a_pass_comes_back_once(new_room: OpenRoom) -> None:

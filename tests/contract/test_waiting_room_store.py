@@ -214,7 +214,8 @@ async def test_stats_give_the_room_s_figures(open_store: OpenStore) -> None:
     first, second, third, *_ = await join_fans(store, 5)
     stats = await store.stats(T0)
     assert (stats.waiting, stats.active, stats.admitted_total, stats.prequeue) == (5, 0, 0, 0)
-    admitted_at = T0 + 1
+    # After both fans were due back (told 1 s at their joins): the windows start at admission.
+    admitted_at = T0 + 2
     assert await store.admit(admitted_at) == [first, second]
     await store.authorize(first, admitted_at)
     stats = await store.stats(admitted_at + 59.5)
@@ -309,8 +310,9 @@ async def test_the_board_keeps_one_sample_a_slot_the_first_instance_s(
         101: RoomSample(waiting=3, active=2, admitted_total=2),
     }
     assert await other.samples_since(101) == {101: RoomSample(3, 2, 2)}
-    # An unclaimed pass lapses (60 s): the sample counts the room of its own instant.
-    await store.sample(108, T0 + 61)
+    # Unclaimed passes lapse (60 s from when their fans were due back, T0 + 1 and T0 + 1.1, told
+    # 1 s at their joins): the sample counts the room of its own instant.
+    await store.sample(108, T0 + 62)
     assert (await store.samples_since(108))[108] == RoomSample(3, 0, 2)
 
 

@@ -13,6 +13,7 @@ from boxoffice.waiting_room.domain import (
     QueuePolicy,
     admissible,
     advise,
+    claim_deadline,
     estimate_wait_seconds,
     measured_rate,
     poll_after_seconds,
@@ -123,28 +124,37 @@ def test_at_a_constant_rate_the_estimate_is_the_actual_wait() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "estimated_wait", "claim_window", "poll_after"),
+    ("status", "estimated_wait", "poll_after"),
     [
-        (PassStatus.ACTIVE, 0, 60, 30),
-        (PassStatus.WAITING, 0, 60, 1),  # about to be let in: every second
-        (PassStatus.WAITING, 5, 60, 1),
-        (PassStatus.WAITING, 6, 60, 2),
-        (PassStatus.WAITING, 50, 60, 16),  # a third of the wait
-        (PassStatus.WAITING, 90, 60, 30),
-        (PassStatus.WAITING, 3600, 60, 30),  # but never rarer than every 30 seconds
-        (PassStatus.WAITING, 3600, 600, 30),
-        # nor than half the claim window, so that a fan admitted just after a poll claims in time
-        (PassStatus.WAITING, 3600, 20, 10),
-        (PassStatus.WAITING, 3600, 5, 2),
-        (PassStatus.WAITING, 3600, 1, 1),
-        (PassStatus.WAITING, 12, 20, 4),
-        (PassStatus.ACTIVE, 0, 20, 10),
+        (PassStatus.ACTIVE, 0, 60),
+        (PassStatus.WAITING, 0, 1),  # about to be let in: every second
+        (PassStatus.WAITING, 5, 1),
+        (PassStatus.WAITING, 6, 2),
+        (PassStatus.WAITING, 50, 16),  # a third of the wait
+        (PassStatus.WAITING, 90, 30),
+        (PassStatus.WAITING, 180, 60),
+        (PassStatus.WAITING, 3600, 60),  # but never rarer than every minute
     ],
 )
 def test_poll_after_grows_with_the_wait(
-    status: PassStatus, estimated_wait: int, claim_window: int, poll_after: int
+    status: PassStatus, estimated_wait: int, poll_after: int
 ) -> None:
-    assert poll_after_seconds(status, estimated_wait, claim_window) == poll_after
+    assert poll_after_seconds(status, estimated_wait) == poll_after
+
+
+@pytest.mark.parametrize(
+    ("admitted_at", "due_at", "deadline"),
+    [
+        (1000.0, None, 1060.0),  # no advice noted (a pass from before): from the admission
+        (1000.0, 990.0, 1060.0),  # the fan was due back before: from the admission
+        (1000.0, 1000.0, 1060.0),
+        (1000.0, 1045.0, 1105.0),  # admitted before the fan is due back: from then
+    ],
+)
+def test_the_claim_window_starts_at_the_admission_or_when_the_fan_is_due_back(
+    admitted_at: float, due_at: float | None, deadline: float
+) -> None:
+    assert claim_deadline(admitted_at, due_at, 60) == deadline
 
 
 def test_the_claim_window_is_the_shorter_of_the_claim_and_the_active_ttl() -> None:
@@ -159,7 +169,6 @@ def waiting(
     admit_per_minute: int = 0,
     recent_admissions: int = 0,
     oldest_admission_at: float | None = None,
-    claim_window_seconds: int = 60,
 ) -> PassView:
     """A waiting pass: in line at `position`, or in the pre-queue (None)."""
     return PassView(
@@ -172,13 +181,12 @@ def waiting(
         recent_admissions=recent_admissions,
         oldest_admission_at=oldest_admission_at,
         admit_per_minute=admit_per_minute,
-        claim_window_seconds=claim_window_seconds,
     )
 
 
 def test_an_active_pass_is_told_no_wait_and_to_poll_rarely() -> None:
     active = PassView("pass", 1, PassStatus.ACTIVE, 1000.0, active_until=1600.0)
-    assert advise(active, 1010.0) == Advice(estimated_wait_seconds=0, poll_after_seconds=30)
+    assert advise(active, 1010.0) == Advice(estimated_wait_seconds=0, poll_after_seconds=60)
 
 
 def test_a_fan_in_line_is_advised_from_the_measured_rate() -> None:
@@ -186,13 +194,13 @@ def test_a_fan_in_line_is_advised_from_the_measured_rate() -> None:
     assert advise(waiting(4, admit_per_minute=6), 1010.0) == Advice(40, 13)
     # Thirty admitted over the last minute: one every two seconds, so 200 s for the 100th.
     fan = waiting(100, admit_per_minute=600, recent_admissions=30, oldest_admission_at=950.0)
-    assert advise(fan, 1010.0) == Advice(200, 30)
+    assert advise(fan, 1010.0) == Advice(200, 60)
 
 
 @pytest.mark.parametrize(
     ("opens_at", "now", "advice"),
     [
-        (1251.5, 1001.0, Advice(251, 30)),  # 250.5 s to the opening, rounded up
+        (1251.5, 1001.0, Advice(251, 60)),  # 250.5 s to the opening, rounded up
         (1003.5, 1001.0, Advice(3, 1)),
         (1000.0, 1001.0, Advice(0, 1)),  # opened, not yet let into the line
         (None, 1001.0, Advice(0, 1)),  # the opening was called off
@@ -210,15 +218,13 @@ def test_a_fan_in_the_prequeue_waits_for_the_opening(
     admit_per_minute=st.integers(1, 100_000),
     recent=st.integers(0, 1000),
     age=st.floats(0, 60, exclude_max=True),
-    claim_window=st.integers(5, 86_400),
 )
-def test_advice_is_to_poll_every_1_to_30_seconds_and_never_after_the_wait(
+def test_advice_is_to_poll_every_1_to_60_seconds_and_never_after_the_wait(
     position: int | None,
     opens_in: float,
     admit_per_minute: int,
     recent: int,
     age: float,
-    claim_window: int,
 ) -> None:
     now = 5000.0
     fan = waiting(
@@ -227,10 +233,7 @@ def test_advice_is_to_poll_every_1_to_30_seconds_and_never_after_the_wait(
         admit_per_minute=admit_per_minute,
         recent_admissions=recent,
         oldest_admission_at=now - age if recent else None,
-        claim_window_seconds=claim_window,
     )
     advice = advise(fan, now)
-    assert 1 <= advice.poll_after_seconds <= 30
-    # A fan admitted just after a poll who comes back when told has half the window to claim.
-    assert advice.poll_after_seconds <= max(1, claim_window // 2)
+    assert 1 <= advice.poll_after_seconds <= 60
     assert advice.poll_after_seconds <= max(1, advice.estimated_wait_seconds)

@@ -35,7 +35,8 @@ class QueuePolicy:
 
     @property
     def claim_window_seconds(self) -> int:
-        """How long an admitted pass lives before its fan first uses it."""
+        """How long an admitted pass lives unused (from its admission, or from when its fan was
+        due back if that is later: `claim_deadline`)."""
         return min(self.claim_seconds, self.active_ttl_seconds)
 
 
@@ -54,9 +55,6 @@ class PassView:
     recent_admissions: int = 0
     oldest_admission_at: float | None = None
     admit_per_minute: int = 0
-    # The line's QueuePolicy.claim_window_seconds, read with the pass: how rarely its fan may be
-    # told to poll (`longest_poll_seconds`). The default is the default policy's.
-    claim_window_seconds: int = 60
     # Where the pass stands in line for good, fixed when it joined (see `place_of`): the pass
     # carries it, signed, so that a lost store can give the place back.
     place: int = 0
@@ -173,24 +171,26 @@ def estimate_wait_seconds(position: int, rate_per_second: float) -> int:
 
 # A waiting fan is told to poll again after their estimated wait divided by this (a third), so
 # the polls of a whole line grow with the admission rate times this number and only with the log
-# of its length; never rarer than `longest_poll_seconds`. lua/poll.lua uses the same numbers.
+# of its length; never rarer than every MAX_POLL_SECONDS. lua/common.lua uses the same numbers.
 POLL_WAIT_DIVISOR = 3
-MAX_POLL_SECONDS = 30
+MAX_POLL_SECONDS = 60
 
 
-def longest_poll_seconds(claim_window_seconds: int) -> int:
-    """The longest a fan is told to wait before polling again: MAX_POLL_SECONDS, and never more
-    than half the line's claim window, so that a fan admitted just after a poll who comes back
-    when told still has half the window to claim the pass (60 s by default: 30 s)."""
-    return max(1, min(MAX_POLL_SECONDS, claim_window_seconds // 2))
-
-
-def poll_after_seconds(status: PassStatus, estimated_wait: int, claim_window_seconds: int) -> int:
+def poll_after_seconds(status: PassStatus, estimated_wait: int) -> int:
     """Fans far back poll rarely; those about to be admitted poll every second."""
-    longest = longest_poll_seconds(claim_window_seconds)
     if status is PassStatus.ACTIVE:
-        return longest
-    return max(1, min(longest, estimated_wait // POLL_WAIT_DIVISOR))
+        return MAX_POLL_SECONDS
+    return max(1, min(MAX_POLL_SECONDS, estimated_wait // POLL_WAIT_DIVISOR))
+
+
+def claim_deadline(admitted_at: float, due_at: float | None, claim_window_seconds: int) -> float:
+    """Until when an admitted pass lives unused: its claim window, which starts when the pass is
+    admitted or, if later, when its fan was told to come back (the last poll's, join's or
+    restore's `poll_after_seconds` from then). A fan who polls when told therefore always finds
+    the pass it was admitted with, however long it was told to wait; lua/admit.lua does the same.
+    """
+    start = admitted_at if due_at is None else max(admitted_at, due_at)
+    return start + claim_window_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,16 +203,16 @@ class Advice:
 
 def advise(view: PassView, now: float) -> Advice:
     """The wait (from the measured rate, or until the opening in the pre-queue) and the poll
-    interval; lua/poll.lua mirrors this to pace a waiting pass, so change both together."""
-    claim = view.claim_window_seconds
+    interval; lua/common.lua mirrors this (`poll_after`) to pace a waiting pass and to note when
+    its fan is due back, so change both together."""
     if view.status is PassStatus.ACTIVE:
-        return Advice(0, poll_after_seconds(view.status, 0, claim))
+        return Advice(0, poll_after_seconds(view.status, 0))
     if view.position is None:  # in the pre-queue: the wait starts at the opening
         wait = math.ceil(max(0.0, (view.opens_at or now) - now))
         # Never told to come back after the opening, when the line forms.
-        return Advice(wait, max(1, min(poll_after_seconds(view.status, wait, claim), wait)))
+        return Advice(wait, max(1, min(poll_after_seconds(view.status, wait), wait)))
     rate = measured_rate(
         view.recent_admissions, view.oldest_admission_at, now, view.admit_per_minute
     )
     wait = estimate_wait_seconds(view.position, rate)
-    return Advice(wait, poll_after_seconds(view.status, wait, claim))
+    return Advice(wait, poll_after_seconds(view.status, wait))

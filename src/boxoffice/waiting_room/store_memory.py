@@ -27,6 +27,7 @@ from boxoffice.waiting_room.domain import (
     RoomStats,
     admissible,
     advise,
+    claim_deadline,
     place_of,
     refill_tokens,
     sequence_floor,
@@ -45,6 +46,7 @@ class _Pass:
     active_until: float | None = None
     claimed: bool = False
     place: int = 0
+    due_at: float | None = None  # when the fan of a waiting pass was told to come back
 
 
 class MemoryWaitingRoomStore:
@@ -83,7 +85,7 @@ class MemoryWaitingRoomStore:
         self._room_first_seq(now)
         existing = self._live(self._by_user.get(user_id), now)
         if existing is not None:
-            return self._view(existing, now), False
+            return self._advised(existing, now)[0], False
         entry = _Pass(pass_id=pass_id, user_id=user_id, joined_at=now)
         self._passes[pass_id] = entry
         self._by_user[user_id] = pass_id
@@ -92,7 +94,7 @@ class MemoryWaitingRoomStore:
         else:
             self._enqueue(entry, now)
         entry.place = place_of(entry.seq, now, self._policy.opens_at)
-        return self._view(entry, now), True
+        return self._advised(entry, now)[0], True
 
     async def view(self, pass_id: str, now: float) -> PassView | None:
         entry = self._live(pass_id, now)
@@ -110,10 +112,9 @@ class MemoryWaitingRoomStore:
         entry = self._live(pass_id, now)
         if entry is None:
             return None
-        view = self._view(entry, now)
-        if view.status is PassStatus.WAITING and guard.pace_key and guard.pace_ratio > 0:
-            poll_after = advise(view, now).poll_after_seconds
-            self._limiter.pace_now(guard.pace_key, poll_after * guard.pace_ratio, now)
+        view, due_in = self._advised(entry, now)
+        if due_in is not None and guard.pace_key and guard.pace_ratio > 0:
+            self._limiter.pace_now(guard.pace_key, due_in * guard.pace_ratio, now)
         return view
 
     async def authorize(self, pass_id: str, now: float) -> PassView | None:
@@ -145,7 +146,7 @@ class MemoryWaitingRoomStore:
     ) -> Restored:
         entry = self._live(place.pass_id, now)
         if entry is not None:
-            return Restored(RestoreOutcome.LIVE, self._view(entry, now))
+            return Restored(RestoreOutcome.LIVE, self._advised(entry, now)[0])
         first = self._room_first_seq(now)
         if sequence_floor(place.joined_at) >= first or place.pass_id in self._restored:
             return Restored(RestoreOutcome.ENDED)
@@ -164,7 +165,7 @@ class MemoryWaitingRoomStore:
             self._line.add((entry.seq, entry.pass_id))
         if self._recovering_until is None:
             self._recovering_until = now + recovery_seconds
-        return Restored(RestoreOutcome.RESTORED, self._view(entry, now))
+        return Restored(RestoreOutcome.RESTORED, self._advised(entry, now)[0])
 
     async def hold_if_replaced(
         self, known_first_seq: str, now: float, recovery_seconds: float
@@ -193,7 +194,7 @@ class MemoryWaitingRoomStore:
             entry = self._passes[pass_id]
             entry.status = PassStatus.ACTIVE
             entry.admitted_at = mark
-            entry.active_until = mark + policy.claim_window_seconds
+            entry.active_until = claim_deadline(mark, entry.due_at, policy.claim_window_seconds)
             self._active.add(pass_id)
             self._admissions.append((mark, pass_id))
             admitted.append(pass_id)
@@ -313,6 +314,16 @@ class MemoryWaitingRoomStore:
             recent_admissions=self._admitted_since(now - ADMISSION_WINDOW_SECONDS),
             oldest_admission_at=self._admissions[0][0] if self._admissions else None,
             admit_per_minute=self._policy.admit_per_minute,
-            claim_window_seconds=self._policy.claim_window_seconds,
             place=entry.place,
         )
+
+    def _advised(self, entry: _Pass, now: float) -> tuple[PassView, int | None]:
+        """The view of a pass whose fan is told when to come back (a join, poll or restore),
+        and for a waiting pass that interval, noted as when the fan is due (lua/common.lua's
+        note_due); None for an active pass."""
+        view = self._view(entry, now)
+        if entry.status is not PassStatus.WAITING:
+            return view, None
+        due_in = advise(view, now).poll_after_seconds
+        entry.due_at = now + due_in
+        return view, due_in

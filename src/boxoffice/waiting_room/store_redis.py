@@ -87,7 +87,7 @@ def _optional_float(value: str) -> float | None:
 
 def _pass_view(fields: list[Any]) -> PassView:
     pass_id, user_id, status, joined_at, position, active_until, opens_at, recent = fields[:8]
-    oldest, admit_per_minute, place, claim_window = fields[8:]
+    oldest, admit_per_minute, place = fields[8:]
     return PassView(
         pass_id=pass_id,
         user_id=int(user_id),
@@ -99,7 +99,6 @@ def _pass_view(fields: list[Any]) -> PassView:
         recent_admissions=int(recent),
         oldest_admission_at=_optional_float(oldest),
         admit_per_minute=int(admit_per_minute),
-        claim_window_seconds=int(claim_window),
         place=int(place),
     )
 

@@ -39,9 +39,11 @@ local count = math.max(0, math.min(free_slots, math.floor(tokens), redis.call('Z
 local admitted = {}
 if count > 0 then
   local popped = redis.call('ZPOPMIN', K_LINE, count)
-  local active_until = fmt(mark + policy.claim_window)
   for i = 1, #popped, 2 do
     local id = popped[i]
+    -- As domain.claim_deadline: the claim window starts now, or when the fan is due back.
+    local due_at = tonumber(redis.call('HGET', pass_key(id), 'due_at'))
+    local active_until = fmt(math.max(mark, due_at or mark) + policy.claim_window)
     redis.call('HSET', pass_key(id), 'status', 'ACTIVE', 'admitted_at', fmt(mark),
       'active_until', active_until)
     redis.call('ZADD', K_ACTIVE, active_until, id)

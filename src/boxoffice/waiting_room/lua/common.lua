@@ -4,7 +4,7 @@
 --   4 active (zset pass_id -> active_until)   5 prequeue (set)   6 bucket (hash tokens, last_refill)
 --   7 admissions (zset pass_id -> admitted_at)   8 totals (hash admitted, expired, abandoned)
 -- Per pass, a hash PREFIX..'pass:'..id (user_id, status, joined_at, admitted_at, active_until,
--- claimed, place); per user, PREFIX..'user:'..user_id holding their live pass id. The line's score
+-- claimed, place, and due_at: when a waiting pass's fan was told to come back); per user, PREFIX..'user:'..user_id holding their live pass id. The line's score
 -- is the join sequence; whether a waiting pass is in the line or the pre-queue is where its id is.
 -- The policy hash also keeps the room's first sequence ('first_seq': passes joined before it
 -- came from a room that was lost), the passes restored from such a room ('restored' key below)
@@ -40,7 +40,7 @@ local function load_policy()
   -- Same arithmetic as QueuePolicy.burst and QueuePolicy.rate_per_second in domain.py.
   policy.burst = math.max(1, math.floor(policy.admit_per_minute / 12))
   policy.rate = policy.admit_per_minute / 60
-  -- As QueuePolicy.claim_window_seconds: how long an admitted pass lives before its first use.
+  -- As QueuePolicy.claim_window_seconds: how long an admitted pass lives unused (admit.lua).
   policy.claim_window = math.min(policy.claim_seconds, policy.active_ttl_seconds)
   return policy
 end
@@ -98,8 +98,8 @@ local function oldest_admission_since(since)
 end
 
 -- The pass as PassView fields: id, user_id, status, joined_at, position, active_until, opens_at,
--- recent_admissions, oldest_admission_at, admit_per_minute, place, claim_window_seconds; ''
--- stands for None. A waiting pass not in line is in the pre-queue.
+-- recent_admissions, oldest_admission_at, admit_per_minute, place; '' stands for None. A waiting
+-- pass not in line is in the pre-queue.
 local function render(entry, now, policy)
   local position, opens_at = '', ''
   if entry.status == 'WAITING' then
@@ -108,8 +108,43 @@ local function render(entry, now, policy)
   end
   return { entry.id, entry.user_id, entry.status, fmt(entry.joined_at), position,
     fmt(entry.active_until), opens_at, admitted_since(now - WINDOW),
-    oldest_admission_since(now - WINDOW), policy.admit_per_minute, entry.place,
-    policy.claim_window }
+    oldest_admission_since(now - WINDOW), policy.admit_per_minute, entry.place }
+end
+
+local MIN_MEASURED_SPAN = 10
+
+-- The poll interval a rendered waiting pass is advised, as domain.advise computes it (with
+-- measured_rate, estimate_wait_seconds and poll_after_seconds): the same double arithmetic on
+-- the same inputs, so that what the store notes and paces is what the fan is told.
+local function poll_after(view, policy, now)
+  local position, recent, oldest = view[5], view[8], tonumber(view[9])
+  local wait
+  if position == '' then
+    wait = math.ceil(math.max(0, (policy.opens_at or now) - now))
+  else
+    local rate = policy.admit_per_minute / 60
+    if recent > 0 and oldest ~= nil then
+      local span = math.min(WINDOW, math.max(MIN_MEASURED_SPAN, now - oldest))
+      rate = math.min(rate, recent / span)
+    end
+    wait = 0
+    if rate > 0 then wait = math.ceil(position / rate) end
+  end
+  -- domain.POLL_WAIT_DIVISOR and domain.MAX_POLL_SECONDS
+  local seconds = math.max(1, math.min(60, math.floor(wait / 3)))
+  -- In the pre-queue, never advised to come back after the opening.
+  if position == '' then seconds = math.max(1, math.min(seconds, wait)) end
+  return seconds
+end
+
+-- A waiting pass's fan is told (by a join, a poll or a restore) to come back after poll_after:
+-- the pass notes when, for admit.lua to start its claim window no sooner (domain.claim_deadline).
+-- Returns that interval, or nil for an active pass.
+local function note_due(entry, view, policy, now)
+  if entry.status ~= 'WAITING' then return nil end
+  local seconds = poll_after(view, policy, now)
+  redis.call('HSET', pass_key(entry.id), 'due_at', fmt(now + seconds))
+  return seconds
 end
 
 -- As domain.sequence_floor: the time in microseconds, the lowest sequence a place taken now gets.

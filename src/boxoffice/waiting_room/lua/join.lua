@@ -4,8 +4,8 @@
 -- RateLimiter.check counts them (check_limits, from rate_limit.py, is prepended to this script):
 -- a refused join returns the milliseconds to wait, an integer, having read nothing of the room.
 -- Then the user's live pass if any (joining again keeps the place), else a new WAITING pass: in
--- line, or in the pre-queue while the sale has not opened. Returns {created (0|1), PassView
--- fields...}.
+-- line, or in the pre-queue while the sale has not opened; a waiting pass notes when its fan is
+-- due back (note_due). Returns {created (0|1), PassView fields...}.
 local user_id, new_id, now = ARGV[7], ARGV[8], tonumber(ARGV[9])
 local wait = check_limits(KEYS[9], 10, 10)
 if wait > 0 then return wait end
@@ -15,6 +15,7 @@ first_seq(now)  -- fixed by the room's first join (or restore): every pass it is
 local existing = live_pass(redis.call('GET', user_key(user_id)), now)
 if existing ~= nil then
   local view = render(existing, now, policy)
+  note_due(existing, view, policy, now)
   table.insert(view, 1, 0)
   return view
 end
@@ -29,6 +30,8 @@ end
 redis.call('HSET', pass_key(new_id), 'user_id', user_id, 'status', 'WAITING', 'joined_at', fmt(now),
   'place', fmt(place))
 redis.call('SET', user_key(user_id), new_id)
-local view = render(load_pass(new_id), now, policy)
+local entry = load_pass(new_id)
+local view = render(entry, now, policy)
+note_due(entry, view, policy, now)
 table.insert(view, 1, 1)
 return view

@@ -6,7 +6,8 @@
 -- pass here), RESTORABLE (it joined before the room's first sequence: the room it joined is
 -- gone) and, with commit=1, RESTORED: waiting again at its place. The first restore of a room
 -- holds admission back for `recovery` seconds, so that the other fans of the lost room come back
--- before anyone is let in. Returns {outcome, PassView fields...} (the fields for LIVE, RESTORED).
+-- before anyone is let in. Returns {outcome, PassView fields...} (the fields for LIVE, RESTORED;
+-- a waiting pass answered notes when its fan is due back, note_due).
 local id, user_id, joined_at, place = ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])
 local now, recovery, commit = tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[13] == '1'
 local K_RESTORED = PREFIX .. 'restored'
@@ -15,6 +16,7 @@ local policy = load_policy()
 local function answer(outcome, entry)
   if entry == nil then return { outcome } end
   local view = render(entry, now, policy)
+  note_due(entry, view, policy, now)
   table.insert(view, 1, outcome)
   return view
 end
