@@ -4,8 +4,9 @@
 --   4 active (zset pass_id -> active_until)   5 prequeue (set)   6 bucket (hash tokens, last_refill)
 --   7 admissions (zset pass_id -> admitted_at)   8 totals (hash admitted, expired, abandoned)
 -- Per pass, a hash PREFIX..'pass:'..id (user_id, status, joined_at, admitted_at, active_until,
--- claimed, place, and due_at: when a waiting pass's fan was told to come back); per user, PREFIX..'user:'..user_id holding their live pass id. The line's score
--- is the join sequence; whether a waiting pass is in the line or the pre-queue is where its id is.
+-- claimed, place, and due_at: when a waiting pass's fan was told to come back); per user,
+-- PREFIX..'user:'..user_id holding their live pass id. The line's score is the join sequence;
+-- whether a waiting pass is in the line or the pre-queue is where its id is.
 -- The policy hash also keeps the room's first sequence ('first_seq': passes joined before it
 -- came from a room that was lost), the passes restored from such a room ('restored' key below)
 -- and, once one was, until when admission waits for the rest to come back ('recovering_until').
