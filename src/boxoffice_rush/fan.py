@@ -11,7 +11,7 @@ from typing import Any
 from boxoffice_rush import endpoints
 from boxoffice_rush.client import HttpClient, Reply, SharedDecodes, json_body
 from boxoffice_rush.config import RushConfig
-from boxoffice_rush.seats import available_numbers, choose_schedule, pick_seats
+from boxoffice_rush.seats import choose_schedule, free_numbers, pick_seats
 from boxoffice_rush.stats import Sale, SalesLedger
 from boxoffice_rush.waiting import (
     StreamSwitch,
@@ -55,13 +55,9 @@ class SaleContext:
     stream: StreamSwitch
     rng: random.Random
     # Free seat numbers by the seat map's ETag: read once per map, not once per fan.
-    seat_maps: SharedDecodes = field(default_factory=lambda: SharedDecodes(_free_numbers))
+    seat_maps: SharedDecodes = field(default_factory=lambda: SharedDecodes(free_numbers))
     # The join's body: {"concert_id": ...} when the concert has a line of its own (--lines).
     join_body: bytes | None = None
-
-
-def _free_numbers(seat_map: Any) -> list[int] | None:
-    return available_numbers(seat_map) if isinstance(seat_map, list) else None
 
 
 async def run_fan(account: FanAccount, client: HttpClient, sale: SaleContext) -> FanOutcome:

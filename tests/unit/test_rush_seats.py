@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boxoffice_rush.seats import available_numbers, choose_schedule, pick_seats
+from boxoffice_rush.seats import available_numbers, choose_schedule, free_numbers, pick_seats
 
 
 def test_only_available_seats_are_candidates() -> None:
@@ -71,3 +73,40 @@ def test_dates_are_drawn_in_proportion_to_their_seats() -> None:
     rng = random.Random(5)
     picks = [choose_schedule(schedules, rng)["id"] for _ in range(2000)]  # type: ignore[index]
     assert 0.85 < picks.count(1) / len(picks) < 0.95
+
+
+# What the server may call a section: any text, including what the fast reading looks for.
+_SECTIONS = (
+    st.none()
+    | st.text(max_size=12)
+    | st.sampled_from(['"status":"AVAILABLE"', '"number":7,', "AVAILABLE", "{", "}", '\\"', "A"])
+)
+_SEATS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.integers(1, 10**9),
+            "number": st.integers(1, 100_000),
+            "section": _SECTIONS,
+            "price": st.integers(0, 10**7),
+            "status": st.sampled_from(["AVAILABLE", "HELD", "SOLD"]),
+        }
+    ),
+    max_size=30,
+)
+
+
+@given(seats=_SEATS, written=st.sampled_from(["server", "spaced", "status first"]))
+def test_free_numbers_reads_a_map_as_parsing_it_would(
+    seats: list[dict[str, object]], written: str
+) -> None:
+    if written == "status first":  # another field order: each status before its number
+        seats = [{"status": seat["status"], **seat} for seat in seats]
+    raw = json.dumps(seats).encode() if written == "spaced" else orjson.dumps(seats)
+    assert free_numbers(raw) == available_numbers(seats)
+
+
+def test_free_numbers_of_what_is_not_a_list_of_seats_is_none() -> None:
+    assert free_numbers(b"<html>") is None
+    assert free_numbers(b'{"status":"AVAILABLE"}') is None
+    assert free_numbers(b"[") is None
+    assert free_numbers(b"[]") == []

@@ -8,19 +8,22 @@ from typing import Any
 import orjson
 
 from boxoffice_rush.client import SharedDecodes
+from boxoffice_rush.seats import free_numbers
 
 
 class _Counting:
+    """The fans' seat-map digest, counting its calls."""
+
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, body: Any) -> Any:
+    def __call__(self, raw: bytes) -> Any:
         self.calls += 1
-        return [seat["number"] for seat in body]
+        return free_numbers(raw)
 
 
 def _map(*numbers: int) -> bytes:
-    return orjson.dumps([{"number": n} for n in numbers])
+    return orjson.dumps([{"number": n, "status": "AVAILABLE"} for n in numbers])
 
 
 def test_the_same_tag_is_parsed_once() -> None:
