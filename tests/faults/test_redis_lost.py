@@ -42,6 +42,7 @@ import pytest
 from redis import asyncio as redis_asyncio
 from redis.exceptions import RedisError
 
+from boxoffice.waiting_room.domain import MAX_POLL_SECONDS
 from tests.faults.checks import assert_sale_clean
 from tests.faults.conftest import MakeInstances
 from tests.faults.journey import FanRecord, Journey
@@ -50,7 +51,6 @@ from tests.faults.own_redis import OwnRedis
 from tests.faults.sale import Sale, SaleConfig
 from tests.faults.shop_client import API, ShopClient
 
-LONGEST_POLL_SECONDS = 60  # domain.MAX_POLL_SECONDS: no fan is told to wait longer to poll
 LEAVERS = 20
 LATECOMERS = 12
 PAID_BEFORE_LOSS = 20
@@ -74,7 +74,7 @@ class Variant:
 
 
 FAST = Variant("redis_lost", 180, 12, 5.0, 60, everyone_back_first=False)
-SLOW = Variant("redis_lost_long_pause", 360, 12, LONGEST_POLL_SECONDS + 5, 200, True)
+SLOW = Variant("redis_lost_long_pause", 360, 12, MAX_POLL_SECONDS + 5, 200, True)
 
 
 def _place(token: str) -> tuple[str, int]:
