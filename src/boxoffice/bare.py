@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from boxoffice.platform.redis import packing_with_hiredis
 from boxoffice.settings import Settings
 
 __all__ = ["KIND_VARIABLE", "PATH", "BareApp", "create_app"]
@@ -72,14 +73,14 @@ class _Pools:
         if self.app.uses_redis:
             if not settings.redis_url:
                 raise RuntimeError(f"the {self.app} app needs BOXOFFICE_REDIS_URL")
-            self.redis = Redis.from_pool(
-                BlockingConnectionPool.from_url(
-                    settings.redis_url,
-                    max_connections=settings.redis_pool_size,
-                    timeout=deadline,
-                    decode_responses=True,
-                )
+            pool = BlockingConnectionPool.from_url(
+                settings.redis_url,
+                max_connections=settings.redis_pool_size,
+                timeout=deadline,
+                decode_responses=True,
             )
+            # Its commands packed as the product's are (platform/redis.py).
+            self.redis = Redis.from_pool(packing_with_hiredis(pool))
         if self.app.uses_postgres:
             if not settings.database_url:
                 raise RuntimeError(f"the {self.app} app needs BOXOFFICE_DATABASE_URL")
