@@ -1,8 +1,10 @@
 """Bare apps: the physical limit `boxoffice rush --ceiling` compares each endpoint with.
 
-Four Starlette apps, each answering `GET /` with `{"status":"ok"}` rendered by orjson, as the
+Five Starlette apps, each answering `GET /` with `{"status":"ok"}` rendered by orjson, as the
 product renders its hot answers: one does nothing, one makes one Redis round trip (a GET of a
-key nobody writes), one one PostgreSQL round trip (`SELECT 1` on an asyncpg pool), one both.
+key nobody writes), one one PostgreSQL round trip (`SELECT 1` on an asyncpg pool), one both,
+and one a Redis round trip, a PostgreSQL one and a Redis one again (as a payment checks the
+pass, pays, and uses the pass up).
 They run under the server `boxoffice serve` runs, with its options (`cli._run` serves both), its
 worker count and the pools its settings size, so that what an endpoint costs beyond its bare
 app is the product's own stack.
@@ -47,16 +49,17 @@ class BareApp(StrEnum):
     REDIS = "redis"
     POSTGRES = "postgres"
     REDIS_POSTGRES = "redis_postgres"
+    REDIS_POSTGRES_REDIS = "redis_postgres_redis"
 
     @property
     def uses_redis(self) -> bool:
         """Whether each request makes a Redis round trip."""
-        return self in (BareApp.REDIS, BareApp.REDIS_POSTGRES)
+        return self in (BareApp.REDIS, BareApp.REDIS_POSTGRES, BareApp.REDIS_POSTGRES_REDIS)
 
     @property
     def uses_postgres(self) -> bool:
         """Whether each request makes a PostgreSQL round trip."""
-        return self in (BareApp.POSTGRES, BareApp.REDIS_POSTGRES)
+        return self in (BareApp.POSTGRES, BareApp.REDIS_POSTGRES, BareApp.REDIS_POSTGRES_REDIS)
 
 
 class _Pools:
@@ -108,6 +111,8 @@ class _Pools:
         if self.postgres is not None:
             async with self.postgres.acquire() as connection:
                 await connection.fetchval("SELECT 1")
+        if self.redis is not None and self.app is BareApp.REDIS_POSTGRES_REDIS:
+            await self.redis.get(REDIS_KEY)
 
 
 def create_app() -> Starlette:

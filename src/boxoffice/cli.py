@@ -91,7 +91,11 @@ def _run(factory: str, settings: Settings, host: str, port: int, workers: int) -
 @app.command("serve-bare")
 def serve_bare(
     kind: Annotated[
-        str, typer.Argument(help="nothing | redis | postgres | redis_postgres: its round trips")
+        str,
+        typer.Argument(
+            help="nothing | redis | postgres | redis_postgres | redis_postgres_redis: its round "
+            "trips, in order"
+        ),
     ],
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,

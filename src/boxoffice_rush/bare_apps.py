@@ -21,16 +21,17 @@ class BareApp(StrEnum):
     REDIS = "one Redis"
     POSTGRES = "one PostgreSQL"
     REDIS_POSTGRES = "one Redis + one PostgreSQL"
+    REDIS_POSTGRES_REDIS = "two Redis + one PostgreSQL"
 
     @property
     def uses_redis(self) -> bool:
         """Whether each request makes a Redis round trip."""
-        return self in (BareApp.REDIS, BareApp.REDIS_POSTGRES)
+        return self in (BareApp.REDIS, BareApp.REDIS_POSTGRES, BareApp.REDIS_POSTGRES_REDIS)
 
     @property
     def uses_postgres(self) -> bool:
         """Whether each request makes a PostgreSQL round trip."""
-        return self in (BareApp.POSTGRES, BareApp.REDIS_POSTGRES)
+        return self in (BareApp.POSTGRES, BareApp.REDIS_POSTGRES, BareApp.REDIS_POSTGRES_REDIS)
 
     @property
     def slug(self) -> str:

@@ -206,10 +206,11 @@ def _intro(meta: dict[str, Any]) -> list[str]:
         "machine on a fresh database and waiting room; `boxoffice rush --ceiling --endpoints`",
         "measures GET /healthz (the ceiling) and bare apps under the same server and worker",
         "count (one doing nothing, one Redis round trip, one PostgreSQL round trip, one of",
-        "each), then each hot endpoint alone, then plays a sale, and `boxoffice audit` checks",
-        "the invariants afterwards. Each endpoint is rated against the bare app making its",
-        "round trips. The load generator runs on the same machine as the servers: compare",
-        "figures only with the ceiling and bare apps of the same run.",
+        "each, and a PostgreSQL round trip between two Redis ones), then each hot endpoint",
+        "alone, then plays a sale, and `boxoffice audit` checks the invariants afterwards.",
+        "Each endpoint is rated against the bare app making its round trips. The load",
+        "generator runs on the same machine as the servers: compare figures only with the",
+        "ceiling and bare apps of the same run.",
     ]
     if settings:
         lines += ["", "The servers run with these settings for the benchmark:", ""]

@@ -112,7 +112,8 @@ def rush(
         bool,
         typer.Option(
             help="Measure GET /healthz first, then bare apps (nothing; one Redis; one PostgreSQL; "
-            "one of each round trip per request) under the same server, each endpoint's reference",
+            "one of each; two Redis and one PostgreSQL round trips per request) under the same "
+            "server, each endpoint's reference",
             rich_help_panel=_REPORT,
         ),
     ] = False,

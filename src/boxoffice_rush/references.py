@@ -9,9 +9,11 @@ Which bare app is an endpoint's reference, from what its route does on PostgreSQ
   (rebuilt from PostgreSQL about once a second, not once a request): one Redis round trip.
 - A join counts on its limits and joins in one Lua call: one Redis round trip (its target is
   lower than a status poll's, as the issue asks: a join writes the line).
-- A hold checks the pass in Redis, then runs one PostgreSQL statement (bx_hold); a payment
-  checks the pass, runs one statement (bx_settle) and uses the pass up in Redis: both against
-  the app making one Redis and one PostgreSQL round trip.
+- A hold checks the pass in Redis, then runs one PostgreSQL statement (bx_hold): against the app
+  making one Redis and one PostgreSQL round trip.
+- A payment checks the pass in Redis, runs one statement (bx_settle), then uses the pass up in
+  Redis (after the commit, so that the pass outlives a payment that failed): against the app
+  making a Redis, a PostgreSQL and a Redis round trip, in that order.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ REFERENCES: dict[str, Reference] = {
         "the pass checked in Redis, then one PostgreSQL statement (bx_hold)",
     ),
     endpoints.PAY: Reference(
-        BareApp.REDIS_POSTGRES,
+        BareApp.REDIS_POSTGRES_REDIS,
         0.5,
         "the pass checked in Redis, one PostgreSQL statement (bx_settle), the pass used up "
         "in Redis",

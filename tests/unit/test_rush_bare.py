@@ -82,3 +82,54 @@ def test_a_bare_app_answers_on_a_free_port_and_stops(app: BareApp, tmp_path: Pat
     problem, status = asyncio.run(_answer(server))
     assert (problem, status) == ("", 200)
     assert server.exited()
+
+
+class _Trips:
+    """Stands in for a bare app's Redis client and PostgreSQL pool, noting each round trip."""
+
+    def __init__(self) -> None:
+        self.made: list[str] = []
+
+    async def get(self, _key: str) -> None:
+        self.made.append("redis")
+
+    def acquire(self) -> Any:
+        trips = self
+
+        class _Connection:
+            async def __aenter__(self) -> _Connection:
+                return self
+
+            async def __aexit__(self, *_exc: object) -> None:
+                return None
+
+            async def fetchval(self, _query: str) -> int:
+                trips.made.append("postgres")
+                return 1
+
+        return _Connection()
+
+
+@pytest.mark.parametrize(
+    ("app", "made"),
+    [
+        (ServedApp.NOTHING, []),
+        (ServedApp.REDIS, ["redis"]),
+        (ServedApp.POSTGRES, ["postgres"]),
+        (ServedApp.REDIS_POSTGRES, ["redis", "postgres"]),
+        # A payment's: the pass checked, the payment, the pass used up.
+        (ServedApp.REDIS_POSTGRES_REDIS, ["redis", "postgres", "redis"]),
+    ],
+)
+def test_each_bare_app_makes_the_round_trips_it_is_named_for_in_order(
+    app: ServedApp, made: list[str]
+) -> None:
+    from boxoffice.bare import _Pools
+    from boxoffice.settings import Settings
+
+    pools = _Pools(app, Settings())
+    trips = _Trips()
+    pools.redis = trips if app.uses_redis else None  # type: ignore[assignment]
+    pools.postgres = trips if app.uses_postgres else None  # type: ignore[assignment]
+    asyncio.run(pools.round_trips())
+    assert trips.made == made

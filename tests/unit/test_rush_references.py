@@ -15,6 +15,7 @@ BARE = [
     {"app": "one Redis", "per_second": 4_000.0, "note": ""},
     {"app": "one PostgreSQL", "per_second": 3_000.0, "note": ""},
     {"app": "one Redis + one PostgreSQL", "per_second": 2_000.0, "note": ""},
+    {"app": "two Redis + one PostgreSQL", "per_second": 1_800.0, "note": ""},
 ]
 
 
@@ -43,7 +44,9 @@ def test_each_endpoint_is_compared_with_the_app_making_its_round_trips() -> None
     assert by_name[endpoints.JOIN]["mark"] == "met"  # 0.5 of one Redis
     assert by_name[endpoints.HOLD]["reference"] == BareApp.REDIS_POSTGRES.value
     assert by_name[endpoints.HOLD]["ratio_to_reference"] == 0.5
-    assert by_name[endpoints.PAY]["ratio_to_reference"] == 0.45
+    # A payment checks the pass, pays and uses the pass up: two Redis round trips, one PostgreSQL.
+    assert by_name[endpoints.PAY]["reference"] == BareApp.REDIS_POSTGRES_REDIS.value
+    assert by_name[endpoints.PAY]["ratio_to_reference"] == 0.5
     assert by_name[endpoints.PAY]["target"] == 0.5
 
 
@@ -67,7 +70,8 @@ def test_reference_rows_rate_healthz_by_the_ceiling_and_the_rest_alone() -> None
     assert rows[endpoints.HEALTHZ][1:] == [10_000.0, 8_000.0, 0.8, None, "≥ 0.7", "met"]
     assert rows[endpoints.STATUS][1:4] == [4_000.0, 2_000.0, 0.5]
     assert rows[endpoints.HOLD][0].startswith("one Redis + one PostgreSQL (")
-    assert rows[endpoints.PAY][1:] == [2_000.0, None, None, None, "≥ 0.5", "not measured"]
+    assert rows[endpoints.PAY][0].startswith("two Redis + one PostgreSQL (")
+    assert rows[endpoints.PAY][1:] == [1_800.0, None, None, None, "≥ 0.5", "not measured"]
 
 
 def test_without_a_ceiling_or_endpoints_the_rows_say_what_to_run() -> None:
