@@ -48,7 +48,9 @@ INSERT INTO user_account (username, password_hash, created_at)
   SELECT 'fan' || i, 'x', now() FROM generate_series(1, 20000) i;
 INSERT INTO wallet (user_id, balance, currency, updated_at)
   SELECT i, 1000000, 'KRW', now() FROM generate_series(1, 20000) i;"
-for table in concert schedule seat user_account wallet; do sql "$TEMPLATE" "VACUUM ANALYZE $table"; done
+for table in concert schedule seat user_account wallet; do
+  sql "$TEMPLATE" "VACUUM ANALYZE $table"
+done
 
 cat >"$WORK/hold.pgb" <<'PGB'
 \set n random(1, 100000)

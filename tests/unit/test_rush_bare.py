@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from boxoffice import cli
-from boxoffice.bare import KIND_VARIABLE
+from boxoffice.bare import KIND_VARIABLE, _Pools
 from boxoffice.bare import BareApp as ServedApp
+from boxoffice.settings import Settings
 from boxoffice_rush.bare_apps import BareApp
 from boxoffice_rush.bare_servers import BareServer, unmeasurable
 from boxoffice_rush.client import HttpClient
@@ -124,9 +125,6 @@ class _Trips:
 def test_each_bare_app_makes_the_round_trips_it_is_named_for_in_order(
     app: ServedApp, made: list[str]
 ) -> None:
-    from boxoffice.bare import _Pools
-    from boxoffice.settings import Settings
-
     pools = _Pools(app, Settings())
     trips = _Trips()
     pools.redis = trips if app.uses_redis else None  # type: ignore[assignment]
