@@ -13,6 +13,7 @@ from boxoffice.waiting_room.store_redis import RedisWaitingRoomStore
 from tests.contract.helpers import T0, join_fans, policy
 from tests.contract.rooms import DEFAULT_POLICY, RedisRoom
 from tests.faults.own_redis import OwnRedis
+from tests.servers import drop_room_async
 
 FANS = 12
 
@@ -55,6 +56,7 @@ async def test_rooms_over_one_client_share_its_batches(redis_room: RedisRoom) ->
         assert await store.view(second, T0 + 1) is None  # the rooms stay apart
     finally:
         await other.close()
+        await drop_room_async(redis_room.url, f"{redis_room.name}-other")  # not the fixture's
 
 
 @pytest.fixture
