@@ -43,7 +43,7 @@ _ANSWER = orjson.dumps({"status": "ok"})
 
 class BareApp(StrEnum):
     """A bare app, by the round trips it makes per request; its value is its name on
-    `boxoffice serve-bare`'s command line."""
+    `boxoffice serve-bare`'s command line, and names them in order."""
 
     NOTHING = "nothing"
     REDIS = "redis"
@@ -52,14 +52,19 @@ class BareApp(StrEnum):
     REDIS_POSTGRES_REDIS = "redis_postgres_redis"
 
     @property
+    def trips(self) -> tuple[str, ...]:
+        """Its round trips in order, each "redis" or "postgres"."""
+        return () if self is BareApp.NOTHING else tuple(self.value.split("_"))
+
+    @property
     def uses_redis(self) -> bool:
         """Whether each request makes a Redis round trip."""
-        return self in (BareApp.REDIS, BareApp.REDIS_POSTGRES, BareApp.REDIS_POSTGRES_REDIS)
+        return "redis" in self.trips
 
     @property
     def uses_postgres(self) -> bool:
         """Whether each request makes a PostgreSQL round trip."""
-        return self in (BareApp.POSTGRES, BareApp.REDIS_POSTGRES, BareApp.REDIS_POSTGRES_REDIS)
+        return "postgres" in self.trips
 
 
 class _Pools:
@@ -67,6 +72,7 @@ class _Pools:
 
     def __init__(self, app: BareApp, settings: Settings) -> None:
         self.app = app
+        self._trips = app.trips
         self.settings = settings
         self.redis: Redis | None = None
         self.postgres: asyncpg.Pool | None = None
@@ -106,13 +112,14 @@ class _Pools:
 
     async def round_trips(self) -> None:
         """The app's round trips for one request, one after the other."""
-        if self.redis is not None:
-            await self.redis.get(REDIS_KEY)
-        if self.postgres is not None:
-            async with self.postgres.acquire() as connection:
-                await connection.fetchval("SELECT 1")
-        if self.redis is not None and self.app is BareApp.REDIS_POSTGRES_REDIS:
-            await self.redis.get(REDIS_KEY)
+        for trip in self._trips:
+            if trip == "redis":
+                assert self.redis is not None  # opened for every app that uses it
+                await self.redis.get(REDIS_KEY)
+            else:
+                assert self.postgres is not None
+                async with self.postgres.acquire() as connection:
+                    await connection.fetchval("SELECT 1")
 
 
 def create_app() -> Starlette:
