@@ -1,6 +1,7 @@
-"""The ceiling's bare apps as servers of their own (`boxoffice serve-bare`): each started on a
-free port with the servers' settings and worker count, driven like GET /healthz, then stopped
-before the next."""
+"""The bare apps as servers of their own (`boxoffice serve-bare`): each started on a free port
+with the servers' settings and worker count at its first measurement, driven like GET /healthz,
+and kept up until the bench closes: the ceiling measures each once, then the isolated steps
+measure each step's reference again right before and right after it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,14 @@ from boxoffice_rush.ceiling import Ceiling, measure_rate
 from boxoffice_rush.client import HttpClient
 from boxoffice_rush.stats import Recorder
 
-__all__ = ["BareFigure", "BareServer", "free_port", "measure_bare_apps", "unmeasurable"]
+__all__ = [
+    "BareBench",
+    "BareFigure",
+    "BareServer",
+    "free_port",
+    "measure_bare_apps",
+    "unmeasurable",
+]
 
 START_SECONDS = 30.0
 STOP_SECONDS = 10.0
@@ -114,39 +122,82 @@ class BareServer:
             process.wait()
 
 
-async def _measure_one(
-    app: BareApp, workers: int, env: Mapping[str, str], loops: int, seconds: float, logs: Path
-) -> BareFigure:
-    server = BareServer(app, workers, env, logs / f"bare-{app.slug}.log")
-    client = HttpClient(server.url, loops, Recorder(perf_counter()))
-    server.start()
-    try:
-        problem = await server.ready(client)
-        if problem:
-            return BareFigure(app, None, f"not measured: {problem}")
-        figure = await measure_rate([client], loops, seconds, app.value, PATH)
+class BareBench:
+    """The bare apps on servers of their own, each started at its first measurement and kept
+    (idle) until `close`, so that the isolated steps can measure their reference app right
+    before and right after each step (`isolated.py`): this host's speed drifts by a fifth
+    within a minute, and a ratio of two rates taken minutes apart carries that drift."""
+
+    def __init__(
+        self, *, workers: int, server_env: Mapping[str, str], loops: int, seconds: float, logs: Path
+    ) -> None:
+        self._workers = workers
+        self._env = dict(server_env)
+        self._loops = loops
+        self._seconds = seconds
+        self._logs = logs
+        self._running: dict[BareApp, tuple[BareServer, HttpClient]] = {}
+        self._failed: dict[BareApp, str] = {}
+
+    async def measure(self, app: BareApp) -> BareFigure:
+        """`app`'s req/s, driven like GET /healthz for the bench's seconds after a warm-up; or
+        why it cannot be measured (the servers' settings lack what it needs, it did not start
+        or it has exited since)."""
+        reason = self.unmeasurable(app)
+        if reason:
+            return BareFigure(app, None, reason)
+        running = self._running.get(app) or await self._start(app)
+        if running is None:
+            return BareFigure(app, None, self._failed[app])
+        server, client = running
+        if server.exited():
+            self._failed[app] = f"not measured: exited: {server.log_tail()}"
+            await self._stop(app)
+            return BareFigure(app, None, self._failed[app])
+        figure = await measure_rate([client], self._loops, self._seconds, app.value, PATH)
         return BareFigure(app, figure)
-    finally:
-        await client.close()
-        server.stop()
+
+    def unmeasurable(self, app: BareApp) -> str:
+        """Why `app` cannot be measured on this bench, or "" if it can."""
+        return unmeasurable(app, self._env) or self._failed.get(app, "")
+
+    async def _start(self, app: BareApp) -> tuple[BareServer, HttpClient] | None:
+        server = BareServer(app, self._workers, self._env, self._logs / f"bare-{app.slug}.log")
+        client = HttpClient(server.url, self._loops, Recorder(perf_counter()))
+        self._running[app] = (server, client)
+        server.start()
+        problem = await server.ready(client)
+        if not problem:
+            return server, client
+        self._failed[app] = f"not measured: {problem}"
+        await self._stop(app)
+        return None
+
+    async def _stop(self, app: BareApp) -> None:
+        server, client = self._running.pop(app)
+        try:
+            await client.close()
+        finally:
+            server.stop()
+
+    async def close(self) -> None:
+        """Stop every server still running."""
+        for app in list(self._running):
+            await self._stop(app)
+
+    async def __aenter__(self) -> BareBench:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
 
 
-async def measure_bare_apps(
-    *,
-    workers: int,
-    server_env: Mapping[str, str],
-    loops: int,
-    seconds: float,
-    logs: Path,
-    say: Callable[[str], None],
-) -> list[BareFigure]:
-    """Each bare app the servers' settings allow, one after another, for `seconds` each."""
+async def measure_bare_apps(bench: BareBench, say: Callable[[str], None]) -> list[BareFigure]:
+    """Each bare app, one after another (those the servers' settings allow measured, the
+    others with the reason why not); their servers stay up in `bench`."""
     figures = []
     for app in BareApp:
-        reason = unmeasurable(app, server_env)
-        if reason:
-            figures.append(BareFigure(app, None, reason))
-            continue
-        say(f"bare app, {app}: {workers} worker(s), {seconds:g} s")
-        figures.append(await _measure_one(app, workers, server_env, loops, seconds, logs))
+        if not bench.unmeasurable(app):
+            say(f"bare app, {app}")
+        figures.append(await bench.measure(app))
     return figures

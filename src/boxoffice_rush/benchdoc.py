@@ -208,9 +208,10 @@ def _intro(meta: dict[str, Any]) -> list[str]:
         "count (one doing nothing, one Redis round trip, one PostgreSQL round trip, one of",
         "each, and a PostgreSQL round trip between two Redis ones), then each hot endpoint",
         "alone, then plays a sale, and `boxoffice audit` checks the invariants afterwards.",
-        "Each endpoint is rated against the bare app making its round trips. The load",
-        "generator runs on the same machine as the servers: compare figures only with the",
-        "ceiling and bare apps of the same run.",
+        "Each endpoint is rated against the bare app making its round trips, measured right",
+        "before and right after the endpoint's step (this host's speed drifts within a",
+        "minute). The load generator runs on the same machine as the servers: compare",
+        "figures only with the ceiling and bare apps of the same run.",
     ]
     if settings:
         lines += ["", "The servers run with these settings for the benchmark:", ""]

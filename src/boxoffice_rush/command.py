@@ -113,7 +113,8 @@ def rush(
         typer.Option(
             help="Measure GET /healthz first, then bare apps (nothing; one Redis; one PostgreSQL; "
             "one of each; two Redis and one PostgreSQL round trips per request) under the same "
-            "server, each endpoint's reference",
+            "server, each endpoint's reference (with --endpoints, measured again right before "
+            "and right after the endpoint's step)",
             rich_help_panel=_REPORT,
         ),
     ] = False,

@@ -11,6 +11,12 @@ after an untimed preparation of what it needs, on a concert of its own:
 - hold: admitted fans holding one seat each, a different seat of a date with one per fan;
 - pay: admitted fans paying their hold once (which uses their pass up).
 
+With the ceiling measured, each step's reference bare app (`references`) is measured right
+before and right after the step, on the same host a few seconds apart, and the step is rated
+against the mean of the two: on this kind of host a bare app's rate drifts by a fifth within a
+minute (docs/benchmarks.md), so one measured minutes earlier, in the ceiling, would rate the
+host's drift as much as the endpoint.
+
 Afterwards no fan of this phase holds a pass or a seat, the sale's policy is back, and the
 phase waits until its admissions have left the room's one-minute window, so that the sale's
 wait estimates (and so its fans' polling) are as they would have been without it.
@@ -27,10 +33,12 @@ from time import perf_counter
 from typing import Any
 
 from boxoffice_rush import endpoints
+from boxoffice_rush.bare_servers import BareBench, BareFigure
 from boxoffice_rush.client import HttpClient
 from boxoffice_rush.config import RushConfig
 from boxoffice_rush.isolated_prep import PhaseFan, Preparer
 from boxoffice_rush.provision import create_concert, provision_accounts
+from boxoffice_rush.references import REFERENCES, beside_figures
 from boxoffice_rush.stats import Recorder
 from boxoffice_rush.targets import isolated_row
 from boxoffice_rush.window import Job, OneShot, RoundRobin, WindowResult, run_window
@@ -50,6 +58,7 @@ FALLBACK_RATE = 2000.0  # req/s assumed when no ceiling was measured
 MIN_POOL = 200
 PAY_POOL_FACTOR = 2  # holds ready for the pay step: twice what the hold step made in its window
 MAX_ACTIVE_POOL = 100_000  # one seat per fan on one date: the API's largest seat number
+BESIDE = "bare apps beside the steps"  # the part of the phase's timings they take
 
 
 def pool_sizes(config: RushConfig, ceiling_per_second: float | None) -> tuple[int, int]:
@@ -87,11 +96,17 @@ def _split(fans: Sequence[PhaseFan], count: int, job: Callable[[PhaseFan], Job])
 
 class _Phase:
     def __init__(
-        self, clients: Sequence[HttpClient], config: RushConfig, ceiling: float | None, say: Say
+        self,
+        clients: Sequence[HttpClient],
+        config: RushConfig,
+        ceiling: float | None,
+        say: Say,
+        bench: BareBench | None,
     ) -> None:
         self.clients = clients
         self.config = config
         self.ceiling = ceiling
+        self.bench = bench
         self._say = say
         self.run = IsolatedRun()
         self.prep = Preparer(clients, config, self.run.prep)
@@ -117,6 +132,7 @@ class _Phase:
         keep_replies: bool = False,
     ) -> WindowResult:
         config = self.config
+        before = await self._reference(endpoint, "before")
         self.part(
             f"{endpoint} (warm-up + window)",
             f"{endpoint} alone, {config.endpoint_seconds:g} s, {len(fans):,} fans",
@@ -131,18 +147,26 @@ class _Phase:
             keep_replies=keep_replies,
             decode=keep_replies,
         )
-        self.run.rows.append(
-            isolated_row(
-                endpoint,
-                result.recorder,
-                seconds=result.seconds,
-                fans=len(fans),
-                ceiling_per_second=self.ceiling,
-                exhausted_at=result.exhausted_at,
-                client_cpu_seconds=result.client_cpu_seconds,
-                cpu=result.cpu,
-            )
+        after = await self._reference(endpoint, "after")
+        row = isolated_row(
+            endpoint,
+            result.recorder,
+            seconds=result.seconds,
+            fans=len(fans),
+            ceiling_per_second=self.ceiling,
+            exhausted_at=result.exhausted_at,
+            client_cpu_seconds=result.client_cpu_seconds,
+            cpu=result.cpu,
         )
+        if before is not None and after is not None:
+            row["beside"] = beside_figures(before, after)
+            if row["beside"] is None:
+                why = before.note or after.note
+                self.run.notes.append(
+                    f"{endpoint}: its bare app was not measured beside its step ({why}); "
+                    "it is rated against the ceiling's."
+                )
+        self.run.rows.append(row)
         if result.exhausted:
             self.run.notes.append(
                 f"{endpoint}: all {len(fans):,} prepared requests were sent "
@@ -151,6 +175,14 @@ class _Phase:
             )
         return result
 
+    async def _reference(self, endpoint: str, when: str) -> BareFigure | None:
+        """The step's reference bare app measured now, if the ceiling's bench is at hand."""
+        reference = REFERENCES.get(endpoint)
+        if self.bench is None or reference is None:
+            return None
+        self.part(BESIDE, f"bare app, {reference.app}, {when} {endpoint}")
+        return await self.bench.measure(reference.app)
+
 
 async def run_isolated(
     clients: Sequence[HttpClient],
@@ -158,10 +190,12 @@ async def run_isolated(
     run_id: str,
     ceiling_per_second: float | None,
     say: Say,
+    bench: BareBench | None = None,
 ) -> IsolatedRun:
-    """Every step in turn; leaves the room and the sale's policy as it found them."""
+    """Every step in turn, each between two measurements of its reference bare app on `bench`
+    (if given); leaves the room and the sale's policy as it found them."""
     started = perf_counter()
-    phase = _Phase(clients, config, ceiling_per_second, say)
+    phase = _Phase(clients, config, ceiling_per_second, say, bench)
     previous = [client.recorder for client in clients]
     for client in clients:
         client.recorder = phase.run.prep

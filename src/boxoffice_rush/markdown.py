@@ -206,6 +206,7 @@ def bare_app_lines(report: dict[str, Any]) -> list[str]:
         "endpoint",
         "reference (why)",
         "its req/s",
+        "measured",
         "endpoint",
         "ratio",
         "ratio by server CPU/request",
@@ -215,6 +216,10 @@ def bare_app_lines(report: dict[str, Any]) -> list[str]:
     return [
         *lines,
         *table(headers, reference_rows(report)),
+        "",
+        "Measured: the bare app's req/s in the ceiling above, or (the endpoints alone, with the",
+        "ceiling measured) the mean of its req/s right before and right after the endpoint's",
+        "step: this host's speed drifts by a fifth within a minute.",
         "",
         "Ratio by server CPU/request: the bare app's server CPU per request over the endpoint's",
         "(the machine's busy time over the timed window less the load generator's own): what",

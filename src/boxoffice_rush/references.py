@@ -14,6 +14,9 @@ Which bare app is an endpoint's reference, from what its route does on PostgreSQ
 - A payment checks the pass in Redis, runs one statement (bx_settle), then uses the pass up in
   Redis (after the commit, so that the pass outlives a payment that failed): against the app
   making a Redis, a PostgreSQL and a Redis round trip, in that order.
+
+An endpoint alone is rated against its app as measured right before and right after its step
+(`beside`, the mean of the two), when the run measured it there; else against the ceiling's.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from typing import Any, NamedTuple
 
 from boxoffice_rush import endpoints
 from boxoffice_rush.bare_apps import BareApp
+from boxoffice_rush.bare_servers import BareFigure
 from boxoffice_rush.targets import mark
 
 __all__ = [
     "REFERENCES",
     "Reference",
     "bare_rates",
+    "beside_figures",
     "rate_against_references",
     "ratio_to_reference",
     "reference_rows",
@@ -92,6 +97,37 @@ def cpu_ratio(row: dict[str, Any] | None, reference_us: float | None) -> float |
     return round(reference_us / float(cost["server"]), 3)
 
 
+def beside_figures(before: BareFigure, after: BareFigure) -> dict[str, Any] | None:
+    """The reference app's req/s and server CPU µs per request right before and right after a
+    step, and their means; None unless both were measured."""
+    measured = [figure.ceiling for figure in (before, after) if figure.ceiling is not None]
+    if len(measured) < 2:
+        return None
+    rates = [figure.per_second for figure in measured]
+    costs = [
+        cost["server"]
+        for figure in measured
+        if figure.cpu and (cost := figure.cpu.per_request_us(figure.requests))
+    ]
+    return {
+        "app": before.app.value,
+        "per_second": [round(rate, 1) for rate in rates],
+        "mean_per_second": round(sum(rates) / 2, 1),
+        "server_cpu_us_per_request": round(sum(costs) / 2, 1) if len(costs) == 2 else None,
+    }
+
+
+def _reference_figures(
+    row: dict[str, Any], app: BareApp, rates: Mapping[str, float], costs: Mapping[str, float]
+) -> tuple[float | None, float | None, str]:
+    """The reference's req/s and server CPU µs per request for an endpoint alone, and where
+    they were measured: beside its step if they were, else in the ceiling."""
+    beside = row.get("beside")
+    if beside:
+        return beside["mean_per_second"], beside["server_cpu_us_per_request"], "beside the step"
+    return rates.get(app.value), costs.get(app.value), "in the ceiling"
+
+
 def ratio_to_reference(
     endpoint: str, per_second: float, rates: Mapping[str, float]
 ) -> float | None:
@@ -124,15 +160,16 @@ def rate_against_references(
         if reference is None:
             rated.append({**row, "reference": None, "ratio_to_reference": None})
             continue
-        rate = rates.get(reference.app.value)
+        rate, cost, where = _reference_figures(row, reference.app, rates, costs)
         ratio = _ratio(row["ok_per_second"], rate)
         rated.append(
             {
                 **row,
                 "reference": reference.app.value,
                 "reference_per_second": rate,
+                "reference_measured": where,
                 "ratio_to_reference": ratio,
-                "cpu_ratio_to_reference": cpu_ratio(row, costs.get(reference.app.value)),
+                "cpu_ratio_to_reference": cpu_ratio(row, cost),
                 "target": reference.target,
                 "mark": mark(ratio, reference.target, missing=_missing(reference.app, bare_apps)),
             }
@@ -141,9 +178,10 @@ def rate_against_references(
 
 
 def reference_rows(report: dict[str, Any]) -> list[list[Any]]:
-    """Issue 16's targets: endpoint, its reference app and why, the app's req/s, the endpoint's
-    2xx/s (GET /healthz: the ceiling's req/s), the ratio, the ratio of server CPU per request
-    (the reference's over the endpoint's), the target and its mark (by req/s)."""
+    """Issue 16's targets: endpoint, its reference app and why, the app's req/s and where it
+    was measured, the endpoint's 2xx/s (GET /healthz: the ceiling's req/s), the ratio, the ratio
+    of server CPU per request (the reference's over the endpoint's), the target and its mark (by
+    req/s)."""
     bare_apps = report.get("bare_apps") or []
     rates = bare_rates(bare_apps)
     costs = bare_cpu(bare_apps)
@@ -152,23 +190,27 @@ def reference_rows(report: dict[str, Any]) -> list[list[Any]]:
     ceiling = report.get("ceiling")
     rows = []
     for name, reference in REFERENCES.items():
-        rate = rates.get(reference.app.value)
-        measured: float | None
         figures = ceiling if name == endpoints.HEALTHZ else alone.get(name)
+        rate, cost, where = _reference_figures(figures or {}, reference.app, rates, costs)
         rate_key = "per_second" if name == endpoints.HEALTHZ else "ok_per_second"
-        measured = figures[rate_key] if figures else None
+        measured: float | None = figures[rate_key] if figures else None
         ratio = _ratio(measured, rate)
         missing = _missing(reference.app, bare_apps) if not rate else "not measured"
         if measured is None and name != endpoints.HEALTHZ and not isolated:
             missing = "not measured (run with --endpoints)"
+        beside = (figures or {}).get("beside")
+        if beside:
+            before, after = (f"{value:,.1f}" for value in beside["per_second"])
+            where = f"{where} ({before} before, {after} after)"
         rows.append(
             [
                 name,
                 f"{reference.app} ({reference.why})",
                 rate,
+                where if rate else None,
                 measured,
                 ratio,
-                cpu_ratio(figures, costs.get(reference.app.value)),
+                cpu_ratio(figures, cost),
                 f"≥ {reference.target:g}",
                 mark(ratio, reference.target, missing=missing),
             ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import secrets
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from boxoffice_rush.audit import AuditResult, run_audit
-from boxoffice_rush.bare_servers import BareFigure, measure_bare_apps
+from boxoffice_rush.bare_servers import BareBench, BareFigure, measure_bare_apps
 from boxoffice_rush.ceiling import Ceiling, measure_ceiling
 from boxoffice_rush.chart import write_chart
 from boxoffice_rush.client import HttpClient
@@ -108,22 +109,30 @@ async def _measure(config: RushConfig, run_id: str, progress: Progress) -> _Meas
             concert_id, setup, accounts = await _setup(clients, config, run_id, progress)
         ceiling = None
         bare_apps: list[BareFigure] = []
-        if config.ceiling:
-            progress.add_task(
-                "ceiling", total=None, detail=f"GET /healthz, {config.ceiling_seconds:g} s"
-            )
-            ceiling = await measure_ceiling(clients, config.connections, config.ceiling_seconds)
-            bare_apps = await _measure_bare_apps(config, progress)
-        isolated = None
-        if config.endpoints:
-            step = progress.add_task("endpoints", total=None, detail="")
-            isolated = await run_isolated(
-                clients,
-                config,
-                run_id,
-                ceiling.per_second if ceiling else None,
-                lambda detail: progress.update(step, detail=detail),
-            )
+        async with contextlib.AsyncExitStack() as stack:
+            bench = None
+            if config.ceiling:
+                progress.add_task(
+                    "ceiling", total=None, detail=f"GET /healthz, {config.ceiling_seconds:g} s"
+                )
+                ceiling = await measure_ceiling(clients, config.connections, config.ceiling_seconds)
+                bench = await stack.enter_async_context(_bare_bench(config))
+                step = progress.add_task("bare apps", total=None, detail="")
+                bare_apps = await measure_bare_apps(
+                    bench, lambda detail: progress.update(step, detail=detail)
+                )
+            isolated = None
+            if config.endpoints:
+                step = progress.add_task("endpoints", total=None, detail="")
+                isolated = await run_isolated(
+                    clients,
+                    config,
+                    run_id,
+                    ceiling.per_second if ceiling else None,
+                    lambda detail: progress.update(step, detail=detail),
+                    bench,
+                )
+        # The bare apps' servers are stopped before the sale.
         origin = perf_counter()
         recorder = Recorder(origin)
         ledger = SalesLedger(config.total_seats)
@@ -149,17 +158,15 @@ async def _measure(config: RushConfig, run_id: str, progress: Progress) -> _Meas
     return _Measured(setup, ceiling, bare_apps, isolated, sale, recorder, ledger)
 
 
-async def _measure_bare_apps(config: RushConfig, progress: Progress) -> list[BareFigure]:
+def _bare_bench(config: RushConfig) -> BareBench:
     """The bare apps, each on a server of its own with the servers' worker count and settings,
-    driven by as many loops as GET /healthz had over every URL."""
-    step = progress.add_task("bare apps", total=None, detail="")
-    return await measure_bare_apps(
+    driven by as many loops as GET /healthz had over every URL, for as long."""
+    return BareBench(
         workers=config.ceiling_workers,
         server_env=dict(config.audit_env),
         loops=config.connections * len(config.base_urls),
         seconds=config.ceiling_seconds,
         logs=config.output_dir,
-        say=lambda detail: progress.update(step, detail=detail),
     )
 
 

@@ -14,8 +14,9 @@ from boxoffice import cli
 from boxoffice.bare import KIND_VARIABLE, _Pools
 from boxoffice.bare import BareApp as ServedApp
 from boxoffice.settings import Settings
+from boxoffice_rush import ceiling
 from boxoffice_rush.bare_apps import BareApp
-from boxoffice_rush.bare_servers import BareServer, unmeasurable
+from boxoffice_rush.bare_servers import BareBench, BareServer, unmeasurable
 from boxoffice_rush.client import HttpClient
 from boxoffice_rush.stats import Recorder
 
@@ -131,3 +132,55 @@ def test_each_bare_app_makes_the_round_trips_it_is_named_for_in_order(
     pools.postgres = trips if app.uses_postgres else None  # type: ignore[assignment]
     asyncio.run(pools.round_trips())
     assert trips.made == made
+
+
+def _bench(tmp_path: Path, env: dict[str, str] | None = None) -> BareBench:
+    env = {"BOXOFFICE_DATA_DIR": str(tmp_path), **(env or {})}
+    return BareBench(workers=1, server_env=env, loops=2, seconds=0.3, logs=tmp_path)
+
+
+async def test_a_bench_keeps_each_app_up_between_measurements_until_it_closes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(ceiling, "WARM_UP_SECONDS", 0.05)
+    bench = _bench(tmp_path)
+    async with bench:
+        first = await bench.measure(BareApp.NOTHING)
+        (server, _client) = bench._running[BareApp.NOTHING]
+        second = await bench.measure(BareApp.NOTHING)
+        assert bench._running[BareApp.NOTHING][0] is server  # the same server, not a new one
+        assert not server.exited()
+    assert server.exited()
+    assert not bench._running
+    for figure in (first, second):
+        assert figure.note == ""
+        assert figure.ceiling is not None
+        assert figure.ceiling.requests > 0
+        assert figure.ceiling.errors == 0
+
+
+async def test_a_bench_says_why_an_app_is_not_measured_and_does_not_try_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async with _bench(tmp_path) as bench:
+        lacking = await bench.measure(BareApp.REDIS)  # the servers' settings name no Redis
+        assert lacking.ceiling is None
+        assert "no Redis" in lacking.note
+        assert not bench._running
+        # A server that exits at start: said, and not started again at the next measurement.
+        monkeypatch.setattr(BareServer, "start", lambda self: None)
+        monkeypatch.setattr(BareServer, "ready", _never_ready)
+        failed = await bench.measure(BareApp.NOTHING)
+        assert (failed.ceiling, failed.note) == (None, "not measured: exited at start: boom")
+        monkeypatch.setattr(BareServer, "ready", _must_not_start)
+        again = await bench.measure(BareApp.NOTHING)
+        assert again.note == failed.note
+        assert not bench._running
+
+
+async def _never_ready(self: BareServer, client: HttpClient, seconds: float = 0) -> str:
+    return "exited at start: boom"
+
+
+async def _must_not_start(self: BareServer, client: HttpClient, seconds: float = 0) -> str:
+    raise AssertionError("a server that failed to start was started again")

@@ -8,13 +8,16 @@ from typing import Any
 import orjson
 import pytest
 
-from boxoffice_rush import ceiling
+from boxoffice_rush import ceiling, endpoints, isolated
+from boxoffice_rush.bare_apps import BareApp
+from boxoffice_rush.bare_servers import BareFigure
 from boxoffice_rush.client import Reply
 from boxoffice_rush.config import RushConfig
 from boxoffice_rush.fan import FanAccount
-from boxoffice_rush.isolated import MAX_ACTIVE_POOL, MIN_POOL, pool_sizes
+from boxoffice_rush.isolated import BESIDE, MAX_ACTIVE_POOL, MIN_POOL, pool_sizes
 from boxoffice_rush.isolated_prep import PhaseFan, Preparer
-from boxoffice_rush.stats import Recorder
+from boxoffice_rush.references import rate_against_references
+from boxoffice_rush.stats import Recorder, summarize
 from boxoffice_rush.window import Job, OneShot, RoundRobin, WindowResult, run_window
 
 
@@ -136,3 +139,79 @@ def test_each_fan_holds_its_own_seat_and_pays_its_own_hold() -> None:
     Preparer.record_payments(fans, _window([(payment, Reply(201, None, "", None))]))
     assert fans[2].paid
     assert fans[2].token is None  # a payment uses the pass up
+
+
+CLIENTS = [FakeClient()]  # the step's window is stood in for: nothing is sent
+FANS = [PhaseFan(FanAccount(0, {}), 0)]
+
+
+class _Bench:
+    """Stands in for the bare apps' bench: each measurement a rate from `rates`, in turn."""
+
+    def __init__(self, events: list[str], rates: list[float]) -> None:
+        self.events = events
+        self.rates = rates
+
+    async def measure(self, app: BareApp) -> BareFigure:
+        self.events.append(f"bare {app.value}")
+        rate = self.rates.pop(0)
+        return BareFigure(app, ceiling.Ceiling(int(rate), 1.0, rate, summarize([]), 0, 0.1))
+
+
+async def test_a_step_is_rated_against_its_app_measured_right_before_and_after_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    events: list[str] = []
+
+    async def window(*_args: Any, **_options: Any) -> WindowResult:
+        events.append("window")
+        recorder = Recorder(0.0)
+        for _ in range(300):
+            recorder.record(endpoints.STATUS, 0.0, 0.001, 200, "")
+        return WindowResult(recorder, 1.0, 0.1, 300)
+
+    monkeypatch.setattr(isolated, "run_window", window)
+    bench = _Bench(events, [600.0, 400.0])
+    phase = isolated._Phase(CLIENTS, _config(tmp_path), 1000.0, lambda _: None, bench)  # type: ignore[arg-type]
+    await phase.step(endpoints.STATUS, FANS, lambda fan: _jobs(1)[0], once=False)
+
+    assert events == ["bare one Redis", "window", "bare one Redis"]
+    (row,) = phase.run.rows
+    assert row["beside"]["per_second"] == [600.0, 400.0]
+    assert row["beside"]["mean_per_second"] == 500.0
+    (rated,) = rate_against_references(phase.run.rows, [])
+    assert (rated["ratio_to_reference"], rated["mark"]) == (0.6, "met")
+    phase.part("")
+    assert set(phase.run.timings) == {f"{endpoints.STATUS} (warm-up + window)", BESIDE}
+
+
+async def test_without_a_bench_a_step_measures_no_bare_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async def window(*_args: Any, **_options: Any) -> WindowResult:
+        return WindowResult(Recorder(0.0), 1.0, 0.1, 0)
+
+    monkeypatch.setattr(isolated, "run_window", window)
+    phase = isolated._Phase(CLIENTS, _config(tmp_path), 1000.0, lambda _: None, None)  # type: ignore[arg-type]
+    await phase.step(endpoints.STATUS, FANS, lambda fan: _jobs(1)[0], once=False)
+    assert "beside" not in phase.run.rows[0]
+
+
+async def test_a_step_whose_app_was_lost_beside_it_says_so_and_keeps_the_ceiling(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async def window(*_args: Any, **_options: Any) -> WindowResult:
+        return WindowResult(Recorder(0.0), 1.0, 0.1, 0)
+
+    class _Lost(_Bench):
+        async def measure(self, app: BareApp) -> BareFigure:
+            return BareFigure(app, None, "not measured: exited: boom")
+
+    monkeypatch.setattr(isolated, "run_window", window)
+    phase = isolated._Phase(CLIENTS, _config(tmp_path), 1000.0, lambda _: None, _Lost([], []))  # type: ignore[arg-type]
+    await phase.step(endpoints.HOLD, FANS, lambda fan: _jobs(1)[0], once=True)
+    assert phase.run.rows[0]["beside"] is None
+    assert phase.run.notes == [
+        f"{endpoints.HOLD}: its bare app was not measured beside its step (not measured: "
+        "exited: boom); it is rated against the ceiling's."
+    ]

@@ -7,8 +7,12 @@ from typing import Any
 
 from boxoffice_rush import endpoints
 from boxoffice_rush.bare_apps import BareApp
+from boxoffice_rush.bare_servers import BareFigure
+from boxoffice_rush.ceiling import Ceiling
+from boxoffice_rush.machine_cpu import CpuSpent
 from boxoffice_rush.markdown import bare_app_lines, client_bound_lines, client_share
-from boxoffice_rush.references import rate_against_references, reference_rows
+from boxoffice_rush.references import beside_figures, rate_against_references, reference_rows
+from boxoffice_rush.stats import summarize
 
 BARE = [
     {"app": "bare", "per_second": 10_000.0, "note": ""},
@@ -67,11 +71,27 @@ def test_reference_rows_rate_healthz_by_the_ceiling_and_the_rest_alone() -> None
         "isolated": {"endpoints": [_alone(endpoints.STATUS, 2_000.0)]},
     }
     rows = {row[0]: row[1:] for row in reference_rows(report)}
-    assert rows[endpoints.HEALTHZ][1:] == [10_000.0, 8_000.0, 0.8, None, "≥ 0.7", "met"]
-    assert rows[endpoints.STATUS][1:4] == [4_000.0, 2_000.0, 0.5]
+    assert rows[endpoints.HEALTHZ][1:] == [
+        10_000.0,
+        "in the ceiling",
+        8_000.0,
+        0.8,
+        None,
+        "≥ 0.7",
+        "met",
+    ]
+    assert rows[endpoints.STATUS][1:5] == [4_000.0, "in the ceiling", 2_000.0, 0.5]
     assert rows[endpoints.HOLD][0].startswith("one Redis + one PostgreSQL (")
     assert rows[endpoints.PAY][0].startswith("two Redis + one PostgreSQL (")
-    assert rows[endpoints.PAY][1:] == [1_800.0, None, None, None, "≥ 0.5", "not measured"]
+    assert rows[endpoints.PAY][1:] == [
+        1_800.0,
+        "in the ceiling",
+        None,
+        None,
+        None,
+        "≥ 0.5",
+        "not measured",
+    ]
 
 
 def test_without_a_ceiling_or_endpoints_the_rows_say_what_to_run() -> None:
@@ -121,3 +141,64 @@ def test_rates_the_client_kept_up_with_are_not_flagged() -> None:
     }
     assert client_bound_lines(report) == []
     assert client_share(report["ceiling"]) == 0.4
+
+
+def _figure(app: BareApp, per_second: float, server_us: float | None) -> BareFigure:
+    requests = int(per_second)  # over one second
+    cpu = None
+    if server_us is not None:
+        cpu = CpuSpent(
+            machine=server_us * requests / 1e6 + 0.5, client=0.5, postgres=0, redis=0, app=0
+        )
+    measured = Ceiling(requests, 1.0, per_second, summarize([]), 0, 0.5, cpu)
+    return BareFigure(app, measured)
+
+
+def test_an_endpoint_alone_is_rated_against_its_app_measured_beside_its_step() -> None:
+    beside = beside_figures(
+        _figure(BareApp.REDIS, 5_000.0, 200.0), _figure(BareApp.REDIS, 3_000.0, 300.0)
+    )
+    assert beside == {
+        "app": "one Redis",
+        "per_second": [5_000.0, 3_000.0],
+        "mean_per_second": 4_000.0,
+        "server_cpu_us_per_request": 250.0,
+    }
+    status = {
+        **_alone(endpoints.STATUS, 2_600.0),
+        "beside": beside,
+        "server_cpu_us_per_request": {"server": 500.0},
+    }
+    seats = _alone(endpoints.SEATS, 2_600.0)  # its step measured no reference
+    # The ceiling's one-Redis app made 6,500 req/s: minutes earlier, on a faster host.
+    ceiling_apps = [{**BARE[1], "per_second": 6_500.0}]
+    by_name = {r["endpoint"]: r for r in rate_against_references([status, seats], ceiling_apps)}
+    assert by_name[endpoints.STATUS]["reference_per_second"] == 4_000.0
+    assert by_name[endpoints.STATUS]["ratio_to_reference"] == 0.65
+    assert by_name[endpoints.STATUS]["cpu_ratio_to_reference"] == 0.5  # 250 µs over 500
+    assert by_name[endpoints.STATUS]["reference_measured"] == "beside the step"
+    assert by_name[endpoints.STATUS]["mark"] == "met"
+    assert by_name[endpoints.SEATS]["ratio_to_reference"] == 0.4
+    assert by_name[endpoints.SEATS]["reference_measured"] == "in the ceiling"
+
+    report = {"ceiling": None, "bare_apps": ceiling_apps, "isolated": {"endpoints": [status]}}
+    rows = {row[0]: row[1:] for row in reference_rows(report)}
+    assert rows[endpoints.STATUS][1:6] == [
+        4_000.0,
+        "beside the step (5,000.0 before, 3,000.0 after)",
+        2_600.0,
+        0.65,
+        0.5,
+    ]
+
+
+def test_a_step_whose_app_was_measured_once_only_is_not_rated_beside() -> None:
+    lost = BareFigure(BareApp.REDIS, None, "not measured: exited")
+    assert beside_figures(_figure(BareApp.REDIS, 5_000.0, None), lost) is None
+    assert beside_figures(lost, _figure(BareApp.REDIS, 5_000.0, None)) is None
+    # Both rates, no CPU figures: rated by rate only.
+    both = beside_figures(
+        _figure(BareApp.REDIS, 5_000.0, None), _figure(BareApp.REDIS, 4_000.0, None)
+    )
+    assert both is not None
+    assert (both["mean_per_second"], both["server_cpu_us_per_request"]) == (4_500.0, None)
