@@ -16,7 +16,7 @@ RUNS=${1:-15}
 GAP=${2:-15}
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install wrk" >&2; exit 2; }
 export BOXOFFICE_DATA_DIR=$(mktemp -d) BOXOFFICE_LOG_LEVEL=WARNING
-export BOXOFFICE_REDIS_URL=redis://127.0.0.1:6379/13 BOXOFFICE_BARE_APP=redis
+export BOXOFFICE_REDIS_URL=redis://127.0.0.1:6379/13
 PORT=$("$BIN/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 setsid "$BIN/boxoffice" serve-bare redis --port "$PORT" --workers 2 >/dev/null 2>&1 &
 SERVER=$!

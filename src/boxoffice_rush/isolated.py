@@ -111,6 +111,7 @@ class _Phase:
         self.run = IsolatedRun()
         self.prep = Preparer(clients, config, self.run.prep)
         self._part: tuple[str, float] | None = None
+        self._last_reference: BareFigure | None = None
 
     def part(self, label: str, detail: str = "") -> None:
         """A new part of the phase begins: the last one's time is added to the timings."""
@@ -176,12 +177,19 @@ class _Phase:
         return result
 
     async def _reference(self, endpoint: str, when: str) -> BareFigure | None:
-        """The step's reference bare app measured now, if the ceiling's bench is at hand."""
+        """The step's reference bare app measured now, if the ceiling's bench is at hand. The
+        measurement right after a step is also the next one's right before it when that step
+        has the same reference and nothing ran in between (join, then status polls)."""
         reference = REFERENCES.get(endpoint)
         if self.bench is None or reference is None:
             return None
+        last = self._last_reference
+        straight_after = self._part is not None and self._part[0] == BESIDE
+        if when == "before" and straight_after and last is not None and last.app is reference.app:
+            return last
         self.part(BESIDE, f"bare app, {reference.app}, {when} {endpoint}")
-        return await self.bench.measure(reference.app)
+        self._last_reference = await self.bench.measure(reference.app)
+        return self._last_reference
 
 
 async def run_isolated(

@@ -158,21 +158,33 @@ class _Bench:
         return BareFigure(app, ceiling.Ceiling(int(rate), 1.0, rate, summarize([]), 0, 0.1))
 
 
+def _phase(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    bench: Any,
+    events: list[str] | None = None,
+    answers: int = 0,
+) -> Any:
+    """A phase whose step windows are stood in for: each noted in `events` (if given) and
+    answering `answers` status polls with 200 in one second."""
+
+    async def window(*_args: Any, **_options: Any) -> WindowResult:
+        if events is not None:
+            events.append("window")
+        recorder = Recorder(0.0)
+        for _ in range(answers):
+            recorder.record(endpoints.STATUS, 0.0, 0.001, 200, "")
+        return WindowResult(recorder, 1.0, 0.1, answers)
+
+    monkeypatch.setattr(isolated, "run_window", window)
+    return isolated._Phase(CLIENTS, _config(tmp_path), 1000.0, lambda _: None, bench)
+
+
 async def test_a_step_is_rated_against_its_app_measured_right_before_and_after_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     events: list[str] = []
-
-    async def window(*_args: Any, **_options: Any) -> WindowResult:
-        events.append("window")
-        recorder = Recorder(0.0)
-        for _ in range(300):
-            recorder.record(endpoints.STATUS, 0.0, 0.001, 200, "")
-        return WindowResult(recorder, 1.0, 0.1, 300)
-
-    monkeypatch.setattr(isolated, "run_window", window)
-    bench = _Bench(events, [600.0, 400.0])
-    phase = isolated._Phase(CLIENTS, _config(tmp_path), 1000.0, lambda _: None, bench)  # type: ignore[arg-type]
+    phase = _phase(monkeypatch, tmp_path, _Bench(events, [600.0, 400.0]), events, answers=300)
     await phase.step(endpoints.STATUS, FANS, lambda fan: _jobs(1)[0], once=False)
 
     assert events == ["bare one Redis", "window", "bare one Redis"]
@@ -188,11 +200,7 @@ async def test_a_step_is_rated_against_its_app_measured_right_before_and_after_i
 async def test_without_a_bench_a_step_measures_no_bare_app(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    async def window(*_args: Any, **_options: Any) -> WindowResult:
-        return WindowResult(Recorder(0.0), 1.0, 0.1, 0)
-
-    monkeypatch.setattr(isolated, "run_window", window)
-    phase = isolated._Phase(CLIENTS, _config(tmp_path), 1000.0, lambda _: None, None)  # type: ignore[arg-type]
+    phase = _phase(monkeypatch, tmp_path, None)
     await phase.step(endpoints.STATUS, FANS, lambda fan: _jobs(1)[0], once=False)
     assert "beside" not in phase.run.rows[0]
 
@@ -200,18 +208,38 @@ async def test_without_a_bench_a_step_measures_no_bare_app(
 async def test_a_step_whose_app_was_lost_beside_it_says_so_and_keeps_the_ceiling(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    async def window(*_args: Any, **_options: Any) -> WindowResult:
-        return WindowResult(Recorder(0.0), 1.0, 0.1, 0)
-
     class _Lost(_Bench):
         async def measure(self, app: BareApp) -> BareFigure:
             return BareFigure(app, None, "not measured: exited: boom")
 
-    monkeypatch.setattr(isolated, "run_window", window)
-    phase = isolated._Phase(CLIENTS, _config(tmp_path), 1000.0, lambda _: None, _Lost([], []))  # type: ignore[arg-type]
+    phase = _phase(monkeypatch, tmp_path, _Lost([], []))
     await phase.step(endpoints.HOLD, FANS, lambda fan: _jobs(1)[0], once=True)
     assert phase.run.rows[0]["beside"] is None
     assert phase.run.notes == [
         f"{endpoints.HOLD}: its bare app was not measured beside its step (not measured: "
         "exited: boom); it is rated against the ceiling's."
     ]
+
+
+async def test_a_measurement_after_a_step_serves_as_the_next_ones_before_only_if_nothing_ran(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    events: list[str] = []
+    bench = _Bench(events, [600.0, 400.0, 500.0, 300.0, 200.0, 100.0, 50.0])
+    phase = _phase(monkeypatch, tmp_path, bench, events)
+    job = lambda fan: _jobs(1)[0]  # noqa: E731
+    await phase.step(endpoints.JOIN, FANS, job, once=True)
+    await phase.step(endpoints.STATUS, FANS, job, once=False)  # straight after, same app
+    phase.part("leaving the line")  # something ran between the steps
+    await phase.step(endpoints.SEATS, FANS, job, once=False)
+    await phase.step(endpoints.HOLD, FANS, job, once=True)  # another app
+
+    one_redis, redis_postgres = "bare one Redis", "bare one Redis + one PostgreSQL"
+    assert events == [
+        one_redis, "window", one_redis,  # join
+        "window", one_redis,  # status: join's after is its before
+        one_redis, "window", one_redis,  # seat map: measured again after the leaving
+        redis_postgres, "window", redis_postgres,  # hold
+    ]  # fmt: skip
+    besides = [row["beside"]["per_second"] for row in phase.run.rows]
+    assert besides == [[600.0, 400.0], [400.0, 500.0], [300.0, 200.0], [100.0, 50.0]]
