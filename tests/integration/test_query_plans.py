@@ -9,7 +9,7 @@ for it must be there and be the planner's pick.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import TextClause, text
@@ -70,6 +70,7 @@ async def busy_sale(migrated_database_url: str | None) -> AsyncIterator[AsyncCon
         await connection.execute(hold, {"busy": busy, "schedule": schedule, "count": BUSY_HOLDS})
         await connection.execute(text("ANALYZE reservation"))
         connection.info["quiet_fan"] = quiet
+        connection.info["schedule"] = schedule
         yield connection
         await transaction.rollback()
     await engine.dispose()
@@ -132,6 +133,48 @@ async def test_a_batch_of_holds_or_payments_reads_no_table_whole(
 
     assert "Seq Scan" not in plan, plan
     assert "Hash" not in plan, plan
+
+
+async def test_a_hold_once_warm_plans_none_of_its_statements_again(
+    busy_sale: AsyncConnection,
+) -> None:
+    # Left to choose, PostgreSQL planned bx_hold's two statements that take seats by `= ANY` of
+    # an array afresh on every call (their plan made once looked dearer), about a quarter of
+    # the function's time (scripts/profiling/hold_plans.py). Every plan PostgreSQL makes on this
+    # connection is reported to it (debug_print_plan at client_min_messages LOG): the first
+    # calls plan the function's statements, and the statement that calls it, once; after them
+    # a hold plans nothing.
+    schedule, fan = busy_sale.info["schedule"], busy_sale.info["quiet_fan"]
+    await busy_sale.execute(
+        text(
+            "INSERT INTO seat (schedule_id, number, section, price, status)"
+            " SELECT :schedule, n, 'A', 100, 'AVAILABLE' FROM generate_series(1, 10) n"
+        ),
+        {"schedule": schedule},
+    )
+    driver = (await busy_sale.get_raw_connection()).driver_connection
+    assert driver is not None
+    plans: list[object] = []
+    driver.add_log_listener(lambda _connection, message: plans.append(message))
+    await driver.execute("SET client_min_messages = log; SET debug_print_plan = on")
+    now = datetime.now(UTC)
+    planned = []
+    for number in range(1, 11):
+        plans.clear()
+        outcome = await driver.fetchval(
+            "SELECT outcome FROM bx_hold($1, $2, $3, $4, $5, 100)",
+            fan,
+            schedule,
+            [number],
+            now + timedelta(minutes=5),
+            now,
+        )
+        assert outcome == "HELD"
+        planned.append(len(plans))
+    await driver.execute("RESET debug_print_plan; RESET client_min_messages")
+
+    assert planned[0] > 0, "no plan was reported: the test sees nothing"
+    assert planned[-3:] == [0, 0, 0], planned
 
 
 async def test_the_services_connections_compile_no_statement_just_in_time(

@@ -7,6 +7,11 @@
 --
 -- Loaded by the migrations (boxoffice/migrations/functions.py): a change to this file ships with
 -- a migration that loads it again (tests/unit/test_server_functions.py fails until one does).
+--
+-- Its statements keep one plan each (plan_cache_mode, below). Left to choose, PostgreSQL planned
+-- the two that take the seats (by `= ANY` of an array) afresh on every call, as their plan made
+-- once assumes a longer array than a hold names and so looked dearer: a quarter of the call's
+-- time (scripts/profiling/hold_plans.py). The plan made once reads the same indexes.
 
 CREATE OR REPLACE FUNCTION bx_hold(
     p_user_id bigint, p_schedule_id bigint, p_numbers integer[],
@@ -14,7 +19,7 @@ CREATE OR REPLACE FUNCTION bx_hold(
 ) RETURNS TABLE (
     outcome text, reservation_id bigint, held integer,
     seat_ids bigint[], seat_numbers integer[], seat_prices bigint[]
-) LANGUAGE plpgsql VOLATILE AS $$
+) LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
     v_id bigint;
