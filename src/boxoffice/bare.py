@@ -67,6 +67,14 @@ class BareApp(StrEnum):
         return "postgres" in self.trips
 
 
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """What a bare app's connection needs on its way back to its pool: nothing. asyncpg's own
+    reset sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` as each request
+    gives its connection back, a second round trip a request of the product never makes (its
+    pool, SQLAlchemy's, sends nothing for an autocommit connection); `SELECT 1` changes nothing
+    a reset would undo, and a transaction left open is still rolled back by asyncpg first."""
+
+
 class _Pools:
     """One worker's connections, sized as the product sizes its own from the same settings."""
 
@@ -102,6 +110,7 @@ class _Pools:
                 min_size=size,
                 max_size=size,
                 timeout=deadline,
+                reset=_keep_session,
             )
 
     async def close(self) -> None:
