@@ -8,26 +8,20 @@ for it must be there and be the planner's pick.
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 from sqlalchemy import TextClause, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from boxoffice.audit import DATABASE_CHECKS
 from boxoffice.payments.settling_postgres import SETTLE_ALL
 from boxoffice.platform.database import create_engine
-from boxoffice.platform.migrate import upgrade
 from boxoffice.reservations.holding_postgres import HOLD_ALL
 from boxoffice.settings import Settings
-from tests.conftest import TEST_DATABASE_URL, TEST_SETTINGS
-from tests.integration.cluster import _admin_sql
+from tests.conftest import TEST_SETTINGS
 
 # The per-fan count of held seats that every hold starts with (bx_hold,
 # reservations/holding_postgres.sql).
@@ -76,7 +70,6 @@ async def busy_sale(migrated_database_url: str | None) -> AsyncIterator[AsyncCon
         await connection.execute(hold, {"busy": busy, "schedule": schedule, "count": BUSY_HOLDS})
         await connection.execute(text("ANALYZE reservation"))
         connection.info["quiet_fan"] = quiet
-        connection.info["schedule"] = schedule
         yield connection
         await transaction.rollback()
     await engine.dispose()
@@ -139,124 +132,6 @@ async def test_a_batch_of_holds_or_payments_reads_no_table_whole(
 
     assert "Seq Scan" not in plan, plan
     assert "Hash" not in plan, plan
-
-
-async def test_a_hold_once_warm_plans_none_of_its_statements_again(
-    busy_sale: AsyncConnection,
-) -> None:
-    # Left to choose, PostgreSQL planned bx_hold's two statements that take seats by `= ANY` of
-    # an array afresh on every call (their plan made once looked dearer), about a quarter of
-    # the function's time (scripts/profiling/hold_plans.py). Every plan PostgreSQL makes on this
-    # connection is reported to it (debug_print_plan at client_min_messages LOG): the first
-    # calls plan the function's statements, and the statement that calls it, once; after them
-    # a hold plans nothing.
-    schedule, fan = busy_sale.info["schedule"], busy_sale.info["quiet_fan"]
-    await busy_sale.execute(
-        text(
-            "INSERT INTO seat (schedule_id, number, section, price, status)"
-            " SELECT :schedule, n, 'A', 100, 'AVAILABLE' FROM generate_series(1, 10) n"
-        ),
-        {"schedule": schedule},
-    )
-    driver = (await busy_sale.get_raw_connection()).driver_connection
-    assert driver is not None
-    plans: list[object] = []
-    driver.add_log_listener(lambda _connection, message: plans.append(message))
-    await driver.execute("SET client_min_messages = log; SET debug_print_plan = on")
-    now = datetime.now(UTC)
-    planned = []
-    for number in range(1, 11):
-        plans.clear()
-        outcome = await driver.fetchval(
-            "SELECT outcome FROM bx_hold($1, $2, $3, $4, $5, 100)",
-            fan,
-            schedule,
-            [number],
-            now + timedelta(minutes=5),
-            now,
-        )
-        assert outcome == "HELD"
-        planned.append(len(plans))
-    await driver.execute("RESET debug_print_plan; RESET client_min_messages")
-
-    assert planned[0] > 0, "no plan was reported: the test sees nothing"
-    assert planned[-3:] == [0, 0, 0], planned
-
-
-@pytest.fixture
-async def new_sale() -> AsyncIterator[tuple[asyncpg.Connection, dict[str, int]]]:
-    """A database of its own, migrated, holding only a new sale's first rows: one date of ten
-    seats and one fan, analyzed, so that a plan made now is made from small tables."""
-    assert TEST_DATABASE_URL is not None
-    name = f"bx_plans_{uuid.uuid4().hex[:12]}"
-    await _admin_sql(f"CREATE DATABASE {name}")
-    url = make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        await asyncio.to_thread(upgrade, Settings(database_url=url, **TEST_SETTINGS))
-        plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        connection = await asyncpg.connect(plain)
-        try:
-            schedule = await connection.fetchval(
-                "WITH c AS (INSERT INTO concert (title, venue, description, created_at)"
-                " VALUES ('new', 'hall', '', now()) RETURNING id)"
-                " INSERT INTO schedule (concert_id, starts_at, total_seats, created_at)"
-                " SELECT id, now() + interval '30 days', 10, now() FROM c RETURNING id"
-            )
-            await connection.execute(
-                "INSERT INTO seat (schedule_id, number, section, price, status)"
-                " SELECT $1, n, 'A', 100, 'AVAILABLE' FROM generate_series(1, 10) n",
-                schedule,
-            )
-            fan = await connection.fetchval(
-                "INSERT INTO user_account (username, password_hash, created_at)"
-                " VALUES ('new-fan', 'x', now()) RETURNING id"
-            )
-            await connection.execute("ANALYZE concert, schedule, seat, user_account")
-            yield connection, {"schedule": schedule, "fan": fan}
-        finally:
-            await connection.close()
-    finally:
-        await _admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-async def test_a_hold_on_a_new_sales_small_tables_reads_every_row_by_an_index(
-    new_sale: tuple[asyncpg.Connection, dict[str, int]],
-) -> None:
-    # bx_hold's plans are made once per connection, from the statistics of that moment: on a new
-    # sale's small tables PostgreSQL read `seat` whole to take a seat, and kept doing so as the
-    # tables grew (in a quick rush, 1,992 µs of PostgreSQL's CPU a hold). auto_explain reports
-    # the plan of every statement the function runs to this connection.
-    connection, ids = new_sale
-    now = datetime.now(UTC)
-
-    async def hold(number: int) -> str:
-        return str(
-            await connection.fetchval(
-                "SELECT outcome FROM bx_hold($1, $2, $3, $4, $5, 4)",
-                ids["fan"],
-                ids["schedule"],
-                [number],
-                now + timedelta(minutes=5),
-                now,
-            )
-        )
-
-    # The first hold makes the plans (and asyncpg reads the statement's types); the second runs
-    # them, each reported.
-    assert await hold(3) == "HELD"
-    plans: list[str] = []
-    connection.add_log_listener(lambda _connection, message: plans.append(str(message)))
-    await connection.execute(
-        "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0;"
-        " SET auto_explain.log_nested_statements = on; SET client_min_messages = log"
-    )
-    outcome = await hold(4)
-    await connection.execute("RESET client_min_messages")
-
-    assert outcome == "HELD"
-    taking = [plan for plan in plans if "FOR UPDATE SKIP LOCKED" in plan or "UPDATE seat" in plan]
-    assert len(taking) == 2, plans  # the statements that lock and take the seats
-    assert not [plan for plan in plans if "Seq Scan" in plan and "bx_hold(" not in plan], plans
 
 
 async def test_the_services_connections_compile_no_statement_just_in_time(

@@ -7,14 +7,6 @@
 --
 -- Loaded by the migrations (boxoffice/migrations/functions.py): a change to this file ships with
 -- a migration that loads it again (tests/unit/test_server_functions.py fails until one does).
---
--- Its statements keep one plan each, and every plan reads by an index (the settings below).
--- Left to choose, PostgreSQL planned the two that take the seats (by `= ANY` of an array) afresh
--- on every call, as their plan made once assumes a longer array than a hold names and so looked
--- dearer: a quarter of the call's time (scripts/profiling/hold_plans.py). A plan made once is
--- made from the statistics of its moment: on the small tables of a new sale it read `seat`
--- whole, and went on doing so as the tables grew. With sequential scans off it reads by the
--- indexes every statement here has, whatever the statistics said when it was made.
 
 CREATE OR REPLACE FUNCTION bx_hold(
     p_user_id bigint, p_schedule_id bigint, p_numbers integer[],
@@ -22,8 +14,7 @@ CREATE OR REPLACE FUNCTION bx_hold(
 ) RETURNS TABLE (
     outcome text, reservation_id bigint, held integer,
     seat_ids bigint[], seat_numbers integer[], seat_prices bigint[]
-) LANGUAGE plpgsql VOLATILE
-SET plan_cache_mode = force_generic_plan SET enable_seqscan = off AS $$
+) LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 DECLARE
     v_id bigint;
