@@ -4,10 +4,10 @@
 
 Starts a PostgreSQL cluster of its own (the fault suite's `OwnPostgres`: initdb on a free port,
 removed after) with pg_stat_statements tracking the statements inside functions and their
-planning, migrates it (`boxoffice migrate`), and makes HOLDS holds (default 3,000) of one seat
-each, one after the other on one connection, three times: with `bx_hold` as the migrations load
-it, with its plans made once (plan_cache_mode = force_generic_plan and enable_seqscan = off set
-on the function), and as loaded again. For each run, each statement that ran once a hold: its
+planning, migrates it (`platform.migrate.upgrade`), and makes HOLDS holds (default 3,000) of one
+seat each, one after the other on one connection, three times: with `bx_hold` as the migrations
+load it, with its plans made once (plan_cache_mode = force_generic_plan and enable_seqscan = off
+set on the function), and as loaded again. For each run, each statement that ran once a hold: its
 calls, how many times it was planned, and its mean planning and execution time; then the
 function's mean time per call. Times are wall-clock on an otherwise idle connection, so they
 track PostgreSQL's CPU; compare the runs of one invocation, not runs on different days.
@@ -21,8 +21,6 @@ PostgreSQL the same setting made a hold cost four times the database's CPU (docs
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # the fault suite's cluster, from the repository's tests
 
+from boxoffice.platform.migrate import upgrade  # noqa: E402
+from boxoffice.settings import Settings  # noqa: E402
 from tests.faults.own_postgres import OwnPostgres  # noqa: E402
 
 SEATS = 50_000
@@ -134,12 +134,7 @@ def main(holds: int) -> None:
         postgres.start()
         postgres.sql("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
         postgres.restart()
-        subprocess.run(  # noqa: S603 - this repository's own command
-            [str(ROOT / ".venv/bin/boxoffice"), "migrate"],
-            env={**os.environ, "BOXOFFICE_DATABASE_URL": postgres.url},
-            check=True,
-            capture_output=True,
-        )
+        upgrade(Settings(database_url=postgres.url))
         postgres.sql("CREATE EXTENSION pg_stat_statements")
         asyncio.run(_measure(postgres, holds))
     finally:
