@@ -5,6 +5,12 @@
 -- before), OVER_LIMIT (nothing written), SHORT (nothing written; the seats that were free and
 -- are not being taken this instant come back): the values of reservations.domain.HoldOutcome.
 --
+-- Seats are taken one statement per seat, by the date's (schedule_id, number) key and then by
+-- id: PostgreSQL makes such a statement's plan once per connection, where a statement naming
+-- the seats by `= ANY` of an array was planned again on every call (its plan made once assumes
+-- a longer array than a hold names and looks dearer); a hold names no more seats than a fan
+-- may hold (4 by default; docs/benchmarks.md, 2026-12-07, "A hold's seats one statement each").
+--
 -- Loaded by the migrations (boxoffice/migrations/functions.py): a change to this file ships with
 -- a migration that loads it again (tests/unit/test_server_functions.py fails until one does).
 
@@ -19,11 +25,13 @@ CREATE OR REPLACE FUNCTION bx_hold(
 DECLARE
     v_id bigint;
     v_held integer;
-    v_ids bigint[];
-    v_numbers integer[];
-    v_prices bigint[];
-    v_amount bigint;
-    v_taken integer;
+    v_ids bigint[] := '{}';
+    v_numbers integer[] := '{}';
+    v_prices bigint[] := '{}';
+    v_amount bigint := 0;
+    v_number integer;
+    v_seat bigint;
+    v_price bigint;
 BEGIN
     -- The fan's row lock serializes one fan's holds; the count after it sees the other tab's.
     PERFORM 1 FROM user_account WHERE id = p_user_id FOR UPDATE;
@@ -36,15 +44,21 @@ BEGIN
                             NULL::bigint[], NULL::integer[], NULL::bigint[];
         RETURN;
     END IF;
-    -- Only free seats are locked, and a seat another hold has locked this instant is skipped.
-    SELECT array_agg(f.id ORDER BY f.number), array_agg(f.number ORDER BY f.number),
-           array_agg(f.price ORDER BY f.number), coalesce(sum(f.price), 0)
-      INTO v_ids, v_numbers, v_prices, v_amount
-      FROM (SELECT s.id, s.number, s.price FROM seat s
-             WHERE s.schedule_id = p_schedule_id AND s.number = ANY (p_numbers)
-               AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= p_now))
-             FOR UPDATE SKIP LOCKED) f;
-    IF coalesce(cardinality(v_ids), 0) < cardinality(p_numbers) THEN
+    -- Only free seats are locked, and a seat another hold has locked this instant is skipped;
+    -- `p_numbers` is sorted, so every hold locks seats in one order.
+    FOREACH v_number IN ARRAY p_numbers LOOP
+        SELECT s.id, s.price INTO v_seat, v_price FROM seat s
+         WHERE s.schedule_id = p_schedule_id AND s.number = v_number
+           AND (s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.held_until <= p_now))
+           FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            v_ids := v_ids || v_seat;
+            v_numbers := v_numbers || v_number;
+            v_prices := v_prices || v_price;
+            v_amount := v_amount + v_price;
+        END IF;
+    END LOOP;
+    IF cardinality(v_ids) < cardinality(p_numbers) THEN
         RETURN QUERY SELECT 'SHORT'::text, NULL::bigint, v_held, v_ids, v_numbers, v_prices;
         RETURN;
     END IF;
@@ -52,13 +66,14 @@ BEGIN
                              updated_at)
     VALUES (p_user_id, p_schedule_id, v_amount, 'HELD', p_held_until, p_now, p_now)
     RETURNING id INTO v_id;
-    UPDATE seat SET status = 'HELD', reservation_id = v_id, held_until = p_held_until
-     WHERE id = ANY (v_ids)
-       AND (status = 'AVAILABLE' OR (status = 'HELD' AND held_until <= p_now));
-    GET DIAGNOSTICS v_taken = ROW_COUNT;
-    IF v_taken <> cardinality(v_ids) THEN  -- cannot happen under the locks above; never half
-        RAISE EXCEPTION 'bx_hold: % of % locked seats taken', v_taken, cardinality(v_ids);
-    END IF;
+    FOREACH v_seat IN ARRAY v_ids LOOP
+        UPDATE seat SET status = 'HELD', reservation_id = v_id, held_until = p_held_until
+         WHERE id = v_seat
+           AND (status = 'AVAILABLE' OR (status = 'HELD' AND held_until <= p_now));
+        IF NOT FOUND THEN  -- cannot happen under the locks above; never half
+            RAISE EXCEPTION 'bx_hold: locked seat % not taken', v_seat;
+        END IF;
+    END LOOP;
     INSERT INTO reservation_seat (reservation_id, seat_id, number, price)
     SELECT v_id, u.id, u.number, u.price FROM unnest(v_ids, v_numbers, v_prices) AS u(id, number, price);
     RETURN QUERY SELECT 'HELD'::text, v_id, v_held, v_ids, v_numbers, v_prices;
