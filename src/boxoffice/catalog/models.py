@@ -51,7 +51,6 @@ class Seat(Base):
             name="state",
         ),
         Index("ix_seat_reservation_id", "reservation_id"),
-        Index("ix_seat_held_until", "held_until"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
