@@ -406,7 +406,7 @@ class Scenario:
     opening: float | None
     opening_called_off: bool
     claim_seconds: int
-    admit_in: float  # then everyone is let in, by this long after the poll
+    admit_in: float  # then everyone is let in, by this long after the poll (+ 0.01 s at most)
 
     def times(self) -> tuple[list[float], float, float]:
         """When each admission step runs, when the waiting fans start joining, when the poll is."""
