@@ -9,6 +9,7 @@ for it must be there and be the planner's pick.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -35,14 +36,25 @@ NEW_SEATS = 16_000
 ONE_DEBIT = "4. every payment has its one debit"
 
 
+@asynccontextmanager
+async def _rolled_back(url: str | None) -> AsyncIterator[AsyncConnection]:
+    """A connection of its own in a transaction that is rolled back after."""
+    assert url is not None
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            transaction = await connection.begin()
+            yield connection
+            await transaction.rollback()
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 async def busy_sale(migrated_database_url: str | None) -> AsyncIterator[AsyncConnection]:
     """A transaction (rolled back after) in which one fan holds BUSY_HOLDS reservations and a
     second fan holds none, with fresh statistics."""
-    assert migrated_database_url is not None
-    engine = create_async_engine(migrated_database_url, poolclass=NullPool)
-    async with engine.connect() as connection:
-        transaction = await connection.begin()
+    async with _rolled_back(migrated_database_url) as connection:
         fans = await connection.execute(
             text(
                 "INSERT INTO user_account (username, password_hash, created_at)"
@@ -72,8 +84,6 @@ async def busy_sale(migrated_database_url: str | None) -> AsyncIterator[AsyncCon
         await connection.execute(text("ANALYZE reservation"))
         connection.info["quiet_fan"] = quiet
         yield connection
-        await transaction.rollback()
-    await engine.dispose()
 
 
 async def test_counting_a_fans_held_seats_reads_only_that_fans_held_reservations(
@@ -99,10 +109,7 @@ async def new_sale(migrated_database_url: str | None) -> AsyncIterator[AsyncConn
     """A transaction (rolled back after) whose `seat` and `reservation` are new copies of the
     real tables, with every index of theirs and no statistics, as a new database has them: one
     date of NEW_SEATS free seats and no reservation yet."""
-    assert migrated_database_url is not None
-    engine = create_async_engine(migrated_database_url, poolclass=NullPool)
-    async with engine.connect() as connection:
-        transaction = await connection.begin()
+    async with _rolled_back(migrated_database_url) as connection:
         await connection.execute(text("CREATE SCHEMA plan_new_sale"))
         for table in ("reservation", "seat"):
             await connection.execute(
@@ -117,8 +124,6 @@ async def new_sale(migrated_database_url: str | None) -> AsyncIterator[AsyncConn
             {"count": NEW_SEATS},
         )
         yield connection
-        await transaction.rollback()
-    await engine.dispose()
 
 
 async def test_a_new_sales_count_of_a_fans_held_seats_reads_only_that_fans_seats(
