@@ -1,6 +1,6 @@
 """CPU per hold in-process, on PostgreSQL + Redis, with many holds in flight at once.
 
-    .venv/bin/python scripts/profiling/hold_cpu.py
+    .venv/bin/python scripts/profiling/hold_cpu.py [--served-gc]
 
 with a database of its own and the settings poll_cpu.py's docstring sets (a fresh database
 each run: the script's fans and seats stay in it).
@@ -12,13 +12,17 @@ processes and not counted. Between rounds the script marks every reservation EXP
 their seats are never asked for again), so that no fan's count of held seats grows past a
 round's. The room is one of the script's own, deleted after. Where the time goes: run it under
 `py-spy record -f raw` and read the file with summary.py (cProfile misreads SQLAlchemy's
-greenlets).
+greenlets). `--served-gc` tunes the garbage collector as a served worker's is once the fans
+are set up (`platform/runtime.py`); without it the default collector runs, as in the figures
+docs/benchmarks.md gave before 2026-12-07 (morning), and its collections are sampled as the
+frames that happened to allocate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 import time
 from typing import Any
 
@@ -28,6 +32,8 @@ import poll_cpu  # beside this script: the same app and room as the poll's
 import route_cost  # beside this script: the same settings as the in-process route costs
 import uvloop
 from sqlalchemy import text
+
+from boxoffice.platform.runtime import tune_garbage_collector
 
 API = "/api/v1"
 TASKS = 32
@@ -104,6 +110,8 @@ async def main() -> None:
     try:
         async with app.router.lifespan_context(app):
             fans, schedule_id = await _fans(app)
+            if "--served-gc" in sys.argv[1:]:
+                tune_garbage_collector()
             seats = itertools.count(1)
             await _round(app, fans, schedule_id, seats)  # warm
             figures = []
