@@ -2,10 +2,9 @@
 # How many calls the batches of a rush's endpoint windows carry: a PostgreSQL + Redis deployment
 # of this tree with the benchmark's settings (scripts/profiling/deployment.sh), each hot
 # endpoint driven alone as scripts/profile-endpoints drives it (`boxoffice rush --ceiling
-# --endpoints`, 64 connections, no sampler), then the workers' summed /metrics read for
-# `boxoffice_batch_size` (platform/metrics.py): calls and batches of bx_hold, bx_settle and the
-# Redis script pipelines over the whole run (the hold and payment windows make nearly all the
-# holds and payments), and the rush's rows for the endpoints against their bare apps.
+# --endpoints`, 64 connections, no sampler), and the report's calls a batch in each step
+# (bx_hold, bx_settle and the Redis script pipelines, read by the rush from the servers'
+# /metrics: boxoffice_rush/batches.py) beside the endpoints' rows against their bare apps.
 #
 #   scripts/profiling/batch_sizes.sh              2 workers
 #   WORKERS=1 scripts/profiling/batch_sizes.sh
@@ -29,14 +28,7 @@ URL=http://127.0.0.1:$PORT
   --concurrency 10 --ceiling --ceiling-seconds 5 --ceiling-workers "$WORKERS" --endpoints \
   --endpoint-seconds 6 --no-progress --audit-env-file "$OUT/server.env" --output-dir "$OUT" \
   >"$OUT/rush.out" 2>"$OUT/rush.err" || echo "the rush exited $? (see $OUT/rush.err)" >&2
-curl -sf "$URL/metrics" >"$OUT/metrics.txt"
-echo "== calls a batch, $WORKERS worker(s), the whole run (files in $OUT)"
-awk '/^boxoffice_batch_size_(sum|count)\{/ {
-       match($0, /statement="[^"]*"/); name = substr($0, RSTART + 11, RLENGTH - 12)
-       if ($0 ~ /_sum\{/) calls[name] = $2; else batches[name] = $2
-     }
-     END { for (name in calls) if (batches[name] > 0)
-             printf "%-14s %9d calls in %7d batches: %5.1f a batch\n", name, calls[name],
-                    batches[name], calls[name] / batches[name] }' "$OUT/metrics.txt"
+echo "== calls a batch in each step, $WORKERS worker(s) (files in $OUT)"
+sed -n '/^| endpoint alone | calls a batch |/,/^$/p' "$OUT/rush.md"
 echo "== the endpoints against their bare apps"
-grep -E '^\| (GET|POST) [^|]+\| [0-9,]+ \| [0-9,]+ \|' "$OUT/rush.out" || true
+grep -E '^\| (GET|POST) [^|]+\| [0-9,]+ \| [0-9,]+ \|' "$OUT/rush.md" || true

@@ -21,6 +21,7 @@ from boxoffice_rush.docsection import splice
 from boxoffice_rush.markdown import (
     SALE_CPU_PER_TICKET,
     bare_app_lines,
+    batch_lines,
     connection_count,
     connection_waits,
     cpu_text,
@@ -151,6 +152,7 @@ def _alone(report: dict[str, Any]) -> list[str]:
         "before the sale:",
         "",
         *isolated_table(isolated["endpoints"]),
+        *batch_lines(isolated["endpoints"]),
     ]
     for note in isolated["notes"]:
         lines += ["", f"Note: {note}"]

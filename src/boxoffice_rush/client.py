@@ -215,6 +215,15 @@ class HttpClient:
         self.recorder.record(endpoint, started, latency, status, code)
         return Reply(status, decoded, code, _retry_after(retry_after))
 
+    async def fetch_text(self, path: str) -> tuple[int, str]:
+        """GET `path` outside the measurement (not recorded, no slot taken): its status and
+        text, or 0 and "" when it failed below HTTP."""
+        try:
+            async with self._pool.session.get(self.base_url + path) as response:
+                return response.status, await response.text()
+        except (aiohttp.ClientError, TimeoutError):
+            return 0, ""
+
     def stream_session(self) -> aiohttp.ClientSession:
         """A session for long-lived event streams, apart from the pooled request connections."""
         if self._stream_session is None:

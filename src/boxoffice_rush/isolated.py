@@ -34,6 +34,7 @@ from typing import Any
 
 from boxoffice_rush import endpoints
 from boxoffice_rush.bare_servers import BareBench, BareFigure
+from boxoffice_rush.batches import METRICS_PATH, Totals, calls_a_batch, read_totals
 from boxoffice_rush.client import HttpClient
 from boxoffice_rush.config import RushConfig
 from boxoffice_rush.isolated_prep import PhaseFan, Preparer
@@ -112,6 +113,7 @@ class _Phase:
         self.prep = Preparer(clients, config, self.run.prep)
         self._part: tuple[str, float] | None = None
         self._last_reference: BareFigure | None = None
+        self._batches_unread = False
 
     def part(self, label: str, detail: str = "") -> None:
         """A new part of the phase begins: the last one's time is added to the timings."""
@@ -140,6 +142,7 @@ class _Phase:
         )
         jobs = _split(fans, len(self.clients), job)
         sources = [OneShot(j) if once else RoundRobin(j) for j in jobs]
+        batches_before = await read_totals(self.clients)
         result = await run_window(
             self.clients,
             config.connections,
@@ -148,6 +151,7 @@ class _Phase:
             keep_replies=keep_replies,
             decode=keep_replies,
         )
+        batches_after = await read_totals(self.clients)
         after = await self._reference(endpoint, "after")
         row = isolated_row(
             endpoint,
@@ -159,6 +163,7 @@ class _Phase:
             client_cpu_seconds=result.client_cpu_seconds,
             cpu=result.cpu,
         )
+        self._batches(endpoint, row, batches_before, batches_after)
         if before is not None and after is not None:
             row["beside"] = beside_figures(before, after)
             if row["beside"] is None:
@@ -175,6 +180,21 @@ class _Phase:
                 "its rate is over that shorter span."
             )
         return result
+
+    def _batches(
+        self, endpoint: str, row: dict[str, Any], before: Totals | int, after: Totals | int
+    ) -> None:
+        """The step's calls a batch by statement (its row's `calls_a_batch`), or a note, once,
+        that the servers did not give them."""
+        if isinstance(before, dict) and isinstance(after, dict):
+            row["calls_a_batch"] = calls_a_batch(before, after)
+        elif not self._batches_unread:
+            self._batches_unread = True
+            status = before if isinstance(before, int) else after
+            self.run.notes.append(
+                f"{endpoint}: the servers' {METRICS_PATH} answered {status or 'nothing'}: "
+                "calls a batch not read, for this step or the ones after it."
+            )
 
     async def _reference(self, endpoint: str, when: str) -> BareFigure | None:
         """The step's reference bare app measured now, if the ceiling's bench is at hand. The

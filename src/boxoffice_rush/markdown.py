@@ -9,6 +9,7 @@ from boxoffice_rush.references import reference_rows
 
 __all__ = [
     "bare_app_lines",
+    "batch_lines",
     "client_bound_lines",
     "client_share",
     "isolated_table",
@@ -268,6 +269,25 @@ def isolated_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     return table(headers, body)
 
 
+def batch_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """What each step's batches carried, where the servers sent any (boxoffice_rush.batches)."""
+    body = [
+        [row["endpoint"], ", ".join(f"{name} {calls:g}" for name, calls in batches.items())]
+        for row in rows
+        if (batches := row.get("calls_a_batch"))
+    ]
+    if not body:
+        return []
+    return [
+        "",
+        "Calls a batch in each step, by the servers' /metrics: holds and payments go to",
+        "PostgreSQL as one statement a batch (bx_hold, bx_settle), the waiting room's scripts to",
+        "Redis as one pipeline (redis_scripts); the more calls share a batch, the less each costs.",
+        "",
+        *table(["endpoint alone", "calls a batch"], body),
+    ]
+
+
 def _errors_text(row: dict[str, Any]) -> str:
     parts = [f"{code}: {count:,}" for code, count in row["error_codes"].items()]
     if row["conflicts"]:
@@ -288,6 +308,7 @@ def _isolated(isolated: dict[str, Any] | None) -> list[str]:
         "(one seat each) and pay.",
         "",
         *isolated_table(isolated["endpoints"]),
+        *batch_lines(isolated["endpoints"]),
     ]
     for note in isolated["notes"]:
         lines += ["", f"Note: {note}"]

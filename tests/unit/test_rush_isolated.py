@@ -71,6 +71,9 @@ class FakeClient:
         self.recorder.record(endpoint, 0.0, 0.001, 201, "")
         return Reply(201, {"path": path}, "", None)
 
+    async def fetch_text(self, path: str) -> tuple[int, str]:
+        return 200, ""  # /metrics of servers that sent no batch
+
 
 async def test_a_window_sends_each_one_shot_request_once_and_says_it_ran_dry(
     monkeypatch: pytest.MonkeyPatch,
