@@ -13,30 +13,35 @@ calls, its `_count`: batches, by `statement`); the difference of two readings is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from boxoffice_rush.client import HttpClient
 
 __all__ = ["METRICS_PATH", "Totals", "calls_a_batch", "parse_totals", "read_totals"]
 
 METRICS_PATH = "/metrics"
+BATCH_METRIC = "boxoffice_batch_size"
 # statement: (calls, batches) since each server started.
 Totals = dict[str, tuple[float, float]]
 
-_SAMPLE = re.compile(r'^boxoffice_batch_size_(sum|count)\{[^}]*statement="([^"]*)"[^}]*\}\s+(\S+)')
-
 
 def parse_totals(text: str) -> Totals:
-    """Calls and batches by statement, from Prometheus' text format."""
+    """Calls and batches by statement, from Prometheus' text format (prometheus-client's parser)."""
     calls: dict[str, float] = {}
     batches: dict[str, float] = {}
-    for line in text.splitlines():
-        found = _SAMPLE.match(line)
-        if found is None:
+    for family in text_string_to_metric_families(text):
+        if family.name != BATCH_METRIC:
             continue
-        kind, statement, value = found.groups()
-        (calls if kind == "sum" else batches)[statement] = float(value)
+        for sample in family.samples:
+            statement = sample.labels.get("statement")
+            if statement is None:
+                continue
+            if sample.name == f"{BATCH_METRIC}_sum":
+                calls[statement] = sample.value
+            elif sample.name == f"{BATCH_METRIC}_count":
+                batches[statement] = sample.value
     return {name: (calls[name], batches.get(name, 0.0)) for name in calls}
 
 
