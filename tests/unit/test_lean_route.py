@@ -201,3 +201,62 @@ async def test_dependency_overrides_are_honoured(overridden: bool) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://lean") as client:
         response = await client.get("/x/items/1", headers=AUTH)
     assert response.json()["who"] == ("override" if overridden else "Bearer a")
+
+
+PATHS = [
+    "/x/items/3",
+    "/x/items/three",
+    "/x/items",
+    "/x/items/",
+    "/x/itemsz",
+    "/x/items/3/more",
+    "/x/plain",
+    "/x/form",
+    "/x",
+    "/x/",
+    "/y/items/3",
+    "/",
+    "",
+]
+
+
+@pytest.mark.parametrize("root_path", ["", "/x", "/y"])
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_a_lean_route_matches_every_path_as_fastapis_matching_does(
+    root_path: str, method: str
+) -> None:
+    routes = [r for r in _app(LeanRoute, []).routes if isinstance(r, LeanRoute)]
+    turned_down_at_once = 0
+    for route in routes:
+        for path in PATHS:
+            scope = {"type": "http", "method": method, "path": root_path + path}
+            scope["root_path"] = root_path
+            lean = route.matches(dict(scope))
+            assert lean == APIRoute.matches(route, dict(scope)), (route.path, scope)
+            if not root_path and not scope["path"].startswith(route.path.split("{")[0]):
+                turned_down_at_once += 1
+    assert turned_down_at_once > 0 or root_path
+
+
+def test_a_path_without_a_routes_fixed_part_is_turned_down_without_fastapis_matching(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    [read] = [
+        r
+        for r in _app(LeanRoute, []).routes
+        if isinstance(r, LeanRoute) and "GET" in r.methods and r.path == "/x/items/{item_id}"
+    ]
+    asked: list[str] = []
+
+    def fastapis(self: APIRoute, scope: dict[str, Any]) -> Any:
+        asked.append(scope["path"])
+        return original(self, scope)
+
+    original = APIRoute.matches
+    monkeypatch.setattr(APIRoute, "matches", fastapis)
+    scope = {"type": "http", "method": "GET", "root_path": ""}
+    assert read.matches({**scope, "path": "/x/plain"})[0].name == "NONE"
+    assert read.matches({**scope, "path": "/x/items/7"})[0].name == "FULL"
+    # Under a root path the route's fixed part may follow it: FastAPI's matching decides.
+    assert read.matches({**scope, "root_path": "/api", "path": "/api/x/items/7"})[0].name == "FULL"
+    assert asked == ["/x/items/7", "/api/x/items/7"]
