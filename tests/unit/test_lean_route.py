@@ -14,6 +14,7 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI, Form, Header, Path, Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from starlette.routing import Match
 
 from boxoffice.platform.lean_route import LeanRoute
 
@@ -226,16 +227,12 @@ def test_a_lean_route_matches_every_path_as_fastapis_matching_does(
     root_path: str, method: str
 ) -> None:
     routes = [r for r in _app(LeanRoute, []).routes if isinstance(r, LeanRoute)]
-    turned_down_at_once = 0
     for route in routes:
         for path in PATHS:
             scope = {"type": "http", "method": method, "path": root_path + path}
             scope["root_path"] = root_path
             lean = route.matches(dict(scope))
             assert lean == APIRoute.matches(route, dict(scope)), (route.path, scope)
-            if not root_path and not scope["path"].startswith(route.path.split("{")[0]):
-                turned_down_at_once += 1
-    assert turned_down_at_once > 0 or root_path
 
 
 def test_a_path_without_a_routes_fixed_part_is_turned_down_without_fastapis_matching(
@@ -255,8 +252,8 @@ def test_a_path_without_a_routes_fixed_part_is_turned_down_without_fastapis_matc
     original = APIRoute.matches
     monkeypatch.setattr(APIRoute, "matches", fastapis)
     scope = {"type": "http", "method": "GET", "root_path": ""}
-    assert read.matches({**scope, "path": "/x/plain"})[0].name == "NONE"
-    assert read.matches({**scope, "path": "/x/items/7"})[0].name == "FULL"
+    assert read.matches({**scope, "path": "/x/plain"}) == (Match.NONE, {})
+    assert read.matches({**scope, "path": "/x/items/7"})[0] is Match.FULL
     # Under a root path the route's fixed part may follow it: FastAPI's matching decides.
-    assert read.matches({**scope, "root_path": "/api", "path": "/api/x/items/7"})[0].name == "FULL"
+    assert read.matches({**scope, "root_path": "/api", "path": "/api/x/items/7"})[0] is Match.FULL
     assert asked == ["/x/items/7", "/api/x/items/7"]
