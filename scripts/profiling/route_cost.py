@@ -12,9 +12,9 @@ and the middleware save and cost.
 Then what finding a hold's route costs: the routes listed before POST /api/v1/reservations
 turning its path down, by their own matching (a path without a route's fixed part turned down at
 once, platform/lean_route.py) and by FastAPI's. Then the floors, with routes of the script's own
-placed first: a bare Starlette route under all
-the app's middleware, without each middleware in turn, and without any; and FastAPI routes taking
-only the Request, one dependency, or one header, with and without the middleware.
+placed first: a bare Starlette route under all the app's middleware, without each middleware in
+turn, and without any; and FastAPI routes taking only the Request, one dependency, or one
+header, with and without the middleware.
 """
 
 from __future__ import annotations
