@@ -169,7 +169,28 @@ def test_requests_that_read_first_hold_alone_and_never_wait_for_a_batch_holding_
     asyncio.run(scenario())
 
 
-def test_the_request_that_runs_a_batch_keeps_its_connection_until_the_batch_is_done() -> None:
+# Each batch fails on the account that is gone (fan 0 or 999), so every hold is sent again alone,
+# the first request's first: whether its own call then succeeds (fan 1) or fails (fan 0).
+LEADERS = {
+    "its own call held": (
+        [(1, 1), (999, 2), (2, 3)],
+        ["HoldAttempt", "IntegrityError", "HoldAttempt"],
+        {1: 1, 3: 2},
+    ),
+    "its own call failed": (
+        [(0, 1), (1, 2), (2, 3)],
+        ["IntegrityError", "HoldAttempt", "HoldAttempt"],
+        {2: 1, 3: 2},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LEADERS)
+def test_the_request_that_runs_a_batch_keeps_its_connection_until_the_batch_is_done(
+    case: str,
+) -> None:
+    holds, outcomes, held = LEADERS[case]
+
     async def scenario() -> None:
         async with venue("postgresql") as shop:
             combiner = HoldCombiner()
@@ -186,21 +207,17 @@ def test_the_request_that_runs_a_batch_keeps_its_connection_until_the_batch_is_d
                 finally:
                     await uow.__aexit__(None, None, None)
 
-            # Fan 1 leads; fan 999's failure has every hold sent again alone, fan 1's first: its
-            # request must not end while the others are still sent on its connection.
+            # The lowest fan leads; answered or failed, its request must not end while the others
+            # are still sent on its connection.
             answers = await asyncio.gather(
                 *(
                     hold_and_leave(uow, fan, seat)
-                    for uow, (fan, seat) in zip(uows, [(1, 1), (999, 2), (2, 3)], strict=True)
+                    for uow, (fan, seat) in zip(uows, holds, strict=True)
                 ),
                 return_exceptions=True,
             )
-            assert [type(answer).__name__ for answer in answers] == [
-                "HoldAttempt",
-                "IntegrityError",
-                "HoldAttempt",
-            ]
-            assert await _held_seats(shop) == {1: 1, 3: 2}
+            assert [type(answer).__name__ for answer in answers] == outcomes
+            assert await _held_seats(shop) == held
             assert shop.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
     asyncio.run(scenario())

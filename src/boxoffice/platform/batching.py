@@ -119,12 +119,14 @@ class StatementBatcher(Generic[Call, Answer]):
         self._waiting.append(asked)
         self._start_soon(loop)
         try:
-            answer = await asyncio.shield(asked.answer)
-            if asked.leads and asked.batch is not None:
-                # Answered, but the batch may still be using this request's connection (its
-                # calls sent again one by one): the request keeps it until the batch is done.
-                await asyncio.shield(asked.batch)
-            return answer
+            try:
+                return await asyncio.shield(asked.answer)
+            finally:
+                if asked.leads and asked.batch is not None and asked.answer.done():
+                    # Answered, its call's answer or its failure, but the batch may still be
+                    # using this request's connection (the calls sent again one by one after
+                    # the batch failed): the request keeps it until the batch is done.
+                    await asyncio.shield(asked.batch)
         except asyncio.CancelledError:
             asked.answer.add_done_callback(_answered)
             if asked.batch is None:  # not sent, and now never will be
