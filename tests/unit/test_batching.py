@@ -166,6 +166,27 @@ def test_calls_that_arrive_while_batches_run_wait_for_the_next_one() -> None:
     asyncio.run(scenario())
 
 
+def test_calls_kept_apart_go_in_batches_one_after_the_other_each_key_in_order() -> None:
+    async def scenario() -> None:
+        statement = Statement()
+        statement.gate = asyncio.Event()
+        # Kept apart by their last digit (as a fan's payments are): 11 and 21 after 1, in order.
+        batcher = StatementBatcher("test", statement, lambda call: call, apart=lambda c: c % 10)
+        calls = (21, 2, 1, 11, 3)
+        tasks = [asyncio.ensure_future(batcher.run(REQUEST, call)) for call in calls]
+        await asyncio.sleep(0.01)
+        # A batch has one call of a key, its first in order; the second batch that may run at
+        # once takes none of a key the running one has.
+        assert statement.sent == [[1, 2, 3]]
+        assert (batcher.running, batcher.waiting) == (1, 2)
+        statement.gate.set()
+        assert [await task for task in tasks] == [42, 4, 2, 22, 6]
+        assert statement.sent == [[1, 2, 3], [11], [21]]
+        assert (batcher.running, batcher.waiting) == (0, 0)
+
+    asyncio.run(scenario())
+
+
 def test_a_call_that_fails_its_batch_is_sent_again_alone_and_fails_alone() -> None:
     async def scenario() -> None:
         statement = Statement(gone=2)

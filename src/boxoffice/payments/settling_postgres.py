@@ -15,8 +15,9 @@ first answer's bytes.
 
 Payments asked for together go together (`SettleCombiner`, a `platform.batching.StatementBatcher`):
 one statement calls `bx_settle` once per payment, in turn, so each sees the ones before it as if
-they had been sent one by one (a retry with the same key in the same batch replays the first).
-A batch takes its payments in the fans' id order.
+they had been sent one by one. A batch takes its payments in the fans' id order, at most one of
+a fan: a fan's second payment asked for meanwhile (a retry with the same key, another hold paid
+at once) goes in a later batch, once the first's is done (`platform/batching.py` says why).
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ class SettleCombiner(StatementBatcher[_Settle, Row[Any]]):
             "bx_settle",
             _send,
             lambda payment: (payment.user_id, payment.reservation_id),
+            # A fan's payments one a batch: each locks its reservation, then the fan's wallet.
+            apart=lambda payment: payment.user_id,
             batches_at_once=batches_at_once,
             most=most,
         )

@@ -21,10 +21,14 @@ other failure is every call's answer.
 
 A batch holds the locks of its earlier calls while a later one waits for a lock, which one
 call alone never did. The adapters order their calls so that batches wait for each other in
-one direction only (fans in id order); what is left is one case at an instant: a hold taking
-a seat whose old hold runs out just as that old hold is being paid, in two batches that each
-wait for the other's fan. PostgreSQL ends one of them after `deadlock_timeout` (1 s), and its
-requests answer 503 `BUSY`, which a client retries.
+one direction only (fans in id order). Calls that must not share a batch are kept `apart`:
+a batch takes at most one call of a key (a fan's payments: each locks its reservation, then the
+fan's wallet, so a batch with two of them would hold the wallet while waiting for the second
+reservation, which a batch paying that one alone may hold while it waits for the wallet), and
+none while a running batch has one; they go in later batches, in `order`. What is left is one
+case at an instant: a hold taking a seat whose old hold runs out just as that old hold is being
+paid, in two batches that each wait for the other's fan. PostgreSQL ends one of them after
+`deadlock_timeout` (1 s), and its requests answer 503 `BUSY`, which a client retries.
 
 Up to `batches_at_once` batches run at once; while they do, the calls that arrive wait for the
 next batch (the busier the process, the larger the batches, up to `most`). A lone call goes at
@@ -35,7 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -80,15 +84,19 @@ class StatementBatcher(Generic[Call, Answer]):
         send: Callable[[AsyncConnection, Sequence[Call]], Awaitable[list[Answer]]],
         order: Callable[[Call], Any],
         *,
+        apart: Callable[[Call], Hashable] | None = None,
         batches_at_once: int = BATCHES_AT_ONCE,
         most: int = MOST_IN_A_BATCH,
     ) -> None:
         """`send`: every call of a batch as one statement, answers in the calls' order;
         `order`: a batch takes its calls sorted by it (stable), e.g. to lock rows in one order
-        in every batch; `statement`: the metric's label."""
+        in every batch; `apart`: calls of one key never go in one batch, nor in batches that
+        run at once (module docstring); `statement`: the metric's label."""
         self._sizes = metrics.BATCH_SIZE.labels(statement)
         self._send = send
         self._order = order
+        self._apart = apart
+        self._keys: dict[asyncio.Task[None], set[Hashable]] = {}  # a running batch's `apart` keys
         self._batches_at_once = batches_at_once
         self._most = most
         self._waiting: list[_Asked[Call, Answer]] = []
@@ -146,6 +154,8 @@ class StatementBatcher(Generic[Call, Answer]):
     def _room(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Whether another batch may start (batches of a loop that closed are forgotten)."""
         self._running = {task for task in self._running if task.get_loop() is loop}
+        if len(self._keys) > len(self._running):
+            self._keys = {task: keys for task, keys in self._keys.items() if task in self._running}
         return len(self._running) < self._batches_at_once
 
     def _start(self) -> None:
@@ -154,17 +164,47 @@ class StatementBatcher(Generic[Call, Answer]):
         # Calls of a loop that closed without ending them have nobody to answer.
         self._waiting = [asked for asked in self._waiting if asked.answer.get_loop() is loop]
         while self._waiting and self._room(loop):
-            batch = sorted(self._waiting[: self._most], key=lambda a: self._order(a.call))
-            del self._waiting[: self._most]
+            taken, keys = self._take()
+            if not taken:  # every call waiting is kept apart from a running batch
+                break
+            batch = sorted(taken, key=lambda a: self._order(a.call))
             task = loop.create_task(self._run(batch))
+            if keys:
+                self._keys[task] = keys
             for asked in batch:
                 asked.batch = task
             batch[0].leads = True
             self._running.add(task)
             task.add_done_callback(self._ended)
 
+    def _take(self) -> tuple[list[_Asked[Call, Answer]], set[Hashable]]:
+        """The next batch's calls, taken out of the waiting ones: the first `most` that arrived;
+        with `apart`, the first `most` keys not in a running batch, each key's first call in
+        `order`. Also the keys taken."""
+        if self._apart is None:
+            taken = self._waiting[: self._most]
+            del self._waiting[: self._most]
+            return taken, set()
+        busy = set().union(*self._keys.values())
+        first: dict[Hashable, _Asked[Call, Answer]] = {}
+        for asked in self._waiting:
+            key = self._apart(asked.call)
+            if key in busy:
+                continue
+            held = first.get(key)
+            if held is None:
+                if len(first) < self._most:
+                    first[key] = asked
+            elif self._order(asked.call) < self._order(held.call):
+                first[key] = asked
+        taken = list(first.values())
+        chosen = set(taken)
+        self._waiting = [asked for asked in self._waiting if asked not in chosen]
+        return taken, set(first)
+
     def _ended(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
+        self._keys.pop(task, None)
         if self._waiting:
             self._start_soon(asyncio.get_running_loop())
 
