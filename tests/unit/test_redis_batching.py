@@ -67,12 +67,15 @@ class FakeClient:
         self.loaded = loaded
         self.pipelines: list[list[tuple[Any, ...]]] = []
         self.broken = False
+        self.broken_after_first = False  # Redis lost after answering the first pipeline
 
     def pipeline(self, transaction: bool = True) -> FakePipeline:
         assert transaction is False
         return FakePipeline(self)
 
     async def script_load(self, source: str) -> str:
+        if self.broken_after_first:
+            raise RedisConnectionError("connection lost")
         sha = "sha-" + source.removeprefix("-- ")
         self.loaded.add(sha)
         return sha
@@ -142,6 +145,21 @@ async def test_a_script_redis_forgot_is_loaded_and_its_calls_sent_again() -> Non
     assert answers == ["sha-join:k,1", "sha-poll:k,2", "sha-join:k,3"]
     assert client.pipelines[1] == [("sha-join", "k", 1), ("sha-join", "k", 3)]
     assert join.sha in client.loaded
+
+
+async def test_a_forgotten_script_that_cannot_be_loaded_fails_only_its_calls() -> None:
+    poll, join = FakeScript("poll"), FakeScript("join")
+    client = FakeClient({poll.sha})
+    client.broken_after_first = True
+    batcher = _batcher(client)
+    answers = await _together(
+        _ask(batcher, join, 1),
+        _ask(batcher, poll, 2),
+        return_exceptions=True,
+    )
+    # The poll ran: its answer stands; the join never did.
+    assert isinstance(answers[0], RedisConnectionError)
+    assert answers[1] == "sha-poll:k,2"
 
 
 async def test_a_lost_round_trip_is_every_call_s_answer() -> None:

@@ -13,7 +13,8 @@ without the batcher, one turn of the loop later.
 
 Each call gets its own answer or its own error (`raise_on_error=False`). A script Redis no longer
 knows (`NOSCRIPT`, after a restart or a `SCRIPT FLUSH`) is loaded and its calls sent again, as
-redis-py's own script objects do. A failure of the round trip itself (a connection lost, a
+redis-py's own script objects do (the calls that ran are answered first: a failure to load or
+send again is only the others' answer). A failure of the round trip itself (a connection lost, a
 timeout) is every call's answer, after the one retry at once that the client makes for a lost
 connection: a call whose answer was lost may have run, as with a call made alone.
 A request cancelled before its batch is sent is taken out of it; one cancelled after leaves the
@@ -101,6 +102,10 @@ class ScriptBatcher:
         answers = await self._pipeline(batch)
         unknown = [i for i, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
         if unknown:
+            # The calls that ran are answered now: a failure from here on is the others' alone.
+            for call, answer in zip(batch, answers, strict=True):
+                if not isinstance(answer, NoScriptError):
+                    _answer(call, answer)
             for script in {batch[i].script for i in unknown}:
                 await self._client.script_load(script.script)
             again = await self._pipeline([batch[i] for i in unknown])
