@@ -225,6 +225,8 @@ async def test_a_payment_and_its_replays_are_the_bytes_the_api_renders(
     assert pass_used_up.status_code == with_a_new_pass.status_code == 201
     assert pass_used_up.content == with_a_new_pass.content == first.content
     assert await shop.balance(fan) == 10_000 - 2 * price
+    # The replay moved nothing and left the new pass for the fan's next purchase.
+    assert (await shop.queue_status(fan))["status"] == "ACTIVE"
 
 
 async def test_a_retry_with_a_new_key_after_the_pass_is_used_up_is_expired(shop, hold) -> None:

@@ -105,12 +105,15 @@ async def _earlier_result(
 async def _after_payment(
     deps: PaymentsDeps, line_pass: LinePass, now: float, sold: Sold | None
 ) -> None:
-    """Not facts, so after commit: show the sale (none on a replay) in listings and metrics,
-    use up the pass, let the next fan in."""
-    if sold is not None:
-        deps.listings.seats_changed(sold.schedule_id, sold.seat_numbers, SeatStatus.SOLD)
-        metrics.TICKETS_SOLD.inc(len(sold.seat_numbers))
-        metrics.MONEY_PAID.inc(sold.amount)
+    """Not facts, so after commit: show the sale in listings and metrics, use up the pass, let
+    the next fan in. Nothing on a replay: the pass that paid was used up then (or, if that
+    failed, lapses by its TTL), and the pass a retry comes with may be a newer one, for the
+    fan's next purchase."""
+    if sold is None:
+        return
+    deps.listings.seats_changed(sold.schedule_id, sold.seat_numbers, SeatStatus.SOLD)
+    metrics.TICKETS_SOLD.inc(len(sold.seat_numbers))
+    metrics.MONEY_PAID.inc(sold.amount)
     try:
         await deps.waiting_room.use_up(line_pass, now)  # wakes the admission loop
     except Exception as error:  # noqa: BLE001 - the payment stands; the pass then lapses by TTL
