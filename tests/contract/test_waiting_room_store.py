@@ -5,6 +5,8 @@ Time never passes by sleeping: each call gets an explicit `now`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from boxoffice.waiting_room.domain import SAMPLES_KEPT, PassStatus, RoomSample
 from tests.contract.helpers import T0, join_fans, policy, positions, status
 from tests.contract.rooms import DEFAULT_POLICY, OpenStore
@@ -158,6 +160,30 @@ async def test_the_claim_window_never_outlasts_the_ttl(open_store: OpenStore) ->
     view = await store.view(first, T0 + 1)
     assert view is not None
     assert view.active_until == T0 + 31
+
+
+async def test_a_pass_claimed_late_in_its_window_lives_at_least_to_the_window_s_end(
+    open_store: OpenStore,
+) -> None:
+    # A long line at a slow rate: its last fan is told to come back a minute after joining.
+    slow = policy(max_active=1, admit_per_minute=1, claim_seconds=60, active_ttl_seconds=30)
+    store = await open_store(slow)
+    *_, last = await join_fans(store, 50)
+    # Then everyone is let in at once: the last fan's window (30 s, the TTL being shorter) starts
+    # when they are due back, after admission + TTL.
+    await store.set_policy(replace(slow, max_active=100, admit_per_minute=6000))
+    await store.admit(T0 + 6)  # the first, by the tokens saved at the slow rate
+    admitted_at = T0 + 7
+    assert last in await store.admit(admitted_at)
+    unclaimed = await store.view(last, admitted_at)
+    assert unclaimed is not None
+    assert unclaimed.active_until is not None
+    window_ends = unclaimed.active_until
+    assert window_ends > admitted_at + 30
+    claimed = await store.authorize(last, window_ends - 1)
+    assert claimed is not None
+    assert (claimed.status, claimed.active_until) == (PassStatus.ACTIVE, window_ends)
+    assert await status(store, last, window_ends - 0.5) is PassStatus.ACTIVE
 
 
 async def test_authorizing_a_waiting_pass_claims_nothing(open_store: OpenStore) -> None:

@@ -124,7 +124,11 @@ class MemoryWaitingRoomStore:
         if entry.status is PassStatus.ACTIVE and not entry.claimed:
             assert entry.admitted_at is not None
             entry.claimed = True
-            entry.active_until = entry.admitted_at + self._policy.active_ttl_seconds
+            # As lua/view.lua: never before the end of the claim window it was claimed in.
+            assert entry.active_until is not None
+            entry.active_until = max(
+                entry.admitted_at + self._policy.active_ttl_seconds, entry.active_until
+            )
         return self._view(entry, now)
 
     async def leave(self, pass_id: str, now: float) -> bool:
