@@ -94,6 +94,17 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        # A cancel refunds at least once, as the check above says at most once.
+        "4. every refunded payment has its one refund",
+        """
+        SELECT p.id FROM payment p
+        LEFT JOIN (SELECT reservation_id, amount, COUNT(*) AS refunds FROM wallet_transaction
+                   WHERE kind = 'REFUND' GROUP BY reservation_id, amount) t
+          ON t.reservation_id = p.reservation_id AND t.amount = p.amount
+        WHERE p.status = 'REFUNDED' AND p.amount > 0 AND COALESCE(t.refunds, 0) <> 1
+        """,
+    ),
+    (
         # The other way round: money leaves or comes back only as a reservation's payment.
         "4. every debit and refund matches its reservation's payment in fan and amount, a refund"
         " a REFUNDED one",

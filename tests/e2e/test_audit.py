@@ -39,6 +39,7 @@ PAID_CONFIRMED = "2. a PAID payment belongs to a confirmed reservation"
 BALANCE = "3. a balance equals the sum of its ledger, within 0 and the cap"
 MOVES_ONCE = "4. money moves at most once per reservation (one payment debit, one refund)"
 ONE_DEBIT = "4. every payment has its one debit"
+ONE_REFUND = "4. every refunded payment has its one refund"
 DEBIT_PAID = (
     "4. every debit and refund matches its reservation's payment in fan and amount, a refund"
     " a REFUNDED one"
@@ -254,6 +255,12 @@ PAYMENT_WITHOUT_DEBIT = (
     "UPDATE wallet SET balance = balance + 2 * :price WHERE user_id = :buyer",
     "DELETE FROM wallet_transaction WHERE reservation_id = :paid AND kind = 'PAYMENT'",
 )
+# The cancelled booking's refund is gone (and the balance is as if it never happened).
+REFUND_MISSING = (
+    "UPDATE wallet SET balance = balance - :price WHERE user_id ="
+    " (SELECT user_id FROM reservation WHERE id = :refunded)",
+    "DELETE FROM wallet_transaction WHERE reservation_id = :refunded AND kind = 'REFUND'",
+)
 # Money taken for a hold that was never paid.
 DEBIT_WITHOUT_PAYMENT = (
     "INSERT INTO wallet_transaction"
@@ -312,10 +319,12 @@ PLANTS = [
     _plant("balance off its ledger", BALANCE, *BALANCE_OFF_ITS_LEDGER),
     _plant("balance above the cap", BALANCE, *BALANCE_ABOVE_THE_CAP),
     replace(_plant("negative balance", BALANCE, *NEGATIVE_BALANCE), sqlite_only=True),
-    _plant("refunded twice", MOVES_ONCE, *REFUNDED_TWICE),
+    # Two refunds of one cancel: two for the reservation, and not the payment's one refund.
+    _plant("refunded twice", MOVES_ONCE, *REFUNDED_TWICE, also=ONE_REFUND),
     # Two debits of one payment: two for the reservation, and not the payment's one debit.
     _plant("debited twice", MOVES_ONCE, *DEBITED_TWICE, also=ONE_DEBIT),
     _plant("payment without its debit", ONE_DEBIT, *PAYMENT_WITHOUT_DEBIT),
+    _plant("cancel without its refund", ONE_REFUND, *REFUND_MISSING),
     _plant("debit without a payment", DEBIT_PAID, *DEBIT_WITHOUT_PAYMENT),
     _plant("refund of a standing sale", DEBIT_PAID, *REFUND_OF_A_STANDING_SALE),
     Plant(
