@@ -186,6 +186,30 @@ async def test_a_failed_computation_is_not_kept(clock, render) -> None:
     assert await cache.get(KEY, BUCKET, render) == b"seat map #1"
 
 
+async def test_a_computation_cancelled_with_its_request_is_computed_again_for_the_others(
+    clock, render
+) -> None:
+    cache = HotReadCache(FLOOR, clock)
+    started = asyncio.Event()
+
+    async def slow() -> bytes:
+        started.set()
+        await asyncio.sleep(3600)  # PostgreSQL slow: the request's deadline comes first
+        return b"never"
+
+    first = asyncio.ensure_future(cache.get(KEY, BUCKET, slow))
+    await started.wait()
+    second = asyncio.ensure_future(cache.get(KEY, BUCKET, render))  # waits on the first's
+    await asyncio.sleep(0)
+    first.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    # Not the first request's cancellation: the second computes the value itself.
+    assert await second == b"seat map #1"
+    assert await cache.get(KEY, BUCKET, render) == b"seat map #1"
+
+
 def test_the_refresh_floor_defaults_to_a_fifth_of_a_second(monkeypatch) -> None:
     monkeypatch.delenv("BOXOFFICE_HOT_READ_REFRESH_SECONDS", raising=False)
     monkeypatch.delenv("BOXOFFICE_HOT_READ_SECONDS", raising=False)

@@ -50,7 +50,15 @@ class HotReadCache(Generic[Value]):
         """The value of `key` in `bucket`, computed once however many ask for it at once."""
         found = self._entries.get(key)
         if found is not None and found.bucket == bucket and not self._due(found):
-            return await asyncio.shield(found.value)
+            try:
+                return await asyncio.shield(found.value)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not found.value.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # The request computing it was cancelled (its deadline, say), not this one:
+                # this one computes it.
+                return await self.get(key, bucket, compute)
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()
         future: asyncio.Future[Value] = asyncio.get_running_loop().create_future()
@@ -61,8 +69,11 @@ class HotReadCache(Generic[Value]):
         except BaseException as error:
             if self._entries.get(key) is entry:
                 del self._entries[key]
-            entry.value.set_exception(error)
-            entry.value.exception()  # marked retrieved: the waiters re-raise it themselves
+            if isinstance(error, asyncio.CancelledError):
+                entry.value.cancel()  # the waiters compute it themselves (above)
+            else:
+                entry.value.set_exception(error)
+                entry.value.exception()  # marked retrieved: the waiters re-raise it themselves
             raise
         for amend in entry.amendments:
             amend(value)
