@@ -107,6 +107,22 @@ async def test_no_pace_is_never_paced(limiter: MemoryRateLimiter) -> None:
     assert await limiter.check(NO_PACE, [Limit("ip:10.0.0.1", 1, MINUTE)], T0) == 0.0
 
 
+async def test_keys_all_live_past_the_bound_are_not_scanned_on_every_check(
+    limiter: MemoryRateLimiter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limiter, "_MAX_KEYS", 10)
+    for n in range(11):  # the eleventh prunes, and every window is live: all kept
+        assert await limiter.check(NO_PACE, [Limit(f"ip:{n}", 1, 60.0)], T0) == 0.0
+    kept = limiter._windows
+    for n in range(11, 22):  # up to twice what was kept, no pruning again
+        assert await limiter.check(NO_PACE, [Limit(f"ip:{n}", 1, 60.0)], T0) == 0.0
+        assert limiter._windows is kept
+    assert await limiter.check(NO_PACE, [Limit("ip:22", 1, 60.0)], T0) == 0.0
+    assert limiter._windows is not kept  # past twice: pruned, all 23 still counted
+    assert len(limiter._windows) == 23
+    assert await limiter.check(NO_PACE, [Limit("ip:0", 1, 60.0)], T0) == pytest.approx(60.0)
+
+
 async def test_pruning_many_keys_drops_ended_windows_and_keeps_live_ones(
     limiter: MemoryRateLimiter, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,6 +54,22 @@ class RateLimiter(Protocol):
     async def close(self) -> None: ...
 
 
+class _Pruning:
+    """When a per-key table past its bound is pruned of ended entries: once a second, or sooner
+    once it has doubled since the last pruning. Not on every request: entries all still live
+    (many clients in one minute) would be scanned again each time, and kept."""
+
+    def __init__(self) -> None:
+        self._kept = 0
+        self._at = -math.inf
+
+    def due(self, size: int, bound: int, now: float) -> bool:
+        return size > bound and (size > 2 * self._kept or now >= self._at + 1.0)
+
+    def done(self, kept: int, now: float) -> None:
+        self._kept, self._at = kept, now
+
+
 class MemoryRateLimiter:
     """Limits for one process (the embedded default)."""
 
@@ -62,6 +78,8 @@ class MemoryRateLimiter:
     def __init__(self) -> None:
         self._windows: dict[str, tuple[float, int]] = {}
         self._paced: dict[str, float] = {}
+        self._windows_pruning = _Pruning()
+        self._paced_pruning = _Pruning()
 
     async def check(self, pace_key: str, limits: Sequence[Limit], now: float) -> float:
         return self.check_now(pace_key, limits, now)
@@ -86,8 +104,9 @@ class MemoryRateLimiter:
             self._windows[limit.key] = (ends, count + 1)
             if count + 1 > limit.limit:
                 return ends - now
-        if len(self._windows) > self._MAX_KEYS:
+        if self._windows_pruning.due(len(self._windows), self._MAX_KEYS, now):
             self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
+            self._windows_pruning.done(len(self._windows), now)
         return 0.0
 
     def paced_for(self, key: str, now: float) -> float:
@@ -96,8 +115,9 @@ class MemoryRateLimiter:
 
     def pace_now(self, key: str, seconds: float, now: float) -> None:
         """`pace` without yielding to the event loop."""
-        if len(self._paced) > self._MAX_KEYS:
+        if self._paced_pruning.due(len(self._paced), self._MAX_KEYS, now):
             self._paced = {k: until for k, until in self._paced.items() if until > now}
+            self._paced_pruning.done(len(self._paced), now)
         self._paced[key] = now + seconds
 
     async def close(self) -> None:
