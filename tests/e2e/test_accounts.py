@@ -111,7 +111,12 @@ async def test_log_in_gives_a_bearer_token_that_opens_the_wallet(client, shop) -
 
 @pytest.mark.parametrize(
     ("username", "password"),
-    [("fan", "wrong-password"), ("nobody", "12345678"), ("FAN", "12345678")],
+    [
+        ("fan", "wrong-password"),
+        ("nobody", "12345678"),
+        ("FAN", "12345678"),
+        ("fan\x00", "12345678"),  # no account could have it: PostgreSQL is not asked
+    ],
 )
 async def test_log_in_with_wrong_credentials_is_401(client, username, password) -> None:
     await client.post(USERS, json={"username": "fan", "password": "12345678"})

@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from boxoffice.accounts.domain import USERNAME_PATTERN
+
 
 class UserCreate(BaseModel):
-    username: str = Field(pattern=r"^[a-z0-9_.-]{3,32}$", examples=["fan_01"])
+    username: str = Field(pattern=USERNAME_PATTERN, examples=["fan_01"])
     password: str = Field(min_length=8, max_length=128)
 
 

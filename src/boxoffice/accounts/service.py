@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from boxoffice.accounts.domain import is_username
 from boxoffice.accounts.exceptions import BadCredentials, UsernameTaken
 from boxoffice.accounts.repository import Account
 from boxoffice.platform.security import PasswordHashing, TokenSigner
@@ -29,7 +30,10 @@ async def sign_up(
 
 
 async def find_account(uow: UnitOfWork, username: str) -> Account | None:
-    """The account of a username, to log in with."""
+    """The account of a username, to log in with; none for a name no account could have
+    (PostgreSQL refuses some, such as one with a NUL, as an error)."""
+    if not is_username(username):
+        return None
     return await uow.accounts.by_username(username)
 
 
