@@ -13,8 +13,10 @@ from importlib.resources import files
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from boxoffice.catalog import service as catalog_service
 from boxoffice.platform.security_headers import CONTENT_SECURITY_POLICY
 from tests.conftest import API, Fan, Shop
 from tests.e2e.support import assert_problem
@@ -65,6 +67,20 @@ async def test_every_kind_of_answer_carries_the_security_headers(shop: Shop) -> 
 
     for answer in answers:
         assert_hardened(answer)
+
+
+async def test_an_unexpected_error_s_500_carries_them_too(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Answered outside the app's middleware (Starlette's last-resort handler), so by its own.
+    async def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(catalog_service, "list_concerts", broken)
+    answer = await shop.client.get(f"{API}/concerts")
+
+    assert_problem(answer, 500, "INTERNAL_ERROR")
+    assert_hardened(answer)
 
 
 async def test_the_policy_is_the_documented_one() -> None:

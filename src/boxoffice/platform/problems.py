@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.platform.errors import DomainError
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
+from boxoffice.platform.security_headers import SECURITY_HEADERS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _log = structlog.get_logger(__name__)
@@ -186,10 +187,18 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     return await _unexpected_error(request, exc)
 
 
+# Starlette answers an unexpected error outside the app's middleware: with its own headers.
+_SECURITY_HEADERS = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     _log.exception("unhandled_error", path=request.url.path, error=repr(exc))
     return problem_response(
-        500, "INTERNAL_ERROR", "Internal error", "Something went wrong on our side; try again."
+        500,
+        "INTERNAL_ERROR",
+        "Internal error",
+        "Something went wrong on our side; try again.",
+        _SECURITY_HEADERS,
     )
 
 
