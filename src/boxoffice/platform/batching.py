@@ -154,7 +154,7 @@ class StatementBatcher(Generic[Call, Answer]):
     def _room(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Whether another batch may start (batches of a loop that closed are forgotten)."""
         self._running = {task for task in self._running if task.get_loop() is loop}
-        if len(self._keys) > len(self._running):
+        if self._keys:  # a batch or two: those of a loop that closed are forgotten with them
             self._keys = {task: keys for task, keys in self._keys.items() if task in self._running}
         return len(self._running) < self._batches_at_once
 
