@@ -210,6 +210,19 @@ async def test_a_computation_cancelled_with_its_request_is_computed_again_for_th
     assert await cache.get(KEY, BUCKET, render) == b"seat map #1"
 
 
+async def test_entries_of_earlier_buckets_are_dropped_by_the_next_bucket_s_first_computation(
+    clock, render
+) -> None:
+    cache = HotReadCache(FLOOR, clock)
+    for key in (1, 2, 3):
+        await cache.get(key, BUCKET, render)
+    assert len(cache) == 3
+
+    await cache.get(1, BUCKET + 1, render)
+
+    assert len(cache) == 1
+
+
 def test_the_refresh_floor_defaults_to_a_fifth_of_a_second(monkeypatch) -> None:
     monkeypatch.delenv("BOXOFFICE_HOT_READ_REFRESH_SECONDS", raising=False)
     monkeypatch.delenv("BOXOFFICE_HOT_READ_SECONDS", raising=False)

@@ -43,6 +43,11 @@ class HotReadCache(Generic[Value]):
         self._refresh_seconds = refresh_seconds
         self._monotonic = monotonic
         self._entries: dict[Hashable, _Entry[Value]] = {}
+        self._pruned_bucket: int | None = None  # the last bucket that dropped earlier ones
+
+    def __len__(self) -> int:
+        """Entries kept (of this bucket, and earlier ones until the next computation)."""
+        return len(self._entries)
 
     async def get(
         self, key: Hashable, bucket: int, compute: Callable[[], Awaitable[Value]]
@@ -59,6 +64,11 @@ class HotReadCache(Generic[Value]):
                 # The request computing it was cancelled (its deadline, say), not this one:
                 # this one computes it.
                 return await self.get(key, bucket, compute)
+        if self._pruned_bucket is None or bucket > self._pruned_bucket:
+            # The first computation of a bucket drops the entries of earlier ones, never read
+            # again (a seat map keeps its date's layout and bodies: megabytes for a big hall).
+            self._entries = {k: e for k, e in self._entries.items() if e.bucket >= bucket}
+            self._pruned_bucket = bucket
         if len(self._entries) >= _MAX_ENTRIES:
             self._entries.clear()
         future: asyncio.Future[Value] = asyncio.get_running_loop().create_future()
