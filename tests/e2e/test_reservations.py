@@ -8,6 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from boxoffice.background import sweep_once
+from boxoffice.reservations.domain import ReservationStatus
+from boxoffice.reservations.repository import ReservationRepository
+from tests.conftest import TEST_DATABASE_URL
 
 from .support import assert_problem, utc
 
@@ -319,6 +322,33 @@ async def test_cancelling_a_booking_refunds_it_and_frees_its_seats(shop) -> None
     assert (await shop.payments(fan))[0]["status"] == "REFUNDED"
     seats = await shop.seat_map(other, date["id"])
     assert (seats[1], seats[2]) == ("AVAILABLE", "AVAILABLE")
+
+
+@pytest.mark.skipif(
+    TEST_DATABASE_URL is None, reason="SQLite runs one writer at a time: no payment in between"
+)
+async def test_a_cancel_that_finds_its_hold_just_paid_cancels_the_booking(
+    shop, monkeypatch
+) -> None:
+    date = await shop.date_on_sale(price=30_000)
+    fan = await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1])
+    await shop.charge(fan, 30_000)
+    transition = ReservationRepository.transition
+
+    async def paid_in_between(self, reservation_id, *args, **kwargs):
+        if args[1] is ReservationStatus.HELD:  # the cancel read it HELD; a payment commits now
+            monkeypatch.setattr(ReservationRepository, "transition", transition)
+            await shop.pay(fan, reservation_id)
+        return await transition(self, reservation_id, *args, **kwargs)
+
+    monkeypatch.setattr(ReservationRepository, "transition", paid_in_between)
+    response = await shop.cancel(fan, held["id"])
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "CANCELLED"
+    assert await shop.balance(fan) == 30_000
+    assert [e["kind"] for e in await shop.ledger(fan)] == ["REFUND", "PAYMENT", "CHARGE"]
 
 
 async def test_a_booking_is_refunded_only_once(shop) -> None:

@@ -210,10 +210,15 @@ async def cancel_reservation(
             now,
             live_at=now,
         )
-        if moved is None:
+        if moved is not None:
+            await uow.reservations.release_seats(reservation_id)
+            return await get_reservation(uow, user_id, reservation_id, now)
+        # No longer held since it was read: run out, or paid meanwhile (PostgreSQL: another
+        # request's payment committed in between), which is then cancelled as a booking.
+        current = await get_reservation(uow, user_id, reservation_id, now)
+        if current.status is not domain.ReservationStatus.CONFIRMED:
             raise ReservationNotCancellable("This hold has just ended; nothing to cancel.")
-        await uow.reservations.release_seats(reservation_id)
-    elif current.status is domain.ReservationStatus.CONFIRMED:
+    if current.status is domain.ReservationStatus.CONFIRMED:
         await _refund(uow, rules, user_id, reservation_id, now)
     else:
         raise ReservationNotCancellable(
