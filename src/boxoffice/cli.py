@@ -58,6 +58,7 @@ def serve(
     except ConfigurationError as error:
         _fail(str(error))
         return
+    _check_database_url(settings)
     backend = "SQLite + in-process waiting room" if settings.is_embedded else "PostgreSQL/Redis"
     typer.echo(f"boxoffice on {backend}: http://{host}:{port}")
     if keys.admin_key_kept_at is not None:
@@ -68,6 +69,22 @@ def serve(
         # Each worker keeps its own metrics; this directory lets /metrics add them up.
         os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="boxoffice-"))
     _run("boxoffice.app:create_served_app", settings, host, port, workers)
+
+
+def _check_database_url(settings: Settings) -> None:
+    """Fail here, once, on a database URL no worker could use: with several workers, uvicorn
+    would start each failing worker again, forever, and never exit."""
+    from boxoffice.platform.database import create_engine
+
+    try:
+        engine = create_engine(settings)  # no connection yet: the URL and its driver
+    except Exception as error:  # noqa: BLE001 - any of SQLAlchemy's; the URL never printed
+        _fail(
+            "BOXOFFICE_DATABASE_URL cannot be used by this install "
+            f"({type(error).__name__}): use postgresql+asyncpg://... or leave it unset"
+        )
+        return
+    engine.sync_engine.dispose()
 
 
 def _run(factory: str, settings: Settings, host: str, port: int, workers: int) -> None:

@@ -89,6 +89,31 @@ def test_a_bad_setting_is_named_without_its_value(
     assert "Traceback" not in finished.stderr
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_database_url_no_worker_could_use_fails_at_once(tmp_path: Path, workers: str) -> None:
+    # No driver for it (psycopg): with two workers uvicorn restarted each failing one forever.
+    url = "postgresql://fan:secret-password@127.0.0.1:5432/test"
+    finished = subprocess.run(
+        [*BOXOFFICE, "serve", "--port", "1", "--workers", workers],
+        env=_env(
+            tmp_path,
+            BOXOFFICE_DATABASE_URL=url,
+            BOXOFFICE_REDIS_URL="redis://127.0.0.1:6379/0",
+            BOXOFFICE_SECRET_KEY="s" * 32,
+            BOXOFFICE_ADMIN_KEY="a" * 32,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+    assert finished.returncode == 2
+    assert "BOXOFFICE_DATABASE_URL" in finished.stderr
+    assert "secret-password" not in finished.stderr + finished.stdout
+    assert "Traceback" not in finished.stderr
+
+
 def test_wrong_admin_keys_are_limited_per_address(server: Served) -> None:
     # BOXOFFICE_ADMIN_FAILURES_PER_IP=3: three wrong keys are compared, then none for a minute.
     wrong = [
