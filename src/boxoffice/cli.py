@@ -132,10 +132,16 @@ def serve_bare(
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (safe to run again)."""
-    from boxoffice.platform.migrate import upgrade
+    from boxoffice.platform.migrate import invalid_indexes, upgrade
 
     settings = _settings()
     upgrade(settings)
+    invalid = invalid_indexes(settings)
+    if invalid:
+        _fail(
+            f"invalid index(es), left by a concurrent build that failed: {', '.join(invalid)}. "
+            "DROP INDEX CONCURRENTLY each, then run boxoffice migrate again."
+        )
     typer.echo(f"database at the newest schema: {_safe_url(settings)}")
 
 

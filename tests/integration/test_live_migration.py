@@ -8,9 +8,11 @@ slowest transaction plus the whole build. A migration must let writes through me
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -20,6 +22,7 @@ from sqlalchemy.engine import make_url
 from boxoffice.platform.migrate import alembic_config
 from boxoffice.settings import Settings
 from tests.integration.cluster import DATABASE_URL, _admin_sql
+from tests.servers import BOXOFFICE, server_env
 
 pytestmark = pytest.mark.integration
 # The revision before the first that builds an index on a table in use (0004).
@@ -100,3 +103,33 @@ async def test_migrating_a_live_database_lets_the_sale_write_meanwhile(database_
     finally:
         await slow.close()
         await sale.close()
+
+
+async def test_migrate_fails_on_an_invalid_index_a_failed_build_left(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=database_url, secret_key="s" * 40, admin_key="a" * 40)
+    await asyncio.to_thread(command.upgrade, alembic_config(settings), "head")
+    connection = await asyncpg.connect(_plain(database_url))
+    try:  # as a CREATE INDEX CONCURRENTLY that failed leaves it
+        await connection.execute(
+            "UPDATE pg_index SET indisvalid = false "
+            "WHERE indexrelid = 'ix_reservation_user_id_held'::regclass"
+        )
+    finally:
+        await connection.close()
+    env = server_env(tmp_path, secret_key="s" * 40, admin_key="a" * 40, database_url=database_url)
+
+    finished = await asyncio.to_thread(
+        subprocess.run,
+        [*BOXOFFICE, "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert finished.returncode == 2, finished.stdout + finished.stderr
+    assert "ix_reservation_user_id_held" in finished.stderr
+    assert "DROP INDEX CONCURRENTLY" in finished.stderr

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from boxoffice.settings import Settings
+
+# Indexes a `CREATE INDEX CONCURRENTLY` left behind when it failed: never used, and skipped by
+# the migration that builds it when run again (IF NOT EXISTS).
+_INVALID_INDEXES = text(
+    "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE NOT i.indisvalid AND n.nspname = current_schema() ORDER BY c.relname"
+)
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -22,3 +34,19 @@ def upgrade(settings: Settings) -> None:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings), "head")
+
+
+def invalid_indexes(settings: Settings) -> list[str]:
+    """The database's invalid indexes (PostgreSQL; none on SQLite), by name."""
+    if settings.is_sqlite:
+        return []
+
+    async def read() -> list[str]:
+        engine = create_async_engine(settings.effective_database_url, poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                return list((await connection.execute(_INVALID_INDEXES)).scalars())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
