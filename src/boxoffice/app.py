@@ -29,7 +29,7 @@ from boxoffice.platform.deadline import DeadlineMiddleware
 from boxoffice.platform.draining import Draining
 from boxoffice.platform.lanes import PollLaneMiddleware
 from boxoffice.platform.logging import configure_logging
-from boxoffice.platform.metrics import MetricsMiddleware
+from boxoffice.platform.metrics import MetricsMiddleware, forget_dead_workers
 from boxoffice.platform.problems import install_problem_handlers
 from boxoffice.platform.request_size import RequestSizeMiddleware
 from boxoffice.platform.runtime import tune_garbage_collector
@@ -183,7 +183,10 @@ def create_served_app() -> FastAPI:
 
     Apart from `create_app` because the tuning is for the whole process (it freezes what exists
     once the app is built out of garbage collection), which a test building many apps must not do.
+    A worker that starts (one replacing a worker that was killed, say) also stops the metrics
+    of the workers that are gone from counting.
     """
+    forget_dead_workers()
     app = create_app()
     tune_garbage_collector()
     return app

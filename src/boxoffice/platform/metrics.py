@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
 import time
+from pathlib import Path
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, multiprocess
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Histogram(
@@ -92,3 +95,33 @@ class MetricsMiddleware:
             if timer is None:
                 timer = self._timers[key] = REQUESTS.labels(key[0], key[1], str(status))
             timer.observe(time.perf_counter() - started)
+
+
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live\w+_(\d+)\.db")
+
+
+def forget_dead_workers() -> None:
+    """With several workers (their metrics in PROMETHEUS_MULTIPROC_DIR): the live gauges of the
+    workers that are gone (killed, and replaced by this one) stop counting. Nothing else marks
+    them dead, so a drained line kept showing its peak and a dead worker's open streams."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    pids = set()
+    for path in Path(directory).iterdir():
+        found = _LIVE_GAUGE_FILE.fullmatch(path.name)
+        if found is not None:
+            pids.add(int(found.group(1)))
+    for pid in pids:
+        if not _alive(pid):
+            multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's: alive
+        return True
+    return True

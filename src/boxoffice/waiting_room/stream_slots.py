@@ -28,7 +28,9 @@ from prometheus_client import Counter, Gauge
 __all__ = ["StreamSlot", "StreamSlots"]
 
 OPEN = Gauge(
-    "boxoffice_queue_streams_open", "Event streams open in this process.", multiprocess_mode="sum"
+    "boxoffice_queue_streams_open",
+    "Event streams open in this process.",
+    multiprocess_mode="livesum",
 )
 REPLACED = Counter(
     "boxoffice_queue_streams_replaced_total",
