@@ -17,6 +17,7 @@ from boxoffice.board import service as board
 from boxoffice.bootstrap import Container
 from boxoffice.platform import metrics
 from boxoffice.platform.cancellation import stop_if_cancelled
+from boxoffice.platform.logging import Failing
 from boxoffice.waiting_room import metrics as room_metrics
 from boxoffice.waiting_room.lines import Line, LineSet, line_label
 
@@ -53,6 +54,7 @@ async def admission_loop(container: Container) -> None:
     stats_due = 0.0
     turns: dict[Line, _LineTurn] = {}
     lines = LineSet()  # the house line alone, until the database first answers
+    unread, failing = Failing(_log, "lines_unread"), Failing(_log, "admission_failed")
     while True:
         now = container.now_ts()
         counting = now >= stats_due
@@ -60,9 +62,10 @@ async def admission_loop(container: Container) -> None:
             stats_due = now + STATS_EVERY_SECONDS
         try:
             lines = await container.waiting_room.lines.current()
+            unread.succeeded()
         except Exception as error:  # noqa: BLE001 - the lines last read still admit
-            _log.warning("lines_unread", error=repr(error))
-        lines = await _admission_tick(container, lines, turns, now, counting)
+            unread.failed(error)
+        lines = await _admission_tick(container, lines, turns, now, counting, failing)
         stop_if_cancelled()
         container.admission_wakeup.clear()
         # asyncio.timeout, not wait_for: Python 3.11's wait_for, cancelled in the same turn as
@@ -78,6 +81,7 @@ async def _admission_tick(
     turns: dict[Line, _LineTurn],
     now: float,
     counting: bool,
+    failing: Failing,
 ) -> LineSet:
     """One turn of every line, each on its own (one whose Redis node is down does not stop the
     others); the lines as they are after it (a closing line may have ended)."""
@@ -92,8 +96,9 @@ async def _admission_tick(
                 await _admit_line(container, line, turn, now, counting)
             if counting and turn.idle and await _ended(container, lines, line, turn, now):
                 lines = await room.lines.current()  # read again: it ended
+            failing.succeeded(line, line=line_label(line))
         except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
-            _log.warning("admission_failed", line=line_label(line), error=repr(error))
+            failing.failed(error, line, line=line_label(line))
     for gone in set(turns) - {*lines.lines()}:
         del turns[gone]  # ended (here or on another instance): its store and figures go
         if gone is not None:
@@ -163,16 +168,14 @@ async def seat_news_loop(container: Container) -> None:
     news = container.listings.news
     if news is None:
         return
-    failing = False
+    failing = Failing(_log, "seat_news_failed")
     while True:
         try:
             for change in await news.exchange():
                 container.listings.apply(change)
-            failing = False
+            failing.succeeded()
         except Exception as error:  # noqa: BLE001 - news is a hint: the maps catch up by reading
-            if not failing:
-                _log.warning("seat_news_failed", error=repr(error))
-            failing = True
+            failing.failed(error)
         stop_if_cancelled()
         await asyncio.sleep(SEAT_NEWS_SECONDS)
 

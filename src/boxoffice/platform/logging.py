@@ -30,3 +30,26 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         cache_logger_on_first_use=True,
     )
+
+
+class Failing:
+    """A background step's failures logged once while they last: the first failure of a kind
+    (`key`: a line, say) as `event`, the rest counted, and `event`_over once it succeeds again,
+    with how many failed. A dependency down for a minute is then two lines a kind and worker,
+    not one every tick of every loop of every worker."""
+
+    def __init__(self, logger: structlog.typing.FilteringBoundLogger, event: str) -> None:
+        self._log = logger
+        self._event = event
+        self._failures: dict[object, int] = {}
+
+    def failed(self, error: BaseException, key: object = None, **fields: object) -> None:
+        count = self._failures.get(key, 0)
+        if count == 0:
+            self._log.warning(self._event, error=repr(error), **fields)
+        self._failures[key] = count + 1
+
+    def succeeded(self, key: object = None, **fields: object) -> None:
+        count = self._failures.pop(key, 0)
+        if count:
+            self._log.info(f"{self._event}_over", failures=count, **fields)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 import structlog
 
 from boxoffice.platform.cancellation import stop_if_cancelled
+from boxoffice.platform.logging import Failing
 from boxoffice.waiting_room.store import WaitingRoomStore
 
 __all__ = ["AdmissionWatch"]
@@ -55,6 +56,7 @@ class AdmissionWatch:
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._last_read: float | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._failing = Failing(_log, "admission_watch_failed")
 
     @property
     def waiting(self) -> int:
@@ -104,8 +106,9 @@ class AdmissionWatch:
         while self._waiters:
             try:
                 await self.read_once()
+                self._failing.succeeded()
             except Exception as error:  # noqa: BLE001 - streams fall back on their own reads
-                _log.warning("admission_watch_failed", error=repr(error))
+                self._failing.failed(error)
             stop_if_cancelled()  # a cancel the store's call lost (platform/cancellation.py)
             await asyncio.sleep(self._interval)
         self._last_read = None
