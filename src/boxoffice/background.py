@@ -94,9 +94,9 @@ async def _admission_tick(
         try:
             if counting or not turn.idle:
                 await _admit_line(container, line, turn, now, counting)
+                failing.succeeded(line, line=line_label(line))  # a line skipped proves nothing
             if counting and turn.idle and await _ended(container, lines, line, turn, now):
                 lines = await room.lines.current()  # read again: it ended
-            failing.succeeded(line, line=line_label(line))
         except Exception as error:  # noqa: BLE001 - the loop must outlive a store hiccup
             failing.failed(error, line, line=line_label(line))
     for gone in set(turns) - {*lines.lines()}:

@@ -51,5 +51,5 @@ class Failing:
 
     def succeeded(self, key: object = None, **fields: object) -> None:
         count = self._failures.pop(key, 0)
-        if count:
-            self._log.info(f"{self._event}_over", failures=count, **fields)
+        if count:  # at the failure's level: whoever saw it start sees it end
+            self._log.warning(f"{self._event}_over", failures=count, **fields)
