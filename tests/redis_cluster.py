@@ -20,6 +20,8 @@ from pathlib import Path
 from redis import Redis
 from redis.exceptions import RedisError
 
+from tests.servers import free_port
+
 REDIS_SERVER = "/usr/bin/redis-server"
 REDIS_CLI = "/usr/bin/redis-cli"
 BUS_OFFSET = 10_000
@@ -64,9 +66,7 @@ def _free(port: int) -> bool:
 def _cluster_port() -> int:
     """A free port whose bus port (+10000) is free too."""
     for _ in range(200):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
+        port = free_port()  # never one handed out before, to this cluster's other nodes too
         if port + BUS_OFFSET < 65536 and _free(port + BUS_OFFSET):
             return port
     raise RuntimeError("no free port pair for a cluster node")

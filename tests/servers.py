@@ -43,10 +43,22 @@ def server_env(
     return env
 
 
+# Every port handed out in this process: the kernel may give a port that was just handed out
+# (and is not bound yet) to the next pick too, and two servers then race for it (the fault
+# suite's instances 0 and 1 once both got 56917; one failed to bind, and its readiness check
+# was answered by the other).
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on, never one this process handed out before."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def _tail(path: Path, lines: int = 40) -> str:
