@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .support import PROBLEM_JSON
+from sqlalchemy.exc import DBAPIError
+
+from boxoffice.catalog import service as catalog_service
+
+from .support import PROBLEM_JSON, assert_problem
 
 HOSTILE_VALUES: list[Any] = [
     None,
@@ -131,3 +135,33 @@ async def test_non_json_bodies_are_problems_too(client, shop) -> None:
 
             assert 400 <= response.status_code < 500, (path, content[:20], response.text)
             assert response.headers["content-type"].startswith(PROBLEM_JSON)
+
+
+async def test_a_nul_in_an_idempotency_key_is_refused_before_any_write(client, shop) -> None:
+    fan = await shop.admitted_fan()
+    before = await shop.balance(fan)
+
+    response = await client.post(
+        "/api/v1/wallet/charges",
+        json={"amount": 100},
+        headers={**fan.auth, "Idempotency-Key": "key\x00"},
+    )
+
+    assert_problem(response, 422, "VALIDATION_ERROR")
+    assert await shop.balance(fan) == before
+
+
+async def test_a_character_the_database_cannot_store_is_the_request_s_fault(
+    client, shop, monkeypatch
+) -> None:
+    # What PostgreSQL answers for a NUL in a text value (SQLSTATE 22021), wherever it comes from.
+    class CharacterNotInRepertoire(Exception):
+        sqlstate = "22021"
+
+    async def refused(*_: object) -> None:
+        raise DBAPIError("SELECT", {}, CharacterNotInRepertoire("invalid byte sequence 0x00"))
+
+    monkeypatch.setattr(catalog_service, "list_concerts", refused)
+    response = await client.get("/api/v1/concerts")
+
+    assert_problem(response, 400, "BAD_REQUEST")

@@ -22,6 +22,9 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
+        # No control character but the tab (none is legal in an HTTP field value): PostgreSQL
+        # refuses a NUL, which would fail every payment of the key's batch.
+        pattern=r"^[^\x00-\x08\x0a-\x1f\x7f]+$",
         description="Repeat a money-moving request safely: the first result is returned again.",
     ),
 ]
