@@ -154,8 +154,6 @@ class StatementBatcher(Generic[Call, Answer]):
     def _room(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Whether another batch may start (batches of a loop that closed are forgotten)."""
         self._running = {task for task in self._running if task.get_loop() is loop}
-        if self._keys:  # a batch or two: those of a loop that closed are forgotten with them
-            self._keys = {task: keys for task, keys in self._keys.items() if task in self._running}
         return len(self._running) < self._batches_at_once
 
     def _start(self) -> None:
@@ -185,6 +183,8 @@ class StatementBatcher(Generic[Call, Answer]):
             taken = self._waiting[: self._most]
             del self._waiting[: self._most]
             return taken, set()
+        # The running batches' keys (those of a loop that closed are forgotten with them).
+        self._keys = {task: keys for task, keys in self._keys.items() if task in self._running}
         busy = set().union(*self._keys.values())
         first: dict[Hashable, _Asked[Call, Answer]] = {}
         for asked in self._waiting:

@@ -8,9 +8,8 @@ from importlib.resources import files
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
+from boxoffice.platform.database import create_engine
 from boxoffice.settings import Settings
 
 # Indexes a `CREATE INDEX CONCURRENTLY` left behind when it failed: never used, and skipped by
@@ -42,7 +41,7 @@ def invalid_indexes(settings: Settings) -> list[str]:
         return []
 
     async def read() -> list[str]:
-        engine = create_async_engine(settings.effective_database_url, poolclass=NullPool)
+        engine = create_engine(settings)
         try:
             async with engine.connect() as connection:
                 return list((await connection.execute(_INVALID_INDEXES)).scalars())
