@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
 import orjson
@@ -22,6 +22,7 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from boxoffice.bootstrap import Container
+from boxoffice.platform.database import answering
 from boxoffice.platform.errors import MetricsUnauthorized
 from boxoffice.platform.lean_route import LeanRoute
 from boxoffice.platform.openapi import problem_responses
@@ -45,11 +46,16 @@ async def healthz() -> Response:
     return Response(_HEALTHY, media_type=JSON)
 
 
-async def _check(probe: Awaitable[object], seconds: float) -> str:
-    """ "ok", or what went wrong: an error's class name, "no answer" or "timeout"."""
+async def _check(
+    answered_lately: bool, probe: Callable[[], Awaitable[object]], seconds: float
+) -> str:
+    """ "ok", or what went wrong: an error's class name, "no answer" or "timeout". A dependency
+    that answered requests lately is not probed (`platform/readiness.py`)."""
+    if answered_lately:
+        return "ok"
     try:
         async with asyncio.timeout(seconds):
-            return "ok" if await probe else "no answer"
+            return "ok" if await probe() else "no answer"
     except TimeoutError:
         return "timeout"
     except Exception as error:  # noqa: BLE001 - any failure means not ready
@@ -79,11 +85,18 @@ async def _database_answers(container: Container) -> bool:
     },
 )
 async def readyz(container: ContainerDep) -> Response:
-    """200 only when the database and the waiting-room store answer; each one's state either way."""
-    # Within the request's deadline, so that readiness itself answers when a dependency hangs.
+    """200 only when the database and the waiting-room store answer (requests found them
+    answering lately, or a probe does now); each one's state either way."""
+    # Within half the request deadline: a probe's time, so that readiness itself answers when
+    # a dependency hangs, and how long ago requests must have found a dependency answering.
     seconds = container.settings.request_deadline_seconds / 2
     database, store = await asyncio.gather(
-        _check(_database_answers(container), seconds), _check(container.store.ping(), seconds)
+        _check(
+            answering(container.engine).lately(seconds),
+            lambda: _database_answers(container),
+            seconds,
+        ),
+        _check(container.store.answered_lately(seconds), container.store.ping, seconds),
     )
     checks = {"database": database, "waiting_room": store}
     failures = [f"{name}: {state}" for name, state in checks.items() if state != "ok"]

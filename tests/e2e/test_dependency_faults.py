@@ -8,8 +8,10 @@ are the in-process checks that run with every `make test`, on both backends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -155,6 +157,53 @@ async def test_readyz_says_which_dependency_is_down(
     problem = assert_problem(response, 503, "NOT_READY")
     assert problem["checks"] == {"database": "ok", "waiting_room": "no answer"}
     assert response.headers["retry-after"] == "1"
+
+
+@asynccontextmanager
+async def _every_connection_taken(shop: Shop) -> AsyncIterator[None]:
+    """Every pooled connection of the shop's database and of its Redis (if any) checked out,
+    as a rush keeps them: a request then waits its turn for one."""
+    pool = shop.container.engine.pool
+    size = pool.size() + max(pool._max_overflow, 0)  # type: ignore[attr-defined]
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(size):
+            await stack.enter_async_context(shop.container.engine.connect())
+        client = getattr(shop.container.store, "_client", None)
+        if client is not None:
+            redis_pool = client.connection_pool
+            taken = [await redis_pool.get_connection() for _ in range(redis_pool.max_connections)]
+            stack.push_async_callback(
+                lambda: asyncio.gather(*(redis_pool.release(c) for c in taken))
+            )
+        yield
+
+
+async def test_readyz_is_ready_while_a_rush_holds_every_pooled_connection(
+    settings: Settings, clock: SettableClock
+) -> None:
+    """Under a rush every pooled connection is busy and a probe would wait behind the requests
+    for one: a balancer that then saw "not ready" from every instance at once would take them
+    all out. A dependency that answered the requests lately is ready without a probe."""
+    small = settings.model_copy(
+        update={
+            "db_pool_size": 1,
+            "db_max_overflow": 0,
+            "redis_pool_size": 1,
+            # A probe would take 2 s to time out, and answers count for 2 s.
+            "request_deadline_seconds": 4.0,
+        }
+    )
+    async with _shop_of(small, clock) as shop:
+        fan = await shop.sign_up(f"ready_{uuid.uuid4().hex[:8]}")  # the database answers
+        await shop.join(fan)  # the waiting room's store answers
+        async with _every_connection_taken(shop):
+            started = time.monotonic()
+            response = await shop.client.get("/readyz")
+            elapsed = time.monotonic() - started
+
+    assert response.status_code == 200, response.text
+    assert response.json()["checks"] == {"database": "ok", "waiting_room": "ok"}
+    assert elapsed < 1.0, elapsed
 
 
 async def _admin_connection(database_url: str) -> asyncpg.Connection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -10,8 +11,8 @@ from pathlib import Path
 from typing import Any, TypeVarTuple, overload
 
 from sqlalchemy import BigInteger, CursorResult, DateTime, Executable, MetaData, event
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.engine import Dialect, Engine, ExceptionContext
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
@@ -21,6 +22,7 @@ from sqlalchemy.sql.selectable import TypedReturnsRows
 from sqlalchemy.types import TypeDecorator
 
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
+from boxoffice.platform.readiness import Answering
 from boxoffice.settings import Settings
 
 NAMING_CONVENTION = {
@@ -147,6 +149,45 @@ def _replace_closed_connections(dbapi_connection: Any, _record: Any, _proxy: Any
         raise DisconnectionError("the server closed this pooled connection")
 
 
+# SQLSTATE classes that mean the database cannot serve now: connection failures (08),
+# insufficient resources such as too many connections (53), and a server shutting down (57P).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def sqlstate(error: DBAPIError) -> str:
+    """The SQLSTATE the driver's error carries ("" if none: SQLite's)."""
+    original = error.orig
+    return str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "")
+
+
+def cannot_serve(error: DBAPIError) -> bool:
+    """Whether the error says the database cannot serve now, not that the request was wrong."""
+    return error.connection_invalidated or sqlstate(error).startswith(_UNAVAILABLE_SQLSTATES)
+
+
+_ANSWERING: weakref.WeakKeyDictionary[Engine, Answering] = weakref.WeakKeyDictionary()
+
+
+def answering(engine: AsyncEngine) -> Answering:
+    """What the engine's statements found (`platform/readiness.py`): each one answered marks
+    it answering, each error that says the database cannot serve marks it failed."""
+    found = _ANSWERING.get(engine.sync_engine)
+    if found is None:
+        found = _ANSWERING[engine.sync_engine] = Answering()
+
+        def on_answer(*_: Any) -> None:
+            found.answered()
+
+        def on_error(context: ExceptionContext) -> None:
+            error = context.sqlalchemy_exception
+            if context.is_disconnect or (isinstance(error, DBAPIError) and cannot_serve(error)):
+                found.failed()
+
+        event.listen(engine.sync_engine, "after_cursor_execute", on_answer)
+        event.listen(engine.sync_engine, "handle_error", on_error)
+    return found
+
+
 def create_engine(settings: Settings, *, long_statements: bool = False) -> AsyncEngine:
     """An async engine for the configured database, tuned for short transactions.
 
@@ -161,6 +202,7 @@ def create_engine(settings: Settings, *, long_statements: bool = False) -> Async
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         if engine.url.database and engine.url.database != ":memory:":
             _replace_read_only_connections(engine, engine.url.database)
+        answering(engine)
         return engine
     deadline = settings.request_deadline_seconds
     engine = create_async_engine(
@@ -186,6 +228,7 @@ def create_engine(settings: Settings, *, long_statements: bool = False) -> Async
         },
     )
     event.listen(engine.sync_engine, "checkout", _replace_closed_connections)
+    answering(engine)
     return engine
 
 

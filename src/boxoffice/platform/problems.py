@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from boxoffice.platform.database import cannot_serve, sqlstate
 from boxoffice.platform.errors import DomainError
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
 from boxoffice.platform.security_headers import SECURITY_HEADERS
@@ -173,9 +174,6 @@ async def _backend_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
-# SQLSTATE classes that mean the database cannot serve now: connection failures (08),
-# insufficient resources such as too many connections (53), and a server shutting down (57P).
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
 # A character PostgreSQL cannot store (a NUL; one the database's encoding lacks): the request's.
 _UNSTORABLE_SQLSTATES = frozenset({"22021", "22P05"})
 UNSTORABLE = Problem(400, BAD_REQUEST.code, "A value cannot be stored")
@@ -183,11 +181,9 @@ UNSTORABLE = Problem(400, BAD_REQUEST.code, "A value cannot be stored")
 
 async def _database_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
-    original = exc.orig
-    sqlstate = str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "")
-    if exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+    if cannot_serve(exc):
         return await _backend_unavailable(request, exc)
-    if sqlstate in _UNSTORABLE_SQLSTATES:
+    if sqlstate(exc) in _UNSTORABLE_SQLSTATES:
         return UNSTORABLE.answer(
             "The request holds a character that cannot be stored (a NUL, say); nothing was "
             "changed. Send it without."

@@ -128,4 +128,9 @@ class WaitingRoomStore(Protocol):
 
     async def ping(self) -> bool: ...
 
+    def answered_lately(self, window: float) -> bool:
+        """Whether the store answered a call within the last `window` seconds and none found
+        it unreachable since (`platform/readiness.py`); False tells `/readyz` to ping it."""
+        ...
+
     async def close(self) -> None: ...

@@ -22,6 +22,8 @@ from importlib import resources
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from boxoffice.platform.rate_limit import (
     LUA_CHECK_FUNCTION,
@@ -31,6 +33,7 @@ from boxoffice.platform.rate_limit import (
     redis_counter_args,
     redis_key_prefix,
 )
+from boxoffice.platform.readiness import Answering
 from boxoffice.platform.redis import RedisClient, decodes_responses, redis_client
 from boxoffice.platform.redis_batching import ScriptBatcher
 from boxoffice.waiting_room.domain import (
@@ -125,9 +128,11 @@ class RedisWaitingRoomStore:
         default_policy: QueuePolicy,
         owns_client: bool = True,
         batcher: ScriptBatcher | None = None,
+        answering: Answering | None = None,
     ) -> None:
         """A store over `client`, which it then owns (`close` closes it) unless `owns_client`
-        is False; replies must be str."""
+        is False; replies must be str. `answering`: what the calls over `client` found, shared
+        by the stores over it."""
         if not room or "{" in room or "}" in room:
             raise ValueError(f"room name {room!r} must be non-empty and without braces")
         if not decodes_responses(client):
@@ -152,6 +157,7 @@ class RedisWaitingRoomStore:
         if batcher is None and isinstance(client, Redis):
             batcher = ScriptBatcher(client)
         self._batcher = batcher
+        self._answering = answering or Answering()
 
     @classmethod
     def from_url(
@@ -177,6 +183,7 @@ class RedisWaitingRoomStore:
             default_policy=self._default_policy,
             owns_client=False,
             batcher=self._batcher,
+            answering=self._answering,
         )
 
     def script_names(self) -> dict[str, str]:
@@ -189,9 +196,16 @@ class RedisWaitingRoomStore:
         return await self._call(script, self._keys, [*self._head, *args])
 
     async def _call(self, script: str, keys: list[str], args: list[_Arg]) -> Any:
-        if self._batcher is None:
-            return await self._scripts[script](keys=keys, args=args)
-        return await self._batcher.call(self._scripts[script], keys, args)
+        try:
+            if self._batcher is None:
+                answer = await self._scripts[script](keys=keys, args=args)
+            else:
+                answer = await self._batcher.call(self._scripts[script], keys, args)
+        except (RedisConnectionError, RedisTimeoutError):
+            self._answering.failed()
+            raise
+        self._answering.answered()
+        return answer
 
     async def join(
         self, user_id: int, pass_id: str, now: float, limits: Sequence[Limit] = ()
@@ -308,6 +322,9 @@ class RedisWaitingRoomStore:
 
     async def ping(self) -> bool:
         return bool(await self._client.ping())
+
+    def answered_lately(self, window: float) -> bool:
+        return self._answering.lately(window)
 
     async def close(self) -> None:
         if self._owns_client:
