@@ -120,7 +120,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     # Per minute; 0 turns one off (load generators sign up thousands from one address). Past
     # `login_failures_per_username` wrong passwords, the name is refused for the rest of the
-    # minute whoever asks; past `admin_failures_per_ip` wrong admin keys, the address is.
+    # minute whoever asks; past `admin_failures_per_ip` wrong admin keys, the address's wrong
+    # ones are (a right key never is).
     signup_limit_per_ip: int = Field(10, ge=0)
     login_limit_per_ip: int = Field(30, ge=0)
     login_failures_per_username: int = Field(10, ge=0)
