@@ -58,7 +58,7 @@ def serve(
     except ConfigurationError as error:
         _fail(str(error))
         return
-    _check_database_url(settings)
+    _check_urls(settings)
     backend = "SQLite + in-process waiting room" if settings.is_embedded else "PostgreSQL/Redis"
     typer.echo(f"boxoffice on {backend}: http://{host}:{port}")
     if keys.admin_key_kept_at is not None:
@@ -71,13 +71,15 @@ def serve(
     _run("boxoffice.app:create_served_app", settings, host, port, workers)
 
 
-def _check_database_url(settings: Settings) -> None:
-    """Fail here, once, on a database URL no worker could use: with several workers, uvicorn
-    would start each failing worker again, forever, and never exit."""
+def _check_urls(settings: Settings) -> None:
+    """Fail here, once, on a database or Redis URL no worker could use: with several workers,
+    uvicorn would start each failing worker again, forever, and never exit. Nothing connects
+    yet: the URLs are parsed, and the database's driver found."""
     from boxoffice.platform.database import create_engine
+    from boxoffice.platform.redis import redis_client
 
     try:
-        engine = create_engine(settings)  # no connection yet: the URL and its driver
+        engine = create_engine(settings)
     except Exception as error:  # noqa: BLE001 - any of SQLAlchemy's; the URL never printed
         _fail(
             "BOXOFFICE_DATABASE_URL cannot be used by this install "
@@ -85,6 +87,15 @@ def _check_database_url(settings: Settings) -> None:
         )
         return
     engine.sync_engine.dispose()
+    if settings.redis_url:
+        try:
+            redis_client(settings.redis_url, pool_size=1, timeout_seconds=1.0)
+        except Exception as error:  # noqa: BLE001 - any of redis-py's; the URL never printed
+            _fail(
+                "BOXOFFICE_REDIS_URL cannot be used "
+                f"({type(error).__name__}): use redis://host:port/db (rediss:// with TLS, "
+                "redis+cluster:// for a Redis Cluster)"
+            )
 
 
 def _run(factory: str, settings: Settings, host: str, port: int, workers: int) -> None:

@@ -89,16 +89,29 @@ def test_a_bad_setting_is_named_without_its_value(
     assert "Traceback" not in finished.stderr
 
 
+_USABLE = {
+    "BOXOFFICE_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+    "BOXOFFICE_REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+_UNUSABLE = {
+    # No driver for it (psycopg).
+    "BOXOFFICE_DATABASE_URL": "postgresql://fan:secret-password@127.0.0.1:5432/test",
+    # Not a Redis scheme: each worker's store failed to start.
+    "BOXOFFICE_REDIS_URL": "http://fan:secret-password@127.0.0.1:6379/0",
+}
+
+
+@pytest.mark.parametrize("variable", sorted(_UNUSABLE))
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_a_database_url_no_worker_could_use_fails_at_once(tmp_path: Path, workers: str) -> None:
-    # No driver for it (psycopg): with two workers uvicorn restarted each failing one forever.
-    url = "postgresql://fan:secret-password@127.0.0.1:5432/test"
+def test_a_url_no_worker_could_use_fails_at_once(
+    tmp_path: Path, workers: str, variable: str
+) -> None:
+    # With two workers uvicorn restarted each failing one forever.
     finished = subprocess.run(
         [*BOXOFFICE, "serve", "--port", "1", "--workers", workers],
         env=_env(
             tmp_path,
-            BOXOFFICE_DATABASE_URL=url,
-            BOXOFFICE_REDIS_URL="redis://127.0.0.1:6379/0",
+            **{**_USABLE, variable: _UNUSABLE[variable]},
             BOXOFFICE_SECRET_KEY="s" * 32,
             BOXOFFICE_ADMIN_KEY="a" * 32,
         ),
@@ -109,7 +122,7 @@ def test_a_database_url_no_worker_could_use_fails_at_once(tmp_path: Path, worker
     )
 
     assert finished.returncode == 2
-    assert "BOXOFFICE_DATABASE_URL" in finished.stderr
+    assert variable in finished.stderr
     assert "secret-password" not in finished.stderr + finished.stdout
     assert "Traceback" not in finished.stderr
 
