@@ -211,11 +211,14 @@ def queue_depth(context: typer.Context) -> None:
 
 
 def _safe_url(settings: Settings) -> str:
-    url = settings.effective_database_url
-    if "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+    """The database URL without its credentials or query (a password may be given as
+    `?password=`): driver, host, port and database."""
+    from sqlalchemy.engine import URL, make_url
+
+    url = make_url(settings.effective_database_url)
+    shown = URL.create(url.drivername, host=url.host, port=url.port, database=url.database)
+    text = shown.render_as_string()
+    return text.replace("://", "://***@", 1) if url.username or url.password else text
 
 
 def main() -> None:  # pragma: no cover - console entry point

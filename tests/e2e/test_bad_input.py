@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy.exc import DBAPIError
 
 from boxoffice.catalog import service as catalog_service
+from tests.conftest import ADMIN
 
 from .support import PROBLEM_JSON, assert_problem
 
@@ -115,6 +117,57 @@ async def test_paying_never_fails_on_bad_input(client, shop) -> None:
     keyed = {**fan.with_pass, "Idempotency-Key": "fuzz"}
     bad = await _fuzz(client, "/api/v1/payments", keyed, bodies)
     assert not bad, "\n".join(bad)
+
+
+async def test_joining_never_fails_on_bad_input(client, shop) -> None:
+    concert = await shop.create_concert()
+    fan = await shop.sign_up()
+    bodies = _bodies({"concert_id": concert["id"]}, {})
+
+    bad = await _fuzz(client, "/api/v1/queue/tokens", fan.auth, bodies)
+    assert not bad, "\n".join(bad)
+
+
+async def test_the_admin_s_creations_never_fail_on_bad_input(client, shop) -> None:
+    concert = await shop.create_concert()
+    concerts = "/api/v1/admin/concerts"
+    bad = await _fuzz(client, concerts, ADMIN, _bodies({"title": "T", "venue": "V"}, {}))
+    tiers = [{"name": "A", "seat_count": 2, "price": 10}]
+    dates = _bodies({"starts_at": "2099-01-01T20:00:00Z", "price_tiers": tiers}, {})
+    bad += await _fuzz(client, f"{concerts}/{concert['id']}/schedules", ADMIN, dates)
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\x1b", "\x7f"])
+async def test_text_with_a_control_character_is_refused_alike_on_every_engine(
+    client, shop, character: str
+) -> None:
+    """A NUL was stored by SQLite (201) and refused by PostgreSQL (400): the same request must
+    answer the same on both, and a catalogue made on one must move to the other."""
+    concerts = "/api/v1/admin/concerts"
+    concert = await shop.create_concert()
+    tiers = [{"name": f"A{character}", "seat_count": 2, "price": 10}]
+
+    answers = [
+        await client.post(concerts, json={"title": f"T{character}"}, headers=ADMIN),
+        await client.post(
+            concerts, json={"title": "T", "description": f"D{character}"}, headers=ADMIN
+        ),
+        await client.post(
+            f"{concerts}/{concert['id']}/schedules",
+            json={"starts_at": "2099-01-01T20:00:00Z", "price_tiers": tiers},
+            headers=ADMIN,
+        ),
+    ]
+
+    for answer in answers:
+        assert_problem(answer, 422, "VALIDATION_ERROR")
+    # Lines of a description, and tabs, are text.
+    kept = await client.post(
+        concerts, json={"title": "T\tU", "description": "one\r\ntwo\n"}, headers=ADMIN
+    )
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["description"] == "one\r\ntwo\n"
 
 
 async def test_non_json_bodies_are_problems_too(client, shop) -> None:

@@ -8,14 +8,14 @@ from typing import Self
 from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from boxoffice.catalog.domain import PriceTier, SeatStatus
-from boxoffice.platform.limits import MAX_PRICE, ClientTime
+from boxoffice.platform.limits import MAX_PRICE, STORABLE_TEXT, ClientTime
 from boxoffice.platform.limits import MAX_SEAT_NUMBER as MAX_SEATS_PER_DATE
 
 
 class ConcertCreate(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    venue: str = Field("", max_length=200)
-    description: str = Field("", max_length=5000)
+    title: str = Field(min_length=1, max_length=200, pattern=STORABLE_TEXT)
+    venue: str = Field("", max_length=200, pattern=STORABLE_TEXT)
+    description: str = Field("", max_length=5000, pattern=STORABLE_TEXT)
 
 
 class ConcertOut(BaseModel):
@@ -27,7 +27,7 @@ class ConcertOut(BaseModel):
 
 
 class PriceTierIn(BaseModel):
-    name: str = Field(min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=50, pattern=STORABLE_TEXT)
     seat_count: StrictInt = Field(ge=1, le=MAX_SEATS_PER_DATE)
     price: StrictInt = Field(ge=0, le=MAX_PRICE)
 

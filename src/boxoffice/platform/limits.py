@@ -11,6 +11,10 @@ from pydantic import AfterValidator
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_SEAT_NUMBER = 100_000
 MAX_PRICE = 100_000_000
+# Text a client may have stored: no control character but tab, line feed and carriage return.
+# PostgreSQL refuses a NUL that SQLite keeps: the same request would answer 201 on one engine
+# and 400 on the other, and a catalogue built on SQLite could not be moved to PostgreSQL.
+STORABLE_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 # Times a client may name (a concert's date, a sale's opening): a typo such as the year 9999 or
 # the year 1 is refused (422), not stored to break every later read that computes with it.

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, StrictInt
 
-from boxoffice.platform.limits import ClientTime
+from boxoffice.platform.limits import MAX_SAFE_INTEGER, ClientTime
 from boxoffice.waiting_room.domain import PassStatus
 
 
@@ -27,6 +27,7 @@ class JoinRequest(BaseModel):
     concert_id: StrictInt | None = Field(
         None,
         ge=1,
+        le=MAX_SAFE_INTEGER,
         description="Join this concert's line (the house line if it has none of its own)",
     )
 
