@@ -10,7 +10,7 @@ from sqlalchemy import text
 from boxoffice.background import sweep_once
 from boxoffice.reservations.domain import ReservationStatus
 from boxoffice.reservations.repository import ReservationRepository
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import API, TEST_DATABASE_URL
 
 from .support import assert_problem, utc
 
@@ -119,6 +119,30 @@ async def test_a_date_closes_when_it_starts(shop) -> None:
     shop.clock.advance(timedelta(minutes=5).total_seconds())
 
     assert_problem(await shop.post_hold(fan, date["id"], [1]), 409, "SCHEDULE_CLOSED")
+
+
+@pytest.mark.parametrize("best_seats", [False, True], ids=["named seats", "best seats"])
+async def test_a_hold_made_just_before_the_date_starts_runs_out_when_it_starts(
+    shop, best_seats: bool
+) -> None:
+    """A date is sold until it starts: a hold made in its last minute (holds last 5) cannot be
+    paid once the show is on. (It once could, up to five minutes into it.)"""
+    concert = await shop.create_concert()
+    date = await shop.create_date(concert["id"], starts_in=timedelta(minutes=1), price=1_000)
+    fan = await shop.admitted_fan()
+    await shop.charge(fan, 10_000)
+    body = {"schedule_id": date["id"]} | ({"quantity": 1} if best_seats else {"seat_numbers": [1]})
+    held = await shop.client.post(f"{API}/reservations", json=body, headers=fan.with_pass)
+    assert held.status_code == 201, held.text
+    hold = held.json()
+
+    assert hold["held_until"] == date["starts_at"]
+    assert (await shop.reservation(fan, hold["id"]))["held_until"] == date["starts_at"]
+    shop.clock.advance(timedelta(minutes=1).total_seconds())
+    paid = await shop.post_payment(fan, hold["id"])
+
+    assert_problem(paid, 409, "HOLD_EXPIRED")
+    assert await shop.balance(fan) == 10_000
 
 
 async def test_more_seats_than_one_reservation_may_hold_is_409(client, shop) -> None:

@@ -38,9 +38,11 @@ class HoldRules:
     max_balance: int
     schedule_starts: dict[int, datetime] = field(default_factory=dict)
 
-    def held_until(self, now: datetime) -> datetime:
-        """When a hold made now runs out."""
-        return now + timedelta(seconds=self.hold_seconds)
+    def held_until(self, now: datetime, starts_at: datetime) -> datetime:
+        """When a hold made now on a date starting at `starts_at` runs out: `hold_seconds` on,
+        or when the date starts, if sooner (a date is sold until it starts: a hold made in its
+        last minutes cannot be paid for once the show is on)."""
+        return min(now + timedelta(seconds=self.hold_seconds), starts_at)
 
 
 # How many times a best-seats hold picks again when the seats it picked were taken meanwhile
@@ -59,11 +61,11 @@ async def hold_seats(
     """Hold all the seats or none, for `hold_seconds`."""
     numbers = sorted(set(seat_numbers))
     _within_reservation_limit(rules, len(numbers))
-    await _check_on_sale(uow, rules, schedule_id, now)
-    attempt = await _hold(uow, rules, user_id, schedule_id, numbers, now)
+    held_until = await _on_sale_until(uow, rules, schedule_id, now)
+    attempt = await _hold(uow, rules, user_id, schedule_id, numbers, now, held_until)
     if attempt.outcome is domain.HoldOutcome.SHORT:
         await _explain_shortfall(uow, schedule_id, numbers, {s.number for s in attempt.seats})
-    return _reservation(attempt, rules, user_id, schedule_id, now)
+    return _reservation(attempt, user_id, schedule_id, now, held_until)
 
 
 async def hold_best_seats(
@@ -79,7 +81,7 @@ async def hold_best_seats(
     """Hold the best `quantity` free seats of the date (`domain.best_seats`), in `section` if
     named, all or none, for `hold_seconds`: a hold of named seats, picked from what is free."""
     _within_reservation_limit(rules, quantity)
-    await _check_on_sale(uow, rules, schedule_id, now)
+    held_until = await _on_sale_until(uow, rules, schedule_id, now)
     layout = await catalog_service.seat_layout(uow, schedule_id, layouts)
     if section is not None and not layout.has_section(section):
         raise SectionNotFound(f"This date has no section {section!r}.", section=section)
@@ -93,9 +95,9 @@ async def hold_best_seats(
                 "another section or another date.",
                 seats=[],
             )
-        attempt = await _hold(uow, rules, user_id, schedule_id, numbers, now)
+        attempt = await _hold(uow, rules, user_id, schedule_id, numbers, now, held_until)
         if attempt.outcome is domain.HoldOutcome.HELD:
-            return _reservation(attempt, rules, user_id, schedule_id, now)
+            return _reservation(attempt, user_id, schedule_id, now, held_until)
         # SHORT: a seat picked was taken since the read. A SHORT may leave writes (the
         # SeatHolder port): undo them, then pick again from what is free now.
         await uow.start_over()
@@ -110,9 +112,10 @@ def _within_reservation_limit(rules: HoldRules, seats: int) -> None:
         )
 
 
-async def _check_on_sale(
+async def _on_sale_until(
     uow: UnitOfWork, rules: HoldRules, schedule_id: int, now: datetime
-) -> None:
+) -> datetime:
+    """When a hold made now on the date runs out, if the date is on sale."""
     starts_at = rules.schedule_starts.get(schedule_id)
     if starts_at is None:
         # A date's start never changes once created: remembered per process.
@@ -122,6 +125,7 @@ async def _check_on_sale(
     rules.schedule_starts[schedule_id] = starts_at
     if not is_on_sale(starts_at, now):
         raise ScheduleClosed("This date is no longer on sale. Pick another date.")
+    return rules.held_until(now, starts_at)
 
 
 async def _hold(
@@ -131,10 +135,11 @@ async def _hold(
     schedule_id: int,
     numbers: Sequence[int],
     now: datetime,
+    held_until: datetime,
 ) -> HoldAttempt:
     """One all-or-nothing attempt (the seat holder of the engine); HELD or SHORT."""
     attempt = await uow.seat_holder.hold(
-        user_id, schedule_id, numbers, rules.held_until(now), now, rules.max_held_seats_per_user
+        user_id, schedule_id, numbers, held_until, now, rules.max_held_seats_per_user
     )
     if attempt.outcome is domain.HoldOutcome.OVER_LIMIT:
         raise HoldLimitExceeded(
@@ -147,7 +152,7 @@ async def _hold(
 
 
 def _reservation(
-    attempt: HoldAttempt, rules: HoldRules, user_id: int, schedule_id: int, now: datetime
+    attempt: HoldAttempt, user_id: int, schedule_id: int, now: datetime, held_until: datetime
 ) -> domain.Reservation:
     assert attempt.reservation_id is not None  # HELD
     seats = tuple(domain.ReservedSeat(s.number, s.price) for s in attempt.seats)
@@ -158,7 +163,7 @@ def _reservation(
         seats=seats,
         amount=domain.total_amount(seats),
         status=domain.ReservationStatus.HELD,
-        held_until=rules.held_until(now),
+        held_until=held_until,
         created_at=now,
     )
 
