@@ -142,6 +142,8 @@ class Pages:
         self.api = api
         self.contexts: list[BrowserContext] = []
         self.problems: list[str] = []
+        # Console errors a test causes on purpose (answers it makes fail), beside the 4xx ones.
+        self.expected_errors: re.Pattern[str] | None = None
 
     def new(self, *, phone: bool = False) -> Page:
         context = self.browser.new_context(
@@ -164,8 +166,11 @@ class Pages:
         return page
 
     def _console(self, number: int, message: ConsoleMessage) -> None:
-        if message.type == "error" and not FAILED_4XX.match(message.text):
-            self.problems.append(f"page {number} console error: {message.text}")
+        if message.type != "error" or FAILED_4XX.match(message.text):
+            return
+        if self.expected_errors is not None and self.expected_errors.match(message.text):
+            return
+        self.problems.append(f"page {number} console error: {message.text}")
 
     def close(self) -> None:
         for context in self.contexts:

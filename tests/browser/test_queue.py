@@ -7,9 +7,10 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.browser.support import (
+    ADMITTED_WITHIN_MS,
     PASSWORD,
     Api,
     Pages,
@@ -43,6 +44,51 @@ def test_pre_queue_counts_down_to_the_opening_and_the_line_can_be_left(
         assert api.room()["waiting"] == 0
     finally:
         api.set_policy(opens_at=None)
+
+
+SERVICE_UNAVAILABLE = (
+    '{"type":"about:blank","title":"Service unavailable","status":503,'
+    '"detail":"A backing service did not answer; nothing was changed. Retry shortly.",'
+    '"code":"SERVICE_UNAVAILABLE"}'
+)
+
+
+@pytest.mark.browser
+def test_a_service_that_cannot_answer_for_a_while_does_not_stop_the_wait(
+    pages: Pages, api: Api
+) -> None:
+    """The service's 503 SERVICE_UNAVAILABLE (a dependency down), or a proxy's 502 during a
+    restart, while a fan waits: the page keeps checking and lets the fan in when the turn comes.
+    (It once stopped for good at the first one: "Something went wrong", and the fan, told to
+    keep the page open, missed their turn.)"""
+    ahead = api.active_fan("outage_ahead")  # takes the one slot: the fan on screen waits
+    page = pages.new()
+    pages.expected_errors = re.compile(r"^Failed to load resource: .* status of 50[23]\b")
+    failed: list[str] = []
+
+    def cannot_answer(route: Route) -> None:
+        if len(failed) >= 4:
+            route.continue_()
+            return
+        failed.append(route.request.url)
+        status = 503 if len(failed) % 2 else 502
+        body = SERVICE_UNAVAILABLE if status == 503 else "<html>Bad Gateway</html>"
+        kind = "application/problem+json" if status == 503 else "text/html"
+        route.fulfill(status=status, body=body, headers={"Retry-After": "1"}, content_type=kind)
+
+    try:
+        sign_up(page, "outage_fan")
+        page.route(re.compile(r"/api/v1/queue/(status|stream-tickets)"), cannot_answer)
+        join_line(page)
+        expect(screen(page, "queue")).to_be_visible()
+        page.wait_for_timeout(6_000)  # the page meets the failures while still waiting
+        assert len(failed) >= 3, failed
+        expect(page.locator("#error-message")).to_be_hidden()
+        expect(screen(page, "queue")).to_be_visible()
+    finally:
+        api.leave(ahead)
+    # Let in once the slot is free, the checks having gone on.
+    expect(screen(page, "dates")).to_be_visible(timeout=ADMITTED_WITHIN_MS + 30_000)
 
 
 @pytest.mark.browser

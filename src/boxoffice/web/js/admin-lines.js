@@ -4,7 +4,7 @@
 
 import { policyForm } from './admin-policy.js';
 import { isPaused } from './admin-queue.js';
-import { isRetryable, request } from './api.js';
+import { isTransient, request } from './api.js';
 import { $, busy, el, isAbort, repeat } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 
@@ -86,7 +86,7 @@ async function refreshLines(key, signal) {
     return true;
   }
   if (isAbort(failed)) return false;
-  if (failed.code === 'NETWORK_ERROR' || isRetryable(failed)) {
+  if (isTransient(failed)) {
     $('#lines-updated').textContent = `Could not update the lines (${failed.code}); trying again.`;
     return true;
   }

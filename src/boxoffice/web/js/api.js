@@ -50,6 +50,16 @@ export function isRetryable(error) {
 }
 
 /**
+ * Whether something the page keeps asking for (its place in line, the seat map, the admin's
+ * figures) may be asked for again as it is after failing this way: the network, a limit, or a
+ * server or proxy that could not answer (any 5xx: an outage, a restart, a deadline). Such a
+ * loop never gives up on these; only an answer about the request itself ends it.
+ */
+export function isTransient(error) {
+  return error.code === 'NETWORK_ERROR' || isRetryable(error) || error.status >= 500;
+}
+
+/**
  * Send one API request. Options: method, json, form (URL-encoded), accessToken, passToken,
  * adminKey, idempotencyKey, signal, retries.
  */

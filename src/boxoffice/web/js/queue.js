@@ -2,7 +2,7 @@
 // otherwise, waiting poll_after_seconds between polls) until it turns ACTIVE, showing the place in
 // line, the estimated wait, progress since joining, and the countdown to the sale's opening.
 
-import { ApiError, isRetryable, request, serverNow, sleep } from './api.js';
+import { ApiError, isTransient, request, serverNow, sleep } from './api.js';
 import { $, busy, everySecond, isAbort } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { clock, roughDuration, secondsUntil } from './format.js';
@@ -154,7 +154,7 @@ async function poll(signal) {
       setMode(`Checking your place every ${waitSeconds} s. Keep this page open.`);
     } catch (error) {
       if (isAbort(error)) return;
-      if (error.code !== 'NETWORK_ERROR' && !isRetryable(error)) {
+      if (!isTransient(error)) {
         lost(error);
         return;
       }

@@ -3,7 +3,7 @@
 // holds the selected seats, or asks the server for the best free seats. A large date is drawn a
 // section at a time (and a large section in blocks), so a 5,000-seat date never draws 5,000 buttons.
 
-import { asList, request, serverNow, sleep } from './api.js';
+import { asList, isTransient, request, serverNow, sleep } from './api.js';
 import { $, busy, el, isAbort } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { joinWords, seatNumbersOf } from './errors.js';
@@ -108,7 +108,10 @@ async function refresh(signal) {
   } catch (error) {
     if (isAbort(error)) return false;
     if (isPassLost(error)) passLost(error);
-    else if (error.code === 'NETWORK_ERROR') return true; // try again on the next beat
+    else if (isTransient(error)) {
+      $('#seats-updated').textContent = 'Could not update the seat map just now; trying again.';
+      return true; // on the next beat
+    }
     else showError(error, { retry: () => go.seats(view.schedule) });
     return false;
   }

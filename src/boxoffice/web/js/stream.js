@@ -7,7 +7,7 @@
 // connection takes a fresh ticket, so this module connects again by itself rather than letting
 // the EventSource retry the same URL, whose ticket may have expired by then.
 
-import { API_BASE, isRetryable } from './api.js';
+import { API_BASE, isTransient } from './api.js';
 import { isAbort } from './dom.js';
 
 const STREAM_PATH = '/queue/stream';
@@ -75,7 +75,7 @@ export function listen({ passToken, newTicket, signal, onUpdate }) {
       } catch (error) {
         if (finished) return;
         if (isAbort(error)) finish('stopped');
-        else if (error.problem?.code && !isRetryable(error)) {
+        else if (error.problem?.code && !isTransient(error)) {
           // The pass or the session is gone: the caller says so, as for a problem event.
           onUpdate({ ...error.problem, status: error.status });
           finish('done');
