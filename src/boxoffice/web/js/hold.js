@@ -17,9 +17,25 @@ import { currentBalance, onBalanceChange, refreshWallet, suggestTopUp } from './
 let pendingPayment = null; // {reservationId, key} while a payment's outcome is unknown
 
 export function initHold() {
-  $('#pay-button').addEventListener('click', () => busy($('#pay-button'), pay));
-  $('#cancel-hold-button').addEventListener('click', () => busy($('#cancel-hold-button'), release));
+  $('#pay-button').addEventListener('click', () => alone($('#pay-button'), pay));
+  $('#cancel-hold-button').addEventListener('click', () => alone($('#cancel-hold-button'), release));
   onBalanceChange(renderPayHint);
+}
+
+/**
+ * Run `work` behind `button` (busy) with the hold's other button disabled too: paying and
+ * releasing exclude each other, or a release sent while a payment is under way would cancel
+ * the seats it has just paid for (and refund them) while the page says "You're going!".
+ */
+async function alone(button, work) {
+  const others = [$('#pay-button'), $('#cancel-hold-button')].filter((other) => other !== button);
+  const were = others.map((other) => other.disabled);
+  others.forEach((other) => { other.disabled = true; });
+  try {
+    return await busy(button, work);
+  } finally {
+    others.forEach((other, i) => { other.disabled = were[i]; });
+  }
 }
 
 export async function showHold(reservation) {
@@ -137,7 +153,7 @@ async function payFailed(error, reservation) {
   } else if (isPassLost(error)) {
     passLost(error);
   } else {
-    showError(error, { retry: () => busy($('#pay-button'), pay) });
+    showError(error, { retry: () => alone($('#pay-button'), pay) });
   }
 }
 
@@ -158,10 +174,25 @@ async function release() {
   const reservation = session.reservation;
   if (!reservation) return;
   clearError();
+  const path = `/reservations/${encodeURIComponent(reservation.id)}`;
   try {
-    await request(`/reservations/${encodeURIComponent(reservation.id)}/cancel`, { ...credentials(), method: 'POST' });
+    // Only a hold is released here: a payment whose answer was lost (or sent from another tab)
+    // may have made it a booking, which is cancelled, and refunded, from My tickets only.
+    const now = await request(path, credentials());
+    if (now.status !== 'HELD') {
+      session.reservation = null;
+      if (now.status === 'CONFIRMED') {
+        showNotice('These seats are already paid for: here they are (cancel here for a refund).');
+        go.account();
+      } else {
+        showNotice('This hold has already ended.');
+        go.seats(scheduleOf(reservation));
+      }
+      return;
+    }
+    await request(`${path}/cancel`, { ...credentials(), method: 'POST' });
   } catch (error) {
-    showError(error, { retry: () => busy($('#cancel-hold-button'), release) });
+    showError(error, { retry: () => alone($('#cancel-hold-button'), release) });
     return;
   }
   session.reservation = null;

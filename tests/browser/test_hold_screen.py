@@ -1,0 +1,78 @@
+"""The hold screen's two buttons: paying and releasing exclude each other, and releasing never
+cancels seats that a payment has made a booking (found by review: Release clicked while Pay was
+under way cancelled the booking, refunded it, and the page said "You're going!")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, Route, expect
+
+from tests.browser.support import Api, Pages, join_line, open_date, screen, sign_up
+
+PRICE = 1_000
+
+
+def _credentials(page: Page) -> dict[str, str]:
+    """The fan's headers as the page keeps them: access token and pass."""
+    access, held = page.evaluate(
+        "() => ['accessToken', 'pass'].map((n) => "
+        "JSON.parse(sessionStorage.getItem('boxoffice.' + n)))"
+    )
+    return {"Authorization": f"Bearer {access}", "X-Queue-Token": held["token"]}
+
+
+def _holding_seat_one(page: Page, api: Api, username: str) -> tuple[dict[str, str], int]:
+    """A fan on the hold screen holding seat 1 of a date of their own, money enough in their
+    wallet: the fan's headers and the reservation's id."""
+    tiers = [{"name": "A", "seat_count": 4, "price": PRICE}]
+    concert, date = api.concert_with_date(f"Hold screen {username}", tiers)
+    sign_up(page, username)
+    join_line(page, concert)
+    open_date(page, date)
+    headers = _credentials(page)
+    charged = api.client.post("/wallet/charges", json={"amount": 10 * PRICE}, headers=headers)
+    assert charged.status_code == 201, charged.text
+    page.click("#seat-1")
+    page.click("#hold-button")
+    expect(screen(page, "hold")).to_be_visible()
+    reservations = api.client.get("/reservations", headers=headers).json()
+    return headers, int(reservations[0]["id"])
+
+
+def _reservation(api: Api, headers: dict[str, str], reservation_id: int) -> Any:
+    return api.client.get(f"/reservations/{reservation_id}", headers=headers).json()
+
+
+@pytest.mark.browser
+def test_release_cannot_be_clicked_while_a_payment_is_under_way(pages: Pages, api: Api) -> None:
+    page = pages.new()
+    headers, reservation_id = _holding_seat_one(page, api, "pay_then_release")
+    payments: list[Route] = []
+    page.route("**/api/v1/payments", lambda route: payments.append(route))  # held till let go
+
+    page.click("#pay-button")
+    while not payments:
+        page.wait_for_timeout(50)
+    expect(page.locator("#cancel-hold-button")).to_be_disabled()
+    payments[0].continue_()
+
+    expect(screen(page, "confirmation")).to_be_visible()
+    assert _reservation(api, headers, reservation_id)["status"] == "CONFIRMED"
+
+
+@pytest.mark.browser
+def test_release_never_cancels_seats_already_paid_for(pages: Pages, api: Api) -> None:
+    """Paid meanwhile (a payment whose answer the page lost, or another tab's): Release says so
+    and shows the booking, which stays paid."""
+    page = pages.new()
+    headers, reservation_id = _holding_seat_one(page, api, "paid_elsewhere")
+    paid = api.client.post("/payments", json={"reservation_id": reservation_id}, headers=headers)
+    assert paid.status_code == 201, paid.text
+
+    page.click("#cancel-hold-button")
+
+    expect(page.locator("#status")).to_contain_text("already paid for")
+    expect(screen(page, "account")).to_be_visible()
+    assert _reservation(api, headers, reservation_id)["status"] == "CONFIRMED"
