@@ -1,9 +1,11 @@
-"""The hold screen's two buttons: paying and releasing exclude each other, and releasing never
-cancels seats that a payment has made a booking (found by review: Release clicked while Pay was
-under way cancelled the booking, refunded it, and the page said "You're going!")."""
+"""Holding and the hold screen: a hold whose answer was lost is found, not held twice; paying and
+releasing exclude each other, and releasing never cancels seats that a payment has made a
+booking (found by review: Release clicked while Pay was under way cancelled the booking,
+refunded it, and the page said "You're going!")."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -23,9 +25,9 @@ def _credentials(page: Page) -> dict[str, str]:
     return {"Authorization": f"Bearer {access}", "X-Queue-Token": held["token"]}
 
 
-def _holding_seat_one(page: Page, api: Api, username: str) -> tuple[dict[str, str], int]:
-    """A fan on the hold screen holding seat 1 of a date of their own, money enough in their
-    wallet: the fan's headers and the reservation's id."""
+def _on_a_date_of_its_own(page: Page, api: Api, username: str) -> dict[str, str]:
+    """A fan let in, on the seat map of a date of their own, money enough in their wallet: the
+    fan's headers."""
     tiers = [{"name": "A", "seat_count": 4, "price": PRICE}]
     concert, date = api.concert_with_date(f"Hold screen {username}", tiers)
     sign_up(page, username)
@@ -34,6 +36,13 @@ def _holding_seat_one(page: Page, api: Api, username: str) -> tuple[dict[str, st
     headers = _credentials(page)
     charged = api.client.post("/wallet/charges", json={"amount": 10 * PRICE}, headers=headers)
     assert charged.status_code == 201, charged.text
+    return headers
+
+
+def _holding_seat_one(page: Page, api: Api, username: str) -> tuple[dict[str, str], int]:
+    """A fan on the hold screen holding seat 1 of a date of their own, money enough in their
+    wallet: the fan's headers and the reservation's id."""
+    headers = _on_a_date_of_its_own(page, api, username)
     page.click("#seat-1")
     page.click("#hold-button")
     expect(screen(page, "hold")).to_be_visible()
@@ -43,6 +52,48 @@ def _holding_seat_one(page: Page, api: Api, username: str) -> tuple[dict[str, st
 
 def _reservation(api: Api, headers: dict[str, str], reservation_id: int) -> Any:
     return api.client.get(f"/reservations/{reservation_id}", headers=headers).json()
+
+
+SERVICE_UNAVAILABLE = (
+    '{"type":"about:blank","title":"Service unavailable","status":503,'
+    '"detail":"A backing service did not answer; nothing was changed. Retry shortly.",'
+    '"code":"SERVICE_UNAVAILABLE"}'
+)
+
+
+@pytest.mark.browser
+def test_a_hold_whose_answer_was_lost_is_shown_not_held_again(pages: Pages, api: Api) -> None:
+    """The hold went through but its answer was lost (a deadline's 503 after the commit): the
+    page finds it among the fan's holds and shows it. (It said "Something went wrong"; Try again
+    then said someone else had taken the fan's own seats, and a new pick held twice.)"""
+    page = pages.new()
+    pages.expected_errors = re.compile(r"^Failed to load resource: .* status of 503\b")
+    headers = _on_a_date_of_its_own(page, api, "lost_hold_answer")
+    lost: list[int] = []
+
+    def answer_lost(route: Route) -> None:
+        if route.request.method != "POST" or lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().status)  # the server holds the seats...
+        route.fulfill(  # ...and the page never learns it did
+            status=503,
+            body=SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+            content_type="application/problem+json",
+        )
+
+    page.route("**/api/v1/reservations", answer_lost)
+    page.click("#seat-1")
+    page.click("#hold-button")
+
+    expect(screen(page, "hold")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("Your seats are held.")
+    assert lost == [201]
+    reservations = api.client.get("/reservations", headers=headers).json()
+    assert [(r["status"], [s["number"] for s in r["seats"]]) for r in reservations] == [
+        ("HELD", [1])
+    ]
 
 
 @pytest.mark.browser

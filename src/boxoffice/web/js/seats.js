@@ -85,15 +85,19 @@ export async function showSeats(schedule) {
 // The fan's own live holds on this date, so their seats show as "mine" (the seat list only says HELD).
 async function loadMine(signal) {
   try {
-    const reservations = asList(await request('/reservations', { ...credentials(), signal }));
-    view.mine = new Map();
-    for (const reservation of reservations) {
-      if (String(reservation.schedule_id) !== String(view.schedule.id)) continue;
-      if (reservation.status !== 'HELD' || Date.parse(reservation.held_until) <= serverNow()) continue;
-      for (const seat of reservation.seats) view.mine.set(Number(seat.number), reservation);
-    }
+    await readMine(signal);
   } catch (error) {
     if (!isAbort(error)) showError(error, { retry: () => go.seats(view.schedule) });
+  }
+}
+
+async function readMine(signal) {
+  const reservations = asList(await request('/reservations', { ...credentials(), signal }));
+  view.mine = new Map();
+  for (const reservation of reservations) {
+    if (String(reservation.schedule_id) !== String(view.schedule.id)) continue;
+    if (reservation.status !== 'HELD' || Date.parse(reservation.held_until) <= serverNow()) continue;
+    for (const seat of reservation.seats) view.mine.set(Number(seat.number), reservation);
   }
 }
 
@@ -180,11 +184,33 @@ async function holdSelected() {
       json: { schedule_id: view.schedule.id, seat_numbers: seatNumbers },
     });
   } catch (error) {
-    holdFailed(error);
+    if (!(await heldAfterAll(seatNumbers, error))) holdFailed(error);
     return;
   }
   view.selected.clear();
   go.hold(reservation);
+}
+
+/**
+ * Whether a hold that failed this way was the fan's after all, and if so, show it. An answer
+ * lost (the network, a 5xx: the server may have held the seats just before) or a refusal
+ * because the seats are taken (taken by this very hold, sent again) would otherwise say that
+ * someone else took the fan's own seats, and a new pick would hold twice.
+ */
+async function heldAfterAll(seatNumbers, error) {
+  if (!isTransient(error) && error.code !== 'SEAT_UNAVAILABLE') return false;
+  try {
+    await readMine(new AbortController().signal);
+  } catch {
+    return false; // what the failure says is then all there is to tell
+  }
+  const held = view.mine.get(seatNumbers[0]);
+  if (!held || held.seats.length !== seatNumbers.length) return false;
+  if (!seatNumbers.every((number) => view.mine.get(number) === held)) return false;
+  view.selected.clear();
+  showNotice('Your seats are held.');
+  go.hold(held);
+  return true;
 }
 
 function holdFailed(error) {
