@@ -127,3 +127,36 @@ def test_release_never_cancels_seats_already_paid_for(pages: Pages, api: Api) ->
     expect(page.locator("#status")).to_contain_text("already paid for")
     expect(screen(page, "account")).to_be_visible()
     assert _reservation(api, headers, reservation_id)["status"] == "CONFIRMED"
+
+
+@pytest.mark.browser
+def test_the_time_left_to_pay_is_the_turn_s_when_it_ends_before_the_hold(
+    pages: Pages, api: Api
+) -> None:
+    """Paying needs the turn too: a hold made late in a turn counted down to the hold's end,
+    past the turn's, and Pay then failed with a message about the pass. The countdown is now the
+    sooner end, says that the turn ends first, and at its end Pay is off and the page says why."""
+    before = api.room()["policy"]["active_ttl_seconds"]
+    api.set_policy(active_ttl_seconds=10)  # turns of 10 s, holds of HOLD_SECONDS (8)
+    try:
+        page = pages.new()
+        _on_a_date_of_its_own(page, api, "late_in_the_turn")
+        # Late in the turn: less of it left than a hold lasts.
+        expect(page.locator("#active-countdown")).to_have_text(
+            re.compile(r"^0:0[0-5]$"), timeout=10_000
+        )
+        page.click("#seat-1")
+        page.click("#hold-button")
+        expect(screen(page, "hold")).to_be_visible()
+
+        expect(page.locator("#hold-ends")).to_have_text(
+            "Your turn ends before the hold does: pay within your turn."
+        )
+        assert page.locator("#hold-countdown").inner_text() in {
+            page.locator("#active-countdown").inner_text(),
+            "0:00",
+        }
+        expect(page.locator("#pay-button")).to_be_disabled(timeout=10_000)
+        expect(page.locator("#error-message")).to_contain_text("turn")
+    finally:
+        api.set_policy(active_ttl_seconds=before)

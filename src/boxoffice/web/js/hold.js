@@ -74,6 +74,7 @@ function render(reservation) {
   $('#hold-seats').replaceChildren(...seats);
   $('#hold-amount').textContent = money(reservation.amount);
   $('#pay-button').textContent = `Pay ${money(reservation.amount)}`;
+  $('#pay-button').disabled = false; // a turn that ended disabled it for the hold before
   renderPayHint();
 }
 
@@ -91,13 +92,40 @@ function renderPayHint() {
     : `Your balance (${money(balance)}) covers this payment.`;
 }
 
+// Paying needs the hold and the turn both: the time left to pay is the sooner of their ends, and
+// the page says when the turn is the one that ends first.
 function tick(reservation) {
-  const left = secondsUntil(reservation.held_until, serverNow());
+  const now = serverNow();
+  const holdLeft = secondsUntil(reservation.held_until, now);
+  const turnUntil = session.pass?.activeUntil;
+  const turnLeft = turnUntil ? secondsUntil(turnUntil, now) : Infinity;
+  const left = Math.min(holdLeft, turnLeft);
   $('#hold-countdown').textContent = clock(left);
   $('#hold-countdown').classList.toggle('urgent', left < 60);
-  if (left > 0) return true;
-  holdExpired(reservation);
-  return false;
+  const ends = $('#hold-ends');
+  ends.hidden = !(turnLeft < holdLeft);
+  ends.textContent = ends.hidden ? '' : 'Your turn ends before the hold does: pay within your turn.';
+  if (holdLeft <= 0) {
+    holdExpired(reservation);
+    return false;
+  }
+  if (turnLeft <= 0) {
+    turnEnded(reservation);
+    return false;
+  }
+  return true;
+}
+
+function turnEnded(reservation) {
+  if (session.reservation?.id !== reservation.id) return;
+  $('#pay-button').disabled = true;
+  const seats = reservation.seats.map((s) => s.number);
+  const which = `${seats.length === 1 ? 'Seat' : 'Seats'} ${joinWords(seats)}`;
+  showError({ code: 'QUEUE_TOKEN_EXPIRED', status: 401, problem: {} }, {
+    message: `Your turn ended before you paid, so these seats can no longer be paid for. ${which} `
+      + `will be released when the hold runs out. To buy, join the line again.`,
+    action: null,
+  });
 }
 
 function holdExpired(reservation) {
