@@ -160,3 +160,63 @@ def test_the_time_left_to_pay_is_the_turn_s_when_it_ends_before_the_hold(
         expect(page.locator("#error-message")).to_contain_text("turn")
     finally:
         api.set_policy(active_ttl_seconds=before)
+
+
+@pytest.mark.browser
+def test_a_payment_whose_answer_never_came_is_found_paid_when_the_hold_would_end(
+    pages: Pages, api: Api
+) -> None:
+    """The payment went through but no answer came: when the hold's time is up the page asks
+    the server before saying the seats were released (it said so, falsely), and shows them paid.
+    """
+    page = pages.new()
+    headers, reservation_id = _holding_seat_one(page, api, "answer_never_came")
+    stalled: list[Route] = []
+
+    def pay_but_never_answer(route: Route) -> None:
+        if route.request.method != "POST":  # the account screen's list of payments
+            route.continue_()
+            return
+        route.fetch()  # the server takes the payment...
+        stalled.append(route)  # ...and the page never hears back
+
+    page.route("**/api/v1/payments", pay_but_never_answer)
+    page.click("#pay-button")
+
+    expect(page.locator("#status")).to_contain_text("Your payment went through", timeout=15_000)
+    expect(screen(page, "account")).to_be_visible()
+    assert _reservation(api, headers, reservation_id)["status"] == "CONFIRMED"
+    page.wait_for_timeout(16_000)  # past the request's own 15 s: it is given up quietly
+    expect(page.locator("#error")).to_be_hidden()
+
+
+@pytest.mark.browser
+def test_a_request_with_no_answer_is_given_up_and_sent_again_with_its_key(
+    pages: Pages, api: Api
+) -> None:
+    """A top-up whose answer never comes: after 15 s the page says it cannot reach the shop and
+    the button works again (it stayed busy for good); sent again, it carries the same key."""
+    page = pages.new()
+    sign_up(page, "stalled_top_up")
+    keys: list[str | None] = []
+    stalled: list[Route] = []
+
+    def stall_the_first(route: Route) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        if stalled:
+            route.continue_()
+        else:
+            stalled.append(route)  # never answered
+
+    page.route("**/api/v1/wallet/charges", stall_the_first)
+    page.click("#nav-wallet")
+    page.fill("#topup-amount", "5000")
+    page.click("#topup-submit")
+
+    expect(page.locator("#error-message")).to_contain_text("Cannot reach", timeout=25_000)
+    expect(page.locator("#topup-submit")).to_be_enabled()
+    page.click("#topup-submit")
+    expect(page.locator("#topup-result")).to_contain_text("Added")
+    assert len(keys) == 2, keys
+    assert keys[0] is not None
+    assert keys[0] == keys[1]

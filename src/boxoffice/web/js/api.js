@@ -6,6 +6,10 @@ export const API_BASE = '/api/v1';
 const MAX_AUTOMATIC_RETRIES = 5;
 const DEFAULT_RETRY_SECONDS = 2;
 const MAX_RETRY_SECONDS = 120;
+// A request with no answer by then is given up as a network failure (the service answers within
+// its deadline, 5 s, or says it could not): a stalled one would leave its button busy for good.
+// A money-moving one is sent again with its Idempotency-Key, so the first can never count twice.
+const REQUEST_TIMEOUT_MS = 15_000;
 
 let clockOffsetMs = 0;
 let retryListener = () => {};
@@ -95,9 +99,16 @@ function buildBody({ json, form }) {
 }
 
 async function send(url, init) {
+  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+  const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
   try {
-    return await fetch(url, init);
+    return await fetch(url, { ...init, signal });
   } catch (error) {
+    if (timeout.aborted && !init.signal?.aborted) {
+      throw new ApiError(0, {
+        code: 'NETWORK_ERROR', detail: `No answer within ${REQUEST_TIMEOUT_MS / 1000} s.`,
+      });
+    }
     if (error.name === 'AbortError') throw error;
     throw new ApiError(0, { code: 'NETWORK_ERROR', detail: error.message });
   }

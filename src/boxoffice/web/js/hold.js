@@ -128,9 +128,10 @@ function turnEnded(reservation) {
   });
 }
 
-function holdExpired(reservation) {
+async function holdExpired(reservation) {
   if (session.reservation?.id !== reservation.id) return;
   session.reservation = null;
+  if (pendingPayment?.reservationId === reservation.id && (await paidAfterAll(reservation))) return;
   const seats = reservation.seats.map((s) => s.number);
   const which = `${seats.length === 1 ? 'seat' : 'seats'} ${joinWords(seats)}`;
   showError({ code: 'HOLD_EXPIRED', status: 409, problem: {} }, {
@@ -138,6 +139,21 @@ function holdExpired(reservation) {
     action: null,
   });
   go.seats(scheduleOf(reservation));
+}
+
+// A payment whose answer never came may have gone through: the server says.
+async function paidAfterAll(reservation) {
+  try {
+    const now = await request(`/reservations/${encodeURIComponent(reservation.id)}`, credentials());
+    if (now.status !== 'CONFIRMED') return false;
+  } catch {
+    return false;
+  }
+  pendingPayment = null;
+  forgetPass(); // used up by the payment
+  showNotice('Your payment went through: these seats are yours.');
+  go.account();
+  return true;
 }
 
 async function pay() {
@@ -156,6 +172,8 @@ async function pay() {
       idempotencyKey: pendingPayment.key,
     });
   } catch (error) {
+    // Settled meanwhile (found paid when the hold's time was up), or left: nothing to tell.
+    if (session.reservation?.id !== reservation.id) return;
     if (error.status >= 400 && error.status < 500) pendingPayment = null;
     await payFailed(error, reservation);
     return;
