@@ -135,6 +135,21 @@ async def test_joining_the_line_of_a_concert_that_is_not_is_404(shop: Shop) -> N
     assert response.json()["code"] == "CONCERT_NOT_FOUND"
 
 
+@pytest.mark.parametrize("line", ["house", "own"])
+async def test_the_dates_of_a_concert_that_is_not_are_404_with_any_pass(
+    shop: Shop, two_sales: tuple[int, int, int, int], line: str
+) -> None:
+    """A path id that names nothing answers 404, whatever pass comes with it (with a concert
+    line's pass it answered 403 QUEUE_TOKEN_FORBIDDEN, as for another concert)."""
+    stadium = two_sales[0]
+    fan = await shop.admitted_fan(line=stadium if line == "own" else None)
+
+    response = await shop.client.get(f"{API}/concerts/424242/schedules", headers=fan.with_pass)
+
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "CONCERT_NOT_FOUND"
+
+
 @pytest.mark.parametrize("body", [{"concert_id": "1"}, {"concert_id": 0}, {"concert_id": 1.5}])
 async def test_a_bad_concert_id_is_a_validation_error(shop: Shop, body: dict[str, Any]) -> None:
     fan = await shop.sign_up()

@@ -77,7 +77,12 @@ async def list_schedules(
 ) -> Response:
     """The reservable dates of a concert (`?all=true` adds sold-out and past ones)."""
     concert = parse_id(concert_id, ConcertNotFound, "concert")
-    await shop_pass.opens_concert(concert)
+
+    async def named() -> int | None:  # a concert that does not exist answers 404, not 403
+        async with deps.uow(readonly=True) as uow:
+            return concert if await uow.catalog.concert(concert) is not None else None
+
+    await shop_pass.opens(named)
 
     async def render() -> bytes:
         async with deps.uow(readonly=True) as uow:
