@@ -447,3 +447,51 @@ async def test_a_refund_over_the_balance_cap_is_refused_and_changes_nothing(shop
     assert await shop.balance(fan) == 10_000_000
     assert (await shop.seat_map(other, date["id"]))[1] == "SOLD"
     assert (await shop.payments(fan))[0]["status"] == "PAID"
+
+
+async def test_reservations_and_payments_page_with_limit_and_before_id(shop) -> None:
+    """Both lists went 100 at most with no way to older rows: a fan who paid once and then held
+    and released a hundred times no longer saw the booking."""
+    date = await shop.date_on_sale(seat_count=6, price=1_000)
+    fan = await shop.sign_up()
+    await shop.charge(fan, 10_000)
+    paid: list[int] = []
+    for seat in (1, 2, 3):
+        await shop.join(fan)
+        await shop.admit()
+        reservation = await shop.hold(fan, date["id"], [seat])
+        paid.append(reservation["id"])
+        await shop.pay(fan, reservation["id"])
+
+    pages = []
+    for before in (None, "first", "second"):
+        params: dict[str, int] = {"limit": 1}
+        if before is not None:
+            params["before_id"] = pages[-1][0]["id"]
+        reservations = await shop.client.get(f"{API}/reservations", params=params, headers=fan.auth)
+        pages.append(reservations.json())
+    payments_one = (
+        await shop.client.get(f"{API}/payments", params={"limit": 2}, headers=fan.auth)
+    ).json()
+    payments_two = (
+        await shop.client.get(
+            f"{API}/payments",
+            params={"limit": 2, "before_id": payments_one[-1]["id"]},
+            headers=fan.auth,
+        )
+    ).json()
+
+    assert [page[0]["id"] for page in pages] == paid[::-1]
+    assert [p["reservation_id"] for p in payments_one + payments_two] == paid[::-1]
+
+
+@pytest.mark.parametrize("path", ["reservations", "payments"])
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 201}, {"before_id": 0}])
+async def test_bad_paging_of_the_fan_s_lists_is_a_validation_error(
+    shop, path: str, params: dict[str, int]
+) -> None:
+    fan = await shop.sign_up()
+
+    response = await shop.client.get(f"{API}/{path}", params=params, headers=fan.auth)
+
+    assert_problem(response, 422, "VALIDATION_ERROR")

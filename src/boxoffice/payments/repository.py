@@ -58,14 +58,12 @@ class PaymentRepository:
             .values(status=PaymentStatus.REFUNDED.value, refunded_at=now)
         )
 
-    async def for_user(self, user_id: int, limit: int) -> list[Payment]:
+    async def for_user(self, user_id: int, limit: int, before_id: int | None) -> list[Payment]:
+        query = select(PaymentRow).where(PaymentRow.user_id == user_id)
+        if before_id is not None:
+            query = query.where(PaymentRow.id < before_id)
         rows = (
-            await self._connection.execute(
-                select(PaymentRow)
-                .where(PaymentRow.user_id == user_id)
-                .order_by(PaymentRow.id.desc())
-                .limit(limit)
-            )
+            await self._connection.execute(query.order_by(PaymentRow.id.desc()).limit(limit))
         ).all()
         return [
             Payment(

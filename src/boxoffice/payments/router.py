@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import structlog
+from fastapi import Query
 from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
@@ -15,10 +18,11 @@ from boxoffice.payments.schemas import PaymentOut, PaymentRequest
 from boxoffice.payments.settling import Sold
 from boxoffice.platform import metrics
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
-from boxoffice.platform.http import IdempotencyKey, replay, stored_json
+from boxoffice.platform.http import BeforeId, IdempotencyKey, replay, stored_json
 from boxoffice.platform.idempotency import Idempotency, StoredResponse, request_fingerprint
 from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
+from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.reservations.exceptions import ReservationNotFound
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
 from boxoffice.waiting_room.exceptions import QueueTokenExpired, QueueTokenForbidden
@@ -123,10 +127,15 @@ async def _after_payment(
 @router.get(
     "/payments",
     response_model=list[PaymentOut],
-    responses=problem_responses(Unauthenticated, Busy),
+    responses=problem_responses(Unauthenticated, VALIDATION_ERROR, Busy),
 )
-async def list_payments(user_id: CurrentUserId, deps: Payments) -> list[PaymentOut]:
-    """The caller's payments, newest first."""
+async def list_payments(
+    user_id: CurrentUserId,
+    deps: Payments,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    before_id: BeforeId = None,
+) -> list[PaymentOut]:
+    """The caller's payments, newest first; page with `before_id`."""
     async with deps.uow(readonly=True) as uow:
-        payments = await service.list_payments(uow, user_id)
+        payments = await service.list_payments(uow, user_id, limit, before_id)
     return [PaymentOut.of(p) for p in payments]

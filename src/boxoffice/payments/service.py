@@ -68,6 +68,8 @@ async def _refuse(
     )
 
 
-async def list_payments(uow: UnitOfWork, user_id: int, limit: int = 100) -> list[Payment]:
-    """The caller's payments, newest first."""
-    return await uow.payments.for_user(user_id, limit)
+async def list_payments(
+    uow: UnitOfWork, user_id: int, limit: int, before_id: int | None
+) -> list[Payment]:
+    """The caller's payments, newest first, a page at a time."""
+    return await uow.payments.for_user(user_id, limit, before_id)

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from fastapi import Header
+from fastapi import Header, Query
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from boxoffice.platform.idempotency import StoredResponse
+from boxoffice.platform.limits import MAX_SAFE_INTEGER
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 IdempotencyKey = Annotated[
@@ -27,6 +28,12 @@ IdempotencyKey = Annotated[
         pattern=r"^[^\x00-\x08\x0a-\x1f\x7f]+$",
         description="Repeat a money-moving request safely: the first result is returned again.",
     ),
+]
+
+# The lists of a fan's own rows (newest first) go a page at a time: the next page is asked for
+# with the last id seen.
+BeforeId = Annotated[
+    int | None, Query(ge=1, le=MAX_SAFE_INTEGER, description="Page on: the last id seen")
 ]
 
 

@@ -160,8 +160,13 @@ class ReservationRepository:
         )
         return result.scalar_one_or_none()
 
-    async def for_user(self, user_id: int, now: datetime, limit: int) -> list[Reservation]:
-        return await self._load(ReservationRow.user_id == user_id, now, limit=limit)
+    async def for_user(
+        self, user_id: int, now: datetime, limit: int, before_id: int | None = None
+    ) -> list[Reservation]:
+        mine = ReservationRow.user_id == user_id
+        if before_id is not None:
+            mine = and_(mine, ReservationRow.id < before_id)
+        return await self._load(mine, now, limit=limit)
 
     async def transition(
         self,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Query
+
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.catalog.domain import SeatStatus
 from boxoffice.catalog.exceptions import ScheduleNotFound
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import parse_id
 from boxoffice.platform.errors import Busy, Unauthenticated
+from boxoffice.platform.http import BeforeId
 from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
@@ -95,12 +100,19 @@ async def hold_seats(
 @router.get(
     "/reservations",
     response_model=list[ReservationOut],
-    responses=problem_responses(Unauthenticated, Busy),
+    responses=problem_responses(Unauthenticated, VALIDATION_ERROR, Busy),
 )
-async def list_reservations(user_id: CurrentUserId, deps: Reservations) -> list[ReservationOut]:
-    """The caller's reservations, newest first."""
+async def list_reservations(
+    user_id: CurrentUserId,
+    deps: Reservations,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    before_id: BeforeId = None,
+) -> list[ReservationOut]:
+    """The caller's reservations, newest first; page with `before_id`."""
     async with deps.uow(readonly=True) as uow:
-        reservations = await service.list_reservations(uow, user_id, deps.clock.now())
+        reservations = await service.list_reservations(
+            uow, user_id, deps.clock.now(), limit, before_id
+        )
     return [ReservationOut.of(r) for r in reservations]
 
 

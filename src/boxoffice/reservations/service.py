@@ -195,10 +195,10 @@ async def get_reservation(
 
 
 async def list_reservations(
-    uow: UnitOfWork, user_id: int, now: datetime, limit: int = 100
+    uow: UnitOfWork, user_id: int, now: datetime, limit: int, before_id: int | None
 ) -> list[domain.Reservation]:
-    """The caller's reservations, newest first."""
-    return await uow.reservations.for_user(user_id, now, limit)
+    """The caller's reservations, newest first, a page at a time."""
+    return await uow.reservations.for_user(user_id, now, limit, before_id)
 
 
 async def cancel_reservation(

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.platform import metrics
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
-from boxoffice.platform.http import IdempotencyKey, replay, stored_json
+from boxoffice.platform.http import BeforeId, IdempotencyKey, replay, stored_json
 from boxoffice.platform.idempotency import (
     Idempotency,
     StoredResponse,
@@ -18,7 +18,6 @@ from boxoffice.platform.idempotency import (
     run_idempotent,
 )
 from boxoffice.platform.lean_route import api_router
-from boxoffice.platform.limits import MAX_SAFE_INTEGER
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.wallet import service
@@ -87,9 +86,7 @@ async def list_transactions(
     user_id: CurrentUserId,
     deps: Wallet,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    before_id: Annotated[
-        int | None, Query(ge=1, le=MAX_SAFE_INTEGER, description="Page on: the last id seen")
-    ] = None,
+    before_id: BeforeId = None,
 ) -> list[TransactionOut]:
     """The caller's ledger, newest first; page with `before_id`."""
     async with deps.uow(readonly=True) as uow:

@@ -10,6 +10,11 @@ import { go, placeWalletPanel, showScreen } from './screens.js';
 import { credentials } from './session.js';
 import { refreshWallet } from './wallet.js';
 
+// The lists come a page at a time, newest first (the server's default page sizes): a full page
+// may have older items behind it, fetched on request with the last id seen.
+const PAGE_SIZES = { reservations: 100, payments: 100, transactions: 50 };
+const PATHS = { reservations: '/reservations', payments: '/payments', transactions: '/wallet/transactions' };
+
 const STATUS_WORDS = { HELD: 'Held, not paid yet', CONFIRMED: 'Confirmed', EXPIRED: 'Expired', CANCELLED: 'Cancelled' };
 const KIND_WORDS = { CHARGE: 'Top-up', PAYMENT: 'Payment', REFUND: 'Refund' };
 
@@ -40,8 +45,32 @@ async function loadAll(signal) {
   render(lists.reservations, reservations, reservationItem, 'You have no reservations yet.');
   render(lists.payments, payments, paymentItem, 'You have made no payments yet.');
   render(lists.transactions, transactions, transactionItem, 'No wallet activity yet.');
+  offerOlder(lists.reservations, 'reservations', reservations, reservationItem);
+  offerOlder(lists.payments, 'payments', payments, paymentItem);
+  offerOlder(lists.transactions, 'transactions', transactions, transactionItem);
   const failure = results.find((r) => r.status === 'rejected' && !isAbort(r.reason));
   if (failure) showError(failure.reason, { retry: () => go.account() });
+}
+
+/** After a full page of `kind`, a button that appends the next (older) page to `list`. */
+function offerOlder(list, kind, items, toItem) {
+  if (!items || items.length < PAGE_SIZES[kind]) return;
+  const button = el('button', { type: 'button', class: 'secondary' }, 'Show older');
+  const row = el('li', {}, button);
+  list.append(row);
+  button.addEventListener('click', () => busy(button, async () => {
+    const query = new URLSearchParams({ limit: PAGE_SIZES[kind], before_id: items[items.length - 1].id });
+    let older;
+    try {
+      older = asList(await request(`${PATHS[kind]}?${query}`, credentials()));
+    } catch (error) {
+      showError(error, { retry: () => button.click() });
+      return;
+    }
+    row.remove();
+    list.append(...older.map(toItem));
+    offerOlder(list, kind, older, toItem);
+  }));
 }
 
 function render(list, items, toItem, emptyText) {
