@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import structlog
-from fastapi import Query
 from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
@@ -18,7 +15,7 @@ from boxoffice.payments.schemas import PaymentOut, PaymentRequest
 from boxoffice.payments.settling import Sold
 from boxoffice.platform import metrics
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
-from boxoffice.platform.http import BeforeId, IdempotencyKey, replay, stored_json
+from boxoffice.platform.http import BeforeId, IdempotencyKey, PageSize, replay, stored_json
 from boxoffice.platform.idempotency import Idempotency, StoredResponse, request_fingerprint
 from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
@@ -132,7 +129,7 @@ async def _after_payment(
 async def list_payments(
     user_id: CurrentUserId,
     deps: Payments,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    limit: PageSize = 100,
     before_id: BeforeId = None,
 ) -> list[PaymentOut]:
     """The caller's payments, newest first; page with `before_id`."""

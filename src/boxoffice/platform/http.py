@@ -30,8 +30,10 @@ IdempotencyKey = Annotated[
     ),
 ]
 
-# The lists of a fan's own rows (newest first) go a page at a time: the next page is asked for
-# with the last id seen.
+# The lists of a fan's own rows (newest first) go a page at a time, of at most `PageSize` rows
+# (each list's default given where it is declared): the next page is asked for with the last id
+# seen.
+PageSize = Annotated[int, Query(ge=1, le=200, description="Rows on the page")]
 BeforeId = Annotated[
     int | None, Query(ge=1, le=MAX_SAFE_INTEGER, description="Page on: the last id seen")
 ]

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Query
-
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.catalog.domain import SeatStatus
 from boxoffice.catalog.exceptions import ScheduleNotFound
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import parse_id
 from boxoffice.platform.errors import Busy, Unauthenticated
-from boxoffice.platform.http import BeforeId
+from boxoffice.platform.http import BeforeId, PageSize
 from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
@@ -105,7 +101,7 @@ async def hold_seats(
 async def list_reservations(
     user_id: CurrentUserId,
     deps: Reservations,
-    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+    limit: PageSize = 100,
     before_id: BeforeId = None,
 ) -> list[ReservationOut]:
     """The caller's reservations, newest first; page with `before_id`."""

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Query
 from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.platform import metrics
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
-from boxoffice.platform.http import BeforeId, IdempotencyKey, replay, stored_json
+from boxoffice.platform.http import BeforeId, IdempotencyKey, PageSize, replay, stored_json
 from boxoffice.platform.idempotency import (
     Idempotency,
     StoredResponse,
@@ -85,7 +82,7 @@ async def charge_wallet(
 async def list_transactions(
     user_id: CurrentUserId,
     deps: Wallet,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: PageSize = 50,
     before_id: BeforeId = None,
 ) -> list[TransactionOut]:
     """The caller's ledger, newest first; page with `before_id`."""
