@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import httpx
 import jwt
 import pytest
+from sqlalchemy import text
+
+from boxoffice.app import create_app
+from boxoffice.platform.database import create_engine
+from boxoffice.settings import Settings
+from tests.conftest import API, PASSWORD, SettableClock
 
 from .support import altered_token, assert_problem, error_fields
 
@@ -210,3 +220,51 @@ async def test_a_queue_pass_is_not_an_access_token(client, shop) -> None:
     )
 
     assert_problem(response, 401, "UNAUTHENTICATED")
+
+
+async def _password_hash(settings: Settings, username: str) -> str:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.scalar(
+                text("SELECT password_hash FROM user_account WHERE username = :name"),
+                {"name": username},
+            )
+    finally:
+        await engine.dispose()
+    return str(found)
+
+
+async def test_a_log_in_brings_a_hash_made_with_lower_costs_to_today_s(
+    settings: Settings, clock: SettableClock
+) -> None:
+    """Hashes made before the costs were raised were never made anew (found by review): they
+    stayed weak, and a wrong password for an existing name took another time than for an
+    unknown one (whose check runs with today's costs)."""
+    name = f"rehash_{uuid.uuid4().hex[:8]}"
+    stronger = settings.model_copy(update={"password_time_cost": settings.password_time_cost + 1})
+    async with _app_client(settings, clock) as client:
+        created = await client.post(f"{API}/users", json={"username": name, "password": PASSWORD})
+        assert created.status_code == 201, created.text
+    before = await _password_hash(settings, name)
+
+    async with _app_client(stronger, clock) as client:
+        form = {"username": name, "password": PASSWORD}
+        first = await client.post(f"{API}/auth/token", data=form)
+        after = await _password_hash(settings, name)
+        second = await client.post(f"{API}/auth/token", data=form)
+        wrong = await client.post(f"{API}/auth/token", data={**form, "password": "not-it-at-all"})
+
+    assert f"t={settings.password_time_cost}," in before
+    assert f"t={settings.password_time_cost + 1}," in after
+    assert (first.status_code, second.status_code, wrong.status_code) == (200, 200, 401)
+    assert await _password_hash(settings, name) == after  # made anew once, not at every log-in
+
+
+@asynccontextmanager
+async def _app_client(settings: Settings, clock: SettableClock) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, clock=clock, background=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from boxoffice.accounts.models import UserAccount
@@ -45,3 +45,12 @@ class AccountRepository:
             )
         ).one_or_none()
         return None if row is None else Account(row.id, row.username, row.password_hash)
+
+    async def replace_hash(self, account_id: int, old_hash: str, new_hash: str) -> None:
+        """The account's password hash `new_hash`, if it is still `old_hash` (so that a hash
+        made anew by one log-in never overwrites another change made meanwhile)."""
+        await self._connection.execute(
+            update(UserAccount)
+            .where(UserAccount.id == account_id, UserAccount.password_hash == old_hash)
+            .values(password_hash=new_hash)
+        )

@@ -56,4 +56,11 @@ async def log_in(
         account = await service.find_account(uow, form.username)
     token = await service.log_in(account, deps.hashing, deps.signer, form.password, now)
     await limits.logged_in(limiter, settings, form.username, now.timestamp())
+    assert account is not None  # log_in refused an unknown name
+    # Hashed outside any transaction (slow), written in one of its own (platform: a write).
+    new_hash = await service.stronger_hash(account, deps.hashing, form.password)
+    if new_hash is not None:
+        async with deps.uow() as uow:
+            await service.keep_stronger_hash(uow, account, new_hash)
+            await uow.commit()
     return TokenOut(access_token=token, expires_in=deps.signer.access_ttl_seconds)

@@ -51,3 +51,17 @@ async def log_in(
         raise BadCredentials("Wrong username or password. Check both and try again.")
     assert account is not None
     return signer.issue_access_token(account.id, now)
+
+
+async def stronger_hash(account: Account, hashing: PasswordHashing, password: str) -> str | None:
+    """After a right log-in: the password hashed anew if its hash was made with other costs
+    than today's (raised since, say), so that every account comes to today's strength and an
+    unknown name's check (hashed with today's costs) takes as long as a known one's. None if the
+    hash is as it should be."""
+    if not hashing.needs_rehash(account.password_hash):
+        return None
+    return await hashing.hash(password)
+
+
+async def keep_stronger_hash(uow: UnitOfWork, account: Account, new_hash: str) -> None:
+    await uow.accounts.replace_hash(account.id, account.password_hash, new_hash)

@@ -82,6 +82,13 @@ class PasswordHashing:
     async def hash(self, password: str) -> str:
         return await anyio.to_thread.run_sync(self._hasher.hash, password, limiter=self._turns)
 
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash was made with other costs than today's (PASSWORD_* settings)."""
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except InvalidHashError:
+            return True
+
     async def verify(self, password_hash: str | None, password: str) -> bool:
         def _verify() -> bool:
             try:
