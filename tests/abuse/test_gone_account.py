@@ -41,5 +41,8 @@ async def test_every_route_refuses_a_token_of_an_account_that_is_gone(shop: Shop
                 {"id": fan.id},
             )
             assert rows == 0, table
+    # Its pass left the line all the same: it held the one active slot until it lapsed.
+    stats = await shop.container.store.stats(shop.clock.now().timestamp())
+    assert (stats.active, stats.waiting) == (0, 0), stats
     other = await shop.admitted_fan()
     assert (await shop.seat_map(other, date["id"]))[1] == "AVAILABLE"

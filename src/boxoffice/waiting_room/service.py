@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from boxoffice.platform.errors import ConcertNotFound
+from boxoffice.platform.errors import AccountGone, ConcertNotFound
 from boxoffice.platform.rate_limit import Limit
 from boxoffice.platform.security import PassClaims, TokenSigner
 from boxoffice.waiting_room import metrics as room_metrics
@@ -181,7 +181,16 @@ class WaitingRoom:
         line_pass = await self._live_pass(user_id, token, now, claim=False)
         # Written down first: a pass the database knows was left never comes back, even if
         # the store is lost before (or while) it forgets the pass.
-        await self._records.record_left(user_id, line_pass.pass_id, now)
+        try:
+            await self._records.record_left(user_id, line_pass.pass_id, now)
+        except AccountGone:
+            # Its account deleted (by an operator): nothing to note it against, and the place
+            # or the slot is given back all the same (it stood in the line until it lapsed).
+            await self._forget(line_pass, now)
+            raise
+        await self._forget(line_pass, now)
+
+    async def _forget(self, line_pass: LinePass, now: float) -> None:
         await self.stores.of(line_pass.line).leave(line_pass.pass_id, now)
         self._estimates.pop(line_pass.pass_id, None)
         self._wake(line_pass.line)  # a slot may be free
