@@ -220,3 +220,36 @@ def test_a_request_with_no_answer_is_given_up_and_sent_again_with_its_key(
     assert len(keys) == 2, keys
     assert keys[0] is not None
     assert keys[0] == keys[1]
+
+
+@pytest.mark.browser
+def test_another_amount_after_a_top_up_with_no_answer_shows_the_balance_first(
+    pages: Pages, api: Api
+) -> None:
+    """The first top-up went through but no answer came; the fan then asks for another amount:
+    the page shows the balance (the first one is in it) before any new top-up. (It sent the new
+    amount under the first one's key: 409 IDEMPOTENCY_KEY_REUSED, 'reload the page'.)"""
+    page = pages.new()
+    sign_up(page, "top_up_again")
+    stalled: list[Route] = []
+
+    def first_taken_but_unanswered(route: Route) -> None:
+        if route.request.method != "POST" or stalled:
+            route.continue_()
+            return
+        route.fetch()  # the server adds it...
+        stalled.append(route)  # ...and the page never hears back
+
+    page.route("**/api/v1/wallet/charges", first_taken_but_unanswered)
+    page.click("#nav-wallet")
+    page.fill("#topup-amount", "5000")
+    page.click("#topup-submit")
+    expect(page.locator("#error-message")).to_contain_text("Cannot reach", timeout=25_000)
+
+    page.fill("#topup-amount", "7000")
+    page.click("#topup-submit")
+    expect(page.locator("#topup-result")).to_contain_text(
+        "may have gone through: your balance is now ₩5,000"
+    )
+    page.click("#topup-submit")
+    expect(page.locator("#topup-result")).to_have_text("Added ₩7,000. New balance: ₩12,000.")

@@ -10,7 +10,7 @@ import { currency, fractionDigits, fromMinorUnits, money, setCurrency, toMinorUn
 import { credentials } from './session.js';
 
 let balance = null;
-let pendingKey = null;
+let pending = null; // {key, amount} of a top-up whose outcome is unknown (no clear answer came)
 const listeners = new Set();
 
 export function currentBalance() {
@@ -75,19 +75,30 @@ async function topUp(form) {
     return;
   }
   clearError();
-  pendingKey ??= newIdempotencyKey();
-  const key = pendingKey;
+  if (pending && pending.amount !== amount) {
+    // Another amount after a top-up with no clear answer: that one may have gone through, and
+    // its key cannot carry another amount. The fan sees the balance first, then sends anew.
+    pending = null;
+    await busy($('#topup-submit'), async () => {
+      const shown = await refreshWallet().then((wallet) => money(wallet.balance), () => null);
+      $('#topup-result').textContent = 'Your last top-up got no answer and may have gone through'
+        + `${shown ? `: your balance is now ${shown}` : ''}. Top up again if it is still needed.`;
+    });
+    return;
+  }
+  pending ??= { key: newIdempotencyKey(), amount };
+  const { key } = pending;
   await busy($('#topup-submit'), async () => {
     try {
       const charge = await request('/wallet/charges', {
         ...credentials(), method: 'POST', json: { amount }, idempotencyKey: key,
       });
-      pendingKey = null;
+      pending = null;
       setBalance(charge.balance);
       $('#topup-result').textContent = `Added ${money(charge.amount)}. New balance: ${money(charge.balance)}.`;
       form.reset();
     } catch (error) {
-      if (error.status >= 400 && error.status < 500) pendingKey = null; // a clear "no": a new try is a new request
+      if (error.status >= 400 && error.status < 500) pending = null; // a clear "no": a new try is a new request
       showError(error, { form, retry: () => topUp(form) });
     }
   });
