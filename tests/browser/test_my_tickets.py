@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.support import Api, Pages, join_line, open_date, screen, sign_up
-from tests.browser.test_hold_screen import _credentials
+from tests.browser.test_unclear_outcomes import _credentials
 
 PRICE = 1_000
 

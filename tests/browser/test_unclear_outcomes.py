@@ -1,7 +1,10 @@
-"""Holding and the hold screen: a hold whose answer was lost is found, not held twice; paying and
-releasing exclude each other, and releasing never cancels seats that a payment has made a
-booking (found by review: Release clicked while Pay was under way cancelled the booking,
-refunded it, and the page said "You're going!")."""
+"""When an answer is lost, late or overtaken, the page finds out what happened before it says
+anything (found by review, each once wrong): a hold whose answer was lost is found, not held
+twice; a payment with no answer is looked up before its hold is said to be released; a request
+with no answer is given up and sent again with its key; another top-up amount after one with no
+answer shows the balance first. And on the hold screen, paying and releasing exclude each other,
+releasing never cancels seats a payment has made a booking, and the time left to pay is the
+turn's when the turn ends first."""
 
 from __future__ import annotations
 
