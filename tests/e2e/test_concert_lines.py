@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from boxoffice.background import STATS_EVERY_SECONDS, admission_loop
 from boxoffice.bootstrap import Container
@@ -148,6 +149,31 @@ async def test_the_dates_of_a_concert_that_is_not_are_404_with_any_pass(
 
     assert response.status_code == 404, response.text
     assert response.json()["code"] == "CONCERT_NOT_FOUND"
+
+
+async def test_a_cached_date_list_asks_the_database_nothing_with_a_line_pass(
+    shop: Shop, two_sales: tuple[int, int, int, int]
+) -> None:
+    """Whether a concert exists is asked only on the way to refusing a pass (once the 404 fix
+    asked the database on every read of a date list while a concert had its own line)."""
+    stadium = two_sales[0]
+    fan = await shop.admitted_fan(line=stadium)
+    path = f"{API}/concerts/{stadium}/schedules"
+    assert (await shop.client.get(path, headers=fan.with_pass)).status_code == 200
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = shop.container.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        answers = [await shop.client.get(path, headers=fan.with_pass) for _ in range(5)]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert [a.status_code for a in answers] == [200] * 5
+    assert statements == []
 
 
 @pytest.mark.parametrize("body", [{"concert_id": "1"}, {"concert_id": 0}, {"concert_id": 1.5}])

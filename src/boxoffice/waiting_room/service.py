@@ -216,8 +216,9 @@ class WaitingRoom:
         self, line_pass: LinePass, concert_of: Callable[[], Awaitable[int | None]]
     ) -> None:
         """Refuse a pass for another line than the one covering the concert `concert_of`
-        names (None: the request names nothing, and its route answers 404). While no concert
-        has a line of its own, a house pass covers everything and nothing is looked up."""
+        names (None: the request names nothing, and its route answers 404; nor is a concert
+        that does not exist refused, for the same 404). While no concert has a line of its
+        own, a house pass covers everything and nothing is looked up."""
         lines = await self.lines.current()
         if line_pass.line is HOUSE and not lines.own:
             return
@@ -228,6 +229,8 @@ class WaitingRoom:
         # given (or have ended) on another instance since.
         if (await self.lines.current(at_once=True)).opens(concert_id, line_pass.line):
             return
+        if not await self._concerts.exists(concert_id):
+            return  # a concert that does not exist: the route answers 404, whatever the pass
         if line_pass.line is HOUSE:
             raise QueueTokenForbidden(
                 "This concert has a line of its own: join it (POST /api/v1/queue/tokens with "
