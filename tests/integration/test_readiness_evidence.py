@@ -75,3 +75,28 @@ async def test_a_script_call_answered_marks_the_store_answering_and_one_refused_
     finally:
         await gone.close()
         await store.close()
+
+
+async def test_a_call_that_waited_in_vain_for_a_pooled_connection_is_no_failure() -> None:
+    """Under a rush every pooled connection is in use and a call may give up waiting for one:
+    the client is busy, Redis is not gone (it answered the calls that had a connection)."""
+    assert REDIS_URL is not None
+    store = RedisWaitingRoomStore.from_url(
+        REDIS_URL,
+        room="readiness-evidence",
+        default_policy=default_policy(Settings()),
+        pool_size=1,
+        timeout_seconds=0.3,
+    )
+    try:
+        assert await store.view("no-such-pass", 0.0) is None
+        pool = store._client.connection_pool  # type: ignore[union-attr]
+        taken = await pool.get_connection()
+        try:
+            with pytest.raises(RedisConnectionError):
+                await store.view("no-such-pass", 0.0)
+        finally:
+            await pool.release(taken)
+        assert store.answered_lately(WINDOW)
+    finally:
+        await store.close()

@@ -37,7 +37,13 @@ from redis.exceptions import DataError
 
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
 
-__all__ = ["RedisClient", "decodes_responses", "packing_with_hiredis", "redis_client"]
+__all__ = [
+    "RedisClient",
+    "decodes_responses",
+    "no_pooled_connection",
+    "packing_with_hiredis",
+    "redis_client",
+]
 
 # A Redis server, or a Redis Cluster: the service uses only what both offer.
 RedisClient: TypeAlias = Redis | RedisCluster
@@ -131,3 +137,9 @@ def decodes_responses(client: RedisClient) -> bool:
     else:
         kwargs = client.connection_pool.connection_kwargs
     return bool(kwargs.get("decode_responses"))
+
+
+def no_pooled_connection(error: BaseException) -> bool:
+    """Whether a ConnectionError is the pool's own: no pooled connection came free in time.
+    The client is busy (every connection in use under a rush), not Redis gone."""
+    return isinstance(error, RedisConnectionError) and isinstance(error.__cause__, TimeoutError)

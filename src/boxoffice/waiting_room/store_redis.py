@@ -34,7 +34,12 @@ from boxoffice.platform.rate_limit import (
     redis_key_prefix,
 )
 from boxoffice.platform.readiness import Answering
-from boxoffice.platform.redis import RedisClient, decodes_responses, redis_client
+from boxoffice.platform.redis import (
+    RedisClient,
+    decodes_responses,
+    no_pooled_connection,
+    redis_client,
+)
 from boxoffice.platform.redis_batching import ScriptBatcher
 from boxoffice.waiting_room.domain import (
     SAMPLES_KEPT,
@@ -201,8 +206,9 @@ class RedisWaitingRoomStore:
                 answer = await self._scripts[script](keys=keys, args=args)
             else:
                 answer = await self._batcher.call(self._scripts[script], keys, args)
-        except (RedisConnectionError, RedisTimeoutError):
-            self._answering.failed()
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            if not no_pooled_connection(error):
+                self._answering.failed()
             raise
         self._answering.answered()
         return answer
