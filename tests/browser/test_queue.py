@@ -92,6 +92,22 @@ def test_a_service_that_cannot_answer_for_a_while_does_not_stop_the_wait(
 
 
 @pytest.mark.browser
+def test_a_phone_from_before_2024_waits_and_gets_in(pages: Pages, api: Api) -> None:
+    """Without AbortSignal.any and AbortSignal.timeout (Safari before 17.4): every request once
+    threw before it was sent, and the waiting page stopped."""
+    ahead = api.active_fan("older_phone_ahead")
+    page = pages.new()
+    page.context.add_init_script("delete AbortSignal.any; delete AbortSignal.timeout;")
+    try:
+        sign_up(page, "older_phone")
+        join_line(page)
+        expect(screen(page, "queue")).to_be_visible()
+    finally:
+        api.leave(ahead)
+    expect(screen(page, "dates")).to_be_visible(timeout=ADMITTED_WITHIN_MS)
+
+
+@pytest.mark.browser
 def test_sign_in_errors_say_what_to_do(pages: Pages) -> None:
     page = pages.new()
     sign_up(page, "rita")

@@ -100,6 +100,37 @@ def test_a_hold_whose_answer_was_lost_is_shown_not_held_again(pages: Pages, api:
 
 
 @pytest.mark.browser
+def test_best_seats_whose_answer_was_lost_are_shown_not_held_again(pages: Pages, api: Api) -> None:
+    page = pages.new()
+    pages.expected_errors = re.compile(r"^Failed to load resource: .* status of 503\b")
+    headers = _on_a_date_of_its_own(page, api, "lost_best_answer")
+    lost: list[int] = []
+
+    def answer_lost(route: Route) -> None:
+        if route.request.method != "POST" or lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().status)
+        route.fulfill(
+            status=503,
+            body=SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+            content_type="application/problem+json",
+        )
+
+    page.route("**/api/v1/reservations", answer_lost)
+    page.select_option("#best-quantity", "2")
+    page.locator("#best-button").click()
+
+    expect(screen(page, "hold")).to_be_visible()
+    assert lost == [201]
+    reservations = api.client.get("/reservations", headers=headers).json()
+    assert [(r["status"], [s["number"] for s in r["seats"]]) for r in reservations] == [
+        ("HELD", [1, 2])
+    ]
+
+
+@pytest.mark.browser
 def test_release_cannot_be_clicked_while_a_payment_is_under_way(pages: Pages, api: Api) -> None:
     page = pages.new()
     headers, reservation_id = _holding_seat_one(page, api, "pay_then_release")
@@ -139,14 +170,18 @@ def test_the_time_left_to_pay_is_the_turn_s_when_it_ends_before_the_hold(
     """Paying needs the turn too: a hold made late in a turn counted down to the hold's end,
     past the turn's, and Pay then failed with a message about the pass. The countdown is now the
     sooner end, says that the turn ends first, and at its end Pay is off and the page says why."""
-    before = api.room()["policy"]["active_ttl_seconds"]
-    api.set_policy(active_ttl_seconds=10)  # turns of 10 s, holds of HOLD_SECONDS (8)
+    policy = api.room()["policy"]
+    before = {key: policy[key] for key in ("active_ttl_seconds", "claim_seconds")}
+    # Turns of 10 s (a claim window as short: a fan let in late is not given more), holds of 8.
+    api.set_policy(
+        active_ttl_seconds=10, claim_seconds=5
+    )  # turns of 10 s, holds of HOLD_SECONDS (8)
     try:
         page = pages.new()
         _on_a_date_of_its_own(page, api, "late_in_the_turn")
         # Late in the turn: less of it left than a hold lasts.
         expect(page.locator("#active-countdown")).to_have_text(
-            re.compile(r"^0:0[0-5]$"), timeout=10_000
+            re.compile(r"^0:0[0-5]$"), timeout=20_000
         )
         page.click("#seat-1")
         page.click("#hold-button")
@@ -162,7 +197,7 @@ def test_the_time_left_to_pay_is_the_turn_s_when_it_ends_before_the_hold(
         expect(page.locator("#pay-button")).to_be_disabled(timeout=10_000)
         expect(page.locator("#error-message")).to_contain_text("turn")
     finally:
-        api.set_policy(active_ttl_seconds=before)
+        api.set_policy(**before)
 
 
 @pytest.mark.browser
@@ -256,3 +291,41 @@ def test_another_amount_after_a_top_up_with_no_answer_shows_the_balance_first(
     )
     page.click("#topup-submit")
     expect(page.locator("#topup-result")).to_have_text("Added ₩7,000. New balance: ₩12,000.")
+
+
+@pytest.mark.browser
+def test_a_payment_with_no_answer_when_the_turn_ends_is_found_paid(pages: Pages, api: Api) -> None:
+    """The turn ends before the hold, a payment with no answer under way: the page asks the
+    server before saying the turn is over, and shows the seats paid (it told the fan their turn
+    had ended, and Pay came back on when the request gave up)."""
+    policy = api.room()["policy"]
+    before = {key: policy[key] for key in ("active_ttl_seconds", "claim_seconds")}
+    # Turns of 10 s (a claim window as short: a fan let in late is not given more), holds of 8.
+    api.set_policy(active_ttl_seconds=10, claim_seconds=5)
+    try:
+        page = pages.new()
+        headers = _on_a_date_of_its_own(page, api, "paid_as_the_turn_ends")
+        expect(page.locator("#active-countdown")).to_have_text(
+            re.compile(r"^0:0[0-5]$"), timeout=20_000
+        )
+        page.click("#seat-1")
+        page.click("#hold-button")
+        expect(screen(page, "hold")).to_be_visible()
+        stalled: list[Route] = []
+
+        def pay_but_never_answer(route: Route) -> None:
+            if route.request.method != "POST":
+                route.continue_()
+                return
+            route.fetch()
+            stalled.append(route)
+
+        page.route("**/api/v1/payments", pay_but_never_answer)
+        page.click("#pay-button")
+
+        expect(page.locator("#status")).to_contain_text("Your payment went through", timeout=10_000)
+        expect(screen(page, "account")).to_be_visible()
+        reservations = api.client.get("/reservations", headers=headers).json()
+        assert [r["status"] for r in reservations] == ["CONFIRMED"]
+    finally:
+        api.set_policy(**before)

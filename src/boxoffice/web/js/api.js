@@ -50,7 +50,7 @@ export function asList(body) {
 
 export function isRetryable(error) {
   if (error.code === 'RATE_LIMITED' || error.code === 'BUSY') return true;
-  return !error.problem.code && (error.status === 429 || error.status === 503);
+  return !error.problem?.code && (error.status === 429 || error.status === 503);
 }
 
 /**
@@ -98,19 +98,33 @@ function buildBody({ json, form }) {
   return undefined;
 }
 
+// A controller of its own, aborted by the caller's signal or by the timeout (AbortSignal.any and
+// AbortSignal.timeout would do it, but phones from before 2024 lack them). The timeout runs until
+// the answer's headers arrive; a body of this API's size follows at once.
 async function send(url, init) {
-  const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-  const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, REQUEST_TIMEOUT_MS);
+  const caller = init.signal;
+  const forward = () => controller.abort();
+  if (caller?.aborted) forward();
+  else caller?.addEventListener('abort', forward, { once: true });
   try {
-    return await fetch(url, { ...init, signal });
+    return await fetch(url, { ...init, signal: controller.signal });
   } catch (error) {
-    if (timeout.aborted && !init.signal?.aborted) {
+    if (timedOut) {
       throw new ApiError(0, {
         code: 'NETWORK_ERROR', detail: `No answer within ${REQUEST_TIMEOUT_MS / 1000} s.`,
       });
     }
     if (error.name === 'AbortError') throw error;
     throw new ApiError(0, { code: 'NETWORK_ERROR', detail: error.message });
+  } finally {
+    clearTimeout(timer);
+    caller?.removeEventListener('abort', forward);
   }
 }
 

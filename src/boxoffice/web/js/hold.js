@@ -15,6 +15,7 @@ import { chooseConcert, credentials, forgetPass, session } from './session.js';
 import { currentBalance, onBalanceChange, refreshWallet, suggestTopUp } from './wallet.js';
 
 let pendingPayment = null; // {reservationId, key} while a payment's outcome is unknown
+let turnOverFor = null; // the reservation whose turn ended: Pay stays off for it
 
 export function initHold() {
   $('#pay-button').addEventListener('click', () => alone($('#pay-button'), pay));
@@ -35,6 +36,7 @@ async function alone(button, work) {
     return await busy(button, work);
   } finally {
     others.forEach((other, i) => { other.disabled = were[i]; });
+    if (turnOverFor !== null && turnOverFor === session.reservation?.id) $('#pay-button').disabled = true;
   }
 }
 
@@ -74,6 +76,7 @@ function render(reservation) {
   $('#hold-seats').replaceChildren(...seats);
   $('#hold-amount').textContent = money(reservation.amount);
   $('#pay-button').textContent = `Pay ${money(reservation.amount)}`;
+  turnOverFor = null;
   $('#pay-button').disabled = false; // a turn that ended disabled it for the hold before
   renderPayHint();
 }
@@ -116,9 +119,12 @@ function tick(reservation) {
   return true;
 }
 
-function turnEnded(reservation) {
+async function turnEnded(reservation) {
   if (session.reservation?.id !== reservation.id) return;
+  turnOverFor = reservation.id;
   $('#pay-button').disabled = true;
+  // A payment with no answer yet may have gone through, and used the turn up with it.
+  if (pendingPayment?.reservationId === reservation.id && (await paidAfterAll(reservation))) return;
   const seats = reservation.seats.map((s) => s.number);
   const which = `${seats.length === 1 ? 'Seat' : 'Seats'} ${joinWords(seats)}`;
   showError({ code: 'QUEUE_TOKEN_EXPIRED', status: 401, problem: {} }, {
@@ -150,6 +156,7 @@ async function paidAfterAll(reservation) {
     return false;
   }
   pendingPayment = null;
+  session.reservation = null;
   forgetPass(); // used up by the payment
   showNotice('Your payment went through: these seats are yours.');
   go.account();

@@ -184,29 +184,41 @@ async function holdSelected() {
       json: { schedule_id: view.schedule.id, seat_numbers: seatNumbers },
     });
   } catch (error) {
-    if (!(await heldAfterAll(seatNumbers, error))) holdFailed(error);
+    const asked = seatNumbers.join(',');
+    // Sent again after an unclear answer, the seats may be refused as taken by the first try.
+    const mayBeHeld = isTransient(error) || (error.code === 'SEAT_UNAVAILABLE' && unclearHold === asked);
+    if (mayBeHeld && (await openHeld((held) => holdsExactly(held, seatNumbers)))) return;
+    unclearHold = isTransient(error) ? asked : null;
+    holdFailed(error);
     return;
   }
+  unclearHold = null;
   view.selected.clear();
   go.hold(reservation);
 }
 
+// The seats of the last hold whose answer was unclear (the network, a 5xx: the server may have
+// held them just before), as "1,2,3"; null after a clear answer.
+let unclearHold = null;
+
+function holdsExactly(held, seatNumbers) {
+  return held.seats.length === seatNumbers.length
+    && seatNumbers.every((number) => view.mine.get(number) === held);
+}
+
 /**
- * Whether a hold that failed this way was the fan's after all, and if so, show it. An answer
- * lost (the network, a 5xx: the server may have held the seats just before) or a refusal
- * because the seats are taken (taken by this very hold, sent again) would otherwise say that
- * someone else took the fan's own seats, and a new pick would hold twice.
+ * After a hold's unclear answer: the fan's holds on the date read again, and the one `match`
+ * picks shown, if any (whether it was found). Otherwise "Try again" would say someone else took
+ * the fan's own seats, or hold a second set.
  */
-async function heldAfterAll(seatNumbers, error) {
-  if (!isTransient(error) && error.code !== 'SEAT_UNAVAILABLE') return false;
+async function openHeld(match) {
   try {
     await readMine(new AbortController().signal);
   } catch {
     return false; // what the failure says is then all there is to tell
   }
-  const held = view.mine.get(seatNumbers[0]);
-  if (!held || held.seats.length !== seatNumbers.length) return false;
-  if (!seatNumbers.every((number) => view.mine.get(number) === held)) return false;
+  const held = [...new Set(view.mine.values())].find(match);
+  if (!held) return false;
   view.selected.clear();
   showNotice('Your seats are held.');
   go.hold(held);
@@ -292,12 +304,15 @@ async function holdBest() {
   const section = $('#best-section').value;
   const json = { schedule_id: view.schedule.id, quantity: Number($('#best-quantity').value) };
   if (section) json.section = section;
+  const before = new Set([...view.mine.values()].map((held) => held.id));
   let reservation;
   try {
     reservation = await request('/reservations', {
       ...credentials({ withPass: true }), method: 'POST', json,
     });
   } catch (error) {
+    // An unclear answer: a hold made since is this one's (a retry would hold a second set).
+    if (isTransient(error) && (await openHeld((held) => !before.has(held.id)))) return;
     if (isPassLost(error)) {
       passLost(error);
       return;
