@@ -9,6 +9,8 @@ turn's when the turn ends first."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -17,6 +19,11 @@ from playwright.sync_api import Page, Route, expect
 from tests.browser.support import Api, Pages, join_line, open_date, screen, sign_up
 
 PRICE = 1_000
+SERVICE_UNAVAILABLE = (
+    '{"type":"about:blank","title":"Service unavailable","status":503,'
+    '"detail":"A backing service did not answer; nothing was changed. Retry shortly.",'
+    '"code":"SERVICE_UNAVAILABLE"}'
+)
 
 
 def _credentials(page: Page) -> dict[str, str]:
@@ -57,11 +64,56 @@ def _reservation(api: Api, headers: dict[str, str], reservation_id: int) -> Any:
     return api.client.get(f"/reservations/{reservation_id}", headers=headers).json()
 
 
-SERVICE_UNAVAILABLE = (
-    '{"type":"about:blank","title":"Service unavailable","status":503,'
-    '"detail":"A backing service did not answer; nothing was changed. Retry shortly.",'
-    '"code":"SERVICE_UNAVAILABLE"}'
-)
+def _first_answer_lost(lost: list[int]) -> Callable[[Route], None]:
+    """A route handler: the first POST reaches the server (its status kept in `lost`), and the
+    page gets a 503 instead of its answer (a deadline's, after the commit)."""
+
+    def handle(route: Route) -> None:
+        if route.request.method != "POST" or lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().status)
+        route.fulfill(
+            status=503,
+            body=SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+            content_type="application/problem+json",
+        )
+
+    return handle
+
+
+def _first_taken_but_unanswered(stalled: list[Route]) -> Callable[[Route], None]:
+    """A route handler: the first POST reaches the server, and no answer ever reaches the page."""
+
+    def handle(route: Route) -> None:
+        if route.request.method != "POST" or stalled:
+            route.continue_()
+            return
+        route.fetch()
+        stalled.append(route)
+
+    return handle
+
+
+@contextmanager
+def _short_turns(api: Api) -> Iterator[None]:
+    """Turns of 10 s, and a claim window as short (a fan let in late is given no more), while
+    holds last HOLD_SECONDS (8): a hold made late in a turn outlives it."""
+    policy = api.room()["policy"]
+    before = {key: policy[key] for key in ("active_ttl_seconds", "claim_seconds")}
+    api.set_policy(active_ttl_seconds=10, claim_seconds=5)
+    try:
+        yield
+    finally:
+        api.set_policy(**before)
+
+
+def _late_in_the_turn(page: Page) -> None:
+    """Wait until less of the turn is left than a hold lasts."""
+    expect(page.locator("#active-countdown")).to_have_text(
+        re.compile(r"^0:0[0-5]$"), timeout=20_000
+    )
 
 
 @pytest.mark.browser
@@ -73,20 +125,7 @@ def test_a_hold_whose_answer_was_lost_is_shown_not_held_again(pages: Pages, api:
     pages.expected_errors = re.compile(r"^Failed to load resource: .* status of 503\b")
     headers = _on_a_date_of_its_own(page, api, "lost_hold_answer")
     lost: list[int] = []
-
-    def answer_lost(route: Route) -> None:
-        if route.request.method != "POST" or lost:
-            route.continue_()
-            return
-        lost.append(route.fetch().status)  # the server holds the seats...
-        route.fulfill(  # ...and the page never learns it did
-            status=503,
-            body=SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "1"},
-            content_type="application/problem+json",
-        )
-
-    page.route("**/api/v1/reservations", answer_lost)
+    page.route("**/api/v1/reservations", _first_answer_lost(lost))
     page.click("#seat-1")
     page.click("#hold-button")
 
@@ -105,20 +144,7 @@ def test_best_seats_whose_answer_was_lost_are_shown_not_held_again(pages: Pages,
     pages.expected_errors = re.compile(r"^Failed to load resource: .* status of 503\b")
     headers = _on_a_date_of_its_own(page, api, "lost_best_answer")
     lost: list[int] = []
-
-    def answer_lost(route: Route) -> None:
-        if route.request.method != "POST" or lost:
-            route.continue_()
-            return
-        lost.append(route.fetch().status)
-        route.fulfill(
-            status=503,
-            body=SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "1"},
-            content_type="application/problem+json",
-        )
-
-    page.route("**/api/v1/reservations", answer_lost)
+    page.route("**/api/v1/reservations", _first_answer_lost(lost))
     page.select_option("#best-quantity", "2")
     page.locator("#best-button").click()
 
@@ -170,19 +196,10 @@ def test_the_time_left_to_pay_is_the_turn_s_when_it_ends_before_the_hold(
     """Paying needs the turn too: a hold made late in a turn counted down to the hold's end,
     past the turn's, and Pay then failed with a message about the pass. The countdown is now the
     sooner end, says that the turn ends first, and at its end Pay is off and the page says why."""
-    policy = api.room()["policy"]
-    before = {key: policy[key] for key in ("active_ttl_seconds", "claim_seconds")}
-    # Turns of 10 s (a claim window as short: a fan let in late is not given more), holds of 8.
-    api.set_policy(
-        active_ttl_seconds=10, claim_seconds=5
-    )  # turns of 10 s, holds of HOLD_SECONDS (8)
-    try:
+    with _short_turns(api):
         page = pages.new()
         _on_a_date_of_its_own(page, api, "late_in_the_turn")
-        # Late in the turn: less of it left than a hold lasts.
-        expect(page.locator("#active-countdown")).to_have_text(
-            re.compile(r"^0:0[0-5]$"), timeout=20_000
-        )
+        _late_in_the_turn(page)
         page.click("#seat-1")
         page.click("#hold-button")
         expect(screen(page, "hold")).to_be_visible()
@@ -196,8 +213,6 @@ def test_the_time_left_to_pay_is_the_turn_s_when_it_ends_before_the_hold(
         }
         expect(page.locator("#pay-button")).to_be_disabled(timeout=10_000)
         expect(page.locator("#error-message")).to_contain_text("turn")
-    finally:
-        api.set_policy(**before)
 
 
 @pytest.mark.browser
@@ -210,15 +225,7 @@ def test_a_payment_whose_answer_never_came_is_found_paid_when_the_hold_would_end
     page = pages.new()
     headers, reservation_id = _holding_seat_one(page, api, "answer_never_came")
     stalled: list[Route] = []
-
-    def pay_but_never_answer(route: Route) -> None:
-        if route.request.method != "POST":  # the account screen's list of payments
-            route.continue_()
-            return
-        route.fetch()  # the server takes the payment...
-        stalled.append(route)  # ...and the page never hears back
-
-    page.route("**/api/v1/payments", pay_but_never_answer)
+    page.route("**/api/v1/payments", _first_taken_but_unanswered(stalled))
     page.click("#pay-button")
 
     expect(page.locator("#status")).to_contain_text("Your payment went through", timeout=15_000)
@@ -270,15 +277,7 @@ def test_another_amount_after_a_top_up_with_no_answer_shows_the_balance_first(
     page = pages.new()
     sign_up(page, "top_up_again")
     stalled: list[Route] = []
-
-    def first_taken_but_unanswered(route: Route) -> None:
-        if route.request.method != "POST" or stalled:
-            route.continue_()
-            return
-        route.fetch()  # the server adds it...
-        stalled.append(route)  # ...and the page never hears back
-
-    page.route("**/api/v1/wallet/charges", first_taken_but_unanswered)
+    page.route("**/api/v1/wallet/charges", _first_taken_but_unanswered(stalled))
     page.click("#nav-wallet")
     page.fill("#topup-amount", "5000")
     page.click("#topup-submit")
@@ -298,34 +297,18 @@ def test_a_payment_with_no_answer_when_the_turn_ends_is_found_paid(pages: Pages,
     """The turn ends before the hold, a payment with no answer under way: the page asks the
     server before saying the turn is over, and shows the seats paid (it told the fan their turn
     had ended, and Pay came back on when the request gave up)."""
-    policy = api.room()["policy"]
-    before = {key: policy[key] for key in ("active_ttl_seconds", "claim_seconds")}
-    # Turns of 10 s (a claim window as short: a fan let in late is not given more), holds of 8.
-    api.set_policy(active_ttl_seconds=10, claim_seconds=5)
-    try:
+    with _short_turns(api):
         page = pages.new()
         headers = _on_a_date_of_its_own(page, api, "paid_as_the_turn_ends")
-        expect(page.locator("#active-countdown")).to_have_text(
-            re.compile(r"^0:0[0-5]$"), timeout=20_000
-        )
+        _late_in_the_turn(page)
         page.click("#seat-1")
         page.click("#hold-button")
         expect(screen(page, "hold")).to_be_visible()
         stalled: list[Route] = []
-
-        def pay_but_never_answer(route: Route) -> None:
-            if route.request.method != "POST":
-                route.continue_()
-                return
-            route.fetch()
-            stalled.append(route)
-
-        page.route("**/api/v1/payments", pay_but_never_answer)
+        page.route("**/api/v1/payments", _first_taken_but_unanswered(stalled))
         page.click("#pay-button")
 
         expect(page.locator("#status")).to_contain_text("Your payment went through", timeout=10_000)
         expect(screen(page, "account")).to_be_visible()
         reservations = api.client.get("/reservations", headers=headers).json()
         assert [r["status"] for r in reservations] == ["CONFIRMED"]
-    finally:
-        api.set_policy(**before)
