@@ -77,11 +77,7 @@ async def list_schedules(
 ) -> Response:
     """The reservable dates of a concert (`?all=true` adds sold-out and past ones)."""
     concert = parse_id(concert_id, ConcertNotFound, "concert")
-
-    async def named() -> int:
-        return concert
-
-    await shop_pass.opens(named)
+    await shop_pass.opens_concert(concert)
 
     async def render() -> bytes:
         async with deps.uow(readonly=True) as uow:

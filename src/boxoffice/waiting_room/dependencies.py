@@ -45,6 +45,12 @@ class ShopPass:
     granted: LinePass
     waiting_room: WaitingRoom
 
+    async def opens_concert(self, concert_id: int) -> None:
+        async def concert() -> int:
+            return concert_id
+
+        await self.waiting_room.require_covers(self.granted, concert)
+
     async def opens(self, concert_of: Callable[[], Awaitable[int | None]]) -> None:
         """`concert_of()`, asked only while some concert has a line of its own, names the
         request's concert (None: nothing, and the route answers 404)."""
