@@ -82,8 +82,10 @@ class Settings(BaseSettings):
     # more than the fans who poll one process in turn, or their tokens are verified again.
     verified_tokens_kept: int = Field(60_000, ge=0)
     # Encoded seat layouts kept per process, counted in seats (~170 bytes each): the least
-    # recently read date is dropped past it. Twenty 5,000-seat dates by default.
-    seat_layouts_kept_seats: int = Field(100_000, ge=1)
+    # recently read date is dropped past it. Five of the largest dates (100,000 seats) by
+    # default, ~85 MB: dates browsed at once beyond it drop each other, and every map read
+    # then builds a layout again (~0.3 s of a worker's CPU for 100,000 seats).
+    seat_layouts_kept_seats: int = Field(500_000, ge=1)
     # Join-time wait estimates kept per process to measure their error when the pass is
     # admitted (a sample: the oldest is dropped past it).
     wait_estimates_kept: int = Field(10_000, ge=0)
