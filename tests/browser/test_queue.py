@@ -108,6 +108,35 @@ def test_a_phone_from_before_2024_waits_and_gets_in(pages: Pages, api: Api) -> N
 
 
 @pytest.mark.browser
+def test_a_log_in_that_ends_while_waiting_keeps_the_place(pages: Pages, api: Api) -> None:
+    """The access token runs out (an hour) while the fan waits: after logging in again the page
+    is back in line with the same pass (it forgot it, and showed the concert list)."""
+    ahead = api.active_fan("expiry_ahead")
+    page = pages.new()
+    try:
+        sign_up(page, "expiry_fan")
+        join_line(page)
+        expect(screen(page, "queue")).to_be_visible()
+        kept = page.evaluate("() => JSON.parse(sessionStorage.getItem('boxoffice.pass')).token")
+        # The token no longer verifies, as one past its hour does not.
+        page.evaluate(
+            "() => sessionStorage.setItem('boxoffice.accessToken', JSON.stringify('expired'))"
+        )
+        expect(screen(page, "auth")).to_be_visible(timeout=20_000)
+
+        page.fill("#login-username", "expiry_fan")
+        page.fill("#login-password", PASSWORD)
+        page.click("#login-submit")
+
+        expect(screen(page, "queue")).to_be_visible()
+        again = page.evaluate("() => JSON.parse(sessionStorage.getItem('boxoffice.pass')).token")
+        assert again == kept
+    finally:
+        api.leave(ahead)
+    expect(screen(page, "dates")).to_be_visible(timeout=ADMITTED_WITHIN_MS)
+
+
+@pytest.mark.browser
 def test_sign_in_errors_say_what_to_do(pages: Pages) -> None:
     page = pages.new()
     sign_up(page, "rita")

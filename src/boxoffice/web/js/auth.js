@@ -5,7 +5,7 @@ import { $, busy, formValues } from './dom.js';
 import { invalid } from './errors.js';
 import { clearError, showError } from './feedback.js';
 import { go, showScreen } from './screens.js';
-import { forgetEverything, session } from './session.js';
+import { forgetAccess, forgetEverything, keepFor, session } from './session.js';
 
 const USERNAME = /^[a-z0-9_.-]{3,32}$/;
 
@@ -28,9 +28,10 @@ export function showAuth() {
   $('#pass-banner').hidden = true;
 }
 
-/** Forget the session after an UNAUTHENTICATED answer and ask to log in again. */
+/** Forget the log-in after an UNAUTHENTICATED answer and ask for it again (the place in line
+ * and an open hold are kept for the same fan: `forgetAccess`). */
 export function sessionEnded() {
-  forgetEverything();
+  forgetAccess();
   showAuth();
   $('#login-username').focus();
 }
@@ -77,6 +78,7 @@ async function signUp(form) {
 
 async function obtainToken(username, password) {
   const token = await request('/auth/token', { method: 'POST', form: { username, password } });
+  keepFor(username);
   session.accessToken = token.access_token;
   session.username = username;
 }

@@ -124,6 +124,20 @@ export function forgetEverything() {
   for (const name of NAMES) write(name, null);
 }
 
+/**
+ * The log-in ended (its token ran out, an hour by default): forget the token only. The place in
+ * line, the passes and an open hold stay for whoever logs in next, if it is the same fan
+ * (`keepFor`); a fan waiting a long time would otherwise lose sight of their place.
+ */
+export function forgetAccess() {
+  write('accessToken', null);
+}
+
+/** Before `username`'s log-in: what the page kept of another fan's is forgotten. */
+export function keepFor(username) {
+  if (session.username && session.username !== username) forgetEverything();
+}
+
 /** Options for api.request carrying the account (and, when asked, the chosen concert's pass). */
 export function credentials({ withPass = false } = {}) {
   const options = { accessToken: session.accessToken };
