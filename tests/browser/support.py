@@ -53,6 +53,12 @@ document.addEventListener('securitypolicyviolation', (event) => {
   console.error(text);
 });
 """
+# The service's own answer when a dependency did not answer (what a test puts in its place).
+SERVICE_UNAVAILABLE = (
+    '{"type":"about:blank","title":"Service unavailable","status":503,'
+    '"detail":"A backing service did not answer; nothing was changed. Retry shortly.",'
+    '"code":"SERVICE_UNAVAILABLE"}'
+)
 # `boxoffice demo` makes concert 1 with dates 1, 2 and 3 (VIP 1-10, R 11-30, S 31-50).
 DEMO_CONCERT = 1
 

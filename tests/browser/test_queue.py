@@ -12,6 +12,7 @@ from playwright.sync_api import Route, expect
 from tests.browser.support import (
     ADMITTED_WITHIN_MS,
     PASSWORD,
+    SERVICE_UNAVAILABLE,
     Api,
     Pages,
     join_line,
@@ -44,13 +45,6 @@ def test_pre_queue_counts_down_to_the_opening_and_the_line_can_be_left(
         assert api.room()["waiting"] == 0
     finally:
         api.set_policy(opens_at=None)
-
-
-SERVICE_UNAVAILABLE = (
-    '{"type":"about:blank","title":"Service unavailable","status":503,'
-    '"detail":"A backing service did not answer; nothing was changed. Retry shortly.",'
-    '"code":"SERVICE_UNAVAILABLE"}'
-)
 
 
 @pytest.mark.browser

@@ -16,14 +16,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.support import Api, Pages, join_line, open_date, screen, sign_up
+from tests.browser.support import (
+    SERVICE_UNAVAILABLE,
+    Api,
+    Pages,
+    join_line,
+    open_date,
+    screen,
+    sign_up,
+)
 
 PRICE = 1_000
-SERVICE_UNAVAILABLE = (
-    '{"type":"about:blank","title":"Service unavailable","status":503,'
-    '"detail":"A backing service did not answer; nothing was changed. Retry shortly.",'
-    '"code":"SERVICE_UNAVAILABLE"}'
-)
 
 
 def _credentials(page: Page) -> dict[str, str]:

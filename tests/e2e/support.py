@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+from boxoffice.app import create_app
+from tests.conftest import SettableClock, Shop
+
+if TYPE_CHECKING:
+    from boxoffice.settings import Settings
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -49,3 +57,14 @@ def altered_token(token: str, **claims: Any) -> str:
     decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     changed = json.dumps({**decoded, **claims}).encode()
     return f"{header}.{base64.urlsafe_b64encode(changed).rstrip(b'=').decode()}.{signature}"
+
+
+@asynccontextmanager
+async def shop_of(settings: Settings, clock: SettableClock, **wiring: Any) -> AsyncIterator[Shop]:
+    """A Shop on an app of its own (its settings, its wiring), for a test that needs one
+    beside the `shop` fixture's."""
+    app = create_app(settings, clock=clock, background=False, **wiring)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield Shop(client, app.state.container, clock)

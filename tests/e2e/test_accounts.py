@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import httpx
 import jwt
 import pytest
 from sqlalchemy import text
 
-from boxoffice.app import create_app
 from boxoffice.platform.database import create_engine
 from boxoffice.settings import Settings
 from tests.conftest import API, PASSWORD, SettableClock
 
-from .support import altered_token, assert_problem, error_fields
+from .support import altered_token, assert_problem, error_fields, shop_of
 
 USERS = "/api/v1/users"
 TOKEN = "/api/v1/auth/token"
@@ -243,12 +239,14 @@ async def test_a_log_in_brings_a_hash_made_with_lower_costs_to_today_s(
     unknown one (whose check runs with today's costs)."""
     name = f"rehash_{uuid.uuid4().hex[:8]}"
     stronger = settings.model_copy(update={"password_time_cost": settings.password_time_cost + 1})
-    async with _app_client(settings, clock) as client:
+    async with shop_of(settings, clock) as shop:
+        client = shop.client
         created = await client.post(f"{API}/users", json={"username": name, "password": PASSWORD})
         assert created.status_code == 201, created.text
     before = await _password_hash(settings, name)
 
-    async with _app_client(stronger, clock) as client:
+    async with shop_of(stronger, clock) as shop:
+        client = shop.client
         form = {"username": name, "password": PASSWORD}
         first = await client.post(f"{API}/auth/token", data=form)
         after = await _password_hash(settings, name)
@@ -259,12 +257,3 @@ async def test_a_log_in_brings_a_hash_made_with_lower_costs_to_today_s(
     assert f"t={settings.password_time_cost + 1}," in after
     assert (first.status_code, second.status_code, wrong.status_code) == (200, 200, 401)
     assert await _password_hash(settings, name) == after  # made anew once, not at every log-in
-
-
-@asynccontextmanager
-async def _app_client(settings: Settings, clock: SettableClock) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, clock=clock, background=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client

@@ -23,14 +23,13 @@ from prometheus_client import REGISTRY
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from boxoffice.app import create_app
 from boxoffice.bootstrap import default_policy
 from boxoffice.platform.rate_limit import Limit
 from boxoffice.settings import Settings
 from boxoffice.waiting_room.domain import PassView
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
 from tests.conftest import TEST_DATABASE_URL, SettableClock, Shop
-from tests.e2e.support import assert_problem
+from tests.e2e.support import assert_problem, shop_of
 from tests.servers import free_port
 
 API = "/api/v1"
@@ -44,16 +43,6 @@ ANSWERED_WITHIN = 10.0
 def _faults(dependency: str, kind: str) -> float:
     labels = {"dependency": dependency, "kind": kind}
     return REGISTRY.get_sample_value("boxoffice_dependency_faults_total", labels) or 0.0
-
-
-@asynccontextmanager
-async def _shop_of(settings: Settings, clock: SettableClock, **wiring: Any) -> AsyncIterator[Shop]:
-    """A Shop on an app of its own, wired as the test needs."""
-    app = create_app(settings, clock=clock, background=False, **wiring)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield Shop(client, app.state.container, clock)
 
 
 class _HangingStore(MemoryWaitingRoomStore):
@@ -82,7 +71,7 @@ async def test_a_request_past_its_deadline_answers_503_with_retry_after(
     store = _HangingStore(default_policy(settings))
     before = _faults("any", "deadline")
 
-    async with _shop_of(settings, clock, store=store) as shop:
+    async with shop_of(settings, clock, store=store) as shop:
         fan = await shop.sign_up()
         started = time.monotonic()
         response = await shop.client.post(f"{API}/queue/tokens", headers=fan.auth)
@@ -104,7 +93,7 @@ async def test_a_database_that_refuses_connections_answers_503_not_500(
     broken = settings.model_copy(update={"database_url": closed})
     before = _faults("postgresql", "unavailable")
 
-    async with _shop_of(broken, clock) as shop:
+    async with shop_of(broken, clock) as shop:
         response = await shop.client.get(f"{API}/concerts")
 
     assert_problem(response, 503, "SERVICE_UNAVAILABLE")
@@ -120,7 +109,7 @@ async def test_a_database_that_never_answers_is_503_within_the_deadline(
         broken = settings.model_copy(
             update={"database_url": hanging, "request_deadline_seconds": DEADLINE}
         )
-        async with _shop_of(broken, clock) as shop:
+        async with shop_of(broken, clock) as shop:
             started = time.monotonic()
             response = await shop.client.get(f"{API}/concerts")
             elapsed = time.monotonic() - started
@@ -151,7 +140,7 @@ class _SilentStore(MemoryWaitingRoomStore):
 async def test_readyz_says_which_dependency_is_down(
     settings: Settings, clock: SettableClock
 ) -> None:
-    async with _shop_of(settings, clock, store=_SilentStore(default_policy(settings))) as shop:
+    async with shop_of(settings, clock, store=_SilentStore(default_policy(settings))) as shop:
         response = await shop.client.get("/readyz")
 
     problem = assert_problem(response, 503, "NOT_READY")
@@ -193,7 +182,7 @@ async def test_readyz_is_ready_while_a_rush_holds_every_pooled_connection(
             "request_deadline_seconds": 4.0,
         }
     )
-    async with _shop_of(small, clock) as shop:
+    async with shop_of(small, clock) as shop:
         fan = await shop.sign_up(f"ready_{uuid.uuid4().hex[:8]}")  # the database answers
         await shop.join(fan)  # the waiting room's store answers
         async with _every_connection_taken(shop):
@@ -235,7 +224,7 @@ async def _pool_on_terminated_backends(
     settings: Settings, clock: SettableClock, *, wait_gone: bool
 ) -> AsyncIterator[Shop]:
     """A shop whose every pooled connection's server backend has been terminated."""
-    async with _shop_of(settings, clock) as shop:
+    async with shop_of(settings, clock) as shop:
         engine = shop.container.engine
 
         async def pooled_backend() -> int:
@@ -280,7 +269,7 @@ async def test_a_read_whose_connection_dies_after_checkout_is_served_again(
     retried = _faults("postgresql", "retried")
 
     reads = 5
-    async with _shop_of(settings, clock) as shop:
+    async with shop_of(settings, clock) as shop:
         checkouts = 0
 
         def cut_every_other_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
