@@ -163,8 +163,15 @@ async def audit_store(
     name = "6. no more active passes than the policy's max_active"
     if name not in report.checked:
         report.checked.append(name)
-    if stats.active > policy.max_active:
-        report.violations.append(f"{name}: line {line}: {stats.active} > {policy.max_active}")
+    cap = stats.cap(policy)
+    if stats.active > cap:
+        report.violations.append(f"{name}: line {line}: {stats.active} > {cap}")
+    elif stats.active > policy.max_active:
+        report.notes.append(
+            f"6. line {line}: {stats.active} passes active, more than max_active "
+            f"{policy.max_active}: {stats.kept_from_higher_cap} of them were active when it was "
+            "lowered and keep their slots until they end; nobody is let in meanwhile"
+        )
 
 
 async def audit_lines(container: Container, report: AuditReport) -> None:

@@ -25,7 +25,10 @@ from boxoffice.audit import DATABASE_CHECKS, AuditReport, audit_lines, audit_sto
 from boxoffice.background import sweep_once
 from boxoffice.bootstrap import Container
 from boxoffice.settings import Settings
-from tests.conftest import ADMIN_KEY, SECRET_KEY, TEST_SETTINGS, Shop
+from boxoffice.waiting_room.store import WaitingRoomStore
+from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
+from boxoffice.waiting_room.store_redis import RedisWaitingRoomStore
+from tests.conftest import ADMIN_KEY, API, SECRET_KEY, TEST_SETTINGS, Shop
 
 # The checks by name, as the command prints them.
 SEAT_TWICE = "1. a seat is in at most one live reservation"
@@ -370,6 +373,16 @@ async def test_the_command_fails_on_a_planted_violation_by_its_check(
     assert run.lines[-1] == f"audit FAILED: {len(plant.caught_by)}", run.lines
 
 
+async def _force_max_active(store: WaitingRoomStore, max_active: int) -> None:
+    """Invariant 6 broken in the store itself: its policy's max_active written below the passes
+    already active without the store's own `set_policy` (which keeps those passes' slots)."""
+    if isinstance(store, MemoryWaitingRoomStore):
+        store._policy = replace(store._policy, max_active=max_active)
+    else:
+        assert isinstance(store, RedisWaitingRoomStore)
+        await store._client.hset(store._keys[0], "max_active", str(max_active))
+
+
 async def test_the_store_check_fails_with_more_active_passes_than_allowed(
     shop: Shop, container: Container
 ) -> None:
@@ -379,18 +392,60 @@ async def test_the_store_check_fails_with_more_active_passes_than_allowed(
     await shop.admitted_fan()
     store = container.store
     now = shop.clock.now().timestamp()
-    policy = await store.get_policy()
-    await store.set_policy(replace(policy, max_active=2))
+    await store.set_policy(replace(await store.get_policy(), max_active=2))
     at_the_cap = AuditReport()
     await audit_store(store, now, at_the_cap)
     assert at_the_cap.checked == [ACTIVE_CAP]
     assert at_the_cap.ok, at_the_cap.lines()
 
-    await store.set_policy(replace(policy, max_active=1))
+    await _force_max_active(store, 1)
     over = AuditReport()
     await audit_store(store, now, over)
 
     assert over.violations == [f"{ACTIVE_CAP}: line house: 2 > 1"]
+
+
+async def test_max_active_lowered_below_the_active_passes_keeps_them_and_the_audit_clean(
+    shop: Shop, container: Container
+) -> None:
+    """An operator lowers max_active during a sale (PUT /admin/queue) while more passes are
+    active: they keep their slots until they end, nobody is let in meanwhile, and the audit
+    says so in a note instead of failing invariant 6 (it did, until a release in 2026-12)."""
+    fans = [await shop.admitted_fan() for _ in range(3)]
+    store = container.store
+    await shop.set_queue_policy(max_active=1)
+    late = await shop.sign_up()
+    await shop.join(late)
+
+    assert await shop.admit() == []
+    report = AuditReport()
+    await audit_store(store, shop.clock.now().timestamp(), report)
+    assert report.ok, report.lines()
+    assert report.notes == [
+        "6. line house: 3 passes active, more than max_active 1: 3 of them were active when"
+        " it was lowered and keep their slots until they end; nobody is let in meanwhile"
+    ]
+
+    for fan in fans[:2]:
+        left = await shop.client.delete(f"{API}/queue/tokens/current", headers=fan.with_pass)
+        assert left.status_code == 204, left.text
+    stats = await store.stats(shop.clock.now().timestamp())
+    assert (stats.active, stats.kept_from_higher_cap) == (1, 1)
+    assert await shop.admit() == []  # still no free slot under the new max_active
+
+    left = await shop.client.delete(f"{API}/queue/tokens/current", headers=fans[2].with_pass)
+    assert left.status_code == 204, left.text
+    assert len(await shop.admit()) == 1
+    assert (await shop.queue_status(late))["status"] == "ACTIVE"
+    after = AuditReport()
+    await audit_store(store, shop.clock.now().timestamp(), after)
+    assert after.ok, after.lines()
+    assert not after.notes, after.lines()
+    # The kept passes are gone: a store that now holds more than max_active breaks invariant 6.
+    await _force_max_active(store, 0)
+    broken = AuditReport()
+    await audit_store(store, shop.clock.now().timestamp(), broken)
+    assert broken.violations == [f"{ACTIVE_CAP}: line house: 1 > 0"]
 
 
 async def test_the_store_check_covers_every_line(shop: Shop, container: Container) -> None:
@@ -399,8 +454,7 @@ async def test_the_store_check_covers_every_line(shop: Shop, container: Containe
     await shop.admitted_fan(line=concert)
     await shop.admitted_fan(line=concert)
     await shop.admitted_fan()
-    line_store = container.waiting_room.stores.of(concert)
-    await line_store.set_policy(replace(await line_store.get_policy(), max_active=1))
+    await _force_max_active(container.waiting_room.stores.of(concert), 1)
 
     report = AuditReport()
     await audit_lines(container, report)

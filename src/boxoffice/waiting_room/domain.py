@@ -116,6 +116,14 @@ class RoomStats:
     expired_total: int
     abandoned_total: int
     prequeue: int = 0
+    # Passes active when max_active was last lowered below the passes then active, and still
+    # active: they keep their slots until they end (nobody is sent away), so until then the room
+    # may hold up to this many, no more (admission waits until fewer than max_active are).
+    kept_from_higher_cap: int = 0
+
+    def cap(self, policy: QueuePolicy) -> int:
+        """The most passes that may be active now (design.md, invariant 6)."""
+        return max(policy.max_active, self.kept_from_higher_cap)
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,8 @@ class MemoryWaitingRoomStore:
         self._line: SortedList[tuple[int, str]] = SortedList()
         self._prequeue: list[str] = []
         self._active: set[str] = set()
+        # The passes active when max_active was last lowered below them (RoomStats).
+        self._kept: set[str] = set()
         self._samples: dict[int, RoomSample] = {}  # the board's, by time slot
         # The last join sequence given, and the room's first (fixed by its first join or restore;
         # see domain.sequence_floor): passes joined before it came from a room that was lost.
@@ -228,6 +230,10 @@ class MemoryWaitingRoomStore:
         return self._policy
 
     async def set_policy(self, policy: QueuePolicy) -> None:
+        if policy.max_active < len(self._active):
+            self._kept = set(self._active)
+        elif policy.max_active < self._policy.max_active:
+            self._kept = set()
         self._policy = policy
         self._tokens = min(self._tokens, float(policy.burst))
 
@@ -241,6 +247,7 @@ class MemoryWaitingRoomStore:
             expired_total=self._expired_total,
             abandoned_total=self._abandoned_total,
             prequeue=len(self._prequeue),
+            kept_from_higher_cap=len(self._kept),
         )
 
     async def ping(self) -> bool:
@@ -296,6 +303,7 @@ class MemoryWaitingRoomStore:
         if self._by_user.get(entry.user_id) == entry.pass_id:
             del self._by_user[entry.user_id]
         self._active.discard(entry.pass_id)
+        self._kept.discard(entry.pass_id)
         if entry.seq is not None:
             self._line.discard((entry.seq, entry.pass_id))
         if entry.pass_id in self._prequeue:

@@ -315,7 +315,7 @@ class RedisWaitingRoomStore:
 
     async def stats(self, now: float) -> RoomStats:
         figures = [int(value) for value in await self._run("stats", now)]
-        waiting, active, last_minute, admitted, expired, abandoned, prequeue = figures
+        waiting, active, last_minute, admitted, expired, abandoned, prequeue, kept = figures
         return RoomStats(
             waiting=waiting,
             active=active,
@@ -324,6 +324,7 @@ class RedisWaitingRoomStore:
             expired_total=expired,
             abandoned_total=abandoned,
             prequeue=prequeue,
+            kept_from_higher_cap=kept,
         )
 
     async def ping(self) -> bool:

@@ -28,6 +28,8 @@ end
 
 local function pass_key(id) return PREFIX .. 'pass:' .. id end
 local function user_key(user_id) return PREFIX .. 'user:' .. user_id end
+-- The passes active when max_active was last lowered below them (zset, as K_ACTIVE).
+local function kept_key() return PREFIX .. 'kept' end
 
 local function load_policy()
   if redis.call('EXISTS', K_POLICY) == 0 then

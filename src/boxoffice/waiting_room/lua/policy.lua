@@ -2,9 +2,17 @@
 -- claim_seconds, opens_at or ''), or no ARGV[7] to only read it.
 -- Returns the room's policy after the change, as the same five strings. A room's policy lives in
 -- Redis so that a change made through any instance applies to every instance at once.
+-- A max_active lowered below the passes active keeps them (nobody is sent away): their ids go
+-- to the room's 'kept' set, which stats.lua counts while they last (RoomStats).
 local policy = load_policy()
 if ARGV[7] ~= nil then
   local tokens = tonumber(redis.call('HGET', K_BUCKET, 'tokens')) or policy.burst
+  local max_active = tonumber(ARGV[7])
+  if max_active < redis.call('ZCARD', K_ACTIVE) then
+    redis.call('ZUNIONSTORE', kept_key(), 1, K_ACTIVE)
+  elseif max_active < policy.max_active then
+    redis.call('DEL', kept_key())
+  end
   redis.call('HSET', K_POLICY, 'max_active', ARGV[7], 'admit_per_minute', ARGV[8],
     'active_ttl_seconds', ARGV[9], 'claim_seconds', ARGV[10], 'opens_at', ARGV[11])
   policy = load_policy()
