@@ -285,3 +285,62 @@ async def test_a_read_whose_connection_dies_after_checkout_is_served_again(
     assert [a.status_code for a in answers] == [200] * reads, [a.text for a in answers]
     assert checkouts == 2 * reads
     assert _faults("postgresql", "retried") == retried + reads
+
+
+def _counted(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is None, reason="a payment waits on a row lock on PostgreSQL")
+async def test_a_payment_cut_off_by_its_deadline_after_it_went_through_uses_up_its_pass(
+    settings: Settings, clock: SettableClock
+) -> None:
+    """The payment waits for the pool's one connection, then its statement waits on the fan's
+    wallet (another transaction holds it) past the request's deadline, and commits: the fan
+    was told 503, but the pass that paid is used up and the sale counted all the same, once
+    (the pass stayed active and bought again, and the sale was never counted, until
+    2026-12-07). Each statement has a deadline of its own as long as the request's: it starts
+    late enough to end after the request's and within its own."""
+    deadline = 2.0
+    cut = settings.model_copy(
+        update={"request_deadline_seconds": deadline, "db_pool_size": 1, "db_max_overflow": 0}
+    )
+    sold, paid = _counted("boxoffice_tickets_sold_total"), _counted("boxoffice_money_paid_total")
+    async with shop_of(cut, clock) as shop:
+        fan = await shop.admitted_fan(f"cut_{uuid.uuid4().hex[:8]}")
+        date = await shop.date_on_sale(seat_count=4, price=30_000)
+        await shop.charge(fan, 100_000)
+        hold = await shop.hold(fan, date["id"], [1])
+        assert settings.database_url is not None
+        admin = await _admin_connection(settings.database_url)
+        try:
+            wallet = admin.transaction()
+            await wallet.start()
+            await admin.execute("SELECT 1 FROM wallet WHERE user_id = $1 FOR UPDATE", fan.id)
+            hog = await shop.container.engine.connect()  # the pool's one connection
+            await hog.execute(text("SELECT 1"))
+            paying = asyncio.create_task(shop.post_payment(fan, hold["id"], key="pay-1"))
+            await asyncio.sleep(deadline * 0.75)
+            await hog.close()  # the payment takes it, and waits on the wallet
+            answer = await asyncio.wait_for(asyncio.shield(paying), ANSWERED_WITHIN)
+            await wallet.rollback()  # past the request's deadline: the statement goes on
+        finally:
+            await admin.close()
+        assert_problem(answer, 503, "SERVICE_UNAVAILABLE")
+
+        for _ in range(int(ANSWERED_WITHIN / 0.05)):
+            status = await shop.client.get(f"{API}/queue/status", headers=fan.with_pass)
+            if status.status_code != 200:
+                break
+            await asyncio.sleep(0.05)
+        assert_problem(status, 401, "QUEUE_TOKEN_EXPIRED")
+        assert (await shop.reservation(fan, hold["id"]))["status"] == "CONFIRMED"
+        assert _counted("boxoffice_tickets_sold_total") == sold + 1
+        assert _counted("boxoffice_money_paid_total") == paid + 30_000
+
+        retry = await shop.post_payment(fan, hold["id"], key="pay-1")
+        assert retry.status_code == 201, retry.text
+        another = await shop.post_hold(fan, date["id"], [2])
+        assert_problem(another, 401, "QUEUE_TOKEN_EXPIRED")
+        assert await shop.balance(fan) == 70_000
+    assert _counted("boxoffice_tickets_sold_total") == sold + 1

@@ -14,6 +14,7 @@ from boxoffice.payments.exceptions import HoldExpired, ReservationNotPayable
 from boxoffice.payments.schemas import PaymentOut, PaymentRequest
 from boxoffice.payments.settling import Sold
 from boxoffice.platform import metrics
+from boxoffice.platform.cancellation import finished_even_if_cut
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
 from boxoffice.platform.http import BeforeId, IdempotencyKey, PageSize, replay, stored_json
 from boxoffice.platform.idempotency import Idempotency, StoredResponse, request_fingerprint
@@ -75,19 +76,25 @@ async def pay(
         if earlier is None:
             raise
         return replay(earlier)
-    # On PostgreSQL the payment is one statement (bx_settle), so it needs no transaction.
-    async with deps.uow(autocommit=True) as uow:
-        result, sold = await service.pay(
-            uow,
-            user_id,
-            body.reservation_id,
-            now,
-            Idempotency(idempotency_key, fingerprint),
-            _answer,
-        )
-        await uow.commit()
-    await _after_payment(deps, active, now.timestamp(), sold)
-    return replay(result)
+
+    async def settle() -> StoredResponse:
+        # On PostgreSQL the payment is one statement (bx_settle), so it needs no transaction.
+        async with deps.uow(autocommit=True) as uow:
+            result, sold = await service.pay(
+                uow,
+                user_id,
+                body.reservation_id,
+                now,
+                Idempotency(idempotency_key, fingerprint),
+                _answer,
+            )
+            await uow.commit()
+        await _after_payment(deps, active, now.timestamp(), sold)
+        return result
+
+    # A payment cut off by the request's deadline may still commit (its batch was sent, or its
+    # commit): what follows a commit then follows it all the same.
+    return replay(await finished_even_if_cut(settle()))
 
 
 def _answer(payment: Payment) -> StoredResponse:

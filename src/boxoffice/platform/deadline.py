@@ -8,6 +8,8 @@ Work cut off at the deadline is cancelled where it stands. The database keeps it
 at all: a transaction cancelled before its commit is rolled back; one whose commit was already
 sent may have happened, which is why the answer tells the client to retry with the same
 Idempotency-Key (a money-moving retry then replays the first result, see platform/idempotency).
+A payment is not cancelled but finished in the background (`platform/cancellation.py`): what
+follows its commit (its pass used up, the sale counted) must follow it whatever the answer was.
 Event streams are exempt: they live for minutes by design and bound their own reads.
 
 The 503 goes out at the deadline, not once the cancelled work has cleaned up: that cleanup may
