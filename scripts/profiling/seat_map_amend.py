@@ -46,7 +46,7 @@ def main() -> None:
         gzip.compress(body, compresslevel=1, mtime=0)
 
     def amended() -> None:
-        seat_map.change((next(picks), next(picks)), SeatStatus.HELD)
+        seat_map.change((next(picks), next(picks)), SeatStatus.HELD, news=False)
         tagged = seat_map.tagged()
         tagged.etag  # noqa: B018 - built on first use, as a read does
         tagged.gzipped()

@@ -172,7 +172,7 @@ async def seat_news_loop(container: Container) -> None:
     while True:
         try:
             for change in await news.exchange():
-                container.listings.apply(change)
+                container.listings.apply(change, news=True)
             failing.succeeded()
         except Exception as error:  # noqa: BLE001 - news is a hint: the maps catch up by reading
             failing.failed(error)

@@ -15,6 +15,8 @@ import pytest
 from boxoffice.background import sweep_once
 from boxoffice.catalog.seat_map import BLOCK_SEATS
 from boxoffice.settings import Settings
+from tests.conftest import TEST_REDIS_URL, Shop
+from tests.e2e.support import shop_of
 
 # Seats on both sides of a block boundary, and the last seat of the date.
 SEATS = 2 * BLOCK_SEATS + 3
@@ -89,3 +91,54 @@ async def test_the_bytes_tags_and_gzip_stay_one_map_through_changes(client, shop
     async with client.stream("GET", seats, headers=zipped) as streamed:
         encoded = b"".join([chunk async for chunk in streamed.aiter_raw()])
     assert gzip.decompress(encoded) == plain.content
+
+
+async def test_a_date_list_shows_a_date_added_here_at_once(client, shop) -> None:
+    date = await shop.date_on_sale()
+    fan = await shop.admitted_fan()
+    dates = f"/api/v1/concerts/{date['concert_id']}/schedules"
+    listed = await client.get(dates, headers=fan.with_pass)
+    assert [d["id"] for d in listed.json()] == [date["id"]]
+
+    added = await shop.create_date(date["concert_id"])
+
+    listed = await client.get(dates, headers=fan.with_pass)
+    assert [d["id"] for d in listed.json()] == [date["id"], added["id"]]
+
+
+async def _exchange_news(shop: Shop) -> None:
+    """One turn of the instance's seat-news loop (background.seat_news_loop), by hand."""
+    news = shop.container.listings.news
+    assert news is not None
+    for change in await news.exchange():
+        shop.container.listings.apply(change, news=True)
+
+
+@pytest.mark.skipif(TEST_REDIS_URL is None, reason="seat news passes through Redis")
+async def test_news_of_an_older_write_does_not_hide_a_newer_one(shop, settings, clock) -> None:
+    """A fan cancels a hold on instance B, and another holds the seat on instance A: B's news of
+    the cancel reaches A after A's own hold, and A showed the seat free, the fan's own seat
+    they had just been told was theirs (found by review, 2026-12-07). A seat now shows the
+    change whose write began last, whatever order its news comes in."""
+    async with shop_of(settings, clock) as other:
+        date = await shop.date_on_sale(seat_count=10)
+        first, second = await shop.admitted_fan(), await shop.admitted_fan()
+        for instance in (shop, other, shop):  # each instance's stream read from now on
+            await _exchange_news(instance)
+        held = await other.hold(first, date["id"], [5])
+        await _exchange_news(other)
+        await _exchange_news(shop)
+        assert (await shop.seat_map(second, date["id"]))[5] == "HELD"
+
+        clock.advance(0.01)
+        assert (await other.cancel(first, held["id"])).status_code == 200
+        clock.advance(0.01)
+        await shop.hold(second, date["id"], [5])
+        assert (await shop.seat_map(second, date["id"]))[5] == "HELD"
+        await _exchange_news(other)  # B tells its cancel ...
+        await _exchange_news(shop)  # ... and A hears it after its own hold
+
+        assert (await shop.seat_map(second, date["id"]))[5] == "HELD"
+        await _exchange_news(shop)
+        await _exchange_news(other)  # and B hears of A's hold
+        assert (await other.seat_map(first, date["id"]))[5] == "HELD"

@@ -162,4 +162,5 @@ async def add_schedule(concert_id: str, body: ScheduleCreate, deps: Catalog) -> 
             uow, concert, body.starts_at, body.tiers(), deps.clock.now()
         )
         await uow.commit()
+    deps.listings.date_added()
     return _schedule_out(schedule)
