@@ -6,7 +6,8 @@ import asyncio
 import os
 import sys
 import tempfile
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -18,6 +19,8 @@ from boxoffice.settings import Settings
 # How long a stopping server waits for the requests in flight before it cancels them. Event
 # streams do not count against it: they end at once on SIGTERM (platform/draining.py).
 GRACEFUL_SHUTDOWN_SECONDS = 10
+
+T = TypeVar("T")
 
 app = typer.Typer(help="boxoffice: concert tickets sold fairly under a rush.", no_args_is_help=True)
 
@@ -143,15 +146,20 @@ def serve_bare(
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (safe to run again)."""
-    from boxoffice.platform.migrate import invalid_indexes, upgrade
+    from boxoffice.platform.migrate import rebuild_invalid_indexes, upgrade
 
     settings = _settings()
     upgrade(settings)
-    invalid = invalid_indexes(settings)
+    # A concurrent build that failed leaves an invalid index, which the migration that builds it
+    # skips when run again (and counts as done): rebuilt here, as concurrently.
+    rebuilt, invalid = rebuild_invalid_indexes(settings)
+    for name in rebuilt:
+        typer.echo(f"rebuilt index {name}, left invalid by a concurrent build that failed")
     if invalid:
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in invalid.items())
         _fail(
-            f"invalid index(es), left by a concurrent build that failed: {', '.join(invalid)}. "
-            "DROP INDEX CONCURRENTLY each, then run boxoffice migrate again."
+            f"invalid index(es) left by a concurrent build that failed, not rebuilt ({reasons})."
+            " Run boxoffice migrate again to rebuild them; do not drop them."
         )
     typer.echo(f"database at the newest schema: {_safe_url(settings)}")
 
@@ -172,16 +180,17 @@ def demo() -> None:
         finally:
             await container.close()
 
-    created = asyncio.run(run())
+    created = _run_or_fail("the demo", run())
     typer.echo("demo concert loaded" if created else "demo concert already there")
 
 
 @app.command()
 def audit() -> None:
-    """Check the invariants on the live database and waiting room; exit 1 on a violation."""
+    """Check the invariants on the live database and waiting room; exit 1 on a violation, 2
+    if the audit could not run (settings, or a dependency that does not answer)."""
     from boxoffice.audit import run_audit
 
-    report = asyncio.run(run_audit(_settings()))
+    report = _run_or_fail("the audit", run_audit(_settings()))
     for line in report.lines():
         typer.echo(line)
     if not report.ok:
@@ -208,6 +217,17 @@ def queue_depth(context: typer.Context) -> None:
     from boxoffice_rush.queue_depth import main as queue_depth_main
 
     queue_depth_main(context.args)
+
+
+def _run_or_fail(what: str, work: Coroutine[Any, Any, T]) -> T:
+    """`work`'s answer; if it fails, one line and exit 2 (an audit's 1 is a violation)."""
+    try:
+        return asyncio.run(work)
+    except Exception as error:
+        # The error's type and first line: the rest may name a URL or quote a statement.
+        first = str(error).splitlines()[0] if str(error) else ""
+        _fail(f"{what} could not run: {type(error).__name__}: {first}")
+        raise  # not reached: _fail exits
 
 
 def _safe_url(settings: Settings) -> str:

@@ -8,12 +8,13 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import httpx
 import pytest
 
 from tests.conftest import API, PASSWORD, SECRET_KEY
-from tests.servers import BOXOFFICE, served, server_env
+from tests.servers import BOXOFFICE, free_port, served, server_env
 
 ADMIN_KEY = "abuse-suite-admin-key-0123456789abcdef"
 
@@ -34,6 +35,18 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
         log_level="INFO",
     )
     return env | extra
+
+
+def _command(data_dir: Path, *args: str, timeout: float = 60, **env: str) -> CompletedProcess[str]:
+    """`boxoffice <args>` run to its end, with the module's settings and `env`."""
+    return subprocess.run(
+        [*BOXOFFICE, *args],
+        env=_env(data_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +87,7 @@ def test_a_generated_admin_key_is_printed_with_where_it_is_kept(tmp_path: Path) 
 def test_a_bad_setting_is_named_without_its_value(
     tmp_path: Path, variable: str, value: str
 ) -> None:
-    finished = subprocess.run(
-        [*BOXOFFICE, "serve", "--port", "1"],
-        env=_env(tmp_path, **{variable: value}),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    finished = _command(tmp_path, "serve", "--port", "1", **{variable: value})
 
     assert finished.returncode == 2
     assert variable in finished.stderr
@@ -107,18 +113,13 @@ def test_a_url_no_worker_could_use_fails_at_once(
     tmp_path: Path, workers: str, variable: str
 ) -> None:
     # With two workers uvicorn restarted each failing one forever.
-    finished = subprocess.run(
-        [*BOXOFFICE, "serve", "--port", "1", "--workers", workers],
-        env=_env(
-            tmp_path,
-            **{**_USABLE, variable: _UNUSABLE[variable]},
-            BOXOFFICE_SECRET_KEY="s" * 32,
-            BOXOFFICE_ADMIN_KEY="a" * 32,
-        ),
-        capture_output=True,
-        text=True,
+    finished = _command(
+        tmp_path,
+        *("serve", "--port", "1", "--workers", workers),
         timeout=30,
-        check=False,
+        **{**_USABLE, variable: _UNUSABLE[variable]},
+        BOXOFFICE_SECRET_KEY="s" * 32,
+        BOXOFFICE_ADMIN_KEY="a" * 32,
     )
 
     assert finished.returncode == 2
@@ -162,3 +163,18 @@ def test_the_server_believes_no_forwarded_address_of_its_own_accord(server: Serv
 
     assert [a.status_code for a in answers[:5]] == [201] * 5
     assert answers[5].status_code == 429
+
+
+@pytest.mark.parametrize(("command", "what"), [("audit", "the audit"), ("demo", "the demo")])
+def test_a_command_whose_database_does_not_answer_says_so_in_one_line_and_exits_2(
+    tmp_path: Path, command: str, what: str
+) -> None:
+    """Exit 1 of `boxoffice audit` means a violation: a cron job must not read a database that
+    does not answer as one (both commands printed a traceback and exited 1)."""
+    gone = f"postgresql+asyncpg://fan:secret-password@127.0.0.1:{free_port()}/x"
+    finished = _command(tmp_path, command, BOXOFFICE_DATABASE_URL=gone)
+
+    assert finished.returncode == 2, finished.stdout + finished.stderr
+    assert finished.stderr.startswith(f"{what} could not run: "), finished.stderr
+    assert len(finished.stderr.splitlines()) == 1, finished.stderr
+    assert "secret-password" not in finished.stderr + finished.stdout

@@ -37,7 +37,7 @@ def upgrade() -> None:
         return
     # Built CONCURRENTLY, outside the migration's transaction: a plain CREATE INDEX would block
     # every hold and payment of a live sale until the whole table is read. A build that fails
-    # leaves an invalid index: drop it (DROP INDEX CONCURRENTLY) and migrate again.
+    # leaves an invalid index, which this skips when run again: `boxoffice migrate` rebuilds it.
     with context.autocommit_block():
         op.create_index(
             "ix_reservation_user_id_held",

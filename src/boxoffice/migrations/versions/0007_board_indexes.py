@@ -32,7 +32,8 @@ def upgrade() -> None:
             op.create_index(name, table, [column])
         return
     # CONCURRENTLY, outside the migration's transaction, as in 0004: a live sale keeps selling
-    # while they are built. A build that fails leaves an invalid index: drop it and migrate again.
+    # while they are built. A build that fails leaves an invalid index: `boxoffice migrate`
+    # rebuilds it.
     with context.autocommit_block():
         for name, table, column in INDEXES:
             op.create_index(name, table, [column], postgresql_concurrently=True, if_not_exists=True)
