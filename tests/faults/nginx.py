@@ -29,7 +29,7 @@ START_SECONDS = 10
 _EXAMPLE_SERVER = re.compile(
     r"^(?P<indent>[ \t]*)server 127\.0\.0\.1:8000(?P<options>[^;]*);$", re.M
 )
-_EXAMPLE_LISTEN = re.compile(r"^(?P<indent>[ \t]*)listen 80;$", re.M)
+_EXAMPLE_LISTEN = re.compile(r"^(?P<indent>[ \t]*)listen 80(?P<default> default_server)?;$", re.M)
 _LOG_FORMAT = "$msec $status $request_method $uri [$upstream_addr] [$upstream_status]"
 
 _MAIN = """\
@@ -61,12 +61,14 @@ def render_config(upstream_ports: list[int], listen_port: int) -> str:
     if len(servers) != 1 or len(listens) != 1:
         raise ValueError(
             f"{RECOMMENDED_CONFIG} must keep one example `server 127.0.0.1:8000 ...;` line and"
-            " one `listen 80;` line: the suite replaces exactly those"
+            " one `listen 80 ...;` line: the suite replaces exactly those"
         )
     indent, options = servers[0]
     lines = "\n".join(f"{indent}server 127.0.0.1:{port}{options};" for port in upstream_ports)
     text = _EXAMPLE_SERVER.sub(lambda _: lines, text)
-    return _EXAMPLE_LISTEN.sub(lambda m: f"{m['indent']}listen 127.0.0.1:{listen_port};", text)
+    return _EXAMPLE_LISTEN.sub(
+        lambda m: f"{m['indent']}listen 127.0.0.1:{listen_port}{m['default'] or ''};", text
+    )
 
 
 @dataclass(frozen=True)

@@ -190,8 +190,8 @@ class SeatLayouts:
     """The encoded dates of one process, the least recently used dropped past `max_seats`."""
 
     def __init__(self, max_seats: int) -> None:
-        # ~170 bytes a seat (tracemalloc, 5,000 seats): 100,000 seats (the default setting,
-        # twenty 5,000-seat dates) is about 17 MB.
+        # ~170 bytes a seat (tracemalloc, 5,000 seats): 500,000 seats (the default setting,
+        # SEAT_LAYOUTS_KEPT_SEATS) is about 85 MB.
         self._max_seats = max_seats
         self._layouts: OrderedDict[int, SeatLayout] = OrderedDict()
         self._seats = 0
