@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from boxoffice.platform.limits import MAX_SEAT_NUMBER
 from tests.conftest import ADMIN, ADMIN_KEY
 
 from .support import assert_problem, error_fields, utc
@@ -126,6 +127,39 @@ async def test_a_date_with_price_tiers_numbers_the_seats_across_them(client, sho
         await client.get(f"/api/v1/schedules/{response.json()['id']}/seats", headers=fan.with_pass)
     ).json()
     assert [(s["number"], s["price"]) for s in seats] == [(1, 200_000), (2, 90_000), (3, 90_000)]
+
+
+async def test_the_largest_date_the_contract_allows_is_created_within_the_deadline(
+    client, shop
+) -> None:
+    """MAX_SEAT_NUMBER seats in two tiers: inserted row by row, PostgreSQL took past the
+    request's 5 s deadline from about 75,000 seats (503 every time; found by review)."""
+    concert = await shop.create_concert()
+    half = MAX_SEAT_NUMBER // 2
+
+    response = await client.post(
+        f"{CONCERTS}/{concert['id']}/schedules",
+        json={
+            "starts_at": STARTS_AT,
+            "price_tiers": [
+                {"name": "Floor", "seat_count": half, "price": 90_000},
+                {"name": "Stands", "seat_count": MAX_SEAT_NUMBER - half, "price": 40_000},
+            ],
+        },
+        headers=ADMIN,
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["total_seats"] == MAX_SEAT_NUMBER
+    async with shop.container.uow(readonly=True) as uow:
+        layout = await uow.catalog.seat_layout(response.json()["id"])
+    assert [number for _, number, _, _ in layout] == list(range(1, MAX_SEAT_NUMBER + 1))
+    assert {(section, price) for _, number, section, price in layout if number <= half} == {
+        ("Floor", 90_000)
+    }
+    assert {(section, price) for _, number, section, price in layout if number > half} == {
+        ("Stands", 40_000)
+    }
 
 
 async def test_a_date_naive_starts_at_is_read_as_utc(client, shop) -> None:

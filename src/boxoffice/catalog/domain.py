@@ -63,10 +63,11 @@ def is_on_sale(starts_at: datetime, now: datetime) -> bool:
     return starts_at > now
 
 
-def number_seats(tiers: Sequence[PriceTier]) -> Iterator[tuple[int, str, int]]:
-    """Seats numbered 1..n across the tiers in order: (number, section, price)."""
-    number = 0
+def number_seats(tiers: Sequence[PriceTier]) -> Iterator[tuple[int, int, str, int]]:
+    """Seats numbered 1..n across the tiers in order, each tier's a run of numbers: (first,
+    last, section, price) a tier that has seats."""
+    last = 0
     for tier in tiers:
-        for _ in range(tier.seat_count):
-            number += 1
-            yield number, tier.name, tier.price
+        if tier.seat_count > 0:
+            yield last + 1, last + tier.seat_count, tier.name, tier.price
+            last += tier.seat_count
