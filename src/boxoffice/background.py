@@ -145,13 +145,15 @@ async def _admit_line(
 
 async def sweep_once(container: Container) -> int:
     """Mark lapsed holds EXPIRED and free their seats; how many were swept. This process's
-    listings show the freed seats from their next read."""
+    listings show the freed seats from their next read. Each batch is counted as it commits
+    (a sweep that fails later has swept those all the same)."""
     total = 0
     while True:
         async with container.uow() as uow:
             swept = await uow.reservations.expire_lapsed(container.clock.now(), SWEEP_BATCH)
             await uow.commit()
         if swept:
+            metrics.HOLDS_EXPIRED.inc(swept)
             container.listings.seats_changed_somewhere()
         total += swept
         if swept < SWEEP_BATCH:
@@ -194,9 +196,7 @@ async def sweeper_loop(container: Container) -> None:
     while True:
         observe_caches(container)
         try:
-            swept = await sweep_once(container)
-            if swept:
-                metrics.HOLDS_EXPIRED.inc(swept)
+            await sweep_once(container)
         except Exception as error:  # noqa: BLE001 - the loop must outlive a database hiccup
             _log.warning("sweep_failed", error=repr(error))
         stop_if_cancelled()

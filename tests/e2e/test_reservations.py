@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
+from boxoffice import background
 from boxoffice.background import sweep_once
 from boxoffice.reservations.domain import ReservationStatus
 from boxoffice.reservations.repository import ReservationRepository
@@ -275,6 +277,34 @@ async def _stored_states(shop, reservation_id: int) -> tuple[str, list[tuple[str
             )
         ).all()
     return status, [tuple(row) for row in seats]
+
+
+async def test_a_sweep_that_fails_midway_counts_the_batches_it_committed(shop, monkeypatch) -> None:
+    """Each batch of lapsed holds commits on its own: the metric counts it then, not after the
+    whole sweep (a failure midway left committed expiries uncounted; found by review)."""
+    date = await shop.date_on_sale()
+    fans = [await shop.admitted_fan() for _ in range(3)]
+    for seat, fan in enumerate(fans, start=1):
+        await shop.hold(fan, date["id"], [seat])
+    shop.clock.advance(shop.container.settings.hold_seconds + 1)
+    monkeypatch.setattr(background, "SWEEP_BATCH", 1)
+    expire = ReservationRepository.expire_lapsed
+    calls = 0
+
+    async def third_fails(self: ReservationRepository, now: datetime, batch: int) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the database went away")
+        return await expire(self, now, batch)
+
+    monkeypatch.setattr(ReservationRepository, "expire_lapsed", third_fails)
+    counted = REGISTRY.get_sample_value("boxoffice_holds_expired_total") or 0.0
+
+    with pytest.raises(RuntimeError):
+        await sweep_once(shop.container)
+
+    assert (REGISTRY.get_sample_value("boxoffice_holds_expired_total") or 0.0) == counted + 2
 
 
 async def test_the_sweeper_marks_lapsed_holds_expired_and_frees_their_seats(shop) -> None:
