@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -52,15 +53,30 @@ ABANDONED = Gauge(
 )
 
 
+_ROOM_GAUGES = (WAITING, ACTIVE, ADMITTED_ROOM, EXPIRED, ABANDONED)
+_OBSERVED: set[str] = set()  # the lines whose figures this process reports
+
+
 def forget_line(line: str) -> None:
-    """A line that ended: its figures are no longer reported."""
-    for gauge in (WAITING, ACTIVE, ADMITTED_ROOM, EXPIRED, ABANDONED):
-        with contextlib.suppress(KeyError):  # never reported here
-            gauge.remove(line)
+    """A line that ended: its figures are no longer reported by this process. With the workers'
+    shared metric files (`serve --workers N`, PROMETHEUS_MULTIPROC_DIR), where prometheus_client
+    cannot remove a series (it warns and keeps the last value, which 'livemax' then reports for
+    good), they are reported as 0 instead."""
+    if line not in _OBSERVED:
+        return
+    _OBSERVED.discard(line)
+    shared = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    for gauge in _ROOM_GAUGES:
+        if shared:
+            gauge.labels(line).set(0)
+        else:
+            with contextlib.suppress(KeyError):
+                gauge.remove(line)
 
 
 def observe_room(line: str, stats: RoomStats) -> None:
     """Publish a line's figures as read from the waiting-room store."""
+    _OBSERVED.add(line)
     WAITING.labels(line).set(stats.waiting)
     ACTIVE.labels(line).set(stats.active)
     ADMITTED_ROOM.labels(line).set(stats.admitted_total)
