@@ -47,14 +47,19 @@ def _fail(message: str) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes (Redis needed for >1)")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (PostgreSQL and Redis needed for >1)")
+    ] = 1,
 ) -> None:
     """Serve the API and the web client."""
     settings = _settings()
-    if workers > 1 and not settings.redis_url:
+    if workers > 1 and (not settings.redis_url or settings.is_sqlite):
+        # The in-process store serves one process; SQLite writes one at a time, and a second
+        # process's writes wait on the first's lock until they answer 503 BUSY.
         _fail(
-            "--workers > 1 needs the shared waiting room: set BOXOFFICE_REDIS_URL "
-            "(and BOXOFFICE_DATABASE_URL to PostgreSQL). The in-process store serves one process."
+            "--workers > 1 needs the shared waiting room and database: set "
+            "BOXOFFICE_REDIS_URL and BOXOFFICE_DATABASE_URL (PostgreSQL). The embedded default "
+            "(SQLite, in-process waiting room) serves one process."
         )
     try:
         keys = resolve_keys(settings)

@@ -178,3 +178,16 @@ def test_a_command_whose_database_does_not_answer_says_so_in_one_line_and_exits_
     assert finished.stderr.startswith(f"{what} could not run: "), finished.stderr
     assert len(finished.stderr.splitlines()) == 1, finished.stderr
     assert "secret-password" not in finished.stderr + finished.stdout
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"BOXOFFICE_REDIS_URL": _USABLE["BOXOFFICE_REDIS_URL"]}],
+    ids=["embedded", "SQLite with Redis"],
+)
+def test_several_workers_on_sqlite_are_refused_at_once(tmp_path: Path, env: dict[str, str]) -> None:
+    finished = _command(tmp_path, "serve", "--port", "1", "--workers", "2", timeout=30, **env)
+
+    assert finished.returncode == 2
+    assert "--workers > 1 needs" in finished.stderr
+    assert "Traceback" not in finished.stderr
