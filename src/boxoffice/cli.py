@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -73,10 +75,23 @@ def serve(
         # Generated for the embedded default, so the newcomer can open the admin page; a key
         # set in the environment is never printed (it would land in every log).
         typer.echo(f"admin key: {keys.admin_key} (generated, kept in {keys.admin_key_kept_at})")
-    if workers > 1:
-        # Each worker keeps its own metrics; this directory lets /metrics add them up.
-        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="boxoffice-"))
-    _run("boxoffice.app:create_served_app", settings, host, port, workers)
+    if workers == 1:
+        _run("boxoffice.app:create_served_app", settings, host, port, workers)
+        return
+    # Each worker keeps its own metrics in files of this directory, which /metrics adds up: one
+    # of this run's own, or the one set, emptied of an earlier run's files (a worker whose pid
+    # an earlier one had would carry on from its values).
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+    directory = given or tempfile.mkdtemp(prefix="boxoffice-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        _run("boxoffice.app:create_served_app", settings, host, port, workers)
+    finally:
+        if not given:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _check_urls(settings: Settings) -> None:

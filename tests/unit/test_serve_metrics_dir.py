@@ -1,0 +1,57 @@
+"""`serve --workers N` keeps the workers' metric files in a directory that holds no earlier
+run's files: one of its own, removed when it stops, or the one set, emptied first."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from boxoffice import cli
+
+ENV = {
+    "BOXOFFICE_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5432/test",
+    "BOXOFFICE_REDIS_URL": "redis://127.0.0.1:6379/0",
+    "BOXOFFICE_SECRET_KEY": "s" * 32,
+    "BOXOFFICE_ADMIN_KEY": "a" * 32,
+}
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, list[str]]]:
+    """What the server would have started with: its metrics directory and the files in it."""
+    seen: list[tuple[Path, list[str]]] = []
+
+    def run(*_args: object) -> None:
+        directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        seen.append((directory, sorted(p.name for p in directory.iterdir())))
+
+    monkeypatch.setattr(cli, "_run", run)
+    # Recorded first (as it was, unset), so that what serve sets is undone after the test.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    return seen
+
+
+def test_a_directory_of_its_own_is_removed_when_the_server_stops(served) -> None:
+    result = CliRunner().invoke(cli.app, ["serve", "--workers", "2"], env=ENV)
+
+    assert result.exit_code == 0, result.output
+    ((directory, files),) = served
+    assert files == []
+    assert not directory.exists()
+
+
+def test_a_directory_set_is_emptied_of_an_earlier_runs_files(served, tmp_path: Path) -> None:
+    (tmp_path / "counter_4242.db").write_bytes(b"an earlier run's counts")
+    (tmp_path / "notes.txt").write_text("not a metric file")
+
+    result = CliRunner().invoke(
+        cli.app, ["serve", "--workers", "2"], env={**ENV, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert served == [(tmp_path, ["notes.txt"])]
+    assert tmp_path.exists()
