@@ -82,7 +82,7 @@ def test_seats_found_taken_show_held_only_where_the_map_showed_them_free() -> No
     layout = SeatLayout([(10 + n, n, "A", 100) for n in range(1, 6)], block_seats=2)
     seat_map = SeatMap(layout, {SeatStatus.SOLD: [2]})
 
-    seat_map.mark_taken([1, 2, 9], news=False)
+    seat_map.mark_taken([1, 2, 9])
 
     shown = [seat["status"] for seat in orjson.loads(seat_map.tagged().body)]
     assert shown == ["HELD", "SOLD", "AVAILABLE", "AVAILABLE", "AVAILABLE"]
@@ -92,34 +92,16 @@ def _shown(seat_map: SeatMap) -> list[str]:
     return [seat["status"] for seat in orjson.loads(seat_map.tagged().body)]
 
 
-def test_a_seat_shows_the_change_whose_write_began_last_whatever_order_it_comes_in() -> None:
+def test_news_never_overrides_a_write_made_here_and_shows_elsewhere() -> None:
     layout = SeatLayout([(10 + n, n, "A", 100) for n in range(1, 4)], block_seats=2)
-    seat_map = SeatMap(layout, {}, read_at=100.0)
+    seat_map = SeatMap(layout, {SeatStatus.HELD: [1]})
 
-    seat_map.change([1], SeatStatus.HELD, 102.0, news=False)  # a hold here
-    seat_map.change([1], SeatStatus.AVAILABLE, 101.0, news=True)  # news of an earlier cancel
-    seat_map.change([2], SeatStatus.SOLD, 104.0, news=True)  # news of a payment ...
-    seat_map.change([2], SeatStatus.HELD, 103.0, news=True)  # ... and, late, of its hold
-    seat_map.mark_taken([3], 105.0, news=True)
-    seat_map.change([3], SeatStatus.AVAILABLE, 105.0, news=True)  # as late as the last: shown
+    seat_map.change([1], SeatStatus.AVAILABLE, news=False)  # a cancel here
+    seat_map.change([1], SeatStatus.HELD, news=False)  # and another fan's hold here
+    seat_map.change([1, 2], SeatStatus.AVAILABLE, news=True)  # late news of an older cancel
+    seat_map.change([3], SeatStatus.SOLD, news=True)
 
-    assert _shown(seat_map) == ["HELD", "SOLD", "AVAILABLE"]
-
-
-def test_news_older_than_the_read_is_not_shown_and_a_write_here_always_is() -> None:
-    """The read at 100.0 found seat 1 sold and seat 2 free: news of a write begun before it
-    is what the read saw or older. A write made here that began before the read may have
-    committed after it, and shows."""
-    layout = SeatLayout([(10 + n, n, "A", 100) for n in range(1, 4)], block_seats=2)
-    seat_map = SeatMap(layout, {SeatStatus.SOLD: [1]}, read_at=100.0)
-
-    seat_map.change([1], SeatStatus.HELD, 99.0, news=True)
-    seat_map.change([2], SeatStatus.HELD, 99.5, news=False)
-    seat_map.change([3], SeatStatus.HELD, None, news=True)  # from a release that sends no time
-
-    assert _shown(seat_map) == ["SOLD", "HELD", "HELD"]
-    seat_map.change([1], SeatStatus.AVAILABLE, 100.5, news=True)
-    assert _shown(seat_map) == ["AVAILABLE", "HELD", "HELD"]
+    assert _shown(seat_map) == ["HELD", "AVAILABLE", "SOLD"]
 
 
 @given(dates(), dates())

@@ -62,18 +62,14 @@ class Listings:
             self.date_concerts[schedule_id] = found
         return found
 
-    def seats_changed(
-        self, schedule_id: int, numbers: Collection[int], status: SeatStatus, at: float
-    ) -> None:
-        """After a write here, begun at `at` (Unix seconds), that left these seats of a date in
-        `status` (committed)."""
-        self._made(SeatChange(schedule_id, tuple(numbers), status, at))
+    def seats_changed(self, schedule_id: int, numbers: Collection[int], status: SeatStatus) -> None:
+        """After a write here that left these seats of a date in `status` (committed)."""
+        self._made(SeatChange(schedule_id, tuple(numbers), status))
 
-    def seats_found_taken(self, schedule_id: int, numbers: Collection[int], at: float) -> None:
-        """A hold here, begun at `at`, was refused these seats: a map that shows them free shows
-        them held."""
+    def seats_found_taken(self, schedule_id: int, numbers: Collection[int]) -> None:
+        """A hold here was refused these seats: a map that shows them free shows them held."""
         if numbers:  # a best-seat refusal names none
-            self._made(SeatChange(schedule_id, tuple(numbers), at=at))
+            self._made(SeatChange(schedule_id, tuple(numbers)))
 
     def date_added(self) -> None:
         """After a date was added here: this process's date lists are read again by their next
@@ -87,23 +83,16 @@ class Listings:
 
     def apply(self, change: SeatChange, *, news: bool) -> None:
         """Show a change in this process's listings: news of one made elsewhere, or one made
-        here (not `news`). A seat shows the change whose write began last (`SeatMap.change`)."""
-        schedule_id, numbers, status, at = (
-            change.schedule_id,
-            change.numbers,
-            change.status,
-            change.at,
-        )
+        here (not `news`), which news never overrides (`SeatMap.change`)."""
+        schedule_id, numbers, status = change.schedule_id, change.numbers, change.status
         if schedule_id is None:
             self.seat_maps.clear()
         elif status is None:
-            self.seat_maps.amend(
-                schedule_id, lambda seat_map: seat_map.mark_taken(numbers, at, news=news)
-            )
+            self.seat_maps.amend(schedule_id, lambda seat_map: seat_map.mark_taken(numbers))
             return  # found taken: nothing changed that a date list counts
         else:
             self.seat_maps.amend(
-                schedule_id, lambda seat_map: seat_map.change(numbers, status, at, news=news)
+                schedule_id, lambda seat_map: seat_map.change(numbers, status, news=news)
             )
         self.schedule_lists.invalidate_all()
 

@@ -14,7 +14,6 @@ own, so a hold shows in the next read at the cost of one block, not of the whole
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -115,50 +114,34 @@ class SeatMap:
     or news of one made elsewhere) is shown by the next read at the cost of its blocks alone:
     `change` notes it, `tagged` renders what changed since the last read."""
 
-    __slots__ = ("_changed", "_known", "_layout", "_pieces", "_read_at", "_states", "_tagged")
+    __slots__ = ("_changed", "_layout", "_pieces", "_states", "_tagged", "_written_here")
 
-    def __init__(
-        self,
-        layout: SeatLayout,
-        taken: Mapping[SeatStatus, Iterable[int]],
-        read_at: float = -math.inf,
-    ) -> None:
-        """The map of `layout` with the `taken` seats (numbers by state), the rest available,
-        as read from the database at `read_at` (Unix seconds)."""
+    def __init__(self, layout: SeatLayout, taken: Mapping[SeatStatus, Iterable[int]]) -> None:
+        """The map of `layout` with the `taken` seats (numbers by state), the rest available."""
         self._layout = layout
         self._states = layout.states(taken)
         self._pieces = [Piece.of(layout.block(self._states, b)) for b in layout.blocks()]
         self._changed: set[int] = set()  # blocks to render again before the next read
         self._tagged: PiecedBody | None = None
-        self._read_at = read_at
-        self._known: dict[int, float] = {}  # seat -> when the write of its last change began
+        self._written_here: set[int] = set()  # seats a write of this process changed
 
-    def change(
-        self, numbers: Iterable[int], status: SeatStatus, at: float | None = None, *, news: bool
-    ) -> None:
-        """These seats are now in `status`: a write that began at `at` made them so, in this
-        process, or in another (`news`). A seat changes only if its last change shown began no
-        later, and, for news, if the read did not begin later either (a write of this process
-        shows whenever it ends: the read may have begun before it was committed). Out-of-order
-        news of two writes of a seat (a cancel, then another fan's hold, told by two processes)
-        thus shows the later, as does the news of a write older than what the read found."""
-        self._set(self._newest(numbers, at, news), status)
+    def change(self, numbers: Iterable[int], status: SeatStatus, *, news: bool) -> None:
+        """These seats are now in `status`: a write of this process made them so, or, with
+        `news`, one of another process. A write here shows at once, in the order written. News
+        comes late and in any order (a fan's cancel on one instance told after another fan's
+        hold of the seat here would show that fan's own seat free), so it shows on the seats no
+        write here changed since the map was read; the map's next read sets every seat right."""
+        if news:
+            written = self._written_here
+            numbers = [number for number in numbers if number not in written]
+        else:
+            numbers = list(numbers)
+            self._written_here.update(numbers)
+        self._set(numbers, status)
 
-    def mark_taken(self, numbers: Iterable[int], at: float | None = None, *, news: bool) -> None:
+    def mark_taken(self, numbers: Iterable[int]) -> None:
         """These seats were found taken: shown held where this map still shows them free."""
-        free = [n for n in numbers if self._state(n) == _AVAILABLE]
-        self._set(self._newest(free, at, news), SeatStatus.HELD)
-
-    def _newest(self, numbers: Iterable[int], at: float | None, news: bool) -> Iterable[int]:
-        """The seats of a change begun at `at` that nothing shown here is newer than."""
-        if at is None:
-            return numbers
-        floor, known, newest = (self._read_at if news else -math.inf), self._known, []
-        for number in numbers:
-            if at >= known.get(number, floor):
-                known[number] = at
-                newest.append(number)
-        return newest
+        self._set([n for n in numbers if self._state(n) == _AVAILABLE], SeatStatus.HELD)
 
     def tagged(self) -> PiecedBody:
         """The map's JSON with its tag and gzip encoding: each block changed since the last

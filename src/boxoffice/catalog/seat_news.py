@@ -8,9 +8,8 @@ stream, appended to and read from like the admissions of the waiting room
 (`waiting_room/admissions.py`), so no connection is held open and a Redis restart costs the news
 of its own moment only. News is a hint for listings, never a fact: lost, late or out of order, it
 is put right by the maps' next read from the database, within the second as before; and it never
-shows a seat older than what a map knows of it (each change carries when its write began:
-`SeatMap.change`). The decision to sell never reads a map. Without Redis (one process) there
-is no one to tell.
+overrides what a write of the process itself did to a seat (`SeatMap.change`). The decision to
+sell never reads a map. Without Redis (one process) there is no one to tell.
 """
 
 from __future__ import annotations
@@ -37,29 +36,22 @@ _READ_COUNT = 1_000
 @dataclass(frozen=True, slots=True)
 class SeatChange:
     """Seats of a date now in `status` (None: found taken, shown held if shown free), or, with
-    no date, any seat of any date (holds expired): maps are read again. `at`: when the write
-    that made the change began (Unix seconds, its process's clock), which orders the changes
-    of a seat however their news arrives (`SeatMap.change`); None: unknown (always shown)."""
+    no date, any seat of any date (holds expired): maps are read again."""
 
     schedule_id: int | None
     numbers: tuple[int, ...] = ()
     status: SeatStatus | None = None
-    at: float | None = None
 
 
 def encode(origin: str, change: SeatChange) -> bytes:
     status = None if change.status is None else change.status.value
-    return orjson.dumps(
-        {"o": origin, "d": change.schedule_id, "n": change.numbers, "s": status, "t": change.at}
-    )
+    return orjson.dumps({"o": origin, "d": change.schedule_id, "n": change.numbers, "s": status})
 
 
 def decode(payload: str | bytes) -> tuple[str, SeatChange]:
     fields: dict[str, Any] = orjson.loads(payload)
     status = None if fields["s"] is None else SeatStatus(fields["s"])
-    # "t" is missing from the news of a process that runs a release before it (a rolling upgrade).
-    at = fields.get("t")
-    return str(fields["o"]), SeatChange(fields["d"], tuple(fields["n"]), status, at)
+    return str(fields["o"]), SeatChange(fields["d"], tuple(fields["n"]), status)
 
 
 class SeatNews:

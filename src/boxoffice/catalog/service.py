@@ -40,7 +40,7 @@ async def seat_map(
     that are taken now.
     """
     layout = await seat_layout(uow, schedule_id, layouts)
-    return SeatMap(layout, await uow.catalog.taken_seats(schedule_id, now), now.timestamp())
+    return SeatMap(layout, await uow.catalog.taken_seats(schedule_id, now))
 
 
 async def seat_layout(uow: UnitOfWork, schedule_id: int, layouts: SeatLayouts) -> SeatLayout:

@@ -119,7 +119,7 @@ async def _after_payment(
     fan's next purchase."""
     if sold is None:
         return
-    deps.listings.seats_changed(sold.schedule_id, sold.seat_numbers, SeatStatus.SOLD, now)
+    deps.listings.seats_changed(sold.schedule_id, sold.seat_numbers, SeatStatus.SOLD)
     metrics.TICKETS_SOLD.inc(len(sold.seat_numbers))
     metrics.MONEY_PAID.inc(sold.amount)
     try:

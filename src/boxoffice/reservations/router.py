@@ -55,7 +55,6 @@ async def hold_seats(
     """Hold all the named seats or none, for a few minutes; or the best `quantity` free seats
     (in `section` if named; else in the dearest section with room), consecutive where a run
     is free, all or none."""
-    now = deps.clock.now()
     await shop_pass.opens(lambda: deps.listings.concert_of(body.schedule_id, deps.uow))
     try:
         if body.seat_numbers is not None:
@@ -67,7 +66,7 @@ async def hold_seats(
                     user_id,
                     body.schedule_id,
                     body.seat_numbers,
-                    now,
+                    deps.clock.now(),
                 )
                 await uow.commit()
         else:
@@ -82,16 +81,14 @@ async def hold_seats(
                     body.schedule_id,
                     body.quantity,
                     body.section,
-                    now,
+                    deps.clock.now(),
                 )
                 await uow.commit()
     except SeatUnavailable as refused:
         metrics.HOLD_CONFLICTS.inc()
-        deps.listings.seats_found_taken(body.schedule_id, refused.seats, now.timestamp())
+        deps.listings.seats_found_taken(body.schedule_id, refused.seats)
         raise
-    deps.listings.seats_changed(
-        reservation.schedule_id, _numbers(reservation), SeatStatus.HELD, now.timestamp()
-    )
+    deps.listings.seats_changed(reservation.schedule_id, _numbers(reservation), SeatStatus.HELD)
     metrics.HOLDS_CREATED.inc()
     return ReservationOut.of(reservation)
 
@@ -147,12 +144,13 @@ async def cancel_reservation(
 ) -> ReservationOut:
     """Cancel a hold (seats freed) or a booking (seats freed, money refunded)."""
     found = parse_id(reservation_id, ReservationNotFound, "reservation")
-    now = deps.clock.now()
     async with deps.uow() as uow:
-        reservation = await service.cancel_reservation(uow, deps.rules, user_id, found, now)
+        reservation = await service.cancel_reservation(
+            uow, deps.rules, user_id, found, deps.clock.now()
+        )
         await uow.commit()
     deps.listings.seats_changed(
-        reservation.schedule_id, _numbers(reservation), SeatStatus.AVAILABLE, now.timestamp()
+        reservation.schedule_id, _numbers(reservation), SeatStatus.AVAILABLE
     )
     return ReservationOut.of(reservation)
 
