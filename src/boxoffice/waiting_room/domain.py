@@ -117,8 +117,9 @@ class RoomStats:
     abandoned_total: int
     prequeue: int = 0
     # Passes active when max_active was last lowered below the passes then active, and still
-    # active: they keep their slots until they end (nobody is sent away), so until then the room
-    # may hold up to this many, no more (admission waits until fewer than max_active are).
+    # active, counted up to the cap they were let in under: they keep their slots until they
+    # end (nobody is sent away), so until then the room may hold up to this many, no more
+    # (admission waits until fewer than max_active are).
     kept_from_higher_cap: int = 0
 
     def cap(self, policy: QueuePolicy) -> int:

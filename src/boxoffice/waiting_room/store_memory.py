@@ -62,8 +62,10 @@ class MemoryWaitingRoomStore:
         self._line: SortedList[tuple[int, str]] = SortedList()
         self._prequeue: list[str] = []
         self._active: set[str] = set()
-        # The passes active when max_active was last lowered below them (RoomStats).
+        # The passes active when max_active was last lowered below them, and the cap they were
+        # let in under (RoomStats.kept_from_higher_cap).
         self._kept: set[str] = set()
+        self._kept_cap = 0
         self._samples: dict[int, RoomSample] = {}  # the board's, by time slot
         # The last join sequence given, and the room's first (fixed by its first join or restore;
         # see domain.sequence_floor): passes joined before it came from a room that was lost.
@@ -230,10 +232,12 @@ class MemoryWaitingRoomStore:
         return self._policy
 
     async def set_policy(self, policy: QueuePolicy) -> None:
-        if policy.max_active < len(self._active):
-            self._kept = set(self._active)
-        elif policy.max_active < self._policy.max_active:
-            self._kept = set()
+        if policy.max_active < self._policy.max_active:  # lowered (lua/policy.lua alike)
+            cap = max(self._policy.max_active, self._kept_cap if self._kept else 0)
+            if policy.max_active < len(self._active):
+                self._kept, self._kept_cap = set(self._active), cap
+            else:
+                self._kept, self._kept_cap = set(), 0
         self._policy = policy
         self._tokens = min(self._tokens, float(policy.burst))
 
@@ -247,7 +251,7 @@ class MemoryWaitingRoomStore:
             expired_total=self._expired_total,
             abandoned_total=self._abandoned_total,
             prequeue=len(self._prequeue),
-            kept_from_higher_cap=len(self._kept),
+            kept_from_higher_cap=min(len(self._kept), self._kept_cap),
         )
 
     async def ping(self) -> bool:

@@ -3,15 +3,27 @@
 -- Returns the room's policy after the change, as the same five strings. A room's policy lives in
 -- Redis so that a change made through any instance applies to every instance at once.
 -- A max_active lowered below the passes active keeps them (nobody is sent away): their ids go
--- to the room's 'kept' set, which stats.lua counts while they last (RoomStats).
+-- to the room's 'kept' set, with the cap they were let in under ('kept_cap' in the policy hash:
+-- the max_active lowered, or the cap of passes kept from an earlier lowering, if higher), which
+-- stats.lua counts while they last (RoomStats). As the in-process store does.
 local policy = load_policy()
 if ARGV[7] ~= nil then
   local tokens = tonumber(redis.call('HGET', K_BUCKET, 'tokens')) or policy.burst
   local max_active = tonumber(ARGV[7])
-  if max_active < redis.call('ZCARD', K_ACTIVE) then
-    redis.call('ZUNIONSTORE', kept_key(), 1, K_ACTIVE)
-  elseif max_active < policy.max_active then
-    redis.call('DEL', kept_key())
+  if max_active < policy.max_active then
+    local kept = kept_key()
+    redis.call('ZINTERSTORE', kept, 2, kept, K_ACTIVE, 'WEIGHTS', 1, 0)
+    local cap = policy.max_active
+    if redis.call('EXISTS', kept) == 1 then
+      cap = math.max(cap, tonumber(redis.call('HGET', K_POLICY, 'kept_cap')) or 0)
+    end
+    if max_active < redis.call('ZCARD', K_ACTIVE) then
+      redis.call('ZUNIONSTORE', kept, 1, K_ACTIVE)
+      redis.call('HSET', K_POLICY, 'kept_cap', cap)
+    else
+      redis.call('DEL', kept)
+      redis.call('HDEL', K_POLICY, 'kept_cap')
+    end
   end
   redis.call('HSET', K_POLICY, 'max_active', ARGV[7], 'admit_per_minute', ARGV[8],
     'active_ttl_seconds', ARGV[9], 'claim_seconds', ARGV[10], 'opens_at', ARGV[11])

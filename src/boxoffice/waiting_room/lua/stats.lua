@@ -5,11 +5,14 @@ local now = tonumber(ARGV[7])
 expire_active(now)
 local prequeue = redis.call('SCARD', K_PREQUEUE)
 local totals = redis.call('HMGET', K_TOTALS, 'admitted_total', 'expired_total', 'abandoned_total')
--- The passes kept when max_active was lowered (policy.lua) that are still active.
+-- The passes kept when max_active was lowered (policy.lua) that are still active, no more than
+-- their cap.
 local kept = kept_key()
-for _, id in ipairs(redis.call('ZRANGE', kept, 0, -1)) do
-  if not redis.call('ZSCORE', K_ACTIVE, id) then redis.call('ZREM', kept, id) end
+local still = 0
+if redis.call('EXISTS', kept) == 1 then
+  still = redis.call('ZINTERSTORE', kept, 2, kept, K_ACTIVE, 'WEIGHTS', 1, 0)
+  still = math.min(still, tonumber(redis.call('HGET', K_POLICY, 'kept_cap')) or 0)
 end
 return { redis.call('ZCARD', K_LINE) + prequeue, redis.call('ZCARD', K_ACTIVE),
   admitted_since(now - WINDOW), tonumber(totals[1]) or 0, tonumber(totals[2]) or 0,
-  tonumber(totals[3]) or 0, prequeue, redis.call('ZCARD', kept) }
+  tonumber(totals[3]) or 0, prequeue, still }
