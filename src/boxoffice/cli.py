@@ -166,20 +166,22 @@ def serve_bare(
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date (safe to run again)."""
-    from boxoffice.platform.migrate import rebuild_invalid_indexes, upgrade
+    from boxoffice.platform.migrate import repair_invalid_indexes, upgrade
 
     settings = _settings()
     upgrade(settings)
     # A concurrent build that failed leaves an invalid index, which the migration that builds it
     # skips when run again (and counts as done): rebuilt here, as concurrently.
-    rebuilt, invalid = rebuild_invalid_indexes(settings)
-    for name in rebuilt:
+    repaired = repair_invalid_indexes(settings)
+    for name in repaired.dropped:
+        typer.echo(f"dropped index {name}, left invalid by a rebuild that failed")
+    for name in repaired.rebuilt:
         typer.echo(f"rebuilt index {name}, left invalid by a concurrent build that failed")
-    if invalid:
-        reasons = "; ".join(f"{name}: {reason}" for name, reason in invalid.items())
+    if repaired.failed:
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in repaired.failed.items())
         _fail(
-            f"invalid index(es) left by a concurrent build that failed, not rebuilt ({reasons})."
-            " Run boxoffice migrate again to rebuild them; do not drop them."
+            f"invalid index(es) left by a concurrent build that failed, not repaired ({reasons})."
+            " Run boxoffice migrate again to repair them; do not drop them yourself."
         )
     typer.echo(f"database at the newest schema: {_safe_url(settings)}")
 

@@ -124,7 +124,8 @@ async def test_migrate_rebuilds_an_invalid_index_a_failed_build_left(
     skips it when run again (IF NOT EXISTS) and counts as done: `migrate` rebuilds it, writes
     going on, and while it cannot (here a transaction holds a lock the rebuild needs, past
     DB_LOCK_TIMEOUT_MS), exits 2 saying to run it again, never to drop the index (its migration
-    would not build it again: found by review, 2026-12-07)."""
+    would not build it again: found by review, 2026-12-07). The invalid copies a failed rebuild
+    leaves are dropped."""
     settings = Settings(database_url=database_url, secret_key="s" * 40, admin_key="a" * 40)
     await asyncio.to_thread(command.upgrade, alembic_config(settings), "head")
     connection = await asyncpg.connect(_plain(database_url))
@@ -140,13 +141,28 @@ async def test_migrate_rebuilds_an_invalid_index_a_failed_build_left(
             held_up = await _migrate(env)
         assert held_up.returncode == 2, held_up.stdout + held_up.stderr
         assert index in held_up.stderr
-        assert "Run boxoffice migrate again" in held_up.stderr
+        assert "Run boxoffice migrate again to repair them" in held_up.stderr
         assert await connection.fetchval(valid) is False
+
+        # What a REINDEX INDEX CONCURRENTLY that failed midway leaves: an invalid copy, which a
+        # rebuild would keep for good beside the index (review).
+        await connection.execute(
+            f"CREATE INDEX {index}_ccnew ON reservation (user_id) WHERE status = 'HELD'"
+        )
+        await connection.execute(
+            f"UPDATE pg_index SET indisvalid = false WHERE indexrelid = '{index}_ccnew'::regclass"
+        )
 
         finished = await _migrate(env)
 
         assert finished.returncode == 0, finished.stdout + finished.stderr
+        assert f"dropped index {index}_ccnew" in finished.stdout
         assert f"rebuilt index {index}" in finished.stdout
         assert await connection.fetchval(valid) is True
+        indexes = await connection.fetch(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'reservation'"
+            f" AND indexname LIKE '{index}%'"
+        )
+        assert [row["indexname"] for row in indexes] == [index]
     finally:
         await connection.close()

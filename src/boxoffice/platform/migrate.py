@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import dataclass, field
 from importlib.resources import files
 
 from alembic import command
@@ -36,33 +38,55 @@ def upgrade(settings: Settings) -> None:
     command.upgrade(alembic_config(settings), "head")
 
 
-def rebuild_invalid_indexes(settings: Settings) -> tuple[list[str], dict[str, str]]:
-    """Rebuild the database's invalid indexes (PostgreSQL; none on SQLite) by `REINDEX INDEX
-    CONCURRENTLY`, which, like the build that failed, lets writes go on: the names rebuilt, and
-    those still invalid with the error that kept each so."""
-    if settings.is_sqlite:
-        return [], {}
+# What a REINDEX INDEX CONCURRENTLY that failed leaves beside the index (PostgreSQL's own
+# names): a copy of it, invalid, to be dropped, never rebuilt (it would stay as a duplicate).
+_REINDEX_LEFTOVER = re.compile(r".+_cc(new|old)\d*")
 
-    async def rebuild() -> tuple[list[str], dict[str, str]]:
+
+@dataclass(frozen=True)
+class Repaired:
+    """What `repair_invalid_indexes` did: indexes rebuilt, leftovers of a failed rebuild
+    dropped, and those it could not repair with the error that kept each so."""
+
+    rebuilt: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def repair_invalid_indexes(settings: Settings) -> Repaired:
+    """Repair the database's invalid indexes (PostgreSQL; none on SQLite), as concurrently as
+    they were built, so writes go on: each rebuilt by `REINDEX INDEX CONCURRENTLY`, first the
+    copies such a rebuild left when it failed dropped (`DROP INDEX CONCURRENTLY`)."""
+    repaired = Repaired()
+    if settings.is_sqlite:
+        return repaired
+
+    async def repair() -> None:
         engine = create_engine(settings, long_statements=True)
-        rebuilt: list[str] = []
-        failed: dict[str, str] = {}
         try:
             async with engine.connect() as reading:
                 names = list((await reading.execute(_INVALID_INDEXES)).scalars())
-            for name in names:
+            leftovers = [name for name in names if _REINDEX_LEFTOVER.fullmatch(name)]
+            for name in [*leftovers, *(name for name in names if name not in leftovers)]:
                 quoted = engine.dialect.identifier_preparer.quote(name)
+                leftover = name in leftovers
+                statement = (
+                    "DROP INDEX CONCURRENTLY IF EXISTS"
+                    if leftover
+                    else "REINDEX INDEX CONCURRENTLY"
+                )
                 try:
                     async with engine.connect() as connection:
                         autocommit = await connection.execution_options(
                             isolation_level="AUTOCOMMIT"
                         )
-                        await autocommit.execute(text(f"REINDEX INDEX CONCURRENTLY {quoted}"))
-                    rebuilt.append(name)
+                        await autocommit.execute(text(f"{statement} {quoted}"))
                 except DBAPIError as error:
-                    failed[name] = str(error.orig).splitlines()[0]
+                    repaired.failed[name] = str(error.orig).splitlines()[0]
+                else:
+                    (repaired.dropped if leftover else repaired.rebuilt).append(name)
         finally:
             await engine.dispose()
-        return rebuilt, failed
 
-    return asyncio.run(rebuild())
+    asyncio.run(repair())
+    return repaired
