@@ -23,6 +23,7 @@ from boxoffice.catalog.router import admin_router as catalog_admin_router
 from boxoffice.catalog.router import router as catalog_router
 from boxoffice.payments.router import router as payments_router
 from boxoffice.platform.api_docs import install_api_docs
+from boxoffice.platform.cancellation import finish_all
 from boxoffice.platform.client_address import TrustedProxiesMiddleware
 from boxoffice.platform.clock import Clock
 from boxoffice.platform.deadline import DeadlineMiddleware
@@ -109,6 +110,11 @@ def create_app(
                 for stuck in running:
                     stuck.cancel()  # once more; it may yet stop as the process ends
                     _log.warning("background_task_did_not_stop", task=stuck.get_name())
+            # Payments whose requests were cut off and that still finish (their pass used up
+            # after their commit) need the connections the container closes.
+            unfinished = await finish_all(2 * settings.request_deadline_seconds)
+            if unfinished:
+                _log.warning("work_after_cancel_did_not_finish", count=unfinished)
             await container.close()
 
     app = FastAPI(

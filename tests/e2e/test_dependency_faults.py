@@ -12,8 +12,9 @@ import contextlib
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -28,7 +29,7 @@ from boxoffice.platform.rate_limit import Limit
 from boxoffice.settings import Settings
 from boxoffice.waiting_room.domain import PassView
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
-from tests.conftest import TEST_DATABASE_URL, SettableClock, Shop
+from tests.conftest import TEST_DATABASE_URL, Fan, SettableClock, Shop
 from tests.e2e.support import assert_problem, shop_of
 from tests.servers import free_port
 
@@ -291,49 +292,77 @@ def _counted(name: str) -> float:
     return REGISTRY.get_sample_value(name) or 0.0
 
 
+@dataclass
+class _CutOff:
+    """A payment answered 503 at its deadline, its statement waiting on the fan's wallet, which
+    `admin` holds until `release`."""
+
+    fan: Fan
+    date: dict[str, Any]
+    hold: dict[str, Any]
+    answer: httpx.Response
+    admin: asyncpg.Connection
+
+    async def release(self) -> None:
+        await self.admin.execute("ROLLBACK")
+        await self.admin.close()
+
+
+_CUT_DEADLINE = 2.0
+
+
+def _cut(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"request_deadline_seconds": _CUT_DEADLINE, "db_pool_size": 1, "db_max_overflow": 0}
+    )
+
+
+async def _pay_past_the_deadline(shop: Shop, database_url: str | None) -> _CutOff:
+    """The payment waits for the pool's one connection, then its statement waits on the fan's
+    wallet past the request's deadline. Each statement has a deadline of its own as long as the
+    request's: it starts late enough to end after the request's and within its own."""
+    fan = await shop.admitted_fan(f"cut_{uuid.uuid4().hex[:8]}")
+    date = await shop.date_on_sale(seat_count=4, price=30_000)
+    await shop.charge(fan, 100_000)
+    hold = await shop.hold(fan, date["id"], [1])
+    assert database_url is not None
+    admin = await _admin_connection(database_url)
+    await admin.execute("BEGIN")
+    await admin.execute("SELECT 1 FROM wallet WHERE user_id = $1 FOR UPDATE", fan.id)
+    hog = await shop.container.engine.connect()  # the pool's one connection
+    await hog.execute(text("SELECT 1"))
+    paying = asyncio.create_task(shop.post_payment(fan, hold["id"], key="pay-1"))
+    await asyncio.sleep(_CUT_DEADLINE * 0.75)
+    await hog.close()  # the payment takes it, and waits on the wallet
+    answer = await asyncio.wait_for(asyncio.shield(paying), ANSWERED_WITHIN)
+    assert_problem(answer, 503, "SERVICE_UNAVAILABLE")
+    return _CutOff(fan, date, hold, answer, admin)
+
+
+async def _pass_refused(shop: Shop, fan: Fan) -> httpx.Response:
+    """The fan's pass once it is refused (used up), or as it still is after ANSWERED_WITHIN."""
+    for _ in range(int(ANSWERED_WITHIN / 0.05)):
+        status = await shop.client.get(f"{API}/queue/status", headers=fan.with_pass)
+        if status.status_code != 200:
+            break
+        await asyncio.sleep(0.05)
+    return status
+
+
 @pytest.mark.skipif(TEST_DATABASE_URL is None, reason="a payment waits on a row lock on PostgreSQL")
 async def test_a_payment_cut_off_by_its_deadline_after_it_went_through_uses_up_its_pass(
     settings: Settings, clock: SettableClock
 ) -> None:
-    """The payment waits for the pool's one connection, then its statement waits on the fan's
-    wallet (another transaction holds it) past the request's deadline, and commits: the fan
-    was told 503, but the pass that paid is used up and the sale counted all the same, once
-    (the pass stayed active and bought again, and the sale was never counted, until
-    2026-12-07). Each statement has a deadline of its own as long as the request's: it starts
-    late enough to end after the request's and within its own."""
-    deadline = 2.0
-    cut = settings.model_copy(
-        update={"request_deadline_seconds": deadline, "db_pool_size": 1, "db_max_overflow": 0}
-    )
+    """The payment commits after the fan was told 503: the pass that paid is used up and the
+    sale counted all the same, once (the pass stayed active and bought again, and the sale was
+    never counted, until 2026-12-07)."""
     sold, paid = _counted("boxoffice_tickets_sold_total"), _counted("boxoffice_money_paid_total")
-    async with shop_of(cut, clock) as shop:
-        fan = await shop.admitted_fan(f"cut_{uuid.uuid4().hex[:8]}")
-        date = await shop.date_on_sale(seat_count=4, price=30_000)
-        await shop.charge(fan, 100_000)
-        hold = await shop.hold(fan, date["id"], [1])
-        assert settings.database_url is not None
-        admin = await _admin_connection(settings.database_url)
-        try:
-            wallet = admin.transaction()
-            await wallet.start()
-            await admin.execute("SELECT 1 FROM wallet WHERE user_id = $1 FOR UPDATE", fan.id)
-            hog = await shop.container.engine.connect()  # the pool's one connection
-            await hog.execute(text("SELECT 1"))
-            paying = asyncio.create_task(shop.post_payment(fan, hold["id"], key="pay-1"))
-            await asyncio.sleep(deadline * 0.75)
-            await hog.close()  # the payment takes it, and waits on the wallet
-            answer = await asyncio.wait_for(asyncio.shield(paying), ANSWERED_WITHIN)
-            await wallet.rollback()  # past the request's deadline: the statement goes on
-        finally:
-            await admin.close()
-        assert_problem(answer, 503, "SERVICE_UNAVAILABLE")
+    async with shop_of(_cut(settings), clock) as shop:
+        cut = await _pay_past_the_deadline(shop, settings.database_url)
+        await cut.release()  # past the request's deadline: the statement goes on
+        fan, date, hold = cut.fan, cut.date, cut.hold
 
-        for _ in range(int(ANSWERED_WITHIN / 0.05)):
-            status = await shop.client.get(f"{API}/queue/status", headers=fan.with_pass)
-            if status.status_code != 200:
-                break
-            await asyncio.sleep(0.05)
-        assert_problem(status, 401, "QUEUE_TOKEN_EXPIRED")
+        assert_problem(await _pass_refused(shop, fan), 401, "QUEUE_TOKEN_EXPIRED")
         assert (await shop.reservation(fan, hold["id"]))["status"] == "CONFIRMED"
         assert _counted("boxoffice_tickets_sold_total") == sold + 1
         assert _counted("boxoffice_money_paid_total") == paid + 30_000
@@ -344,3 +373,30 @@ async def test_a_payment_cut_off_by_its_deadline_after_it_went_through_uses_up_i
         assert_problem(another, 401, "QUEUE_TOKEN_EXPIRED")
         assert await shop.balance(fan) == 70_000
     assert _counted("boxoffice_tickets_sold_total") == sold + 1
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is None, reason="a payment waits on a row lock on PostgreSQL")
+async def test_an_instance_that_stops_lets_a_cut_off_payment_finish_first(
+    settings: Settings, clock: SettableClock
+) -> None:
+    """The instance stops (a rolling restart) while a payment answered 503 still waits on the
+    wallet: it closed its connections under it, and the payment committed with its pass never
+    used up (review of the fix above)."""
+    async with shop_of(_cut(settings), clock) as shop:
+        cut = await _pay_past_the_deadline(shop, settings.database_url)
+        releasing = asyncio.create_task(_after(0.3, cut.release()))
+    # The server's loop ends after its lifespan: asyncio.run cancels every task still there.
+    for task in asyncio.all_tasks() - {asyncio.current_task(), releasing}:
+        task.cancel()
+    await releasing
+    await asyncio.sleep(0.5)  # what the lock held back goes through
+
+    async with shop_of(settings, clock) as again:
+        assert (await again.reservation(cut.fan, cut.hold["id"]))["status"] == "CONFIRMED"
+        status = await again.client.get(f"{API}/queue/status", headers=cut.fan.with_pass)
+        assert_problem(status, 401, "QUEUE_TOKEN_EXPIRED")
+
+
+async def _after(seconds: float, then: Awaitable[None]) -> None:
+    await asyncio.sleep(seconds)
+    await then

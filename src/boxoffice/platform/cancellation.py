@@ -36,7 +36,8 @@ async def finished_even_if_cut(work: Coroutine[Any, Any, T]) -> T:
     For work whose effects after a commit must follow the commit whatever became of the request:
     a payment that went through uses up its pass and is counted, though its answer is a 503
     (the client retries with its Idempotency-Key and gets the first answer). The task costs
-    about 10 µs of CPU (`asyncio.shield` of a new task, uvloop, this kind of machine).
+    about 10 µs of CPU (`asyncio.shield` of a new task, uvloop, this kind of machine). A server
+    that stops waits for such work (`finish_all`) before it closes its connections.
     """
     task = asyncio.ensure_future(work)
     try:
@@ -51,3 +52,13 @@ def _finished(task: asyncio.Task[Any]) -> None:
     _FINISHING.discard(task)
     if not task.cancelled() and (error := task.exception()) is not None:
         _log.warning("work_after_cancel_failed", error=repr(error))
+
+
+async def finish_all(seconds: float) -> int:
+    """Wait up to `seconds` for the work still going on after its request was cancelled
+    (`finished_even_if_cut`), as a server stops: how much did not finish. Its own calls are
+    bounded (each database and Redis call has its deadline), so it ends soon either way."""
+    if not _FINISHING:
+        return 0
+    _, running = await asyncio.wait(set(_FINISHING), timeout=seconds)
+    return len(running)
