@@ -229,6 +229,32 @@ async def test_a_payment_and_its_replays_are_the_bytes_the_api_renders(
     assert (await shop.queue_status(fan))["status"] == "ACTIVE"
 
 
+async def test_a_retry_with_the_same_key_gets_the_first_answer_with_a_waiting_pass_or_none(
+    shop, hold
+) -> None:
+    """The answer was lost and the fan joined the line again: the retry came with a pass still
+    waiting (403 QUEUE_TOKEN_NOT_ACTIVE) or with none (401), and the fan took the payment for
+    failed (found by review). Without the key the pass is still required."""
+    fan, _, reservation = hold
+    await shop.charge(fan, 100_000)
+    first = await shop.post_payment(fan, reservation["id"], key="pay-1")
+    await shop.join(fan)  # a new pass, waiting: nobody is let in here
+    assert (await shop.queue_status(fan))["status"] == "WAITING"
+
+    waiting = await shop.post_payment(fan, reservation["id"], key="pay-1")
+    without = await shop.client.post(
+        PAYMENTS,
+        json={"reservation_id": reservation["id"]},
+        headers={**fan.auth, "Idempotency-Key": "pay-1"},
+    )
+    unkeyed = await shop.post_payment(fan, reservation["id"])
+
+    assert first.status_code == waiting.status_code == without.status_code == 201
+    assert waiting.content == without.content == first.content
+    assert_problem(unkeyed, 403, "QUEUE_TOKEN_NOT_ACTIVE")
+    assert await shop.balance(fan) == 20_000
+
+
 async def test_a_retry_with_a_new_key_after_the_pass_is_used_up_is_expired(shop, hold) -> None:
     fan, _, reservation = hold
     await shop.charge(fan, 100_000)

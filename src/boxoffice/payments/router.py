@@ -23,7 +23,6 @@ from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
 from boxoffice.reservations.exceptions import ReservationNotFound
 from boxoffice.waiting_room.dependencies import QueueTokenHeader
-from boxoffice.waiting_room.exceptions import QueueTokenExpired, QueueTokenForbidden
 from boxoffice.waiting_room.openapi import ACTIVE_PASS_ERRORS
 from boxoffice.waiting_room.passes import LinePass
 from boxoffice.wallet.exceptions import InsufficientBalance
@@ -69,9 +68,10 @@ async def pay(
         # Only the pass of the line covering the reservation's concert pays for it (and is
         # used up by it).
         await deps.waiting_room.require_covers(active, concert_of_reservation)
-    except (QueueTokenExpired, QueueTokenForbidden):
-        # A retry of a payment that went through (its pass used up by it, or sent with the
-        # fan's pass of another line) gets its first answer.
+    except ACTIVE_PASS_ERRORS:
+        # A retry of a payment that went through gets its first answer whatever pass it comes
+        # with: the one it used up, the fan's pass of another line, a new one still waiting
+        # (the fan joined again after the answer was lost), or none.
         earlier = await _earlier_result(deps, user_id, idempotency_key, fingerprint)
         if earlier is None:
             raise
