@@ -279,6 +279,30 @@ async def _stored_states(shop, reservation_id: int) -> tuple[str, list[tuple[str
     return status, [tuple(row) for row in seats]
 
 
+@pytest.mark.parametrize(("later", "cancellable"), [(599, True), (600, False)])
+async def test_a_booking_can_be_cancelled_until_its_date_starts(shop, later, cancellable) -> None:
+    """Bookings were refunded in full after the show (found by review): a booking is given back
+    while its date may still be sold, as a hold is taken."""
+    concert = await shop.create_concert()
+    date = await shop.create_date(concert["id"], starts_in=timedelta(seconds=600), price=20_000)
+    fan = await shop.admitted_fan()
+    await shop.charge(fan, 20_000)
+    booked = await shop.hold(fan, date["id"], [1])
+    await shop.pay(fan, booked["id"])
+    shop.clock.advance(later)
+
+    answer = await shop.cancel(fan, booked["id"])
+
+    if cancellable:
+        assert answer.status_code == 200, answer.text
+        assert await shop.balance(fan) == 20_000
+    else:
+        assert_problem(answer, 409, "RESERVATION_NOT_CANCELLABLE")
+        assert "has started" in answer.json()["detail"]
+        assert (await shop.reservation(fan, booked["id"]))["status"] == "CONFIRMED"
+        assert await shop.balance(fan) == 0
+
+
 async def test_a_sweep_that_fails_midway_counts_the_batches_it_committed(shop, monkeypatch) -> None:
     """Each batch of lapsed holds commits on its own: the metric counts it then, not after the
     whole sweep (a failure midway left committed expiries uncounted; found by review)."""

@@ -142,7 +142,8 @@ async def get_reservation(
 async def cancel_reservation(
     reservation_id: str, user_id: CurrentUserId, deps: Reservations
 ) -> ReservationOut:
-    """Cancel a hold (seats freed) or a booking (seats freed, money refunded)."""
+    """Cancel a hold (seats freed) or a booking (seats freed, money refunded) until its date
+    starts."""
     found = parse_id(reservation_id, ReservationNotFound, "reservation")
     async with deps.uow() as uow:
         reservation = await service.cancel_reservation(

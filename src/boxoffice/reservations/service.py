@@ -112,10 +112,8 @@ def _within_reservation_limit(rules: HoldRules, seats: int) -> None:
         )
 
 
-async def _on_sale_until(
-    uow: UnitOfWork, rules: HoldRules, schedule_id: int, now: datetime
-) -> datetime:
-    """When a hold made now on the date runs out, if the date is on sale."""
+async def _starts_at(uow: UnitOfWork, rules: HoldRules, schedule_id: int) -> datetime:
+    """When the date starts."""
     starts_at = rules.schedule_starts.get(schedule_id)
     if starts_at is None:
         # A date's start never changes once created: remembered per process.
@@ -123,6 +121,14 @@ async def _on_sale_until(
     if starts_at is None:
         raise ScheduleNotFound(f"There is no date {schedule_id}.")
     rules.schedule_starts[schedule_id] = starts_at
+    return starts_at
+
+
+async def _on_sale_until(
+    uow: UnitOfWork, rules: HoldRules, schedule_id: int, now: datetime
+) -> datetime:
+    """When a hold made now on the date runs out, if the date is on sale."""
+    starts_at = await _starts_at(uow, rules, schedule_id)
     if not is_on_sale(starts_at, now):
         raise ScheduleClosed("This date is no longer on sale. Pick another date.")
     return rules.held_until(now, starts_at)
@@ -224,6 +230,11 @@ async def cancel_reservation(
         if current.status is not domain.ReservationStatus.CONFIRMED:
             raise ReservationNotCancellable("This hold has just ended; nothing to cancel.")
     if current.status is domain.ReservationStatus.CONFIRMED:
+        # A booking is given back while its date may still be sold, as a hold is taken.
+        if not is_on_sale(await _starts_at(uow, rules, current.schedule_id), now):
+            raise ReservationNotCancellable(
+                "This date has started: its bookings can no longer be cancelled."
+            )
         await _refund(uow, rules, user_id, reservation_id, now)
     else:
         raise ReservationNotCancellable(
