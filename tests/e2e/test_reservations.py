@@ -279,6 +279,33 @@ async def _stored_states(shop, reservation_id: int) -> tuple[str, list[tuple[str
     return status, [tuple(row) for row in seats]
 
 
+async def test_a_cancel_retried_with_its_key_gets_the_first_answer_and_refunds_once(shop) -> None:
+    """Cancelling a booking moves money, and the contract's money-moving POSTs take an
+    Idempotency-Key: a cancel whose answer was lost answered 409 "cancelled already" when
+    retried, so the fan could not tell it had been refunded (found by review)."""
+    date = await shop.date_on_sale(price=20_000)
+    fan = await shop.admitted_fan()
+    await shop.charge(fan, 40_000)
+    booked = await shop.hold(fan, date["id"], [1])
+    other = await shop.hold(fan, date["id"], [2])
+    await shop.pay(fan, booked["id"])
+    cancel = f"{API}/reservations/{booked['id']}/cancel"
+    keyed = {**fan.auth, "Idempotency-Key": "cancel-1"}
+
+    first = await shop.client.post(cancel, headers=keyed)
+    again = await shop.client.post(cancel, headers=keyed)
+    elsewhere = await shop.client.post(f"{API}/reservations/{other['id']}/cancel", headers=keyed)
+    unkeyed = await shop.cancel(fan, booked["id"])
+
+    assert first.status_code == again.status_code == 200, (first.text, again.text)
+    assert again.content == first.content
+    assert first.json()["status"] == "CANCELLED"
+    assert_problem(elsewhere, 409, "IDEMPOTENCY_KEY_REUSED")
+    assert_problem(unkeyed, 409, "RESERVATION_NOT_CANCELLABLE")
+    assert await shop.balance(fan) == 40_000  # refunded once
+    assert (await shop.reservation(fan, other["id"]))["status"] == "HELD"
+
+
 @pytest.mark.parametrize(("later", "cancellable"), [(599, True), (600, False)])
 async def test_a_booking_can_be_cancelled_until_its_date_starts(shop, later, cancellable) -> None:
     """Bookings were refunded in full after the show (found by review): a booking is given back

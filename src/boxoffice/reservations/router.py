@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from starlette.responses import Response
+
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.catalog.domain import SeatStatus
 from boxoffice.catalog.exceptions import ScheduleNotFound
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import parse_id
-from boxoffice.platform.errors import Busy, Unauthenticated
-from boxoffice.platform.http import BeforeId, PageSize
+from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
+from boxoffice.platform.http import BeforeId, IdempotencyKey, PageSize, replay, stored_json
+from boxoffice.platform.idempotency import (
+    Idempotency,
+    StoredResponse,
+    request_fingerprint,
+    run_idempotent,
+)
 from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
 from boxoffice.platform.problems import VALIDATION_ERROR
@@ -135,25 +143,39 @@ async def get_reservation(
         ReservationNotFound,
         ReservationNotCancellable,
         BalanceLimitExceeded,
+        IdempotencyKeyReused,
         VALIDATION_ERROR,
         Busy,
     ),
 )
 async def cancel_reservation(
-    reservation_id: str, user_id: CurrentUserId, deps: Reservations
-) -> ReservationOut:
+    reservation_id: str,
+    user_id: CurrentUserId,
+    deps: Reservations,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Cancel a hold (seats freed) or a booking (seats freed, money refunded) until its date
-    starts."""
+    starts. Repeat with the same Idempotency-Key to retry safely: the first answer again."""
     found = parse_id(reservation_id, ReservationNotFound, "reservation")
+    now = deps.clock.now()
+    fingerprint = request_fingerprint("POST", f"/reservations/{found}/cancel", None)
+    cancelled: list[Reservation] = []
+
+    async def cancel() -> StoredResponse:
+        reservation = await service.cancel_reservation(uow, deps.rules, user_id, found, now)
+        cancelled.append(reservation)
+        return stored_json(200, ReservationOut.of(reservation))
+
     async with deps.uow() as uow:
-        reservation = await service.cancel_reservation(
-            uow, deps.rules, user_id, found, deps.clock.now()
+        result = await run_idempotent(
+            uow.idempotency, user_id, Idempotency(idempotency_key, fingerprint), now, cancel
         )
         await uow.commit()
-    deps.listings.seats_changed(
-        reservation.schedule_id, _numbers(reservation), SeatStatus.AVAILABLE
-    )
-    return ReservationOut.of(reservation)
+    for reservation in cancelled:  # none on a replay
+        deps.listings.seats_changed(
+            reservation.schedule_id, _numbers(reservation), SeatStatus.AVAILABLE
+        )
+    return replay(result)
 
 
 def _numbers(reservation: Reservation) -> list[int]:

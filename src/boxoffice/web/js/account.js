@@ -1,7 +1,7 @@
 // "My tickets": the fan's reservations (newest first) with pay / release / cancel-and-refund,
 // their payments, the wallet panel and the wallet's history.
 
-import { asList, request, serverNow } from './api.js';
+import { asList, newIdempotencyKey, request, serverNow } from './api.js';
 import { $, busy, doneLoading, el, isAbort, showLoading } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { dateTime, money } from './format.js';
@@ -127,12 +127,16 @@ function reservationActions(reservation, status) {
   return [askButton, confirmButton];
 }
 
-async function cancel(reservation, doneText) {
+// One Idempotency-Key per cancel, sent again by its retry: a cancel whose answer was lost is
+// answered again as it was (refunded), not "already cancelled".
+async function cancel(reservation, doneText, key = newIdempotencyKey()) {
   clearError();
   try {
-    await request(`/reservations/${encodeURIComponent(reservation.id)}/cancel`, { ...credentials(), method: 'POST' });
+    await request(`/reservations/${encodeURIComponent(reservation.id)}/cancel`, {
+      ...credentials(), method: 'POST', idempotencyKey: key,
+    });
   } catch (error) {
-    showError(error, { retry: () => cancel(reservation, doneText) });
+    showError(error, { retry: () => cancel(reservation, doneText, key) });
     return;
   }
   showNotice(doneText);
