@@ -490,3 +490,28 @@ async def test_a_policy_change_does_not_hide_an_over_admission(
     report = AuditReport()
     await audit_store(store, shop.clock.now().timestamp(), report)
     assert report.violations == [f"{ACTIVE_CAP}: line house: {found}"]
+
+
+async def test_passes_kept_from_an_earlier_lowering_count_only_while_they_last(
+    shop: Shop, container: Container
+) -> None:
+    """Five kept at a lowering to 1, four of them gone; an over-admission later (4 active under
+    a max_active of 2) was hidden by a second lowering, which took the first one's cap of 5
+    for passes no longer there (review)."""
+    await shop.set_queue_policy(max_active=5)
+    kept = [await shop.admitted_fan() for _ in range(5)]
+    await shop.set_queue_policy(max_active=1)
+    for fan in kept[:4]:
+        left = await shop.client.delete(f"{API}/queue/tokens/current", headers=fan.with_pass)
+        assert left.status_code == 204, left.text
+    await shop.set_queue_policy(max_active=5)
+    for _ in range(3):
+        await shop.admitted_fan()
+    store = container.store
+    await _force_max_active(store, 2)
+
+    await shop.set_queue_policy(max_active=1)
+
+    report = AuditReport()
+    await audit_store(store, shop.clock.now().timestamp(), report)
+    assert report.violations == [f"{ACTIVE_CAP}: line house: 4 > 2"]

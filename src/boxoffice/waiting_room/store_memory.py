@@ -233,7 +233,8 @@ class MemoryWaitingRoomStore:
 
     async def set_policy(self, policy: QueuePolicy) -> None:
         if policy.max_active < self._policy.max_active:  # lowered (lua/policy.lua alike)
-            cap = max(self._policy.max_active, self._kept_cap if self._kept else 0)
+            # Those still kept from an earlier lowering count up to their cap, no more.
+            cap = max(self._policy.max_active, min(len(self._kept), self._kept_cap))
             if policy.max_active < len(self._active):
                 self._kept, self._kept_cap = set(self._active), cap
             else:

@@ -4,19 +4,18 @@
 -- Redis so that a change made through any instance applies to every instance at once.
 -- A max_active lowered below the passes active keeps them (nobody is sent away): their ids go
 -- to the room's 'kept' set, with the cap they were let in under ('kept_cap' in the policy hash:
--- the max_active lowered, or the cap of passes kept from an earlier lowering, if higher), which
--- stats.lua counts while they last (RoomStats). As the in-process store does.
+-- the max_active lowered, or, if more, those still kept from an earlier lowering, up to its
+-- cap), which stats.lua counts while they last (RoomStats). As the in-process store does.
 local policy = load_policy()
 if ARGV[7] ~= nil then
   local tokens = tonumber(redis.call('HGET', K_BUCKET, 'tokens')) or policy.burst
   local max_active = tonumber(ARGV[7])
   if max_active < policy.max_active then
     local kept = kept_key()
-    redis.call('ZINTERSTORE', kept, 2, kept, K_ACTIVE, 'WEIGHTS', 1, 0)
-    local cap = policy.max_active
-    if redis.call('EXISTS', kept) == 1 then
-      cap = math.max(cap, tonumber(redis.call('HGET', K_POLICY, 'kept_cap')) or 0)
-    end
+    local still = redis.call('ZINTERSTORE', kept, 2, kept, K_ACTIVE, 'WEIGHTS', 1, 0)
+    local earlier = tonumber(redis.call('HGET', K_POLICY, 'kept_cap'))
+    if earlier ~= nil then still = math.min(still, earlier) end
+    local cap = math.max(policy.max_active, still)
     if max_active < redis.call('ZCARD', K_ACTIVE) then
       redis.call('ZUNIONSTORE', kept, 1, K_ACTIVE)
       redis.call('HSET', K_POLICY, 'kept_cap', cap)

@@ -11,7 +11,8 @@ local kept = kept_key()
 local still = 0
 if redis.call('EXISTS', kept) == 1 then
   still = redis.call('ZINTERSTORE', kept, 2, kept, K_ACTIVE, 'WEIGHTS', 1, 0)
-  still = math.min(still, tonumber(redis.call('HGET', K_POLICY, 'kept_cap')) or 0)
+  local cap = tonumber(redis.call('HGET', K_POLICY, 'kept_cap'))
+  if cap ~= nil then still = math.min(still, cap) end
 end
 return { redis.call('ZCARD', K_LINE) + prequeue, redis.call('ZCARD', K_ACTIVE),
   admitted_since(now - WINDOW), tonumber(totals[1]) or 0, tonumber(totals[2]) or 0,
