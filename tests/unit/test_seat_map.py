@@ -82,7 +82,7 @@ def test_seats_found_taken_show_held_only_where_the_map_showed_them_free() -> No
     layout = SeatLayout([(10 + n, n, "A", 100) for n in range(1, 6)], block_seats=2)
     seat_map = SeatMap(layout, {SeatStatus.SOLD: [2]})
 
-    seat_map.mark_taken([1, 2, 9])
+    seat_map.mark_taken([1, 2, 9], news=False)
 
     shown = [seat["status"] for seat in orjson.loads(seat_map.tagged().body)]
     assert shown == ["HELD", "SOLD", "AVAILABLE", "AVAILABLE", "AVAILABLE"]
@@ -100,6 +100,8 @@ def test_news_never_overrides_a_write_made_here_and_shows_elsewhere() -> None:
     seat_map.change([1], SeatStatus.HELD, news=False)  # and another fan's hold here
     seat_map.change([1, 2], SeatStatus.AVAILABLE, news=True)  # late news of an older cancel
     seat_map.change([3], SeatStatus.SOLD, news=True)
+    seat_map.change([2], SeatStatus.AVAILABLE, news=False)  # freed here ...
+    seat_map.mark_taken([2], news=True)  # ... after a refusal elsewhere, told late
 
     assert _shown(seat_map) == ["HELD", "AVAILABLE", "SOLD"]
 

@@ -88,7 +88,9 @@ class Listings:
         if schedule_id is None:
             self.seat_maps.clear()
         elif status is None:
-            self.seat_maps.amend(schedule_id, lambda seat_map: seat_map.mark_taken(numbers))
+            self.seat_maps.amend(
+                schedule_id, lambda seat_map: seat_map.mark_taken(numbers, news=news)
+            )
             return  # found taken: nothing changed that a date list counts
         else:
             self.seat_maps.amend(

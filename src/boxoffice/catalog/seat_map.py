@@ -139,9 +139,14 @@ class SeatMap:
             self._written_here.update(numbers)
         self._set(numbers, status)
 
-    def mark_taken(self, numbers: Iterable[int]) -> None:
-        """These seats were found taken: shown held where this map still shows them free."""
-        self._set([n for n in numbers if self._state(n) == _AVAILABLE], SeatStatus.HELD)
+    def mark_taken(self, numbers: Iterable[int], *, news: bool) -> None:
+        """These seats were found taken, here or (`news`) by another process: shown held where
+        this map still shows them free, news but on seats a write here changed (`change`)."""
+        skipped = self._written_here if news else set()
+        self._set(
+            [n for n in numbers if n not in skipped and self._state(n) == _AVAILABLE],
+            SeatStatus.HELD,
+        )
 
     def tagged(self) -> PiecedBody:
         """The map's JSON with its tag and gzip encoding: each block changed since the last
