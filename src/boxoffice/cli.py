@@ -75,23 +75,28 @@ def serve(
         # Generated for the embedded default, so the newcomer can open the admin page; a key
         # set in the environment is never printed (it would land in every log).
         typer.echo(f"admin key: {keys.admin_key} (generated, kept in {keys.admin_key_kept_at})")
-    if workers == 1:
-        _run("boxoffice.app:create_served_app", settings, host, port, workers)
-        return
-    # Each worker keeps its own metrics in files of this directory, which /metrics adds up: one
-    # of this run's own, or the one set, emptied of an earlier run's files (a worker whose pid
-    # an earlier one had would carry on from its values).
+    # Several workers keep their metrics in files of a directory, which /metrics adds up (as it
+    # does whenever PROMETHEUS_MULTIPROC_DIR is set): one of this run's own, or the one set,
+    # emptied of an earlier run's files first (a worker whose pid an earlier one had would
+    # carry on from its values).
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if given:
-        for stale in Path(given).glob("*.db"):
-            stale.unlink()
-    directory = given or tempfile.mkdtemp(prefix="boxoffice-metrics-")
+        for kind in _METRIC_FILE_KINDS:
+            for stale in Path(given).glob(f"{kind}_*.db"):
+                stale.unlink()
+    if given or workers == 1:
+        _run("boxoffice.app:create_served_app", settings, host, port, workers)
+        return
+    directory = tempfile.mkdtemp(prefix="boxoffice-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
     try:
         _run("boxoffice.app:create_served_app", settings, host, port, workers)
     finally:
-        if not given:
-            shutil.rmtree(directory, ignore_errors=True)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+# prometheus_client's own files there (its `<kind>_<pid>.db`, gauges `gauge_<mode>_<pid>.db`).
+_METRIC_FILE_KINDS = ("counter", "gauge", "histogram", "summary")
 
 
 def _check_urls(settings: Settings) -> None:

@@ -44,14 +44,21 @@ def test_a_directory_of_its_own_is_removed_when_the_server_stops(served) -> None
     assert not directory.exists()
 
 
-def test_a_directory_set_is_emptied_of_an_earlier_runs_files(served, tmp_path: Path) -> None:
-    (tmp_path / "counter_4242.db").write_bytes(b"an earlier run's counts")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_directory_set_is_emptied_of_an_earlier_runs_metric_files(
+    served, tmp_path: Path, workers: str
+) -> None:
+    """/metrics adds the directory's files up whenever it is set, one worker or more."""
+    for name in ("counter_4242.db", "gauge_livesum_4242.db", "histogram_7.db", "summary_7.db"):
+        (tmp_path / name).write_bytes(b"an earlier run's figures")
     (tmp_path / "notes.txt").write_text("not a metric file")
+    (tmp_path / "keep.db").write_bytes(b"someone else's database")
 
     result = CliRunner().invoke(
-        cli.app, ["serve", "--workers", "2"], env={**ENV, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+        cli.app,
+        ["serve", "--workers", workers],
+        env={**ENV, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)},
     )
 
     assert result.exit_code == 0, result.output
-    assert served == [(tmp_path, ["notes.txt"])]
-    assert tmp_path.exists()
+    assert served == [(tmp_path, ["keep.db", "notes.txt"])]
