@@ -43,8 +43,8 @@ const MESSAGES = {
   RESERVATION_NOT_FOUND: ['That reservation could not be found. Check My tickets.', 'tickets'],
   PAYMENT_NOT_FOUND: ['That payment could not be found. Check My tickets.', 'tickets'],
   RESERVATION_NOT_CANCELLABLE: [
-    'This reservation can no longer be cancelled: it already expired or was cancelled. '
-      + 'My tickets shows where it stands now.',
+    'This reservation can no longer be cancelled: it expired, was cancelled already, or its date '
+      + 'has started. My tickets shows where it stands now.',
     'tickets',
   ],
   INTERNAL_ERROR: [

@@ -19,7 +19,7 @@ let turnOverFor = null; // the reservation whose turn ended: Pay stays off for i
 
 export function initHold() {
   $('#pay-button').addEventListener('click', () => alone($('#pay-button'), pay));
-  $('#cancel-hold-button').addEventListener('click', () => alone($('#cancel-hold-button'), release));
+  $('#cancel-hold-button').addEventListener('click', () => alone($('#cancel-hold-button'), () => release()));
   onBalanceChange(renderPayHint);
 }
 
@@ -223,7 +223,9 @@ async function insufficientBalance(error, reservation) {
   suggestTopUp(missing);
 }
 
-async function release() {
+// One Idempotency-Key per release, sent again by its retry: a cancel whose answer was lost is
+// answered again as it was, not "already cancelled".
+async function release(key = newIdempotencyKey()) {
   const reservation = session.reservation;
   if (!reservation) return;
   clearError();
@@ -243,9 +245,9 @@ async function release() {
       }
       return;
     }
-    await request(`${path}/cancel`, { ...credentials(), method: 'POST' });
+    await request(`${path}/cancel`, { ...credentials(), method: 'POST', idempotencyKey: key });
   } catch (error) {
-    showError(error, { retry: () => alone($('#cancel-hold-button'), release) });
+    showError(error, { retry: () => alone($('#cancel-hold-button'), () => release(key)) });
     return;
   }
   session.reservation = null;
