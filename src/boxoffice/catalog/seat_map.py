@@ -141,7 +141,7 @@ class SeatMap:
 
     def mark_taken(self, numbers: Iterable[int], *, news: bool) -> None:
         """These seats were found taken, here or (`news`) by another process: shown held where
-        this map still shows them free, news but on seats a write here changed (`change`)."""
+        this map still shows them free (news, except on seats a write here changed: `change`)."""
         skipped = self._written_here if news else set()
         self._set(
             [n for n in numbers if n not in skipped and self._state(n) == _AVAILABLE],

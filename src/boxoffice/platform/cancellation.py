@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import structlog
 
+from boxoffice.platform.errors import DomainError
+
 T = TypeVar("T")
 _log = structlog.get_logger(__name__)
 
@@ -50,7 +52,9 @@ async def finished_even_if_cut(work: Coroutine[Any, Any, T]) -> T:
 
 def _finished(task: asyncio.Task[Any]) -> None:
     _FINISHING.discard(task)
-    if not task.cancelled() and (error := task.exception()) is not None:
+    error = None if task.cancelled() else task.exception()
+    # A refusal (not enough money, say) is an answer nobody waits for any more, not a failure.
+    if error is not None and not isinstance(error, DomainError):
         _log.warning("work_after_cancel_failed", error=repr(error))
 
 
