@@ -23,6 +23,9 @@ from boxoffice.settings import Settings
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 T = TypeVar("T")
+# prometheus_client's own files in PROMETHEUS_MULTIPROC_DIR (its `<kind>_<pid>.db`, gauges
+# `gauge_<mode>_<pid>.db`): what `serve` empties of an earlier run's.
+_METRIC_FILE_KINDS = ("counter", "gauge", "histogram", "summary")
 
 app = typer.Typer(help="boxoffice: concert tickets sold fairly under a rush.", no_args_is_help=True)
 
@@ -93,10 +96,6 @@ def serve(
         _run("boxoffice.app:create_served_app", settings, host, port, workers)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-
-
-# prometheus_client's own files there (its `<kind>_<pid>.db`, gauges `gauge_<mode>_<pid>.db`).
-_METRIC_FILE_KINDS = ("counter", "gauge", "histogram", "summary")
 
 
 def _check_urls(settings: Settings) -> None:
