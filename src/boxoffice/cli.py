@@ -72,6 +72,7 @@ def serve(
         _fail(str(error))
         return
     _check_urls(settings)
+    _check_schema(settings)
     backend = "SQLite + in-process waiting room" if settings.is_embedded else "PostgreSQL/Redis"
     typer.echo(f"boxoffice on {backend}: http://{host}:{port}")
     if keys.admin_key_kept_at is not None:
@@ -123,6 +124,27 @@ def _check_urls(settings: Settings) -> None:
                 f"({type(error).__name__}): use redis://host:port/db (rediss:// with TLS, "
                 "redis+cluster:// for a Redis Cluster)"
             )
+
+
+def _check_schema(settings: Settings) -> None:
+    """Refuse to serve a database this version's migrations have not reached: every request
+    would fail on a missing table or function. One that cannot be reached now is served (it
+    may be restarting); `/readyz` reads its schema too, and says not ready while it is behind."""
+    from boxoffice.platform.migrate import SchemaState, read_schema_state
+
+    try:
+        state = read_schema_state(settings)
+    except Exception as error:  # noqa: BLE001 - any failure to connect; the URL never printed
+        typer.echo(
+            f"the database does not answer yet ({type(error).__name__}): serving anyway;"
+            " /readyz says when it is ready"
+        )
+        return
+    if state is SchemaState.BEHIND:
+        _fail(
+            "the database is not migrated to this version of boxoffice: run "
+            "`boxoffice migrate` first (safe while other instances serve), then serve"
+        )
 
 
 def _run(factory: str, settings: Settings, host: str, port: int, workers: int) -> None:

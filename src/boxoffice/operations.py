@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 
@@ -18,13 +19,13 @@ from prometheus_client import (
     multiprocess,
 )
 from pydantic import BaseModel
-from sqlalchemy import text
 from starlette.responses import Response
 
 from boxoffice.bootstrap import Container
 from boxoffice.platform.database import answering
 from boxoffice.platform.errors import MetricsUnauthorized
 from boxoffice.platform.lean_route import LeanRoute
+from boxoffice.platform.migrate import SchemaState, schema_state
 from boxoffice.platform.openapi import problem_responses
 from boxoffice.platform.problems import NOT_READY
 
@@ -46,16 +47,14 @@ async def healthz() -> Response:
     return Response(_HEALTHY, media_type=JSON)
 
 
-async def _check(
-    answered_lately: bool, probe: Callable[[], Awaitable[object]], seconds: float
-) -> str:
-    """ "ok", or what went wrong: an error's class name, "no answer" or "timeout". A dependency
-    that answered requests lately is not probed (`platform/readiness.py`)."""
+async def _check(answered_lately: bool, probe: Callable[[], Awaitable[str]], seconds: float) -> str:
+    """ "ok", or what went wrong: the probe's answer, an error's class name or "timeout". A
+    dependency that answered requests lately is not probed (`platform/readiness.py`)."""
     if answered_lately:
         return "ok"
     try:
         async with asyncio.timeout(seconds):
-            return "ok" if await probe() else "no answer"
+            return await probe()
     except TimeoutError:
         return "timeout"
     except Exception as error:  # noqa: BLE001 - any failure means not ready
@@ -71,10 +70,25 @@ async def _container(request: Request) -> Container:
 ContainerDep = Annotated[Container, Depends(_container)]
 
 
-async def _database_answers(container: Container) -> bool:
-    async with container.engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
-    return True
+# The engines whose schema a probe found migrated to this version: until one has, a database
+# that answers requests is probed all the same (a database never migrated, or restored from
+# before the newest migration, answers every request with an error).
+_MIGRATED: weakref.WeakSet[object] = weakref.WeakSet()
+
+
+async def _database_answers(container: Container) -> str:
+    engine = container.engine
+    async with engine.connect() as connection:
+        state = await connection.run_sync(schema_state)
+    if state is SchemaState.BEHIND:
+        _MIGRATED.discard(engine.sync_engine)
+        return "not migrated to this version (run boxoffice migrate)"
+    _MIGRATED.add(engine.sync_engine)
+    return "ok"
+
+
+async def _store_answers(container: Container) -> str:
+    return "ok" if await container.store.ping() else "no answer"
 
 
 @router.get(
@@ -86,17 +100,21 @@ async def _database_answers(container: Container) -> bool:
 )
 async def readyz(container: ContainerDep) -> Response:
     """200 only when the database and the waiting-room store answer (requests found them
-    answering lately, or a probe does now); each one's state either way."""
+    answering lately, or a probe does now) and the database is migrated to this version (a
+    probe found it so); each one's state either way."""
     # Within half the request deadline: a probe's time, so that readiness itself answers when
     # a dependency hangs, and how long ago requests must have found a dependency answering.
     seconds = container.settings.request_deadline_seconds / 2
     database, store = await asyncio.gather(
         _check(
-            answering(container.engine).lately(seconds),
+            answering(container.engine).lately(seconds)
+            and container.engine.sync_engine in _MIGRATED,
             lambda: _database_answers(container),
             seconds,
         ),
-        _check(container.store.answered_lately(seconds), container.store.ping, seconds),
+        _check(
+            container.store.answered_lately(seconds), lambda: _store_answers(container), seconds
+        ),
     )
     checks = {"database": database, "waiting_room": store}
     failures = [f"{name}: {state}" for name, state in checks.items() if state != "ok"]

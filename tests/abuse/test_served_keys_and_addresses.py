@@ -4,8 +4,10 @@ server itself believes no X-Forwarded-For (uvicorn's default trusted 127.0.0.1's
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -191,3 +193,23 @@ def test_several_workers_on_sqlite_are_refused_at_once(tmp_path: Path, env: dict
     assert finished.returncode == 2
     assert "--workers > 1 needs" in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+@pytest.mark.parametrize("database", ["never migrated", "restored from before 0010"])
+def test_a_database_not_migrated_to_this_version_is_refused_at_once(
+    tmp_path: Path, database: str
+) -> None:
+    """Every request would fail on a missing table or function (the server started, /readyz
+    said ready and each request answered 500)."""
+    if database != "never migrated":
+        assert _command(tmp_path, "migrate").returncode == 0
+        with closing(sqlite3.connect(tmp_path / "boxoffice.db")) as connection, connection:
+            connection.execute("UPDATE alembic_version SET version_num = '0009'")
+
+    finished = _command(tmp_path, "serve", "--port", str(free_port()), timeout=30)
+
+    assert finished.returncode == 2, finished.stdout + finished.stderr
+    assert "run `boxoffice migrate` first" in finished.stderr
+    assert "Traceback" not in finished.stderr
+    if database == "never migrated":
+        assert not (tmp_path / "boxoffice.db").exists()

@@ -11,10 +11,13 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 
 from boxoffice.app import create_app
 from boxoffice.background import observe_caches
 from boxoffice.bootstrap import default_policy
+from boxoffice.platform.database import create_engine
+from boxoffice.platform.migrate import upgrade
 from boxoffice.settings import Settings
 from boxoffice.waiting_room.store_memory import MemoryWaitingRoomStore
 from tests.conftest import API
@@ -104,6 +107,45 @@ async def test_readyz_is_503_when_the_database_does_not_answer(clock, tmp_path) 
 
     assert_problem(response, 503, "NOT_READY")
     assert alive.status_code == 200
+
+
+async def _record_revision(settings: Settings, revision: str) -> None:
+    engine = create_engine(settings)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE alembic_version SET version_num = :r"), {"r": revision}
+        )
+    await engine.dispose()
+
+
+async def test_readyz_is_503_while_the_database_is_not_migrated_to_this_version(
+    clock, tmp_path
+) -> None:
+    """A database never migrated, or restored from before this version's newest migration,
+    answers every request with an error (a missing table): /readyz said ready all the same."""
+    settings = Settings(data_dir=tmp_path, secret_key="s" * 40, admin_key="a" * 40)
+
+    async with _client_of(settings, clock) as client:
+        # The database answers requests, if only with errors: readiness looks at its schema.
+        await client.post(f"{API}/users", json={"username": "early_fan", "password": "p" * 12})
+        empty = await client.get("/readyz")
+        await asyncio.to_thread(upgrade, settings)
+        migrated = await client.get("/readyz")
+    await _record_revision(settings, "0009")  # as a backup from before 0010 would read
+    async with _client_of(settings, clock) as client:
+        older = await client.get("/readyz")
+    await _record_revision(settings, "9999")  # a newer version's migration, which keeps ours
+    async with _client_of(settings, clock) as client:
+        newer = await client.get("/readyz")
+
+    for behind in (empty, older):
+        problem = assert_problem(behind, 503, "NOT_READY")
+        assert problem["checks"]["database"] == (
+            "not migrated to this version (run boxoffice migrate)"
+        )
+        assert problem["checks"]["waiting_room"] == "ok"
+    assert migrated.status_code == 200, migrated.text
+    assert newer.status_code == 200, newer.text
 
 
 RequestLabels = tuple[str, str, str]  # method, route, status

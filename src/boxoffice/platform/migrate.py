@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from importlib.resources import files
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from boxoffice.platform.database import create_engine
@@ -24,9 +29,12 @@ _INVALID_INDEXES = text(
 )
 
 
+_SCRIPT_LOCATION = str(files("boxoffice") / "migrations")
+
+
 def alembic_config(settings: Settings) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(files("boxoffice") / "migrations"))
+    config.set_main_option("script_location", _SCRIPT_LOCATION)
     config.attributes["database_url"] = settings.effective_database_url
     return config
 
@@ -36,6 +44,58 @@ def upgrade(settings: Settings) -> None:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(settings), "head")
+
+
+class SchemaState(StrEnum):
+    """How a database's schema stands to this version's migrations."""
+
+    CURRENT = "current"  # at this version's newest migration
+    AHEAD = "ahead"  # migrated by a newer version, which keeps serving this one (operations.md)
+    BEHIND = "behind"  # not migrated (or not yet to this version's newest): run migrate
+
+
+@functools.cache
+def _migrations() -> tuple[frozenset[str], frozenset[str]]:
+    """This version's newest revisions and every revision it knows."""
+    scripts = ScriptDirectory(_SCRIPT_LOCATION)
+    return (
+        frozenset(scripts.get_heads()),
+        frozenset(script.revision for script in scripts.walk_revisions()),
+    )
+
+
+def schema_state(connection: Connection) -> SchemaState:
+    """Where the database `connection` reads stands: by the revisions Alembic recorded in it
+    (none in a database never migrated). A revision this version does not know is a newer
+    version's (migrations only add), under which this version still serves."""
+    recorded = set(MigrationContext.configure(connection).get_current_heads())
+    newest, known = _migrations()
+    if newest <= recorded:
+        return SchemaState.CURRENT
+    if recorded - known:
+        return SchemaState.AHEAD
+    return SchemaState.BEHIND
+
+
+def read_schema_state(settings: Settings) -> SchemaState:
+    """`schema_state` of the configured database, for a command about to serve it; raises
+    what connecting raises. An embedded database whose file does not exist is BEHIND (and is
+    not created here)."""
+    url = settings.effective_database_url
+    if settings.is_sqlite:
+        path = make_url(url).database
+        if path and path != ":memory:" and not Path(path).exists():
+            return SchemaState.BEHIND
+
+    async def read() -> SchemaState:
+        engine = create_engine(settings)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(schema_state)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
 
 
 # What a REINDEX INDEX CONCURRENTLY that failed leaves beside the index (PostgreSQL's own
