@@ -30,6 +30,7 @@ def test_a_bare_app_is_served_as_boxoffice_serve_serves_the_product(
     monkeypatch.delenv(KIND_VARIABLE, raising=False)  # serve-bare sets it; put back after
     runs: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: runs.append((app, options)))
+    monkeypatch.setattr(cli, "_check_schema", lambda _settings: None)  # nothing to migrate here
     cli.serve(host="127.0.0.1", port=8123, workers=1)
     cli.serve_bare("redis", host="127.0.0.1", port=8123, workers=1)
     (product, served), (bare, bare_served) = runs
