@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from boxoffice.platform.problems import BAD_REQUEST, PAYLOAD_TOO_LARGE
 from boxoffice.platform.request_size import RequestSizeMiddleware
 from tests.conftest import ADMIN_KEY, API, SECRET_KEY, Shop
 from tests.e2e.support import assert_problem
@@ -66,7 +67,11 @@ async def test_a_chunked_body_without_a_length_is_cut_at_the_limit(shop: Shop) -
         headers={**fan.auth, "Content-Type": "application/json"},
     )
 
-    assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
+    problem = assert_problem(response, 413, "PAYLOAD_TOO_LARGE")
+    # The same problem document as a body refused by its declared length (it had the detail for
+    # its title, and no limit).
+    assert problem["title"] == PAYLOAD_TOO_LARGE.title
+    assert problem["limit"] == LIMIT
     assert await shop.balance(fan) == 0
 
 
@@ -113,6 +118,29 @@ async def test_broken_bodies_are_a_client_error_not_a_500(
     assert await shop.balance(fan) == 0
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"username=a&password=b"),  # no boundary
+        ("multipart/form-data; boundary=x", b"--x\r\nnot a part"),
+        ("application/x-www-form-urlencoded", b"&".join(b"f%d=1" % n for n in range(5_000))),
+    ],
+    ids=["no boundary", "broken part", "too many fields"],
+)
+async def test_a_form_that_cannot_be_read_is_one_problem_whatever_went_wrong(
+    shop: Shop, content_type: str, body: bytes
+) -> None:
+    """RFC 9457: a problem type's title does not change from one occurrence to the next (the
+    parser's message was the title: "Missing boundary in multipart.", "Too many fields...")."""
+    response = await shop.client.post(
+        f"{API}/auth/token", content=body, headers={"Content-Type": content_type}
+    )
+
+    problem = assert_problem(response, 400, "BAD_REQUEST")
+    assert problem["title"] == BAD_REQUEST.title
+    assert problem["detail"]
+
+
 @pytest.fixture(scope="module")
 def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp_path = tmp_path_factory.mktemp("request-size")
@@ -141,6 +169,53 @@ def test_a_served_instance_answers_413_without_waiting_for_the_body(served_url: 
     assert head.startswith(b"HTTP/1.1 413"), answer[:200]
     assert b"PAYLOAD_TOO_LARGE" in body
     assert waited < 2
+
+
+def _deadline_faults(url: str) -> float:
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith("boxoffice_dependency_faults_total{") and 'kind="deadline"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_a_body_still_coming_at_the_deadline_is_the_clients_408_not_a_503(
+    served_url: str,
+) -> None:
+    """A body sent slowly (or announced longer than it is) once answered 503 "the service could
+    not answer in time, retry", counted as a dependency's fault: anyone could raise the fault
+    figure operators watch. Both framings, at once, over real sockets."""
+    host, port = served_url.removeprefix("http://").split(":")
+    heads = [
+        b"Content-Length: 60\r\n\r\n" + b'{"username": ',
+        b"Transfer-Encoding: chunked\r\n\r\n" + b"40\r\n" + b'{"username": ',
+    ]
+    faults_before = _deadline_faults(served_url)
+    sockets = [socket.create_connection((host, int(port)), timeout=15) for _ in heads]
+    try:
+        started = time.monotonic()
+        for sock, head in zip(sockets, heads, strict=True):
+            sock.sendall(
+                b"POST /api/v1/users HTTP/1.1\r\nHost: x\r\n"
+                b"Content-Type: application/json\r\n" + head
+            )
+        answers = []
+        for sock in sockets:
+            answer = b""
+            while chunk := sock.recv(65536):  # up to the close the answer asks for
+                answer += chunk
+            answers.append(answer)
+        waited = time.monotonic() - started
+    finally:
+        for sock in sockets:
+            sock.close()
+
+    for answer in answers:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), answer[:300]
+        assert b"connection: close" in head.lower()
+        assert b'"code":"REQUEST_TIMEOUT"' in body
+    assert waited < 10  # the 5 s deadline, not the socket's own timeout
+    assert _deadline_faults(served_url) == faults_before
 
 
 def test_a_served_instance_refuses_huge_headers(served_url: str) -> None:

@@ -12,6 +12,10 @@ A payment is not cancelled but finished in the background (`platform/cancellatio
 follows its commit (its pass used up, the sale counted) must follow it whatever the answer was.
 Event streams are exempt: they live for minutes by design and bound their own reads.
 
+A request still waiting for its client's body at the deadline (sent slowly, or announced longer
+than it is) is answered 408 REQUEST_TIMEOUT instead, and the connection closed: the client was
+late, not a dependency, so nothing is counted as a dependency's fault and no retry is invited.
+
 The 503 goes out at the deadline, not once the cancelled work has cleaned up: that cleanup may
 itself wait on the dependency that made the request late (SQLAlchemy closes a PostgreSQL
 connection it gives up on gracefully first, shielded from cancellation, for up to 2 s; on a
@@ -30,7 +34,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
-from boxoffice.platform.problems import SERVICE_UNAVAILABLE
+from boxoffice.platform.problems import REQUEST_TIMEOUT, SERVICE_UNAVAILABLE
 
 __all__ = ["DeadlineMiddleware"]
 
@@ -59,10 +63,12 @@ class DeadlineMiddleware:
         if scope["type"] != "http" or scope["path"] in self._exempt:
             await self.app(scope, receive, send)
             return
-        watch = _Watch(send, lambda: self._answer(scope, receive, send))
+        watch = _Watch(
+            receive, send, lambda late_client: self._answer(scope, receive, send, late_client)
+        )
         timer = asyncio.get_running_loop().call_later(self._seconds, watch.deadline)
         try:
-            await self.app(scope, receive, watch.send)
+            await self.app(scope, watch.receive, watch.send)
         except asyncio.CancelledError:
             # The deadline's cancel, and no one else's (the server's, when the client went
             # away or on shutdown, goes on up).
@@ -79,7 +85,16 @@ class DeadlineMiddleware:
             raise TimeoutError(f"no answer within {self._seconds} s; one had begun")
         await watch.answering
 
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, late_client: bool) -> None:
+        if late_client:
+            _log.info("body_not_received_in_time", path=scope["path"], seconds=self._seconds)
+            late = REQUEST_TIMEOUT.answer(
+                f"The request's body did not arrive within {self._seconds:g} s. Send it whole "
+                "at once; nothing was done.",
+                headers={"Connection": "close"},
+            )
+            await late(scope, receive, send)
+            return
         _DEADLINE_HITS.inc()
         _log.warning("deadline_exceeded", path=scope["path"], seconds=self._seconds)
         response = SERVICE_UNAVAILABLE.answer(
@@ -93,12 +108,29 @@ class DeadlineMiddleware:
 class _Watch:
     """One request under its deadline: whether its answer has begun, and the deadline's 503."""
 
-    def __init__(self, send: Send, answer: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    def __init__(
+        self, receive: Receive, send: Send, answer: Callable[[bool], Coroutine[Any, Any, None]]
+    ) -> None:
+        self._receive = receive
         self._send = send
         self._answer = answer
         self._request = asyncio.current_task()
-        self.started = self.fired = False
+        self.started = self.fired = self._reading = self._body_whole = False
         self.answering: asyncio.Task[None] | None = None
+
+    async def receive(self) -> Message:
+        """The client's next message; while the request waits for the rest of its body, a
+        deadline is the client's lateness (not once the body is whole: an answer that listens
+        for the client to leave waits here too)."""
+        if self._body_whole:
+            return await self._receive()
+        self._reading = True
+        try:
+            message = await self._receive()
+        finally:
+            self._reading = False
+        self._body_whole = message["type"] != "http.request" or not message.get("more_body")
+        return message
 
     async def send(self, message: Message) -> None:
         if self.answering is not None:
@@ -107,10 +139,11 @@ class _Watch:
         await self._send(message)
 
     def deadline(self) -> None:
-        """Cancel the request; send the 503 now, from a task of its own, if nothing was sent."""
+        """Cancel the request; send the 503 (the 408, if it waits for its client) now, from a
+        task of its own, if nothing was sent."""
         self.fired = True
         if not self.started:
-            self.answering = asyncio.get_running_loop().create_task(self._answer())
+            self.answering = asyncio.get_running_loop().create_task(self._answer(self._reading))
             _ANSWERING.add(self.answering)
             self.answering.add_done_callback(_ANSWERING.discard)
         assert self._request is not None

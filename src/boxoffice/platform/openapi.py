@@ -21,6 +21,7 @@ from boxoffice.platform.problems import (
     HEADERS_TOO_LARGE,
     PAYLOAD_TOO_LARGE,
     PROBLEM_MEDIA_TYPE,
+    REQUEST_TIMEOUT,
     SERVICE_UNAVAILABLE,
     VALIDATION_ERROR,
     Problem,
@@ -30,7 +31,7 @@ __all__ = ["PROBLEM_DETAILS_SCHEMA", "READS_BODY", "problem_responses"]
 
 # What a route that reads a body can answer about it: too large (before the route runs), not
 # readable, or not valid.
-READS_BODY = (PAYLOAD_TOO_LARGE, BAD_REQUEST, VALIDATION_ERROR)
+READS_BODY = (PAYLOAD_TOO_LARGE, BAD_REQUEST, VALIDATION_ERROR, REQUEST_TIMEOUT)
 
 _FIELD_ERROR = {
     "type": "object",
@@ -70,7 +71,9 @@ _RETRY_AFTER = {
         "schema": {"type": "integer", "minimum": 0},
     }
 }
-_EVERY_ROUTE = (HEADERS_TOO_LARGE, SERVICE_UNAVAILABLE)
+# Answered before any route runs (platform/request_size.py), whatever the route: a body past
+# the limit is refused by its declared length on routes that read none too.
+_EVERY_ROUTE = (PAYLOAD_TOO_LARGE, HEADERS_TOO_LARGE, SERVICE_UNAVAILABLE)
 
 
 def _problem(error: type[DomainError] | Problem) -> Problem:

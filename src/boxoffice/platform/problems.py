@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -44,17 +45,23 @@ BAD_REQUEST = Problem(400, "BAD_REQUEST", "The body could not be read")
 # Answered by the request-size limits (platform/request_size.py) before any route runs.
 PAYLOAD_TOO_LARGE = Problem(413, "PAYLOAD_TOO_LARGE", "Request body too large")
 HEADERS_TOO_LARGE = Problem(431, "HEADERS_TOO_LARGE", "Request headers too large")
+# A body still coming when the request's deadline passed (platform/deadline.py).
+REQUEST_TIMEOUT = Problem(408, "REQUEST_TIMEOUT", "Request not received in time")
 # The database or Redis down, or the request's deadline passed (platform/deadline.py).
 SERVICE_UNAVAILABLE = Problem(503, "SERVICE_UNAVAILABLE", "Service unavailable")
 NOT_READY = Problem(503, "NOT_READY", "Not ready")
 
-_HTTP_CODES = {
-    BAD_REQUEST.status: BAD_REQUEST.code,
-    401: "UNAUTHENTICATED",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    PAYLOAD_TOO_LARGE.status: PAYLOAD_TOO_LARGE.code,  # a body past the limit, read by a route
-    415: "UNSUPPORTED_MEDIA_TYPE",
+# The framework's own errors, each one problem (one title a code: what varies is the detail).
+_HTTP_PROBLEMS = {
+    problem.status: problem
+    for problem in (
+        BAD_REQUEST,
+        Problem(401, "UNAUTHENTICATED", "Not authenticated"),
+        Problem(404, "NOT_FOUND", "Not found"),
+        Problem(405, "METHOD_NOT_ALLOWED", "Method not allowed"),
+        PAYLOAD_TOO_LARGE,  # a body past the limit, found while a route read it
+        Problem(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
+    )
 }
 
 
@@ -114,13 +121,16 @@ async def _validation_error(_: Request, exc: Exception) -> Response:
 
 async def _http_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
-    return problem_response(
-        exc.status_code,
-        code,
-        str(exc.detail) if exc.detail else code,
-        str(exc.detail),
+    status = exc.status_code
+    problem = _HTTP_PROBLEMS.get(status) or Problem(
+        status, f"HTTP_{status}", HTTPStatus(status).phrase
+    )
+    # An error raised with a problem's extra members carries them (request_size._BodyTooLarge).
+    extra: dict[str, Any] = getattr(exc, "problem_members", {})
+    return problem.answer(
+        str(exc.detail) if exc.detail else problem.title,
         headers=dict(exc.headers or {}),
+        **extra,
     )
 
 

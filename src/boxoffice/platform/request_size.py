@@ -31,6 +31,8 @@ class _BodyTooLarge(HTTPException):
         super().__init__(
             413, f"A request body may be at most {limit} bytes.", {"Connection": "close"}
         )
+        # As the 413 answered from the declared length has them.
+        self.problem_members = {"limit": limit}
 
 
 class RequestSizeMiddleware:
