@@ -125,6 +125,9 @@ def create_app(
         docs_url=None,  # served from the package instead (platform/api_docs.py)
         redoc_url=None,
         routes=_routes(),
+        # A path with a slash too many is a 404 problem like any unknown path, not a redirect
+        # built from the client's Host header (a bodyless 307 to wherever it named).
+        redirect_slashes=False,
         # The service reports through Prometheus and structlog (docs/operations.md), not
         # OpenTelemetry: FastAPI's bridge to it off, which otherwise asks OpenTelemetry on
         # every request whether a provider was set up since (3.3 µs a request on this host).

@@ -11,7 +11,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from boxoffice.platform.problems import PROBLEM_MEDIA_TYPE
 from boxoffice.settings import Settings
+from tests.conftest import ADMIN_KEY, API
 from tests.e2e.support import assert_problem
 
 LOCK_TIMEOUT_MS = 300
@@ -77,3 +79,44 @@ async def test_a_charge_that_cannot_lock_the_wallet_is_503_busy_and_changes_noth
     # Once the lock is gone, the same request goes through.
     assert (await shop.post_charge(fan, 10_000)).status_code == 201
     assert await shop.balance(fan) == 10_000
+
+
+@asynccontextmanager
+async def _lines_locked(settings: Settings) -> AsyncIterator[None]:
+    """The table of concert lines locked against writes, by another session."""
+    if settings.is_sqlite:
+        with _sqlite_write_locked(settings):
+            yield
+        return
+    url = make_url(settings.effective_database_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        async with connection.transaction():
+            await connection.execute("LOCK TABLE queue_line IN EXCLUSIVE MODE")
+            yield
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+async def test_a_concert_line_that_cannot_be_written_is_503_busy_as_documented(
+    shop, settings: Settings, method: str
+) -> None:
+    """Its document listed no BUSY among the 503's codes (contract v1.1: every error status a
+    route can answer, with its codes)."""
+    admin = {"X-Admin-Key": ADMIN_KEY}
+    path = f"{API}/admin/concerts/{(await shop.create_concert())['id']}/queue"
+    body = {"json": {"max_active": 3}} if method == "PUT" else {}
+    if method == "DELETE":
+        assert (await shop.client.put(path, json={"max_active": 3}, headers=admin)).is_success
+
+    async with _lines_locked(settings):
+        response = await shop.client.request(method, path, headers=admin, **body)
+    after = await shop.client.request(method, path, headers=admin, **body)
+
+    assert_problem(response, 503, "BUSY")
+    assert after.is_success, after.text  # the same request, once the lock is gone
+    document = (await shop.client.get("/openapi.json")).json()
+    declared = document["paths"][f"{API}/admin/concerts/{{concert_id}}/queue"][method.lower()]
+    schema = declared["responses"]["503"]["content"][PROBLEM_MEDIA_TYPE]["schema"]
+    assert "BUSY" in schema["allOf"][1]["properties"]["code"]["enum"]

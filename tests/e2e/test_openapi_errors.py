@@ -152,6 +152,22 @@ async def test_a_body_past_the_limit_is_answered_as_documented_on_every_route(
         ), name
 
 
+async def test_the_admin_routes_document_the_admin_key_they_need(
+    document: dict[str, Any],
+) -> None:
+    """The X-Admin-Key header was in no part of the document: a generated client, or the
+    document's own "Authorize", could not call an admin route."""
+    scheme = document["components"]["securitySchemes"]["AdminKey"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "X-Admin-Key")
+    admin = [(n, o) for n, o in _operations(document) if "admin" in o.get("tags", [])]
+    assert len(admin) >= 8
+    for name, operation in admin:
+        assert operation.get("security") == [{"AdminKey": []}], name
+    for name, operation in _operations(document):
+        if "admin" not in operation.get("tags", []):
+            assert {"AdminKey": []} not in operation.get("security", []), name
+
+
 def _domain_errors(kind: type[DomainError] = DomainError) -> Iterator[type[DomainError]]:
     for subclass in kind.__subclasses__():
         yield subclass

@@ -235,6 +235,20 @@ async def test_an_unknown_route_is_a_404_problem(client, path) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
+    [("POST", "/api/v1/payments/"), ("GET", "/api/v1/wallet/"), ("GET", "/healthz/")],
+)
+async def test_a_slash_too_many_is_a_404_problem_not_a_redirect_to_the_host_named(
+    client, method, path
+) -> None:
+    """It was a bodyless 307 whose Location was built from the request's Host header."""
+    response = await client.request(method, path, headers={"Host": "evil.example"})
+
+    assert_problem(response, 404, "NOT_FOUND")
+    assert "location" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
     [
         ("DELETE", "/api/v1/concerts"),
         ("PUT", "/api/v1/wallet"),

@@ -233,6 +233,17 @@ async def test_an_absent_reservation_of_any_shape_is_404(client, shop, reservati
     assert_problem(cancel, 404, "RESERVATION_NOT_FOUND")
 
 
+async def test_a_404_names_a_long_id_cut_short(client, shop) -> None:
+    """The detail echoed the whole path segment: 60,000 digits made a 60 KB answer."""
+    fan = await shop.sign_up()
+
+    read = await client.get(f"{RESERVATIONS}/{'9' * 60_000}", headers=fan.auth)
+
+    problem = assert_problem(read, 404, "RESERVATION_NOT_FOUND")
+    assert problem["detail"] == f"There is no reservation '{'9' * 40}...'."
+    assert len(read.content) < 500
+
+
 async def test_an_expired_hold_frees_its_seats_at_once(shop) -> None:
     date = await shop.date_on_sale()
     first, second = await shop.admitted_fan(), await shop.admitted_fan()

@@ -10,7 +10,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader
 
 from boxoffice.platform.client_address import limit_key
 from boxoffice.platform.clock import Clock
@@ -29,10 +30,20 @@ class AdminGate:
     clock: Clock
 
 
+# Documented as the admin routes' security scheme (an apiKey in the X-Admin-Key header), so
+# that the served document's "Authorize" and generated clients can send it.
+_admin_key_scheme = APIKeyHeader(
+    name="X-Admin-Key",
+    scheme_name="AdminKey",
+    description="The configured BOXOFFICE_ADMIN_KEY",
+    auto_error=False,
+)
+
+
 async def require_admin(
     gate: Annotated[AdminGate, Depends(provided(AdminGate))],
     request: Request,
-    x_admin_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_admin_key: Annotated[str | None, Depends(_admin_key_scheme)],
 ) -> None:
     """Admin endpoints need the configured admin key in `X-Admin-Key`; past `failures_per_ip`
     wrong ones from an address in a minute, the next wrong ones are refused 429 for the rest of
@@ -64,8 +75,13 @@ def client_ip(request: Request) -> str:
     return limit_key(request.client.host) if request.client else "unknown"
 
 
+_ID_SHOWN = 40
+
+
 def parse_id(raw: str, not_found: type[DomainError], what: str) -> int:
     """Path ids are opaque to clients: one that names nothing is a 404, whatever its shape."""
     if raw.isascii() and raw.isdigit() and len(raw) <= 18:
         return int(raw)
-    raise not_found(f"There is no {what} {raw!r}.")
+    # Named as sent, cut short: the path may be as long as the server takes a request line.
+    shown = raw if len(raw) <= _ID_SHOWN else f"{raw[:_ID_SHOWN]}..."
+    raise not_found(f"There is no {what} {shown!r}.")

@@ -249,7 +249,7 @@ async def get_concert_line(concert_id: str, deps: Queue) -> RoomOut:
 @admin_router.put(
     "/admin/concerts/{concert_id}/queue",
     response_model=RoomOut,
-    responses=problem_responses(*ADMIN_ERRORS, ConcertNotFound, *READS_BODY),
+    responses=problem_responses(*ADMIN_ERRORS, ConcertNotFound, *READS_BODY, Busy),
 )
 async def put_concert_line(concert_id: str, body: PolicyUpdate, deps: Queue) -> RoomOut:
     """Give a concert a line of its own, or change its line's policy. The first PUT starts
@@ -263,7 +263,7 @@ async def put_concert_line(concert_id: str, body: PolicyUpdate, deps: Queue) -> 
 @admin_router.delete(
     "/admin/concerts/{concert_id}/queue",
     status_code=204,
-    responses=problem_responses(*ADMIN_ERRORS, ConcertNotFound, VALIDATION_ERROR),
+    responses=problem_responses(*ADMIN_ERRORS, ConcertNotFound, VALIDATION_ERROR, Busy),
 )
 async def delete_concert_line(concert_id: str, deps: Queue) -> Response:
     """Give a concert's own line up: no one joins it from now on, and the concert goes back
