@@ -82,7 +82,9 @@ async def test_a_sold_seat_is_unavailable(shop) -> None:
     assert assert_problem(response, 409, "SEAT_UNAVAILABLE")["seats"] == [5]
 
 
-@pytest.mark.parametrize("seats", [[11], [10, 11], [1, 99]])
+@pytest.mark.parametrize(
+    "seats", [[11], [10, 11], [1, 99], [0], [-1, 1], [100_001], [2**31], [2**53 - 1]]
+)
 async def test_a_seat_number_the_date_does_not_have_is_422(client, shop, seats) -> None:
     date = await shop.date_on_sale(seat_count=10)
     fan = await shop.admitted_fan()

@@ -7,7 +7,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, StrictInt, field_validator, model_validator
 
-from boxoffice.platform.limits import MAX_SAFE_INTEGER, MAX_SEAT_NUMBER
+from boxoffice.platform.limits import MAX_SAFE_INTEGER
 from boxoffice.reservations.domain import Reservation, ReservationStatus
 
 
@@ -16,9 +16,12 @@ class HoldRequest(BaseModel):
     `section` if named: exactly one of `seat_numbers` and `quantity`."""
 
     schedule_id: StrictInt = Field(ge=1, le=MAX_SAFE_INTEGER)
-    seat_numbers: list[Annotated[StrictInt, Field(ge=1, le=MAX_SEAT_NUMBER)]] | None = Field(
-        None, min_length=1, max_length=100
-    )
+    # Any whole number a JSON client can hold: one that no date has (0, or past
+    # MAX_SEAT_NUMBER) answers 422 SEAT_NOT_FOUND as any seat the date does not have (the
+    # contract's code for it).
+    seat_numbers: (
+        list[Annotated[StrictInt, Field(ge=-MAX_SAFE_INTEGER, le=MAX_SAFE_INTEGER)]] | None
+    ) = Field(None, min_length=1, max_length=100)
     quantity: StrictInt | None = Field(
         None, ge=1, le=100, description="How many of the best free seats to hold."
     )

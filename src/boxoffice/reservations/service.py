@@ -12,6 +12,7 @@ from boxoffice.catalog.domain import is_on_sale
 from boxoffice.catalog.exceptions import ScheduleNotFound
 from boxoffice.catalog.seat_map import SeatLayouts
 from boxoffice.platform.errors import Busy
+from boxoffice.platform.limits import MAX_SEAT_NUMBER
 from boxoffice.reservations import domain
 from boxoffice.reservations.exceptions import (
     HoldLimitExceeded,
@@ -62,6 +63,9 @@ async def hold_seats(
     numbers = sorted(set(seat_numbers))
     _within_reservation_limit(rules, len(numbers))
     held_until = await _on_sale_until(uow, rules, schedule_id, now)
+    impossible = [n for n in numbers if not 1 <= n <= MAX_SEAT_NUMBER]
+    if impossible:  # no date has such a seat
+        raise _no_such_seats(impossible)
     attempt = await _hold(uow, rules, user_id, schedule_id, numbers, now, held_until)
     if attempt.outcome is domain.HoldOutcome.SHORT:
         await _explain_shortfall(uow, schedule_id, numbers, {s.number for s in attempt.seats})
@@ -102,6 +106,12 @@ async def hold_best_seats(
         # SeatHolder port): undo them, then pick again from what is free now.
         await uow.start_over()
     raise Busy("Seats are being taken too fast to pick the best; nothing was held. Try again.")
+
+
+def _no_such_seats(numbers: list[int]) -> SeatNotFound:
+    return SeatNotFound(
+        f"This date has no seat {', '.join(map(str, numbers))}.", seat_numbers=numbers
+    )
 
 
 def _within_reservation_limit(rules: HoldRules, seats: int) -> None:
@@ -180,9 +190,7 @@ async def _explain_shortfall(
     existing = await uow.catalog.existing_seat_numbers(schedule_id, numbers)
     missing = sorted(set(numbers) - existing)
     if missing:
-        raise SeatNotFound(
-            f"This date has no seat {', '.join(map(str, missing))}.", seat_numbers=missing
-        )
+        raise _no_such_seats(missing)
     unavailable = sorted(set(numbers) - taken)
     raise SeatUnavailable(
         f"Seat {', '.join(map(str, unavailable))} is no longer available. Pick other seats.",
