@@ -17,7 +17,7 @@ import pytest
 from boxoffice.platform.errors import DomainError, NotFound
 from boxoffice.platform.openapi import PROBLEM_DETAILS_SCHEMA
 from boxoffice.platform.problems import PROBLEM_MEDIA_TYPE
-from tests.conftest import API
+from tests.conftest import API, Shop
 
 # From ../shared/api-contract.md: the codes the contract names for each route.
 CONTRACT_CODES: dict[str, set[str]] = {
@@ -166,6 +166,54 @@ async def test_the_admin_routes_document_the_admin_key_they_need(
     for name, operation in _operations(document):
         if "admin" not in operation.get("tags", []):
             assert {"AdminKey": []} not in operation.get("security", []), name
+
+
+# Every problem document has these (PROBLEM_DETAILS_SCHEMA); `errors` with VALIDATION_ERROR.
+_STANDARD_MEMBERS = {"type", "title", "status", "detail", "code", "errors"}
+
+
+async def test_the_members_a_problem_adds_are_in_its_routes_document(
+    shop: Shop, document: dict[str, Any]
+) -> None:
+    """The contract names SEAT_UNAVAILABLE's `seats`; it and the other members some problems add
+    (limits, what a fan holds, what a payment costs) were in no schema of the document."""
+    date = await shop.date_on_sale(seat_count=10, price=1_000)
+    fan, rival = await shop.admitted_fan(), await shop.admitted_fan()
+    held = await shop.hold(fan, date["id"], [1, 2, 3])
+    hold = f"{API}/reservations"
+    answers = {
+        "SEAT_UNAVAILABLE": ("POST", hold, await shop.post_hold(rival, date["id"], [1])),
+        "SEAT_NOT_FOUND": ("POST", hold, await shop.post_hold(rival, date["id"], [11])),
+        "SECTION_NOT_FOUND": (
+            "POST",
+            hold,
+            await shop.client.post(
+                hold,
+                json={"schedule_id": date["id"], "quantity": 1, "section": "Nowhere"},
+                headers=rival.with_pass,
+            ),
+        ),
+        "HOLD_LIMIT_EXCEEDED": ("POST", hold, await shop.post_hold(fan, date["id"], [4, 5])),
+        "INSUFFICIENT_BALANCE": (
+            "POST",
+            f"{API}/payments",
+            await shop.post_payment(fan, held["id"]),
+        ),
+        "PAYLOAD_TOO_LARGE": (
+            "GET",
+            f"{API}/wallet",
+            await shop.client.request("GET", f"{API}/wallet", content=b"x" * (64 * 1024 + 1)),
+        ),
+    }
+
+    for code, (method, path, response) in answers.items():
+        body = response.json()
+        assert body["code"] == code, response.text
+        added = set(body) - _STANDARD_MEMBERS
+        assert added, (code, body)  # each of these adds some
+        declared = document["paths"][path][method.lower()]["responses"][str(response.status_code)]
+        schema = declared["content"][PROBLEM_MEDIA_TYPE]["schema"]["allOf"][1]["properties"]
+        assert added <= set(schema), (code, added - set(schema))
 
 
 def _domain_errors(kind: type[DomainError] = DomainError) -> Iterator[type[DomainError]]:

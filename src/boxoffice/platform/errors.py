@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
+
+INTEGER: dict[str, Any] = {"type": "integer"}
+INTEGERS: dict[str, Any] = {"type": "array", "items": INTEGER}
+Members = Mapping[str, Mapping[str, Any]]
+
+
+def problem_members(**schemas: Mapping[str, Any]) -> Members:
+    """The members a problem document adds, each by its JSON schema (read only)."""
+    return MappingProxyType(schemas)
 
 
 class DomainError(Exception):
@@ -11,6 +22,9 @@ class DomainError(Exception):
     code: ClassVar[str] = "ERROR"
     status: ClassVar[int] = 400
     title: ClassVar[str] = "Request failed"
+    # The members its problem document adds (the `extra` it is raised with), by their JSON
+    # schema: the OpenAPI document lists them with the code (platform/openapi.py).
+    members: ClassVar[Members] = problem_members()
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)

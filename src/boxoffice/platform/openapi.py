@@ -79,13 +79,16 @@ _EVERY_ROUTE = (PAYLOAD_TOO_LARGE, HEADERS_TOO_LARGE, SERVICE_UNAVAILABLE)
 def _problem(error: type[DomainError] | Problem) -> Problem:
     if isinstance(error, Problem):
         return error
-    return Problem(error.status, error.code, error.title)
+    return Problem(error.status, error.code, error.title, error.members)
 
 
 def _response(status: int, problems: Iterable[Problem]) -> dict[str, Any]:
     by_code = {p.code: p for p in problems}
     codes = sorted(by_code)
-    schema = {"allOf": [PROBLEM_DETAILS_SCHEMA, {"properties": {"code": {"enum": codes}}}]}
+    # The members each code adds (none of them required: which comes depends on the code).
+    members = {name: schema for p in by_code.values() for name, schema in p.members.items()}
+    properties = {"code": {"enum": codes}, **members}
+    schema = {"allOf": [PROBLEM_DETAILS_SCHEMA, {"properties": properties}]}
     response: dict[str, Any] = {
         "description": "; ".join(f"`{code}`: {by_code[code].title}" for code in codes),
         "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from boxoffice.platform.database import cannot_serve, sqlstate
-from boxoffice.platform.errors import DomainError
+from boxoffice.platform.errors import DomainError, Members, problem_members
 from boxoffice.platform.metrics import DEPENDENCY_FAULTS
 from boxoffice.platform.security_headers import SECURITY_HEADERS
 
@@ -28,11 +28,13 @@ _log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A problem answered outside the domain errors (which carry the same three on the class)."""
+    """A problem answered outside the domain errors (which carry the same on the class)."""
 
     status: int
     code: str
     title: str
+    # The members its document adds, by their JSON schema (DomainError.members).
+    members: Members = field(default_factory=problem_members)
 
     def answer(self, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
         """This problem as a problem+json response."""
@@ -43,13 +45,25 @@ VALIDATION_ERROR = Problem(422, "VALIDATION_ERROR", "Invalid request")
 # A body that cannot be read at all (not UTF-8; a form that does not parse), from FastAPI.
 BAD_REQUEST = Problem(400, "BAD_REQUEST", "The body could not be read")
 # Answered by the request-size limits (platform/request_size.py) before any route runs.
-PAYLOAD_TOO_LARGE = Problem(413, "PAYLOAD_TOO_LARGE", "Request body too large")
-HEADERS_TOO_LARGE = Problem(431, "HEADERS_TOO_LARGE", "Request headers too large")
+_LIMIT = problem_members(limit={"type": "integer", "description": "The limit, in bytes"})
+PAYLOAD_TOO_LARGE = Problem(413, "PAYLOAD_TOO_LARGE", "Request body too large", _LIMIT)
+HEADERS_TOO_LARGE = Problem(431, "HEADERS_TOO_LARGE", "Request headers too large", _LIMIT)
 # A body still coming when the request's deadline passed (platform/deadline.py).
 REQUEST_TIMEOUT = Problem(408, "REQUEST_TIMEOUT", "Request not received in time")
 # The database or Redis down, or the request's deadline passed (platform/deadline.py).
 SERVICE_UNAVAILABLE = Problem(503, "SERVICE_UNAVAILABLE", "Service unavailable")
-NOT_READY = Problem(503, "NOT_READY", "Not ready")
+NOT_READY = Problem(
+    503,
+    "NOT_READY",
+    "Not ready",
+    problem_members(
+        checks={
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Each dependency's state: ok, or what went wrong",
+        }
+    ),
+)
 
 # The framework's own errors, each one problem (one title a code: what varies is the detail).
 _HTTP_PROBLEMS = {
@@ -126,7 +140,7 @@ async def _http_error(_: Request, exc: Exception) -> Response:
         status, f"HTTP_{status}", HTTPStatus(status).phrase
     )
     # An error raised with a problem's extra members carries them (request_size._BodyTooLarge).
-    extra: dict[str, Any] = getattr(exc, "problem_members", {})
+    extra: dict[str, Any] = getattr(exc, "problem_extra", {})
     return problem.answer(
         str(exc.detail) if exc.detail else problem.title,
         headers=dict(exc.headers or {}),

@@ -32,7 +32,7 @@ class _BodyTooLarge(HTTPException):
             413, f"A request body may be at most {limit} bytes.", {"Connection": "close"}
         )
         # As the 413 answered from the declared length has them.
-        self.problem_members = {"limit": limit}
+        self.problem_extra = {"limit": limit}
 
 
 class RequestSizeMiddleware:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from boxoffice.platform.errors import DomainError
+from boxoffice.platform.errors import INTEGER, DomainError, problem_members
 
 
 class BalanceLimitExceeded(DomainError):
@@ -15,6 +15,10 @@ class InsufficientBalance(DomainError):
     code = "INSUFFICIENT_BALANCE"
     status = 402
     title = "Balance too low"
+    members = problem_members(
+        amount=INTEGER | {"description": "What the payment costs"},
+        balance=INTEGER | {"description": "The wallet's balance"},
+    )
 
 
 class ChargeTooLarge(DomainError):
