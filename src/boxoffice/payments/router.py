@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import structlog
+from starlette.requests import Request
 from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
@@ -16,7 +17,15 @@ from boxoffice.payments.settling import Sold
 from boxoffice.platform import metrics
 from boxoffice.platform.cancellation import finished_even_if_cut
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
-from boxoffice.platform.http import BeforeId, IdempotencyKey, PageSize, replay, stored_json
+from boxoffice.platform.http import (
+    NEXT_PAGE_HEADER,
+    BeforeId,
+    IdempotencyKey,
+    PageSize,
+    page,
+    replay,
+    stored_json,
+)
 from boxoffice.platform.idempotency import Idempotency, StoredResponse, request_fingerprint
 from boxoffice.platform.lean_route import api_router
 from boxoffice.platform.openapi import READS_BODY, problem_responses
@@ -131,15 +140,20 @@ async def _after_payment(
 @router.get(
     "/payments",
     response_model=list[PaymentOut],
-    responses=problem_responses(Unauthenticated, VALIDATION_ERROR, Busy),
+    responses={
+        200: {"headers": NEXT_PAGE_HEADER},
+        **problem_responses(Unauthenticated, VALIDATION_ERROR, Busy),
+    },
 )
 async def list_payments(
     user_id: CurrentUserId,
     deps: Payments,
+    request: Request,
     limit: PageSize = 100,
     before_id: BeforeId = None,
-) -> list[PaymentOut]:
-    """The caller's payments, newest first; page with `before_id`."""
+) -> Response:
+    """The caller's payments, newest first; page with `before_id` (a full page links to the
+    next in `Link`)."""
     async with deps.uow(readonly=True) as uow:
         payments = await service.list_payments(uow, user_id, limit, before_id)
-    return [PaymentOut.of(p) for p in payments]
+    return page(request, [PaymentOut.of(p) for p in payments], [p.id for p in payments], limit)

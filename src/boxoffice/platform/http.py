@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
-from fastapi import Header, Query
+from fastapi import Header, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
@@ -37,6 +37,25 @@ PageSize = Annotated[int, Query(ge=1, le=200, description="Rows on the page")]
 BeforeId = Annotated[
     int | None, Query(ge=1, le=MAX_SAFE_INTEGER, description="Page on: the last id seen")
 ]
+# A full page says where the next one is (a v1 client, which knows no pages, learns of more).
+NEXT_PAGE_HEADER = {
+    "Link": {
+        "description": 'With a full page: `<path?before_id=...&limit=...>; rel="next"`, the '
+        "next page (RFC 8288), relative to this one",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def page(request: Request, rows: Sequence[BaseModel], ids: Sequence[int], limit: int) -> Response:
+    """A page of a fan's rows (newest first; `ids` theirs) as JSON. A full page links to the
+    page after it in `Link`: a relative reference, never built from the request's Host."""
+    headers = None
+    if ids and len(ids) >= limit:
+        after = request.url.include_query_params(before_id=ids[-1], limit=limit)
+        headers = {"Link": f'<{after.path}?{after.query}>; rel="next"'}
+    body = b"[" + b",".join(row.model_dump_json().encode() for row in rows) + b"]"
+    return Response(body, media_type=JSON, headers=headers)
 
 
 JSON = "application/json"

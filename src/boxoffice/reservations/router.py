@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
@@ -10,7 +11,15 @@ from boxoffice.catalog.exceptions import ScheduleNotFound
 from boxoffice.platform import metrics
 from boxoffice.platform.dependencies import parse_id
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
-from boxoffice.platform.http import BeforeId, IdempotencyKey, PageSize, replay, stored_json
+from boxoffice.platform.http import (
+    NEXT_PAGE_HEADER,
+    BeforeId,
+    IdempotencyKey,
+    PageSize,
+    page,
+    replay,
+    stored_json,
+)
 from boxoffice.platform.idempotency import (
     Idempotency,
     StoredResponse,
@@ -104,20 +113,26 @@ async def hold_seats(
 @router.get(
     "/reservations",
     response_model=list[ReservationOut],
-    responses=problem_responses(Unauthenticated, VALIDATION_ERROR, Busy),
+    responses={
+        200: {"headers": NEXT_PAGE_HEADER},
+        **problem_responses(Unauthenticated, VALIDATION_ERROR, Busy),
+    },
 )
 async def list_reservations(
     user_id: CurrentUserId,
     deps: Reservations,
+    request: Request,
     limit: PageSize = 100,
     before_id: BeforeId = None,
-) -> list[ReservationOut]:
-    """The caller's reservations, newest first; page with `before_id`."""
+) -> Response:
+    """The caller's reservations, newest first; page with `before_id` (a full page links to
+    the next in `Link`)."""
     async with deps.uow(readonly=True) as uow:
         reservations = await service.list_reservations(
             uow, user_id, deps.clock.now(), limit, before_id
         )
-    return [ReservationOut.of(r) for r in reservations]
+    rows = [ReservationOut.of(r) for r in reservations]
+    return page(request, rows, [r.id for r in reservations], limit)
 
 
 @router.get(

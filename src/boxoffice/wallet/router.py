@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from boxoffice.accounts.dependencies import CurrentUserId
 from boxoffice.platform import metrics
 from boxoffice.platform.errors import Busy, IdempotencyKeyReused, Unauthenticated
-from boxoffice.platform.http import BeforeId, IdempotencyKey, PageSize, replay, stored_json
+from boxoffice.platform.http import (
+    NEXT_PAGE_HEADER,
+    BeforeId,
+    IdempotencyKey,
+    PageSize,
+    page,
+    replay,
+    stored_json,
+)
 from boxoffice.platform.idempotency import (
     Idempotency,
     StoredResponse,
@@ -77,18 +86,23 @@ async def charge_wallet(
 @router.get(
     "/wallet/transactions",
     response_model=list[TransactionOut],
-    responses=problem_responses(Unauthenticated, VALIDATION_ERROR, Busy),
+    responses={
+        200: {"headers": NEXT_PAGE_HEADER},
+        **problem_responses(Unauthenticated, VALIDATION_ERROR, Busy),
+    },
 )
 async def list_transactions(
     user_id: CurrentUserId,
     deps: Wallet,
+    request: Request,
     limit: PageSize = 50,
     before_id: BeforeId = None,
-) -> list[TransactionOut]:
-    """The caller's ledger, newest first; page with `before_id`."""
+) -> Response:
+    """The caller's ledger, newest first; page with `before_id` (a full page links to the next
+    in `Link`)."""
     async with deps.uow(readonly=True) as uow:
         entries = await service.list_entries(uow, user_id, limit, before_id)
-    return [
+    rows = [
         TransactionOut(
             id=e.id,
             kind=e.kind,
@@ -99,3 +113,4 @@ async def list_transactions(
         )
         for e in entries
     ]
+    return page(request, rows, [e.id for e in entries], limit)
