@@ -86,6 +86,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await operations.read_schema_at_start(container)
         tasks = []
         if background:
             tasks = [

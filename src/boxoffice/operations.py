@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import os
 import weakref
@@ -72,8 +73,18 @@ ContainerDep = Annotated[Container, Depends(_container)]
 
 # The engines whose schema a probe found migrated to this version: until one has, a database
 # that answers requests is probed all the same (a database never migrated, or restored from
-# before the newest migration, answers every request with an error).
+# before the newest migration, answers every request with an error). The app reads it as it
+# starts (`read_schema_at_start`), before a rush takes every pooled connection a probe needs.
 _MIGRATED: weakref.WeakSet[object] = weakref.WeakSet()
+
+
+async def read_schema_at_start(container: Container) -> None:
+    """Probe the database's schema once, as the app starts; a database that does not answer
+    yet is probed by /readyz later."""
+    seconds = container.settings.request_deadline_seconds / 2
+    with contextlib.suppress(Exception):  # any failure: /readyz probes and names it
+        async with asyncio.timeout(seconds):
+            await _database_answers(container)
 
 
 async def _database_answers(container: Container) -> str:
