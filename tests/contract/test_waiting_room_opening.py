@@ -57,6 +57,25 @@ async def test_at_the_opening_the_prequeue_is_put_in_line_once(open_store: OpenS
     assert await store.admit(OPENS_AT + 3) == head
 
 
+async def test_a_fan_who_joins_just_after_the_opening_goes_after_the_prequeue(
+    open_store: OpenStore,
+) -> None:
+    """The pre-queue was put in line by the next admission step only (every half second): a
+    fan (a bot) joining between the opening and that step went ahead of everyone who waited."""
+    store = await open_store(policy(max_active=1, opens_at=OPENS_AT))
+    waited = await join_fans(store, 10)
+
+    late, _ = await store.join(50, "late", OPENS_AT + 0.007)
+    later, _ = await store.join(51, "later", OPENS_AT + 0.008)
+
+    assert (late.position, later.position) == (11, 12)
+    assert sorted(await places(store, waited, OPENS_AT + 0.01)) == list(range(1, 11))
+    assert (await store.stats(OPENS_AT + 0.01)).prequeue == 0
+    first = await store.admit(OPENS_AT + 0.5)
+    assert len(first) == 1
+    assert first[0] in waited
+
+
 async def test_concurrent_admissions_at_the_opening_shuffle_once_and_lose_no_one(
     open_store: OpenStore,
 ) -> None:

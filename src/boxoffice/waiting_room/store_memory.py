@@ -96,6 +96,7 @@ class MemoryWaitingRoomStore:
         if self._policy.opens_at is not None and now < self._policy.opens_at:
             self._prequeue.append(pass_id)
         else:
+            self._open_prequeue(now)  # those who waited for the opening go first
             self._enqueue(entry, now)
         entry.place = place_of(entry.seq, now, self._policy.opens_at)
         return self._advised(entry, now)[0], True
@@ -275,7 +276,8 @@ class MemoryWaitingRoomStore:
         self._line.add((entry.seq, entry.pass_id))
 
     def _open_prequeue(self, now: float) -> None:
-        # The pre-queue is shuffled exactly once, with a CSPRNG, when the sale opens.
+        # The pre-queue is shuffled exactly once, with a CSPRNG, by the first admit or join after
+        # the opening (lua/common.lua's open_prequeue).
         if not self._prequeue:
             return
         order = list(self._prequeue)

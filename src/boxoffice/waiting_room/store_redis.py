@@ -218,7 +218,8 @@ class RedisWaitingRoomStore:
     ) -> tuple[PassView, bool]:
         # One round trip: the limits, then the join, in one script (lua/join.lua).
         keys = self._limit_keys(NO_PACE, limits)
-        args = [*self._head, user_id, pass_id, now, *redis_counter_args(limits)]
+        seed = secrets.randbits(31)  # the pre-queue's shuffle, if this join opens it
+        args = [*self._head, user_id, pass_id, now, seed, *redis_counter_args(limits)]
         reply = await self._call("join", keys, args)
         if isinstance(reply, int):
             raise Refused(reply / 1000)

@@ -10,18 +10,7 @@ if policy.opens_at ~= nil and now < policy.opens_at then return {} end
 local recovering_until = tonumber(redis.call('HGET', K_POLICY, 'recovering_until'))
 if recovering_until ~= nil and now < recovering_until then return {} end
 
--- The pre-queue is emptied by the first admit after the opening, so it is shuffled exactly once.
--- Fisher-Yates over a PRNG seeded per call (Redis 7 replicates effects, so randomness is allowed).
-local prequeue = redis.call('SMEMBERS', K_PREQUEUE)
-if #prequeue > 0 then
-  math.randomseed(seed)
-  for i = #prequeue, 2, -1 do
-    local j = math.random(i)
-    prequeue[i], prequeue[j] = prequeue[j], prequeue[i]
-  end
-  enqueue(prequeue, now)
-  redis.call('DEL', K_PREQUEUE)
-end
+open_prequeue(seed, now)
 
 -- Token bucket, as refill_tokens and admissible in domain.py.
 local bucket = redis.call('HMGET', K_BUCKET, 'tokens', 'last_refill')

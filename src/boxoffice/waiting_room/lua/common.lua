@@ -184,3 +184,18 @@ local function enqueue(ids, now)
   end
   return first
 end
+
+-- The pre-queue put in line, shuffled, exactly once: by the first admit or join after the opening,
+-- so that no one who joins after it goes ahead of those who waited for it. Fisher-Yates over a
+-- PRNG seeded by the caller's CSPRNG draw (Redis 7 replicates effects, so randomness is allowed).
+local function open_prequeue(seed, now)
+  local prequeue = redis.call('SMEMBERS', K_PREQUEUE)
+  if #prequeue == 0 then return end
+  math.randomseed(seed)
+  for i = #prequeue, 2, -1 do
+    local j = math.random(i)
+    prequeue[i], prequeue[j] = prequeue[j], prequeue[i]
+  end
+  enqueue(prequeue, now)
+  redis.call('DEL', K_PREQUEUE)
+end
