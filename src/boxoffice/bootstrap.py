@@ -156,10 +156,18 @@ def build_line_stores(settings: Settings, house: WaitingRoomStore) -> LineStores
     memory with limits of its own, as a Redis room has its own rate limiter keys)."""
     from boxoffice.waiting_room.store_redis import RedisWaitingRoomStore
 
+    # In memory a room is its store: a line given again gets the room it had, as a Redis
+    # room's keys outlive its line (a pass of the line's earlier sale is then known there, not
+    # taken for one of a lost room and put back in line).
+    rooms: dict[int, MemoryWaitingRoomStore] = {}
+
     def make(concert_id: int) -> WaitingRoomStore:
         if isinstance(house, RedisWaitingRoomStore):
             return house.for_room(f"{settings.queue_room}:c{concert_id}")
-        return MemoryWaitingRoomStore(default_policy(settings))
+        room = rooms.get(concert_id)
+        if room is None:
+            room = rooms[concert_id] = MemoryWaitingRoomStore(default_policy(settings))
+        return room
 
     return LineStores(house, make)
 

@@ -20,6 +20,7 @@ from boxoffice.background import STATS_EVERY_SECONDS, admission_loop
 from boxoffice.bootstrap import Container
 from tests.conftest import ADMIN, API, Fan, Shop
 
+from .support import assert_problem
 from .test_queue_stream import PATIENCE, until
 
 
@@ -349,6 +350,36 @@ async def test_a_line_given_up_takes_no_one_and_ends_once_empty(
         f"{API}/schedules/{stadium_date}/seats", headers=_with(late, late_pass)
     )
     assert opened.status_code == 200
+
+
+async def test_a_pass_of_a_line_that_ended_is_not_restored_when_the_line_is_given_again(
+    shop: Shop, container: Container, two_sales: tuple[int, int, int, int]
+) -> None:
+    """On the embedded default a line given again was a new room, to which a pass of its
+    first sale that had expired unused looked like one of a lost room: polled, it came back
+    at the head of the line and held admission for QUEUE_RECOVERY_SECONDS (on Redis the room's
+    keys outlive the line, and it was refused)."""
+    stadium = two_sales[0]
+    early = await shop.sign_up()
+    early_pass = await _join(shop, early, stadium)
+    await shop.admit(stadium)
+    shop.clock.advance(container.settings.queue_active_ttl_seconds + 60)  # expired unused
+    expired = await shop.client.get(f"{API}/queue/status", headers=_with(early, early_pass))
+    assert_problem(expired, 401, "QUEUE_TOKEN_EXPIRED")
+    assert (
+        await shop.client.delete(f"{API}/admin/concerts/{stadium}/queue", headers=ADMIN)
+    ).is_success
+    shop.clock.advance(container.waiting_room.lines.end_grace_seconds + 1)
+    assert await container.waiting_room.end_if_empty(stadium, shop.clock.now().timestamp())
+    container.waiting_room.stores.forget(stadium)  # as the admission loop does, once ended
+    await shop.own_line(stadium, max_active=5)
+    newcomer = await shop.sign_up()
+    await _join(shop, newcomer, stadium)
+
+    replayed = await shop.client.get(f"{API}/queue/status", headers=_with(early, early_pass))
+
+    assert_problem(replayed, 401, "QUEUE_TOKEN_EXPIRED")
+    assert await shop.admit(stadium)  # admission goes on: no recovery was started
 
 
 async def test_a_line_given_up_and_asked_for_again_takes_fans_again(

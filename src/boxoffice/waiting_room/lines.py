@@ -175,7 +175,8 @@ class LineStores:
         yield from list(self._lines.items())
 
     def forget(self, line: int) -> None:
-        """A line that ended: its store is made anew should the concert get a line again."""
+        """A line that ended: its store is made again, over the same room (bootstrap), should
+        the concert get a line again."""
         self._lines.pop(line, None)
 
     async def close(self) -> None:
