@@ -180,6 +180,44 @@ async def test_the_command_passes_the_clean_sale(sale: Sale, settings: Settings)
         )
 
 
+async def test_the_command_passes_seats_taken_again_after_a_lapsed_hold_and_free_sales(
+    sale: Sale, shop: Shop, settings: Settings
+) -> None:
+    """Legal states the audit could misread, on top of the clean sale. A hold lapses unswept
+    and another fan takes each of its seats: one holds seat 1, one buys seat 2, one holds seat
+    3 and cancels (seat 3 is free again, the lapsed hold still HELD). A free seat is sold and
+    another free one sold and cancelled (no money moves). The command's clock is behind the
+    shop's, so to it the lapsed hold is still live: only the rows' own times tell it lapsed
+    before the others took its seats (the audit judged by its clock once, and failed here)."""
+    date = await shop.date_on_sale(seat_count=3, price=PRICE)
+    free = await shop.date_on_sale(seat_count=2, price=0)
+    lapser = await shop.admitted_fan()
+    lapsed = await shop.hold(lapser, date["id"], [1, 2, 3])
+    shop.clock.advance(settings.hold_seconds)  # held_until is now: the seats are free
+
+    reholder, buyer, canceller = [await shop.admitted_fan() for _ in range(3)]
+    await shop.hold(reholder, date["id"], [1])
+    await shop.charge(buyer, PRICE)
+    await shop.pay(buyer, (await shop.hold(buyer, date["id"], [2]))["id"])
+    taken_back = await shop.cancel(canceller, (await shop.hold(canceller, date["id"], [3]))["id"])
+    assert taken_back.status_code == 200, taken_back.text
+    free_buyer, free_canceller = await shop.admitted_fan(), await shop.admitted_fan()
+    await shop.pay(free_buyer, (await shop.hold(free_buyer, free["id"], [1]))["id"])
+    free_sale = await shop.hold(free_canceller, free["id"], [2])
+    await shop.pay(free_canceller, free_sale["id"])
+    free_cancel = await shop.cancel(free_canceller, free_sale["id"])
+    assert free_cancel.status_code == 200, free_cancel.text
+    assert (await shop.reservation(lapser, lapsed["id"]))["status"] == "EXPIRED"
+
+    run = await _run_audit_command(settings)
+
+    assert run.returncode == 0, run.lines
+    assert run.ok() == _all_checks(settings), run.lines
+    async with shop.container.engine.connect() as db:
+        unswept = "SELECT status FROM reservation WHERE id = :id"
+        assert await db.scalar(text(unswept), {"id": lapsed["id"]}) == "HELD"
+
+
 # --- The plants: one violation each, as plain SQL on the clean sale (parameters: Sale.ids). ---
 
 # A second live reservation names seat 1, which fan `buyer` bought.
