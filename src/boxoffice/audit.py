@@ -50,6 +50,18 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        # A ticket says what it is for by its own copy of the seat's number, date (the
+        # reservation's) and price, and a seat's are fixed when its date is made: a copy that
+        # differs shows one seat to its fan while another is sold to them, or charged for.
+        "1. a reservation names each seat by the seat's own date, number and price",
+        """
+        SELECT rs.reservation_id, rs.seat_id FROM reservation_seat rs
+        JOIN reservation r ON r.id = rs.reservation_id
+        JOIN seat s ON s.id = rs.seat_id
+        WHERE s.schedule_id <> r.schedule_id OR s.number <> rs.number OR s.price <> rs.price
+        """,
+    ),
+    (
         "2. every confirmed reservation owns all its seats, SOLD",
         """
         SELECT r.id FROM reservation r JOIN reservation_seat rs ON rs.reservation_id = r.id

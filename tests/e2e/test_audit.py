@@ -36,6 +36,7 @@ SEAT_OWNER = (
     "1. a held seat points at a HELD reservation naming it, held as long; a sold seat at a"
     " CONFIRMED one"
 )
+SEAT_NAMED = "1. a reservation names each seat by the seat's own date, number and price"
 SEATS_SOLD = "2. every confirmed reservation owns all its seats, SOLD"
 PAID_ONCE = "2. every confirmed reservation has exactly one PAID payment of the seats' total"
 PAID_CONFIRMED = "2. a PAID payment belongs to a confirmed reservation"
@@ -245,10 +246,24 @@ SALE_WITHOUT_PAYMENT = (
     "UPDATE reservation SET status = 'CONFIRMED' WHERE id = :held",
     "UPDATE seat SET status = 'SOLD', held_until = NULL WHERE id = :seat4",
 )
-# Seat 1 of the paid reservation costs one more than was paid for it.
+# Seat 1 of the paid reservation costs one more than was paid for it (its ticket says so too).
 PAID_LESS_THAN_THE_SEATS = (
+    "UPDATE seat SET price = price + 1 WHERE id = :seat1",
     "UPDATE reservation_seat SET price = price + 1 WHERE reservation_id = :paid AND number = 1",
 )
+# The paid reservation's ticket for seat 2 says seat 6, which is still on sale.
+TICKET_NAMES_ANOTHER_SEAT = (
+    "UPDATE reservation_seat SET number = 6 WHERE reservation_id = :paid AND seat_id = :seat2",
+)
+# The hold of seat 4 moved to another date of the concert, whose seat 4 it does not hold.
+HOLD_ON_ANOTHER_DATE = (
+    "INSERT INTO schedule (concert_id, starts_at, total_seats, created_at)"
+    " SELECT concert_id, starts_at, 0, created_at FROM schedule"
+    " WHERE id = (SELECT schedule_id FROM reservation WHERE id = :held)",
+    "UPDATE reservation SET schedule_id = (SELECT MAX(id) FROM schedule) WHERE id = :held",
+)
+# Seat 1, sold, now costs more than the ticket that was paid for it.
+SOLD_SEAT_REPRICED = ("UPDATE seat SET price = price + 1 WHERE id = :seat1",)
 # A cancel that freed the seats and kept the money: the payment still PAID, nothing refunded.
 PAID_BOOKING_CANCELLED = (
     "UPDATE reservation SET status = 'CANCELLED' WHERE id = :paid",
@@ -353,6 +368,9 @@ PLANTS = [
     _plant("held seat of an expired hold", SEAT_OWNER, *HELD_SEAT_OF_AN_EXPIRED_HOLD),
     _plant("held seat of a cancelled hold", SEAT_OWNER, *HELD_SEAT_OF_A_CANCELLED_HOLD),
     _plant("held seat lapsing before its hold", SEAT_OWNER, *HELD_SEAT_LAPSING_EARLY),
+    _plant("ticket naming another seat", SEAT_NAMED, *TICKET_NAMES_ANOTHER_SEAT),
+    _plant("hold on another date", SEAT_NAMED, *HOLD_ON_ANOTHER_DATE),
+    _plant("sold seat repriced", SEAT_NAMED, *SOLD_SEAT_REPRICED),
     _plant("confirmed seat back on sale", SEATS_SOLD, *CONFIRMED_SEAT_FREED),
     _plant("sale without payment", PAID_ONCE, *SALE_WITHOUT_PAYMENT),
     _plant("paid less than the seats", PAID_ONCE, *PAID_LESS_THAN_THE_SEATS),
