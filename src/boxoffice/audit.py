@@ -50,6 +50,21 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        # The other way round, for a hold (a sale's seats are checked below): its seats point
+        # back at it until it ends, or until it lapsed and a hold made since took the seat (and
+        # maybe let it go again). The rows' own times decide, as in the first check.
+        "1. a HELD reservation's seats are its own until it lapses and another hold takes them",
+        """
+        SELECT r.id, rs.seat_id FROM reservation r
+        JOIN reservation_seat rs ON rs.reservation_id = r.id
+        JOIN seat s ON s.id = rs.seat_id
+        WHERE r.status = 'HELD' AND (s.reservation_id IS NULL OR s.reservation_id <> r.id)
+          AND NOT EXISTS (SELECT 1 FROM reservation_seat later
+                          JOIN reservation lr ON lr.id = later.reservation_id
+                          WHERE later.seat_id = rs.seat_id AND lr.created_at >= r.held_until)
+        """,
+    ),
+    (
         # A ticket says what it is for by its own copy of the seat's number, date (the
         # reservation's) and price, and a seat's are fixed when its date is made: a copy that
         # differs shows one seat to its fan while another is sold to them, or charged for.

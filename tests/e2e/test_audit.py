@@ -36,6 +36,7 @@ SEAT_OWNER = (
     "1. a held seat points at a HELD reservation naming it, held as long; a sold seat at a"
     " CONFIRMED one"
 )
+HOLD_KEPT = "1. a HELD reservation's seats are its own until it lapses and another hold takes them"
 SEAT_NAMED = "1. a reservation names each seat by the seat's own date, number and price"
 SEATS_SOLD = "2. every confirmed reservation owns all its seats, SOLD"
 PAID_ONCE = "2. every confirmed reservation has exactly one PAID payment of the seats' total"
@@ -236,6 +237,11 @@ HELD_SEAT_LAPSING_EARLY = (
     "UPDATE seat SET held_until = (SELECT created_at FROM reservation WHERE id = :held)"
     " WHERE id = :seat4",
 )
+# Seat 4 back on sale while the hold that took it still runs.
+HELD_SEAT_FREED = (
+    "UPDATE seat SET status = 'AVAILABLE', reservation_id = NULL, held_until = NULL"
+    " WHERE id = :seat4",
+)
 # A confirmed reservation whose seat 2 went back on sale.
 CONFIRMED_SEAT_FREED = (
     "UPDATE seat SET status = 'AVAILABLE', reservation_id = NULL, held_until = NULL"
@@ -363,11 +369,13 @@ def _plant(violation: str, caught_by: str, *statements: str, also: str | None = 
 
 
 PLANTS = [
-    _plant("seat in two live reservations", SEAT_TWICE, *SEAT_IN_TWO_RESERVATIONS),
+    # The hold names a seat it does not own, and so the seat is in two live reservations.
+    _plant("seat in two live reservations", SEAT_TWICE, *SEAT_IN_TWO_RESERVATIONS, also=HOLD_KEPT),
     _plant("seat sold under a hold", SEAT_OWNER, *SOLD_SEAT_OF_A_HOLD),
     _plant("held seat of an expired hold", SEAT_OWNER, *HELD_SEAT_OF_AN_EXPIRED_HOLD),
     _plant("held seat of a cancelled hold", SEAT_OWNER, *HELD_SEAT_OF_A_CANCELLED_HOLD),
     _plant("held seat lapsing before its hold", SEAT_OWNER, *HELD_SEAT_LAPSING_EARLY),
+    _plant("held seat back on sale", HOLD_KEPT, *HELD_SEAT_FREED),
     _plant("ticket naming another seat", SEAT_NAMED, *TICKET_NAMES_ANOTHER_SEAT),
     _plant("hold on another date", SEAT_NAMED, *HOLD_ON_ANOTHER_DATE),
     _plant("sold seat repriced", SEAT_NAMED, *SOLD_SEAT_REPRICED),
