@@ -103,6 +103,15 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        # The ledger's debit is checked against the payment's fan below; this ties both to
+        # the fan who holds the tickets (a free sale has no ledger entry at all).
+        "2. a payment is made by the fan whose reservation it pays",
+        """
+        SELECT p.id FROM payment p JOIN reservation r ON r.id = p.reservation_id
+        WHERE p.user_id <> r.user_id
+        """,
+    ),
+    (
         "3. a balance equals the sum of its ledger, within 0 and the cap",
         """
         SELECT w.user_id FROM wallet w
