@@ -103,6 +103,14 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        # A refund is what a cancel of a confirmed booking does, and only that.
+        "2. a REFUNDED payment belongs to a cancelled reservation",
+        """
+        SELECT p.id FROM payment p JOIN reservation r ON r.id = p.reservation_id
+        WHERE p.status = 'REFUNDED' AND r.status <> 'CANCELLED'
+        """,
+    ),
+    (
         # The ledger's debit is checked against the payment's fan below; this ties both to
         # the fan who holds the tickets (a free sale has no ledger entry at all).
         "2. a payment is made by the fan whose reservation it pays",

@@ -41,6 +41,7 @@ SEAT_NAMED = "1. a reservation names each seat by the seat's own date, number an
 SEATS_SOLD = "2. every confirmed reservation owns all its seats, SOLD"
 PAID_ONCE = "2. every confirmed reservation has exactly one PAID payment of the seats' total"
 PAID_CONFIRMED = "2. a PAID payment belongs to a confirmed reservation"
+REFUNDED_CANCELLED = "2. a REFUNDED payment belongs to a cancelled reservation"
 PAYER = "2. a payment is made by the fan whose reservation it pays"
 BALANCE = "3. a balance equals the sum of its ledger, within 0 and the cap"
 MOVES_ONCE = "4. money moves at most once per reservation (one payment debit, one refund)"
@@ -277,6 +278,8 @@ PAID_BOOKING_CANCELLED = (
     "UPDATE seat SET status = 'AVAILABLE', reservation_id = NULL, held_until = NULL"
     " WHERE reservation_id = :paid",
 )
+# The cancelled booking, refunded, marked EXPIRED as if its hold had lapsed unpaid.
+REFUNDED_BOOKING_EXPIRED = ("UPDATE reservation SET status = 'EXPIRED' WHERE id = :refunded",)
 # The paid tickets moved to a fan who paid nothing for them.
 TICKETS_OF_ANOTHER_FAN = ("UPDATE reservation SET user_id = :idler WHERE id = :paid",)
 BALANCE_OFF_ITS_LEDGER = ("UPDATE wallet SET balance = balance + 1 WHERE user_id = :buyer",)
@@ -386,6 +389,7 @@ PLANTS = [
     _plant("sale without payment", PAID_ONCE, *SALE_WITHOUT_PAYMENT),
     _plant("paid less than the seats", PAID_ONCE, *PAID_LESS_THAN_THE_SEATS),
     _plant("paid, cancelled, not refunded", PAID_CONFIRMED, *PAID_BOOKING_CANCELLED),
+    _plant("refunded booking expired", REFUNDED_CANCELLED, *REFUNDED_BOOKING_EXPIRED),
     _plant("tickets of another fan", PAYER, *TICKETS_OF_ANOTHER_FAN),
     _plant("balance off its ledger", BALANCE, *BALANCE_OFF_ITS_LEDGER),
     _plant("balance above the cap", BALANCE, *BALANCE_ABOVE_THE_CAP),
