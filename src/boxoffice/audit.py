@@ -128,6 +128,20 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        # The balance as each entry left it: the fan's statement shows it, and the cap and the
+        # floor hold at every step, not just now. A wallet's moves take its row lock before
+        # their entry is written, so a fan's entries are numbered in the order they happened.
+        "3. each ledger entry's balance_after is its fan's ledger summed up to it, within 0 and"
+        " the cap",
+        """
+        SELECT id, user_id FROM (
+          SELECT id, user_id, balance_after, SUM(amount) OVER (PARTITION BY user_id ORDER BY id
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS summed
+          FROM wallet_transaction) t
+        WHERE balance_after <> summed OR balance_after < 0 OR balance_after > :max_balance
+        """,
+    ),
+    (
         "4. money moves at most once per reservation (one payment debit, one refund)",
         """
         SELECT reservation_id, kind FROM wallet_transaction

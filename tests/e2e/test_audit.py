@@ -44,6 +44,9 @@ PAID_CONFIRMED = "2. a PAID payment belongs to a confirmed reservation"
 REFUNDED_CANCELLED = "2. a REFUNDED payment belongs to a cancelled reservation"
 PAYER = "2. a payment is made by the fan whose reservation it pays"
 BALANCE = "3. a balance equals the sum of its ledger, within 0 and the cap"
+LEDGER_STEPS = (
+    "3. each ledger entry's balance_after is its fan's ledger summed up to it, within 0 and the cap"
+)
 MOVES_ONCE = "4. money moves at most once per reservation (one payment debit, one refund)"
 ONE_DEBIT = "4. every payment has its one debit"
 ONE_REFUND = "4. every refunded payment has its one refund"
@@ -283,6 +286,11 @@ REFUNDED_BOOKING_EXPIRED = ("UPDATE reservation SET status = 'EXPIRED' WHERE id 
 # The paid tickets moved to a fan who paid nothing for them.
 TICKETS_OF_ANOTHER_FAN = ("UPDATE reservation SET user_id = :idler WHERE id = :paid",)
 BALANCE_OFF_ITS_LEDGER = ("UPDATE wallet SET balance = balance + 1 WHERE user_id = :buyer",)
+# The paid reservation's debit says it left one more than it did.
+LEDGER_STEP_OFF = (
+    "UPDATE wallet_transaction SET balance_after = balance_after + 1"
+    " WHERE reservation_id = :paid AND kind = 'PAYMENT'",
+)
 # Ledger and balance agree, on a balance past the cap.
 BALANCE_ABOVE_THE_CAP = (
     "INSERT INTO wallet_transaction (user_id, kind, amount, balance_after, created_at)"
@@ -392,8 +400,13 @@ PLANTS = [
     _plant("refunded booking expired", REFUNDED_CANCELLED, *REFUNDED_BOOKING_EXPIRED),
     _plant("tickets of another fan", PAYER, *TICKETS_OF_ANOTHER_FAN),
     _plant("balance off its ledger", BALANCE, *BALANCE_OFF_ITS_LEDGER),
-    _plant("balance above the cap", BALANCE, *BALANCE_ABOVE_THE_CAP),
-    replace(_plant("negative balance", BALANCE, *NEGATIVE_BALANCE), sqlite_only=True),
+    _plant("ledger entry off its ledger", LEDGER_STEPS, *LEDGER_STEP_OFF),
+    # The balance and the ledger entry that took it there.
+    _plant("balance above the cap", BALANCE, *BALANCE_ABOVE_THE_CAP, also=LEDGER_STEPS),
+    replace(
+        _plant("negative balance", BALANCE, *NEGATIVE_BALANCE, also=LEDGER_STEPS),
+        sqlite_only=True,
+    ),
     # Two refunds of one cancel: two for the reservation, and not the payment's one refund.
     _plant("refunded twice", MOVES_ONCE, *REFUNDED_TWICE, also=ONE_REFUND),
     # Two debits of one payment: two for the reservation, and not the payment's one debit.
