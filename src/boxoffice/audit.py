@@ -171,6 +171,16 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
+        # A record is claimed (status 0) in the transaction of its effect and given its answer
+        # in the same one: a committed claim with no answer left a key whose effect is unknown
+        # and whose every retry is refused.
+        "4. every idempotency record holds the answer to repeat",
+        """
+        SELECT user_id, key FROM idempotency_record
+        WHERE status_code < 100 OR status_code > 599
+        """,
+    ),
+    (
         # The other way round: money leaves or comes back only as a reservation's payment.
         "4. every debit and refund matches its reservation's payment in fan and amount, a refund"
         " a REFUNDED one",

@@ -50,21 +50,24 @@ LEDGER_STEPS = (
 MOVES_ONCE = "4. money moves at most once per reservation (one payment debit, one refund)"
 ONE_DEBIT = "4. every payment has its one debit"
 ONE_REFUND = "4. every refunded payment has its one refund"
+UNANSWERED_KEY = "4. every idempotency record holds the answer to repeat"
 DEBIT_PAID = (
     "4. every debit and refund matches its reservation's payment in fan and amount, a refund"
     " a REFUNDED one"
 )
 ACTIVE_CAP = "6. no more active passes than the policy's max_active"
 PRICE = 10_000
+BUYERS_CHARGE = "charge-buyer"  # the Idempotency-Key of the buyer's charge
 
 
 @dataclass(frozen=True)
 class Sale:
     """A clean state made through the API, and the ids a plant needs (its SQL parameters).
 
-    paid: fan `buyer` bought seats 1 and 2; refunded: fan `refunder` bought seat 3 and cancelled;
-    held: fan `holder` holds seat 4; expired: a hold of seat 5 lapsed and was swept. Seat 6 is
-    free. `holder` and `idler` hold active passes. Seat ids are `seat1`..`seat6`.
+    paid: fan `buyer` charged the wallet (key BUYERS_CHARGE) and bought seats 1 and 2;
+    refunded: fan `refunder` bought seat 3 and cancelled; held: fan `holder` holds seat 4;
+    expired: a hold of seat 5 lapsed and was swept. Seat 6 is free. `holder` and `idler` hold
+    active passes. Seat ids are `seat1`..`seat6`.
     """
 
     ids: dict[str, int]
@@ -80,7 +83,7 @@ async def _clean_sale(shop: Shop, settings: Settings) -> Sale:
     assert await sweep_once(shop.container) == 1
 
     buyer = await shop.admitted_fan()
-    await shop.charge(buyer, 100_000)
+    await shop.charge(buyer, 100_000, key=BUYERS_CHARGE)
     paid = await shop.hold(buyer, date["id"], [1, 2])
     await shop.pay(buyer, paid["id"])
 
@@ -337,6 +340,12 @@ REFUND_MISSING = (
     " (SELECT user_id FROM reservation WHERE id = :refunded)",
     "DELETE FROM wallet_transaction WHERE reservation_id = :refunded AND kind = 'REFUND'",
 )
+# The buyer's charge went through and its key kept no answer: the claim as it was written
+# (status 0, an empty body), without its result.
+UNANSWERED_CHARGE = (
+    "UPDATE idempotency_record SET status_code = 0, response_body = substr(response_body, 1, 0)"
+    " WHERE user_id = :buyer",
+)
 # Money taken for a hold that was never paid.
 DEBIT_WITHOUT_PAYMENT = (
     "INSERT INTO wallet_transaction"
@@ -353,6 +362,32 @@ REFUND_OF_A_STANDING_SALE = (
     " WHERE user_id = :buyer",
     "UPDATE wallet SET balance = balance + 2 * :price WHERE user_id = :buyer",
 )
+
+
+@pytest.mark.parametrize("retried", ["charge", "payment"])
+async def test_a_retry_of_a_key_with_no_answer_kept_is_a_problem_and_moves_nothing(
+    shop: Shop, container: Container, retried: str
+) -> None:
+    """The record the audit reports above, met by the fan who retries: every retry of the key
+    broke the connection with no answer (a stored status of 0 cannot be sent; review)."""
+    fan = await shop.admitted_fan()
+    await shop.charge(fan, 2 * PRICE, key=BUYERS_CHARGE)
+    date = await shop.date_on_sale(seat_count=1, price=PRICE)
+    reservation = (await shop.hold(fan, date["id"], [1]))["id"]
+    await shop.pay(fan, reservation, key="pay")
+    async with container.engine.begin() as db:
+        await db.execute(text(UNANSWERED_CHARGE[0]), {"buyer": fan.id})
+
+    if retried == "charge":
+        answer = await shop.post_charge(fan, 2 * PRICE, key=BUYERS_CHARGE)
+    else:
+        answer = await shop.post_payment(fan, reservation, key="pay")
+
+    assert answer.status_code == 500, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "INTERNAL_ERROR"
+    assert "Idempotency-Key" in answer.json()["detail"]
+    assert await shop.balance(fan) == PRICE
 
 
 async def _lower_max_active_in_redis(settings: Settings) -> None:
@@ -413,6 +448,7 @@ PLANTS = [
     _plant("debited twice", MOVES_ONCE, *DEBITED_TWICE, also=ONE_DEBIT),
     _plant("payment without its debit", ONE_DEBIT, *PAYMENT_WITHOUT_DEBIT),
     _plant("cancel without its refund", ONE_REFUND, *REFUND_MISSING),
+    _plant("idempotency key without its answer", UNANSWERED_KEY, *UNANSWERED_CHARGE),
     _plant("debit without a payment", DEBIT_PAID, *DEBIT_WITHOUT_PAYMENT),
     _plant("refund of a standing sale", DEBIT_PAID, *REFUND_OF_A_STANDING_SALE),
     Plant(

@@ -9,12 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
+import structlog
 from fastapi import Header, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from boxoffice.platform.idempotency import StoredResponse
 from boxoffice.platform.limits import MAX_SAFE_INTEGER
+from boxoffice.platform.problems import INTERNAL_ERROR
+
+_log = structlog.get_logger(__name__)
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 IdempotencyKey = Annotated[
@@ -70,6 +74,17 @@ def stored_json(status_code: int, model: BaseModel) -> StoredResponse:
 
 
 def replay(response: StoredResponse) -> Response:
+    """The answer as stored; a key's record that holds none answers a problem."""
+    if not 100 <= response.status_code <= 599:
+        # Status 0 is a claim committed without the answer of its effect, which the one
+        # transaction they share rules out (`boxoffice audit` reports such a record). Sent as
+        # it is, the status broke the connection mid-answer and every retry of the key got no
+        # answer at all; nothing is done again either way.
+        _log.error("idempotency_record_unanswered", status_code=response.status_code)
+        return INTERNAL_ERROR.answer(
+            "The first request with this Idempotency-Key left no answer to repeat, so whether "
+            "it took effect is not known here. Check before sending it again with a new key."
+        )
     return Response(response.body, response.status_code, media_type="application/json")
 
 

@@ -50,6 +50,8 @@ PAYLOAD_TOO_LARGE = Problem(413, "PAYLOAD_TOO_LARGE", "Request body too large", 
 HEADERS_TOO_LARGE = Problem(431, "HEADERS_TOO_LARGE", "Request headers too large", _LIMIT)
 # A body still coming when the request's deadline passed (platform/deadline.py).
 REQUEST_TIMEOUT = Problem(408, "REQUEST_TIMEOUT", "Request not received in time")
+# Something broke on our side (an error no handler knows; a stored answer that cannot be sent).
+INTERNAL_ERROR = Problem(500, "INTERNAL_ERROR", "Internal error")
 # The database or Redis down, or the request's deadline passed (platform/deadline.py).
 SERVICE_UNAVAILABLE = Problem(503, "SERVICE_UNAVAILABLE", "Service unavailable")
 NOT_READY = Problem(
@@ -221,13 +223,7 @@ _SECURITY_HEADERS = {name.decode(): value.decode() for name, value in SECURITY_H
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     _log.exception("unhandled_error", path=request.url.path, error=repr(exc))
-    return problem_response(
-        500,
-        "INTERNAL_ERROR",
-        "Internal error",
-        "Something went wrong on our side; try again.",
-        _SECURITY_HEADERS,
-    )
+    return INTERNAL_ERROR.answer("Something went wrong on our side; try again.", _SECURITY_HEADERS)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
