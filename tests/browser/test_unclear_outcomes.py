@@ -59,6 +59,8 @@ def _holding_seat_one(page: Page, api: Api, username: str) -> tuple[dict[str, st
     page.click("#seat-1")
     page.click("#hold-button")
     expect(screen(page, "hold")).to_be_visible()
+    # The page has asked the server where the hold stands (what a test does next comes after).
+    expect(screen(page, "hold")).not_to_have_attribute("aria-busy", "true")
     reservations = api.client.get("/reservations", headers=headers).json()
     return headers, int(reservations[0]["id"])
 

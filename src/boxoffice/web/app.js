@@ -1,7 +1,6 @@
 // Entry point of the fan's page: wires the screens together (the `go` table every module uses to
 // move on), maps error follow-ups to screens, and resumes where the tab was after a reload.
 
-import { serverNow } from './js/api.js';
 import { initAuth, sessionEnded, showAuth } from './js/auth.js';
 import { initConcerts, showConcerts } from './js/concerts.js';
 import { initConfirmation, showConfirmation } from './js/confirmation.js';
@@ -63,10 +62,11 @@ async function afterLogin() {
   resume();
 }
 
-// After a reload: an open hold first, then a place in line, else the concert list.
+// After a reload: an open hold first, then a place in line, else the concert list. The hold screen
+// asks the server where a kept hold stands (it may have been paid, or have run out, meanwhile).
 function resume() {
   const reservation = session.reservation;
-  if (reservation && Date.parse(reservation.held_until) > serverNow()) go.hold(reservation);
+  if (reservation) go.hold(reservation);
   else if (session.pass?.token) go.queue();
   else go.concerts();
 }

@@ -7,7 +7,7 @@ import { clearError, showError, showNotice } from './feedback.js';
 import { dateTime, money } from './format.js';
 import { knownSchedule } from './dates.js';
 import { go, placeWalletPanel, showScreen } from './screens.js';
-import { credentials } from './session.js';
+import { credentials, session } from './session.js';
 import { refreshWallet } from './wallet.js';
 
 // The lists come a page at a time, newest first (the server's default page sizes): a full page
@@ -139,6 +139,8 @@ async function cancel(reservation, doneText, key = newIdempotencyKey()) {
     showError(error, { retry: () => cancel(reservation, doneText, key) });
     return;
   }
+  // Released here, the hold is no longer the one a reload takes the fan back to.
+  if (session.reservation?.id === reservation.id) session.reservation = null;
   showNotice(doneText);
   await go.account();
 }

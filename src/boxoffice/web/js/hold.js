@@ -1,6 +1,8 @@
 // The hold screen: the held seats, a countdown to held_until (at zero the seats are released and the
 // fan goes back to the seat map), the wallet panel, and paying. A payment is sent with an
-// Idempotency-Key that is reused only when the previous try had no clear answer.
+// Idempotency-Key that is reused only when the previous try had no clear answer (kept in the tab's
+// session, so a reload reuses it too). The server is asked where the hold stands before the page
+// says it was released, and whenever the page may not know: after a reload, or when Pay is refused.
 
 import { newIdempotencyKey, request, serverNow } from './api.js';
 import { $, busy, el, everySecond, isAbort } from './dom.js';
@@ -14,7 +16,6 @@ import { go, placeWalletPanel, showScreen } from './screens.js';
 import { chooseConcert, credentials, forgetPass, session } from './session.js';
 import { currentBalance, onBalanceChange, refreshWallet, suggestTopUp } from './wallet.js';
 
-let pendingPayment = null; // {reservationId, key} while a payment's outcome is unknown
 let turnOverFor = null; // the reservation whose turn ended: Pay stays off for it
 
 export function initHold() {
@@ -49,8 +50,12 @@ export async function showHold(reservation) {
   session.reservation = { ...reservation, concert: concert ?? session.concert };
   placeWalletPanel('hold-wallet-slot');
   render(reservation);
-  everySecond(signal, () => tick(reservation));
   refreshWallet().catch((error) => showError(error));
+  // Paid, released or run out since this page last looked (a payment whose answer was lost before
+  // a reload, another tab, My tickets): the server says, before the hold is shown as payable.
+  const now = await checking(signal, () => lookUp(reservation));
+  if (signal.aborted || (now && settled(reservation, now))) return;
+  everySecond(signal, () => tick(reservation, signal));
   await watchPass(signal);
 }
 
@@ -75,6 +80,7 @@ function render(reservation) {
   const seats = reservation.seats.map((seat) => el('li', {}, `Seat ${seat.number} — ${money(seat.price)}`));
   $('#hold-seats').replaceChildren(...seats);
   $('#hold-amount').textContent = money(reservation.amount);
+  $('#hold-countdown').textContent = clock(secondsUntil(reservation.held_until, serverNow()));
   $('#pay-button').textContent = `Pay ${money(reservation.amount)}`;
   turnOverFor = null;
   $('#pay-button').disabled = false; // a turn that ended disabled it for the hold before
@@ -96,8 +102,9 @@ function renderPayHint() {
 }
 
 // Paying needs the hold and the turn both: the time left to pay is the sooner of their ends, and
-// the page says when the turn is the one that ends first.
-function tick(reservation) {
+// the page says when the turn is the one that ends first. The countdown goes on after the turn's
+// end: the hold's end still has to be told (the seats released, or found paid after all).
+function tick(reservation, signal) {
   const now = serverNow();
   const holdLeft = secondsUntil(reservation.held_until, now);
   const turnUntil = session.pass?.activeUntil;
@@ -109,22 +116,21 @@ function tick(reservation) {
   ends.hidden = !(turnLeft < holdLeft);
   ends.textContent = ends.hidden ? '' : 'Your turn ends before the hold does: pay within your turn.';
   if (holdLeft <= 0) {
-    holdExpired(reservation);
+    holdExpired(reservation, signal);
     return false;
   }
-  if (turnLeft <= 0) {
-    turnEnded(reservation);
-    return false;
-  }
+  if (turnLeft <= 0 && turnOverFor !== reservation.id) turnEnded(reservation, signal);
   return true;
 }
 
-async function turnEnded(reservation) {
+async function turnEnded(reservation, signal) {
   if (session.reservation?.id !== reservation.id) return;
   turnOverFor = reservation.id;
   $('#pay-button').disabled = true;
-  // A payment with no answer yet may have gone through, and used the turn up with it.
-  if (pendingPayment?.reservationId === reservation.id && (await paidAfterAll(reservation))) return;
+  // A payment with no answer yet may have gone through (here or in another tab), and used the
+  // turn up with it.
+  const now = await lookUp(reservation);
+  if (signal.aborted || (now && settled(reservation, now))) return;
   const seats = reservation.seats.map((s) => s.number);
   const which = `${seats.length === 1 ? 'Seat' : 'Seats'} ${joinWords(seats)}`;
   showError({ code: 'QUEUE_TOKEN_EXPIRED', status: 401, problem: {} }, {
@@ -134,41 +140,105 @@ async function turnEnded(reservation) {
   });
 }
 
-async function holdExpired(reservation) {
+// The hold's time is up. A payment whose answer never came, or one made in another tab, may have
+// gone through: the server says before the seats are said to be released.
+async function holdExpired(reservation, signal) {
   if (session.reservation?.id !== reservation.id) return;
-  session.reservation = null;
-  if (pendingPayment?.reservationId === reservation.id && (await paidAfterAll(reservation))) return;
-  const seats = reservation.seats.map((s) => s.number);
-  const which = `${seats.length === 1 ? 'seat' : 'seats'} ${joinWords(seats)}`;
-  showError({ code: 'HOLD_EXPIRED', status: 409, problem: {} }, {
-    message: `Your hold expired and ${which} ${seats.length === 1 ? 'was' : 'were'} released. Pick your seats again.`,
-    action: null,
-  });
-  go.seats(scheduleOf(reservation));
+  session.reservation = null; // a payment's late answer is then not told over this
+  const ownPayment = session.pendingPayment?.reservationId === reservation.id;
+  const now = await lookUp(reservation);
+  if (signal.aborted) return;
+  if (now?.status === 'CONFIRMED') {
+    paid(reservation, { ownPayment });
+  } else if (!now && ownPayment) {
+    session.pendingPayment = null;
+    showError({ code: 'HOLD_EXPIRED', status: 409, problem: {} }, {
+      message: 'Your hold has run out, and whether your payment went through could not be checked. '
+        + 'Open My tickets to see whether these seats are yours.',
+      action: 'tickets',
+    });
+  } else {
+    ended(reservation, now?.status === 'CANCELLED' ? 'released' : 'expired');
+  }
 }
 
-// A payment whose answer never came may have gone through: the server says.
-async function paidAfterAll(reservation) {
+// While the server is asked, the hold's buttons wait and the screen says it is busy.
+async function checking(signal, work) {
+  const screen = $('#screen-hold');
+  const buttons = [$('#pay-button'), $('#cancel-hold-button')];
+  screen.setAttribute('aria-busy', 'true');
+  for (const button of buttons) button.disabled = true;
   try {
-    const now = await request(`/reservations/${encodeURIComponent(reservation.id)}`, credentials());
-    if (now.status !== 'CONFIRMED') return false;
-  } catch {
-    return false;
+    return await work();
+  } finally {
+    if (!signal.aborted) {
+      screen.removeAttribute('aria-busy');
+      for (const button of buttons) button.disabled = false;
+    }
   }
-  pendingPayment = null;
-  session.reservation = null;
-  forgetPass(); // used up by the payment
+}
+
+/** Where the reservation stands on the server now; null when that could not be learned. */
+async function lookUp(reservation) {
+  try {
+    return await request(`/reservations/${encodeURIComponent(reservation.id)}`, credentials());
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The hold, as the server has it `now`, can no longer be paid: say what became of it and move on
+ * (returns true); false while it is still held.
+ */
+function settled(reservation, now) {
+  if (now.status === 'HELD' && Date.parse(now.held_until) > serverNow()) return false;
+  if (now.status === 'CONFIRMED') {
+    paid(reservation, { ownPayment: session.pendingPayment?.reservationId === reservation.id });
+  } else {
+    ended(reservation, now.status === 'CANCELLED' ? 'released' : 'expired');
+  }
+  return true;
+}
+
+// Paid by a payment whose answer never reached this page, or by another tab.
+function paid(reservation, { ownPayment }) {
+  if (ownPayment) forgetPass(); // used up by the payment (another tab's may have been another pass)
+  forget(reservation);
   showNotice('Your payment went through: these seats are yours.');
   go.account();
-  return true;
+}
+
+// The hold ended unpaid: it ran out, or was released (from My tickets or another tab). The fan picks
+// again while the turn lasts, or is sent back to the line.
+function ended(reservation, how) {
+  forget(reservation);
+  const seats = reservation.seats.map((s) => s.number);
+  const one = seats.length === 1;
+  const which = `${one ? 'seat' : 'seats'} ${joinWords(seats)}`;
+  const what = how === 'released'
+    ? `Your hold was released: ${which} ${one ? 'is' : 'are'} no longer held for you.`
+    : `Your hold expired and ${which} ${one ? 'was' : 'were'} released.`;
+  const canPick = Boolean(session.pass?.token) && turnOverFor !== reservation.id;
+  showError({ code: 'HOLD_EXPIRED', status: 409, problem: {} }, {
+    message: `${what} ${canPick ? 'Pick your seats again.' : 'Join the line again to buy tickets.'}`,
+    action: canPick ? null : 'join',
+  });
+  if (canPick) go.seats(scheduleOf(reservation));
+  else go.concerts();
+}
+
+function forget(reservation) {
+  if (session.reservation?.id === reservation.id) session.reservation = null;
+  if (session.pendingPayment?.reservationId === reservation.id) session.pendingPayment = null;
 }
 
 async function pay() {
   const reservation = session.reservation;
   if (!reservation) return;
   clearError();
-  if (pendingPayment?.reservationId !== reservation.id) {
-    pendingPayment = { reservationId: reservation.id, key: newIdempotencyKey() };
+  if (session.pendingPayment?.reservationId !== reservation.id) {
+    session.pendingPayment = { reservationId: reservation.id, key: newIdempotencyKey() };
   }
   let payment;
   try {
@@ -176,16 +246,16 @@ async function pay() {
       ...credentials({ withPass: true }),
       method: 'POST',
       json: { reservation_id: reservation.id },
-      idempotencyKey: pendingPayment.key,
+      idempotencyKey: session.pendingPayment.key,
     });
   } catch (error) {
     // Settled meanwhile (found paid when the hold's time was up), or left: nothing to tell.
     if (session.reservation?.id !== reservation.id) return;
-    if (error.status >= 400 && error.status < 500) pendingPayment = null;
+    if (error.status >= 400 && error.status < 500) session.pendingPayment = null;
     await payFailed(error, reservation);
     return;
   }
-  pendingPayment = null;
+  session.pendingPayment = null;
   session.reservation = null;
   forgetPass(); // paying uses up the pass of this concert's line; passes of other lines are kept
   await refreshWallet().catch(() => {}); // the confirmation shows the balance left
@@ -200,11 +270,23 @@ async function payFailed(error, reservation) {
     session.reservation = null;
     showError(error, { action: null });
     go.seats(scheduleOf(reservation));
-  } else if (error.code === 'RESERVATION_NOT_PAYABLE') {
+  } else if (error.code === 'RESERVATION_NOT_PAYABLE' || isPassLost(error)) {
+    // Paid, or released, meanwhile (another tab; a payment whose answer was lost before a
+    // reload): a payment uses the pass up too, so a refused pass may mean the seats are paid.
+    const now = await lookUp(reservation);
+    if (now && settled(reservation, now)) return;
+    if (isPassLost(error)) {
+      passLost(error);
+      return;
+    }
     session.reservation = null;
     showError(error);
-  } else if (isPassLost(error)) {
-    passLost(error);
+  } else if (error.code === 'NETWORK_ERROR') {
+    showError(error, {
+      message: 'Cannot reach boxoffice, so your payment may or may not have gone through. Check your '
+        + 'connection, then try again: you will not be charged twice.',
+      retry: () => alone($('#pay-button'), pay),
+    });
   } else {
     showError(error, { retry: () => alone($('#pay-button'), pay) });
   }

@@ -1,6 +1,7 @@
 // The fan's state that survives a reload of the tab (sessionStorage, so it ends with the tab):
 // access token, username, the chosen concert, the queue pass for it and those kept for other
-// concerts, and the hold being paid for.
+// concerts, the hold being paid for, and the Idempotency-Keys of a payment and a top-up whose
+// outcome is unknown (a reload must send the same key again, or a retry would charge twice).
 //
 // Each concert may have a line of its own, and a pass opens only the concerts its line covers, so
 // a pass is kept per concert. The chosen concert's pass is stored as `pass` (as before there were
@@ -9,7 +10,9 @@
 // (the house line) share one pass, kept under each of them.
 
 const PREFIX = 'boxoffice.';
-const NAMES = ['accessToken', 'username', 'pass', 'otherPasses', 'concert', 'reservation'];
+const NAMES = [
+  'accessToken', 'username', 'pass', 'otherPasses', 'concert', 'reservation', 'pendingPayment', 'pendingTopUp',
+];
 
 function read(name) {
   try {
@@ -45,7 +48,8 @@ function writeOthers(others) {
  * with chooseConcert), session.pass (the chosen concert's pass: {token, line, initialPosition,
  * status, activeUntil, opensAt}; `line` is the concert whose own line it is, null for the house
  * line), session.passes (every pass kept, by concert id, read only), session.reservation (the
- * open hold, with the concert it was held for).
+ * open hold, with the concert it was held for), session.pendingPayment ({reservationId, key}) and
+ * session.pendingTopUp ({key, amount}) while no clear answer to them has come.
  */
 export const session = Object.defineProperties({}, {
   accessToken: field('accessToken'),
@@ -65,6 +69,8 @@ export const session = Object.defineProperties({}, {
     enumerable: true,
   },
   reservation: field('reservation'),
+  pendingPayment: field('pendingPayment'),
+  pendingTopUp: field('pendingTopUp'),
 });
 
 /** Make `concert` ({id, title}) the chosen one: its pass (if one is kept) becomes session.pass. */
