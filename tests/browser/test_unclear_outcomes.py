@@ -317,3 +317,43 @@ def test_a_payment_with_no_answer_when_the_turn_ends_is_found_paid(pages: Pages,
         expect(screen(page, "account")).to_be_visible()
         reservations = api.client.get("/reservations", headers=headers).json()
         assert [r["status"] for r in reservations] == ["CONFIRMED"]
+
+
+@pytest.mark.browser
+def test_a_top_up_whose_answer_was_lost_is_not_charged_again_after_a_reload(
+    pages: Pages, api: Api
+) -> None:
+    """The top-up went through but the connection dropped before its answer; the fan reloads and
+    tops up the same amount again: the page sends the first one's key, so the wallet is charged
+    once. (The key was kept in the page's memory only: the reload lost it, and charged twice.)"""
+    page = pages.new()
+    pages.expected_errors = re.compile(r"^Failed to load resource: net::ERR_CONNECTION_RESET")
+    sign_up(page, "top_up_reload")
+    keys: list[str | None] = []
+
+    def drop_the_first_answer(route: Route) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/wallet/charges", drop_the_first_answer)
+    page.click("#nav-wallet")
+    page.fill("#topup-amount", "5000")
+    page.click("#topup-submit")
+    expect(page.locator("#error-message")).to_contain_text(
+        "your top-up may or may not have gone through"
+    )
+
+    page.reload()
+    expect(screen(page, "concerts")).to_be_visible()
+    page.click("#nav-wallet")
+    page.fill("#topup-amount", "5000")
+    page.click("#topup-submit")
+
+    expect(page.locator("#topup-result")).to_have_text("Added ₩5,000. New balance: ₩5,000.")
+    assert len(keys) == 2, keys
+    assert keys[0] is not None
+    assert keys[0] == keys[1]

@@ -1,16 +1,16 @@
 // The wallet: balance in the header and in the wallet panel, and the top-up form. A top-up sends an
 // Idempotency-Key; after a failure with no clear answer (network, busy) the same key is sent again,
-// so a retried top-up can never charge twice.
+// so a retried top-up can never charge twice. The key waits in the tab's session (session.pendingTopUp:
+// {key, amount}), so a retry after a reload sends it too.
 
 import { newIdempotencyKey, request } from './api.js';
 import { $, busy, formValues } from './dom.js';
 import { invalid } from './errors.js';
 import { clearError, showError } from './feedback.js';
 import { currency, fractionDigits, fromMinorUnits, money, setCurrency, toMinorUnits } from './format.js';
-import { credentials } from './session.js';
+import { credentials, session } from './session.js';
 
 let balance = null;
-let pending = null; // {key, amount} of a top-up whose outcome is unknown (no clear answer came)
 const listeners = new Set();
 
 export function currentBalance() {
@@ -75,10 +75,11 @@ async function topUp(form) {
     return;
   }
   clearError();
+  const pending = session.pendingTopUp;
   if (pending && pending.amount !== amount) {
     // Another amount after a top-up with no clear answer: that one may have gone through, and
     // its key cannot carry another amount. The fan sees the balance first, then sends anew.
-    pending = null;
+    session.pendingTopUp = null;
     await busy($('#topup-submit'), async () => {
       const shown = await refreshWallet().then((wallet) => money(wallet.balance), () => null);
       $('#topup-result').textContent = 'Your last top-up got no answer and may have gone through'
@@ -86,20 +87,25 @@ async function topUp(form) {
     });
     return;
   }
-  pending ??= { key: newIdempotencyKey(), amount };
-  const { key } = pending;
+  const { key } = pending ?? { key: newIdempotencyKey() };
+  session.pendingTopUp = { key, amount };
   await busy($('#topup-submit'), async () => {
     try {
       const charge = await request('/wallet/charges', {
         ...credentials(), method: 'POST', json: { amount }, idempotencyKey: key,
       });
-      pending = null;
+      session.pendingTopUp = null;
       setBalance(charge.balance);
       $('#topup-result').textContent = `Added ${money(charge.amount)}. New balance: ${money(charge.balance)}.`;
       form.reset();
     } catch (error) {
-      if (error.status >= 400 && error.status < 500) pending = null; // a clear "no": a new try is a new request
-      showError(error, { form, retry: () => topUp(form) });
+      // A clear "no": a new try is a new request.
+      if (error.status >= 400 && error.status < 500) session.pendingTopUp = null;
+      const unclear = error.code === 'NETWORK_ERROR' ? {
+        message: 'Cannot reach boxoffice, so your top-up may or may not have gone through. Check your '
+          + 'connection, then try again: you will not be charged twice.',
+      } : {};
+      showError(error, { form, retry: () => topUp(form), ...unclear });
     }
   });
 }
