@@ -6,7 +6,7 @@ import { ApiError, isTransient, request, serverNow, sleep } from './api.js';
 import { $, busy, everySecond, isAbort } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { clock, roughDuration, secondsUntil } from './format.js';
-import { go, showScreen } from './screens.js';
+import { currentScreen, go, showScreen } from './screens.js';
 import { credentials, forgetPass, forgetPassForConcert, session } from './session.js';
 import { TICKET_PATH, listen, streamOffered } from './stream.js';
 
@@ -49,9 +49,13 @@ export function isPassLost(error) {
 /**
  * Forget a pass the server no longer accepts and say what to do: join the chosen concert's line.
  * A pass for another line is forgotten for this concert only: it still opens that line's concerts.
+ * The dates and the seat map need the pass: the fan is taken off them to the concert list, which
+ * stops their refreshes (sent on without a pass, they were answered "not recognised", which
+ * replaced the message saying what happened, and Hold stayed on).
  */
 export function passLost(error) {
   $('#pass-banner').hidden = true;
+  if (['dates', 'seats'].includes(currentScreen())) go.concerts();
   const title = session.concert?.title;
   if (error.code === 'QUEUE_TOKEN_FORBIDDEN') {
     forgetPassForConcert();
