@@ -77,8 +77,11 @@ export async function request(path, options = {}) {
     const error = new ApiError(response.status, await readProblem(response), retryAfter(response));
     if (!isRetryable(error) || attempt >= retries) throw error;
     retryListener(error, error.retryAfterSeconds);
-    await sleep(error.retryAfterSeconds * 1000, signal);
-    retryListener(null);
+    try {
+      await sleep(error.retryAfterSeconds * 1000, signal);
+    } finally {
+      retryListener(null); // sent again, or given up with its screen: the notice goes either way
+    }
   }
 }
 
