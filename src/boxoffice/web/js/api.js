@@ -1,6 +1,7 @@
 // HTTP client for the boxoffice API: adds the credentials, turns problem+json answers and network
-// failures into ApiError, and retries by itself when the service answers RATE_LIMITED or BUSY
-// (after the Retry-After seconds it names), telling a listener so the page can say so.
+// failures into ApiError, and retries by itself when the service answers RATE_LIMITED or BUSY, or
+// SERVICE_UNAVAILABLE to a request with an Idempotency-Key (which the retry sends again, so it
+// counts once), after the Retry-After seconds it names, telling a listener so the page can say so.
 
 export const API_BASE = '/api/v1';
 const MAX_AUTOMATIC_RETRIES = 5;
@@ -75,7 +76,8 @@ export async function request(path, options = {}) {
     noteServerClock(response);
     if (response.ok) return readBody(response);
     const error = new ApiError(response.status, await readProblem(response), retryAfter(response));
-    if (!isRetryable(error) || attempt >= retries) throw error;
+    const keyed = error.code === 'SERVICE_UNAVAILABLE' && Boolean(options.idempotencyKey);
+    if (!(isRetryable(error) || keyed) || attempt >= retries) throw error;
     retryListener(error, error.retryAfterSeconds);
     try {
       await sleep(error.retryAfterSeconds * 1000, signal);

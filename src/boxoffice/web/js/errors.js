@@ -74,6 +74,11 @@ const MESSAGES = {
   ADMIN_UNAUTHORIZED: ['The admin key was refused. Enter the right admin key.', 'admin-key'],
   RATE_LIMITED: ['Too many requests at the moment, and retrying did not help. Wait a minute, then try again.', 'retry'],
   BUSY: ['The service is very busy, and retrying did not help. Wait a minute, then try again.', 'retry'],
+  SERVICE_UNAVAILABLE: [
+    'The service could not answer just now, so this may or may not have gone through. Try again in a '
+      + 'moment: trying again never charges you twice.',
+    'retry',
+  ],
   NETWORK_ERROR: ['Cannot reach boxoffice. Check your connection, then try again.', 'retry'],
 };
 
