@@ -179,3 +179,31 @@ def test_sign_in_errors_say_what_to_do(pages: Pages) -> None:
     page.click("#login-submit")
     expect(screen(page, "concerts")).to_be_visible()
     expect(page.locator("#error")).to_be_hidden()
+
+
+@pytest.mark.browser
+def test_the_progress_bar_counts_what_its_words_count(pages: Pages, api: Api) -> None:
+    """Two people ahead on joining, one of them gone: the words say 1 of 2 and the bar shows
+    half (it divided by the place on joining, 3, and showed a third)."""
+    ahead = api.active_fan("progress_shopping")
+    waiting: list[dict[str, str]] = []
+    page = pages.new()
+    try:
+        for name in ("progress_first", "progress_second"):
+            auth = api.sign_up(name)
+            joined = api.client.post("/queue/tokens", json={"concert_id": 1}, headers=auth)
+            assert joined.status_code == 201, joined.text
+            waiting.append({**auth, "X-Queue-Token": joined.json()["token"]})
+        sign_up(page, "progress_third")
+        join_line(page)
+        expect(page.locator("#queue-position")).to_have_text("3")
+        api.leave(waiting[0])
+
+        expect(page.locator("#queue-position")).to_have_text("2", timeout=10_000)
+        expect(page.locator("#queue-progress-label")).to_have_text(
+            "Progress since you joined: 1 of the 2 people ahead of you have gone in"
+        )
+        expect(page.locator("#queue-progress")).to_have_js_property("value", 50)
+    finally:
+        for headers in (ahead, *waiting):
+            api.leave(headers)

@@ -238,7 +238,9 @@ function renderPlace(pass) {
   $('#queue-wait').textContent = roughDuration(pass.estimatedWait);
   const progress = $('#queue-progress');
   const done = initialPosition && position ? initialPosition - position : 0;
-  progress.value = pass.status === 'ACTIVE' ? 100 : Math.round((100 * done) / (initialPosition || 1));
+  // The bar and its words count the same thing: the people who were ahead on joining.
+  const ahead = initialPosition > 1 ? initialPosition - 1 : 0;
+  progress.value = pass.status === 'ACTIVE' ? 100 : (ahead && Math.round((100 * done) / ahead));
   $('#queue-progress-label').textContent = initialPosition > 1
     ? `Progress since you joined: ${done} of the ${initialPosition - 1} people ahead of you have gone in`
     : 'Progress since you joined';
