@@ -110,3 +110,26 @@ def test_admin_key_figures_catalog_and_policy(pages: Pages, api: Api) -> None:
         expect(page.locator("#status")).to_have_text("Nothing changed: edit a field first.")
     finally:
         api.set_policy(**{name: before[name] for name in POLICY_FIELDS})
+
+
+@pytest.mark.browser
+def test_the_opening_time_can_be_set_by_hand_between_refreshes(pages: Pages, api: Api) -> None:
+    """Unticking "No opening time" and typing a time takes longer than the figures' 2 s refresh,
+    which filled the form again while no value had changed yet (it ticked the box back)."""
+    page = pages.new()
+    page.goto("/admin.html")
+    page.fill("#admin-key", ADMIN_KEY)
+    page.click("#admin-key-submit")
+    expect(page.locator("#policy-opens-none")).to_be_checked()
+    try:
+        page.uncheck("#policy-opens-none")
+        page.wait_for_timeout(3_000)  # past a refresh
+        expect(page.locator("#policy-opens-none")).not_to_be_checked()
+        expect(page.locator("#policy-opens-at")).to_be_enabled()
+
+        page.fill("#policy-opens-at", "2030-05-01T19:00:00")
+        page.click("#policy-submit")
+        expect(page.locator("#status")).to_contain_text("Policy saved: opens_at")
+        assert api.room()["policy"]["opens_at"] is not None
+    finally:
+        api.set_policy(opens_at=None)

@@ -1,6 +1,8 @@
 // Admin: a waiting line's admission policy form, shared by the house line's form and a concert
 // line's: its fields (one copy, from admin.html's template), filled from a policy, tell which were
-// changed since (the PUT sends only those).
+// changed since (the PUT sends only those). A form the admin has touched is not filled again by a
+// refresh until it is saved: an unticked box or a half-typed time changes no value yet, and a
+// refill took them back.
 
 import { fromLocalInput, toLocalInput } from './format.js';
 
@@ -14,6 +16,8 @@ export function policyForm(form) {
   placeFields(form);
   const input = (name) => form.elements.namedItem(name);
   let loaded = null;
+  let touched = false;
+  for (const type of ['input', 'change']) form.addEventListener(type, () => { touched = true; });
   input('opens_none').addEventListener('change', (event) => {
     input('opens_at').disabled = event.target.checked;
   });
@@ -33,10 +37,11 @@ export function policyForm(form) {
   return {
     changes,
     isLoaded: () => loaded !== null,
-    isDirty: () => Object.keys(changes()).length > 0,
+    isDirty: () => touched || Object.keys(changes()).length > 0,
     forget: () => { loaded = null; },
     fill(policy) {
       loaded = policy;
+      touched = false;
       for (const name of NUMBER_FIELDS) input(name).value = policy[name] ?? '';
       input('opens_at').value = policy.opens_at ? toLocalInput(policy.opens_at) : '';
       input('opens_none').checked = !policy.opens_at;

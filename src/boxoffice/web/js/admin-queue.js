@@ -67,6 +67,7 @@ function sentence(name) {
 async function savePolicy(key) {
   const body = housePolicy.changes();
   if (Object.keys(body).length === 0) {
+    housePolicy.forget(); // the next refresh shows the policy as it is
     showNotice('Nothing changed: edit a field first.');
     return;
   }
