@@ -40,7 +40,8 @@ setActionHandlers({
 }, { immediate: ['login'] });
 
 function backToSeats() {
-  const schedule = currentSchedule() ?? (session.reservation && knownSchedule(session.reservation.schedule_id));
+  const kept = session.reservation;
+  const schedule = currentSchedule() ?? (kept && (knownSchedule(kept.schedule_id) ?? kept.schedule));
   if (schedule) go.seats(schedule);
   else go.dates();
 }

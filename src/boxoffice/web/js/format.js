@@ -77,6 +77,12 @@ export function roughDuration(totalSeconds) {
 }
 
 /** Seconds from the server's now until an ISO instant (negative once past). */
+/** A date in words for a heading: "Concert · Sat, 1 May, 19:00", or "Date 17" when unknown. */
+export function scheduleWords(schedule) {
+  const parts = [schedule.concertTitle, schedule.starts_at ? dateTime(schedule.starts_at) : null];
+  return parts.filter(Boolean).join(' · ') || `Date ${schedule.id}`;
+}
+
 export function secondsUntil(iso, nowMs) {
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return Number.NaN;

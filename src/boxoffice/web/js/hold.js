@@ -8,7 +8,7 @@ import { newIdempotencyKey, request, serverNow } from './api.js';
 import { $, busy, el, everySecond, isAbort } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { describeError, joinWords } from './errors.js';
-import { clock, dateTime, money, secondsUntil } from './format.js';
+import { clock, money, scheduleWords, secondsUntil } from './format.js';
 import { knownSchedule } from './dates.js';
 import { watchPass } from './pass.js';
 import { isPassLost, passLost } from './queue.js';
@@ -47,7 +47,9 @@ export async function showHold(reservation) {
   // Paying needs the pass of the reservation's concert: that concert becomes the chosen one.
   const concert = concertOf(reservation);
   if (concert) chooseConcert(concert);
-  session.reservation = { ...reservation, concert: concert ?? session.concert };
+  // The date goes with the kept hold: after a reload this page knows no dates.
+  const schedule = scheduleOf(reservation);
+  session.reservation = { ...reservation, concert: concert ?? session.concert, schedule };
   placeWalletPanel('hold-wallet-slot');
   render(reservation);
   refreshWallet().catch((error) => showError(error));
@@ -68,15 +70,15 @@ function concertOf(reservation) {
   return kept?.id === reservation.id && kept.concert ? kept.concert : null;
 }
 
+// The date of a reservation: as seen on this page, else as kept with the hold.
 function scheduleOf(reservation) {
-  return knownSchedule(reservation.schedule_id) ?? { id: reservation.schedule_id };
+  const kept = session.reservation?.id === reservation.id ? session.reservation.schedule : null;
+  return knownSchedule(reservation.schedule_id) ?? reservation.schedule ?? kept
+    ?? { id: reservation.schedule_id };
 }
 
 function render(reservation) {
-  const schedule = scheduleOf(reservation);
-  $('#hold-date').textContent = schedule.starts_at
-    ? `${schedule.concertTitle ?? ''} · ${dateTime(schedule.starts_at)}`
-    : `Date ${reservation.schedule_id}`;
+  $('#hold-date').textContent = scheduleWords(scheduleOf(reservation));
   const seats = reservation.seats.map((seat) => el('li', {}, `Seat ${seat.number} — ${money(seat.price)}`));
   $('#hold-seats').replaceChildren(...seats);
   $('#hold-amount').textContent = money(reservation.amount);

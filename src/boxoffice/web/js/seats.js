@@ -4,10 +4,10 @@
 // section at a time (and a large section in blocks), so a 5,000-seat date never draws 5,000 buttons.
 
 import { asList, isTransient, request, serverNow, sleep } from './api.js';
-import { $, busy, el, isAbort } from './dom.js';
+import { $, busy, doneLoading, el, isAbort, showLoading } from './dom.js';
 import { clearError, showError, showNotice } from './feedback.js';
 import { joinWords, seatNumbersOf } from './errors.js';
-import { dateTime, money } from './format.js';
+import { money, scheduleWords } from './format.js';
 import { watchPass } from './pass.js';
 import { isPassLost, passLost } from './queue.js';
 import { go, showScreen } from './screens.js';
@@ -66,11 +66,19 @@ export async function showSeats(schedule) {
   document.title = 'Pick your seats — boxoffice';
   if (schedule.id !== view.schedule?.id) forgetDrawing();
   view = newView(schedule);
-  $('#seats-date').textContent = `${schedule.concertTitle ?? ''} · ${dateTime(schedule.starts_at)}`;
+  $('#seats-date').textContent = scheduleWords(schedule);
   $('#seat-map').replaceChildren();
   redraw();
+  // Until the seats come, the map says it is loading (not an empty map under the last one's time).
+  showLoading($('#seat-map'), 'Loading the seat map…');
+  $('#seats-updated').textContent = '';
   await loadMine(signal);
-  if (!(await refresh(signal))) return;
+  const shown = await refresh(signal);
+  doneLoading($('#seat-map'));
+  if (!shown) {
+    if (!signal.aborted && view.seats.length === 0) $('#seat-map').replaceChildren();
+    return;
+  }
   watchPass(signal);
   while (!signal.aborted) {
     try {
