@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests.browser.support import Api, Pages, screen
+from tests.browser.support import HOLD_SECONDS, Api, Pages, screen
 from tests.browser.test_unclear_outcomes import _holding_seat_one, _on_a_date_of_its_own
 
 
@@ -58,5 +58,27 @@ def test_a_hold_kept_over_a_reload_still_names_its_concert(pages: Pages, api: Ap
     expect(page.locator("#hold-date")).to_have_text(named)
 
     page.click("#cancel-hold-button")
+    expect(screen(page, "seats")).to_be_visible()
+    expect(page.locator("#seats-date")).to_have_text(named)
+
+
+@pytest.mark.browser
+def test_a_hold_opened_from_my_tickets_after_a_reload_ends_on_its_named_date(
+    pages: Pages, api: Api
+) -> None:
+    page = pages.new()
+    _, reservation_id = _holding_seat_one(page, api, "named_from_tickets")
+    named = page.locator("#hold-date").inner_text()
+    page.reload()
+    expect(screen(page, "hold")).to_be_visible()
+    page.click("#nav-tickets")
+    page.click(f"#pay-reservation-{reservation_id}")
+    expect(screen(page, "hold")).to_be_visible()
+    expect(page.locator("#hold-date")).to_have_text(named)
+
+    expect(page.locator("#error-message")).to_have_text(
+        "Your hold expired and seat 1 was released. Pick your seats again.",
+        timeout=(HOLD_SECONDS + 5) * 1000,
+    )
     expect(screen(page, "seats")).to_be_visible()
     expect(page.locator("#seats-date")).to_have_text(named)

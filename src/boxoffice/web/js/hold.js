@@ -48,16 +48,16 @@ export async function showHold(reservation) {
   const concert = concertOf(reservation);
   if (concert) chooseConcert(concert);
   // The date goes with the kept hold: after a reload this page knows no dates.
-  const schedule = scheduleOf(reservation);
-  session.reservation = { ...reservation, concert: concert ?? session.concert, schedule };
+  const held = { ...reservation, concert: concert ?? session.concert, schedule: scheduleOf(reservation) };
+  session.reservation = held;
   placeWalletPanel('hold-wallet-slot');
-  render(reservation);
+  render(held);
   refreshWallet().catch((error) => showError(error));
   // Paid, released or run out since this page last looked (a payment whose answer was lost before
   // a reload, another tab, My tickets): the server says, before the hold is shown as payable.
-  const now = await checking(signal, () => lookUp(reservation));
-  if (signal.aborted || (now && settled(reservation, now))) return;
-  everySecond(signal, () => tick(reservation, signal));
+  const now = await checking(signal, () => lookUp(held));
+  if (signal.aborted || (now && settled(held, now))) return;
+  everySecond(signal, () => tick(held, signal));
   await watchPass(signal);
 }
 
