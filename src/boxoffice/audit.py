@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -217,12 +216,10 @@ class AuditReport:
 
 
 async def audit_database(
-    connection: AsyncConnection, now: datetime, max_balance: int, report: AuditReport
+    connection: AsyncConnection, max_balance: int, report: AuditReport
 ) -> None:
-    """Run every database check; record each check and each violation found.
-
-    No check reads `now` (callers still pass the time of the audit): whether a hold was live
-    is told by the rows' own times, as the first check says."""
+    """Run every database check; record each check and each violation found. No check reads
+    a clock: whether a hold was live is told by the rows' own times, as the first check says."""
     for name, sql in DATABASE_CHECKS:
         report.checked.append(name)
         rows = (await connection.execute(text(sql), {"max_balance": max_balance})).all()
@@ -265,9 +262,7 @@ async def run_audit(settings: Settings) -> AuditReport:
     report = AuditReport()
     try:
         async with container.engine.connect() as connection:
-            await audit_database(
-                connection, container.clock.now(), settings.wallet_max_balance, report
-            )
+            await audit_database(connection, settings.wallet_max_balance, report)
         if settings.redis_url:
             await audit_lines(container, report)
         else:
