@@ -70,7 +70,6 @@ class MemoryWaitingRoomStore:
         # The last join sequence given, and the room's first (fixed by its first join or restore;
         # see domain.sequence_floor): passes joined before it came from a room that was lost.
         self._last_seq: int | None = None
-        self._backlog_since: float | None = None  # when the line last began to fill
         self._first_seq: int | None = None
         self._restored: set[str] = set()
         self._recovering_until: float | None = None
@@ -272,8 +271,6 @@ class MemoryWaitingRoomStore:
         return self._first_seq
 
     def _enqueue(self, entry: _Pass, now: float) -> None:
-        if not self._line and len(self._active) < self._policy.max_active:
-            self._backlog_since = now  # the line begins to fill with slots free: see _measured
         last = self._last_seq if self._last_seq is not None else self._room_first_seq(now)
         entry.seq = self._last_seq = max(last + 1, sequence_floor(now))
         self._line.add((entry.seq, entry.pass_id))
@@ -324,21 +321,7 @@ class MemoryWaitingRoomStore:
             self._admissions.popleft()
         return len(self._admissions)
 
-    def _measured(self, now: float) -> tuple[int, float | None]:
-        """The admissions the wait is measured from, and the oldest of them: those of the last
-        minute since the line last began to fill with slots free (lua/common.lua's render);
-        admissions while nobody waited and slots were free say how many came, not how many the
-        room lets in."""
-        recent = self._admitted_since(now - ADMISSION_WINDOW_SECONDS)
-        since = self._backlog_since
-        if since is not None and recent and self._admissions[0][0] < since:
-            newest = reversed(self._admissions)
-            recent = sum(1 for _ in itertools.takewhile(lambda a: a[0] >= since, newest))
-        oldest = self._admissions[len(self._admissions) - recent][0] if recent else None
-        return recent, oldest
-
     def _view(self, entry: _Pass, now: float) -> PassView:
-        recent, oldest = self._measured(now)
         position = None
         if entry.status is PassStatus.WAITING and entry.seq is not None:
             position = self._line.index((entry.seq, entry.pass_id)) + 1
@@ -350,8 +333,8 @@ class MemoryWaitingRoomStore:
             position=position,
             active_until=entry.active_until,
             opens_at=self._policy.opens_at if entry.seq is None else None,
-            recent_admissions=recent,
-            oldest_admission_at=oldest,
+            recent_admissions=self._admitted_since(now - ADMISSION_WINDOW_SECONDS),
+            oldest_admission_at=self._admissions[0][0] if self._admissions else None,
             admit_per_minute=self._policy.admit_per_minute,
             place=entry.place,
         )

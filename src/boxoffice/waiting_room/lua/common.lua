@@ -87,38 +87,31 @@ local function expire_active(now)
   end
 end
 
--- Admissions after `since` (a ZRANGEBYSCORE bound `from` instead, if given: '(' .. x is after x).
-local function admitted_since(since, from)
-  return redis.call('ZCOUNT', K_ADMISSIONS, from or '(' .. fmt(since), '+inf')
+local function admitted_since(since)
+  return redis.call('ZCOUNT', K_ADMISSIONS, '(' .. fmt(since), '+inf')
 end
 
--- The time of the oldest admission from `from` (a ZRANGEBYSCORE bound; '' if none): the estimate
--- measures the admission rate over the span since then.
-local function oldest_admission_from(from)
-  local oldest = redis.call('ZRANGEBYSCORE', K_ADMISSIONS, from, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+-- The time of the oldest admission inside the window ('' if none): the estimate measures the
+-- admission rate over the span since then.
+local function oldest_admission_since(since)
+  local oldest = redis.call('ZRANGEBYSCORE', K_ADMISSIONS, '(' .. fmt(since), '+inf',
+    'WITHSCORES', 'LIMIT', 0, 1)
   if #oldest == 0 then return '' end
   return oldest[2]
 end
 
 -- The pass as PassView fields: id, user_id, status, joined_at, position, active_until, opens_at,
 -- recent_admissions, oldest_admission_at, admit_per_minute, place; '' stands for None. A waiting
--- pass not in line is in the pre-queue. The admissions the wait is measured from are those of the
--- last minute since the line last began to fill with slots free (backlog_since, noted by
--- enqueue): admissions while nobody waited and slots were free say how many came, not how many
--- the room lets in.
+-- pass not in line is in the pre-queue.
 local function render(entry, now, policy)
   local position, opens_at = '', ''
   if entry.status == 'WAITING' then
     local rank = redis.call('ZRANK', K_LINE, entry.id)
     if rank then position = rank + 1 else opens_at = fmt(policy.opens_at) end
   end
-  -- The last minute (after its start), or since the line began to fill (from that moment on).
-  local from = '(' .. fmt(now - WINDOW)
-  local backlog_since = tonumber(redis.call('HGET', K_BUCKET, 'backlog_since'))
-  if backlog_since ~= nil and backlog_since > now - WINDOW then from = fmt(backlog_since) end
   return { entry.id, entry.user_id, entry.status, fmt(entry.joined_at), position,
-    fmt(entry.active_until), opens_at, admitted_since(nil, from), oldest_admission_from(from),
-    policy.admit_per_minute, entry.place }
+    fmt(entry.active_until), opens_at, admitted_since(now - WINDOW),
+    oldest_admission_since(now - WINDOW), policy.admit_per_minute, entry.place }
 end
 
 local MIN_MEASURED_SPAN = 10
@@ -179,12 +172,6 @@ end
 -- time, as the opening may bring very many. Returns the first sequence given.
 local function enqueue(ids, now)
   first_seq(now)
-  -- The line begins to fill while slots are free: the admissions before were as many as came
-  -- (see render). With every slot taken they were as many as the slots let in, and still count.
-  if redis.call('ZCARD', K_LINE) == 0
-      and redis.call('ZCARD', K_ACTIVE) < load_policy().max_active then
-    redis.call('HSET', K_BUCKET, 'backlog_since', fmt(now))
-  end
   local first = math.max(tonumber(redis.call('GET', K_SEQ)) + 1, sequence_floor(now))
   redis.call('SET', K_SEQ, fmt(first + #ids - 1))
   for start = 1, #ids, 1000 do
