@@ -21,14 +21,21 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         # `now` it writes as its created_at, so a lapsed hold not yet swept and the hold that
         # took its seat never overlap, however far the audit's clock is from the instances'.
         "1. a seat is in at most one live reservation",
+        # Only the seats in two such reservations are paired: paired whole, an embedded database
+        # (no planner statistics) joined every live reservation with every other (8 s for
+        # 4,000, hours for a sale).
         """
-        SELECT a.seat_id, a.reservation_id, b.reservation_id FROM reservation_seat a
-        JOIN reservation ra ON ra.id = a.reservation_id
-        JOIN reservation_seat b ON b.seat_id = a.seat_id AND b.reservation_id > a.reservation_id
-        JOIN reservation rb ON rb.id = b.reservation_id
-        WHERE ra.status IN ('HELD', 'CONFIRMED') AND rb.status IN ('HELD', 'CONFIRMED')
-          AND (ra.status = 'CONFIRMED' OR rb.created_at < ra.held_until)
-          AND (rb.status = 'CONFIRMED' OR ra.created_at < rb.held_until)
+        WITH live AS MATERIALIZED (
+          SELECT rs.seat_id, r.id, r.status, r.created_at, r.held_until
+          FROM reservation_seat rs JOIN reservation r ON r.id = rs.reservation_id
+          WHERE r.status IN ('HELD', 'CONFIRMED')),
+        shared AS MATERIALIZED (
+          SELECT seat_id FROM live GROUP BY seat_id HAVING COUNT(*) > 1)
+        SELECT a.seat_id, a.id, b.id FROM shared
+        JOIN live a ON a.seat_id = shared.seat_id
+        JOIN live b ON b.seat_id = a.seat_id AND b.id > a.id
+        WHERE (a.status = 'CONFIRMED' OR b.created_at < a.held_until)
+          AND (b.status = 'CONFIRMED' OR a.created_at < b.held_until)
         """,
     ),
     (
@@ -127,17 +134,18 @@ DATABASE_CHECKS: tuple[tuple[str, str], ...] = (
         """,
     ),
     (
-        # The balance as each entry left it: the fan's statement shows it, and the cap and the
-        # floor hold at every step, not just now. A wallet's moves take its row lock before
-        # their entry is written, so a fan's entries are numbered in the order they happened.
-        "3. each ledger entry's balance_after is its fan's ledger summed up to it, within 0 and"
-        " the cap",
+        # The balance as each entry left it: the fan's statement shows it, and the floor holds
+        # at every step, not just now (the cap is today's setting: an operator may have lowered
+        # it since; the balance now is held to it above). A wallet's moves take its row lock
+        # before their entry is written, so a fan's entries are numbered in the order they
+        # happened.
+        "3. each ledger entry's balance_after is its fan's ledger summed up to it, never below 0",
         """
         SELECT id, user_id FROM (
           SELECT id, user_id, balance_after, SUM(amount) OVER (PARTITION BY user_id ORDER BY id
                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS summed
           FROM wallet_transaction) t
-        WHERE balance_after <> summed OR balance_after < 0 OR balance_after > :max_balance
+        WHERE balance_after <> summed OR balance_after < 0
         """,
     ),
     (

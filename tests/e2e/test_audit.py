@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
@@ -21,7 +22,14 @@ import pytest
 from redis import asyncio as redis_asyncio
 from sqlalchemy import text
 
-from boxoffice.audit import DATABASE_CHECKS, AuditReport, audit_lines, audit_store, run_audit
+from boxoffice.audit import (
+    DATABASE_CHECKS,
+    AuditReport,
+    audit_database,
+    audit_lines,
+    audit_store,
+    run_audit,
+)
 from boxoffice.background import sweep_once
 from boxoffice.bootstrap import Container
 from boxoffice.settings import Settings
@@ -45,7 +53,7 @@ REFUNDED_CANCELLED = "2. a REFUNDED payment belongs to a cancelled reservation"
 PAYER = "2. a payment is made by the fan whose reservation it pays"
 BALANCE = "3. a balance equals the sum of its ledger, within 0 and the cap"
 LEDGER_STEPS = (
-    "3. each ledger entry's balance_after is its fan's ledger summed up to it, within 0 and the cap"
+    "3. each ledger entry's balance_after is its fan's ledger summed up to it, never below 0"
 )
 MOVES_ONCE = "4. money moves at most once per reservation (one payment debit, one refund)"
 ONE_DEBIT = "4. every payment has its one debit"
@@ -437,7 +445,7 @@ PLANTS = [
     _plant("balance off its ledger", BALANCE, *BALANCE_OFF_ITS_LEDGER),
     _plant("ledger entry off its ledger", LEDGER_STEPS, *LEDGER_STEP_OFF),
     # The balance and the ledger entry that took it there.
-    _plant("balance above the cap", BALANCE, *BALANCE_ABOVE_THE_CAP, also=LEDGER_STEPS),
+    _plant("balance above the cap", BALANCE, *BALANCE_ABOVE_THE_CAP),
     replace(
         _plant("negative balance", BALANCE, *NEGATIVE_BALANCE, also=LEDGER_STEPS),
         sqlite_only=True,
@@ -636,3 +644,56 @@ async def test_passes_kept_from_an_earlier_lowering_count_only_while_they_last(
     report = AuditReport()
     await audit_store(store, shop.clock.now().timestamp(), report)
     assert report.violations == [f"{ACTIVE_CAP}: line house: 4 > 2"]
+
+
+async def test_the_live_reservations_of_a_big_sale_are_checked_in_no_time(shop: Shop) -> None:
+    """Check 1 paired every live reservation with every other on an embedded database, which
+    has no planner statistics: 8 s for 4,000 tickets, hours for a stadium's sale."""
+    date = await shop.date_on_sale(seat_count=3_000, price=1_000)
+    fan = await shop.admitted_fan()
+    first = (await shop.hold(fan, date["id"], [1]))["id"]
+    async with shop.container.engine.begin() as connection:
+        # A ticket of each other seat, stamped as the real hold (its times in the engine's form).
+        await connection.execute(
+            text(
+                "INSERT INTO reservation"
+                " (user_id, schedule_id, amount, status, held_until, created_at, updated_at)"
+                " SELECT r.user_id, r.schedule_id, s.id, 'CONFIRMED', r.held_until,"
+                " r.created_at, r.updated_at FROM seat s JOIN reservation r"
+                " ON r.schedule_id = s.schedule_id WHERE r.id = :first AND s.number > 1"
+            ),
+            {"first": first},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO reservation_seat (reservation_id, seat_id, number, price)"
+                " SELECT r.id, s.id, s.number, s.price FROM reservation r"
+                " JOIN seat s ON s.id = r.amount WHERE r.schedule_id = :date AND r.id <> :first"
+            ),
+            {"date": date["id"], "first": first},
+        )
+    name, sql = DATABASE_CHECKS[0]
+    assert name == SEAT_TWICE
+
+    async with shop.container.engine.connect() as connection:
+        started = time.monotonic()
+        found = (await connection.execute(text(sql))).all()
+        took = time.monotonic() - started
+
+    assert found == []
+    assert took < 1.0, took
+
+
+async def test_a_cap_lowered_since_is_no_violation_of_the_ledgers_past(shop: Shop) -> None:
+    """The balance is held to today's cap; the entries of the past were made under theirs (an
+    operator may lower WALLET_MAX_BALANCE): held to today's, the audit failed for good."""
+    date = await shop.date_on_sale(seat_count=2, price=40_000)
+    fan = await shop.admitted_fan()
+    await shop.charge(fan, 50_000)
+    await shop.pay(fan, (await shop.hold(fan, date["id"], [1]))["id"])
+    report = AuditReport()
+
+    async with shop.container.engine.connect() as connection:
+        await audit_database(connection, 20_000, report)  # the cap lowered to below 50,000
+
+    assert report.ok, report.lines()
