@@ -97,3 +97,35 @@ def test_the_notice_of_an_automatic_retry_goes_with_its_screen(pages: Pages, api
     expect(screen(page, "account")).to_be_visible()
 
     expect(page.locator("#status")).to_be_hidden()
+
+
+@pytest.mark.browser
+def test_leaving_a_screen_during_an_automatic_retry_keeps_a_newer_notice(
+    pages: Pages, api: Api
+) -> None:
+    """The hold screen's check of the turn is waiting to be retried when the fan releases the
+    seats: "Your seats were released." stays up on the seat map. (Giving the retry up with its
+    screen cleared the notice area, whatever it showed.)"""
+    page = pages.new()
+    _on_a_date_of_its_own(page, api, "retry_notice_kept")
+    page.click("#seat-1")
+    page.route(
+        "**/api/v1/queue/status",
+        lambda route: route.fulfill(
+            status=429,
+            headers={"Retry-After": "20"},
+            content_type="application/problem+json",
+            body='{"type":"about:blank","title":"Too many requests","status":429,'
+            '"code":"RATE_LIMITED","detail":"Too many requests; retry in 20 s."}',
+        ),
+    )
+    page.click("#hold-button")
+    expect(screen(page, "hold")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("Trying again automatically")
+    page.unroute("**/api/v1/queue/status")
+    page.click("#cancel-hold-button")
+
+    expect(screen(page, "seats")).to_be_visible()
+    expect(page.locator("#status")).to_have_text("Your seats were released.")
+    page.wait_for_timeout(1_000)
+    expect(page.locator("#status")).to_have_text("Your seats were released.")

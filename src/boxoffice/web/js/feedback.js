@@ -9,6 +9,7 @@ let actionHandlers = {};
 let immediateActions = new Set();
 let noticeTimer = null;
 let retryTimer = null;
+let retryCount = null; // the number inside the retry's notice while #status shows it
 
 /**
  * Map action names ('login', 'join', 'topup', ...) to functions; unknown actions show no button.
@@ -114,7 +115,10 @@ function unmark(input) {
 function showRetryCountdown(error, seconds) {
   clearInterval(retryTimer);
   if (!error) {
-    clearNotice();
+    // Only the retry's own notice goes: another one shown since (e.g. "Your payment went
+    // through" as the screen is left) stays.
+    if (retryCount && $('#status').contains(retryCount)) clearNotice();
+    retryCount = null;
     return;
   }
   let left = seconds;
@@ -122,6 +126,7 @@ function showRetryCountdown(error, seconds) {
   // Say it once; after that only the number changes, inside a part that is not re-announced.
   const [before, after] = retryNotice(error, '\u0000').split('\u0000');
   const count = el('span', { 'aria-live': 'off' }, String(left));
+  retryCount = count;
   $('#status').replaceChildren(before, count, after);
   retryTimer = setInterval(() => {
     left -= 1;
