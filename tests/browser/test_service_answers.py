@@ -77,19 +77,23 @@ def test_a_top_up_the_service_cannot_answer_says_what_to_do(pages: Pages) -> Non
     expect(page.locator("#error-action")).to_have_text("Try again")
 
 
+def _rate_limited_for_20_seconds(route: Route) -> None:
+    route.fulfill(
+        status=429,
+        headers={"Retry-After": "20"},
+        content_type="application/problem+json",
+        body='{"type":"about:blank","title":"Too many requests","status":429,'
+        '"code":"RATE_LIMITED","detail":"Too many requests; retry in 20 s."}',
+    )
+
+
 @pytest.mark.browser
 def test_the_notice_of_an_automatic_retry_goes_with_its_screen(pages: Pages, api: Api) -> None:
     page = pages.new()
     _on_a_date_of_its_own(page, api, "retry_notice_left")
     page.route(
         "**/seats",
-        lambda route: route.fulfill(
-            status=429,
-            headers={"Retry-After": "20"},
-            content_type="application/problem+json",
-            body='{"type":"about:blank","title":"Too many requests","status":429,'
-            '"code":"RATE_LIMITED","detail":"Too many requests; retry in 20 s."}',
-        ),
+        _rate_limited_for_20_seconds,
     )
     expect(page.locator("#status")).to_contain_text("Trying again automatically")
     page.unroute("**/seats")
@@ -111,13 +115,7 @@ def test_leaving_a_screen_during_an_automatic_retry_keeps_a_newer_notice(
     page.click("#seat-1")
     page.route(
         "**/api/v1/queue/status",
-        lambda route: route.fulfill(
-            status=429,
-            headers={"Retry-After": "20"},
-            content_type="application/problem+json",
-            body='{"type":"about:blank","title":"Too many requests","status":429,'
-            '"code":"RATE_LIMITED","detail":"Too many requests; retry in 20 s."}',
-        ),
+        _rate_limited_for_20_seconds,
     )
     page.click("#hold-button")
     expect(screen(page, "hold")).to_be_visible()
